@@ -1,0 +1,53 @@
+/**
+ * Append-only JSONL file sink. Lines are buffered and written with one `write` per 64 KiB; `flush`
+ * writes what is buffered, `close` flushes and fsyncs. A crash can lose at most the unflushed tail,
+ * never corrupt an earlier line (readers skip a torn last line).
+ */
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import type { JsonlSink } from '../../ports/decision-log.ts';
+
+const FLUSH_AT = 64 * 1024;
+
+export class JsonlWriter implements JsonlSink {
+  private fd: number | null;
+  private buf = '';
+  private lines = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  append(record: object): void {
+    this.buf += JSON.stringify(record) + '\n';
+    this.lines++;
+    if (this.buf.length >= FLUSH_AT) this.flush();
+  }
+
+  flush(): void {
+    if (this.fd === null || this.buf.length === 0) return;
+    writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    this.flush();
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = null;
+  }
+
+  get count(): number {
+    return this.lines;
+  }
+}
+
+/** A sink that keeps lines in memory (tests, benchmarks of the pipeline without disk). */
+export class MemorySink implements JsonlSink {
+  readonly records: object[] = [];
+  append(record: object): void {
+    this.records.push(record);
+  }
+  flush(): void {}
+  close(): void {}
+}

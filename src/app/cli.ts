@@ -1,0 +1,149 @@
+/**
+ * The `tollgate` command line. Input (config, CSV, pair) is validated completely before anything is
+ * written; a problem is one clear message on stderr and a non-zero exit.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { CsvError, loadKrakenOhlcvt } from '../adapters/csv/kraken-ohlcvt.ts';
+import { symbolFromKraken } from '../adapters/market/asset-pairs.ts';
+import { ConfigError, parseConfig, type Config } from '../config/schema.ts';
+import { runReplay, type ReplaySummary } from './replay.ts';
+import { buildMarkets, InputError } from './wiring.ts';
+
+export const EXIT_INPUT = 2;
+
+function loadConfig(file: string | undefined): Config {
+  if (!file) return parseConfig({}, 'default config');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`${file}: cannot read config file`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseConfig(raw, file);
+}
+
+function parseDate(v: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$/.test(v) ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v.endsWith('Z') ? v : `${v}Z`) : NaN;
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(`"${v}" is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)`);
+  return ms;
+}
+
+function money(v: string): string {
+  return v.startsWith('-') ? v : `+${v}`;
+}
+
+export function formatSummary(s: ReplaySummary): string {
+  const lines = [
+    `replay ${s.from ?? '-'} → ${s.to ?? '-'}`,
+    `  candles        ${s.candles}${s.skippedRows ? ` (${s.skippedRows} bad rows skipped)` : ''}`,
+    `  signals        ${s.signals}  (approved ${s.approved}, blocked ${s.blocked}, failed ${s.failed})`,
+  ];
+  const codes = Object.entries(s.blockedByCode);
+  if (codes.length) lines.push(`  blocked by     ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  const observed = Object.entries(s.observedByCode);
+  if (observed.length) lines.push(`  observe-only   ${observed.map(([c, n]) => `${c} ${n}`).join(', ')} (would have blocked)`);
+  lines.push(
+    `  orders         rejected ${s.rejected}, expired unfilled ${s.expired}`,
+    `  trades         ${s.trades} closed (${s.wins} won), ${s.openAtEnd} open at end`,
+    `  realized PnL   ${money(s.realizedPnl)}  (fees ${s.fees})`,
+    `  equity         ${s.equity}  cash ${Object.entries(s.cash).map(([c, v]) => `${v} ${c}`).join(', ')}`,
+    `  time           ${(s.elapsedMs / 1000).toFixed(2)} s (${Math.round(s.candles / Math.max(s.elapsedMs, 1) * 1000)} candles/s)`,
+  );
+  if (s.busErrors) lines.push(`  WARNING        ${s.busErrors} subscriber errors (see bus.error lines in signal_bus.jsonl)`);
+  return lines.join('\n');
+}
+
+export function buildCli(): Command {
+  const program = new Command();
+  program.name('tollgate').description('Kraken trading bot: signal bus, lifecycle machine, guards, paper venue, replay').exitOverride();
+
+  program
+    .command('replay')
+    .description('replay a Kraken OHLCVT CSV (plain or .gz) through the full pipeline with the paper venue')
+    .requiredOption('--data <file>', 'Kraken OHLCVT export, e.g. XBTUSD_60.csv or .csv.gz')
+    .option('--pair <pair>', 'pair as BTC/USD; default: from the file name (XBTUSD_60.csv → BTC/USD)')
+    .option('--config <file>', 'JSON config (see config.example.json); default: built-in defaults')
+    .option('--logs <dir>', 'directory for the JSONL logs', 'logs')
+    .option('--from <date>', 'first candle time, UTC (YYYY-MM-DD[THH:MM:SSZ])', parseDate)
+    .option('--to <date>', 'replay candles before this time, UTC', parseDate)
+    .option('--skip-bad-rows', 'skip and count malformed CSV rows instead of stopping', false)
+    .option('--json', 'print the summary as JSON', false)
+    .option('--no-progress', 'no progress output')
+    .action((o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean }) => {
+      const config = loadConfig(o.config);
+      const markets = buildMarkets(config);
+      let pair = o.pair;
+      if (!pair) {
+        const stem = /([A-Z0-9]+)_\d+\.csv(\.gz)?$/i.exec(o.data)?.[1];
+        pair = stem ? symbolFromKraken(stem, markets) ?? undefined : undefined;
+        if (!pair) throw new InputError(`cannot tell the pair from "${o.data}"; pass --pair BTC/USD`);
+      }
+      if (!markets.has(pair)) throw new InputError(`unknown pair ${pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
+      if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new InputError(`--from must be before --to`);
+      const series = loadKrakenOhlcvt(o.data, { pair, skipBadRows: o.skipBadRows, fromMs: o.from, toMs: o.to });
+      if (series.length === 0) throw new InputError(`${o.data}: no candles between --from and --to`);
+      const tty = process.stderr.isTTY && o.progress;
+      let bar: cliProgress.SingleBar | null = null;
+      let lastPct = -1;
+      const onProgress = !o.progress
+        ? undefined
+        : tty
+          ? (done: number, total: number) => {
+              if (!bar) {
+                bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'replay [{bar}] {percentage}% | {value}/{total} candles | eta {eta}s' }, cliProgress.Presets.shades_classic);
+                bar.start(total, 0);
+              }
+              bar.update(done);
+            }
+          : (done: number, total: number) => {
+              const pct = Math.floor((done / total) * 10) * 10;
+              if (pct !== lastPct) {
+                lastPct = pct;
+                process.stderr.write(`replay: ${pct}% (${done}/${total} candles)\n`);
+              }
+            };
+      const { summary } = runReplay({ config, markets, series, logsDir: o.logs, onProgress });
+      (bar as cliProgress.SingleBar | null)?.stop();
+      process.stdout.write((o.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
+    });
+
+  const cfg = program.command('config').description('configuration tools');
+  cfg
+    .command('check')
+    .argument('<file>', 'JSON config file')
+    .description('validate a config file and name the first bad field')
+    .action((file: string) => {
+      const c = loadConfig(file);
+      buildMarkets(c);
+      process.stdout.write(`${file}: ok (${c.strategies.length} strategies, ${Object.values(c.guards).filter((g) => g.mode === 'enforce').length} guards enforcing)\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (or the help)
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : EXIT_INPUT;
+    }
+    if (e instanceof ConfigError || e instanceof CsvError || e instanceof InputError) {
+      process.stderr.write(`tollgate: ${e.message}\n`);
+      return EXIT_INPUT;
+    }
+    process.stderr.write(`tollgate: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * The kernel: the one path every mode runs. Modes differ only in the injected clock, market data feed
+ * and venue. Per closed candle:
+ *   1. the venue matches working orders against the candle (fills at its open);
+ *   2. entry orders past their deadline have their remainder cancelled;
+ *   3. the clock moves to the candle's close; strategies and market context see the candle;
+ *   4. exit rules run on every open position of the pair (same module the shadow engine uses);
+ *   5. the candle's new signals go through validation, the guard chain and, if approved, to the venue.
+ */
+import type { SignalBus } from '../bus/bus.ts';
+import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '../domain/exits.ts';
+import { clientOrderId } from '../domain/ids.ts';
+import { roundPriceAdverse } from '../domain/market.ts';
+import { bps, Dec } from '../domain/money.ts';
+import { sizeOrder, type Sizing } from '../domain/sizing.ts';
+import { utcDayStart } from '../domain/time.ts';
+import type { Candle, ExitReason, Fill, MarketMeta, OrderEvent, OrderIntent, Signal } from '../domain/types.ts';
+import { invalidReason } from '../domain/validation.ts';
+import type { GuardChain } from '../guards/chain.ts';
+import type { GuardSnapshot, OpenExposure, RecentSignal } from '../guards/types.ts';
+import type { LifecycleRegistry } from '../lifecycle/registry.ts';
+import type { Portfolio } from '../portfolio/portfolio.ts';
+import type { ExecutionGateway } from '../execution/gateway.ts';
+import type { MarketContext } from '../strategies/market-context.ts';
+import type { StrategyRunner } from '../strategies/runner.ts';
+
+export interface KernelOptions {
+  readonly sizing: Sizing;
+  readonly orderType: 'market' | 'limit';
+  readonly limitOffsetBps: number;
+  readonly entryTimeoutCandles: number;
+  /** candle interval of the pair(s) traded */
+  readonly intervalMs: number;
+  /** called with the received → verdict time of each signal, in ns (benchmarks) */
+  readonly onDecisionLatency?: ((ns: number) => void) | undefined;
+}
+
+export interface KernelDeps {
+  readonly bus: SignalBus;
+  readonly clock: { now(): number };
+  readonly markets: ReadonlyMap<string, MarketMeta>;
+  readonly registry: LifecycleRegistry;
+  readonly chain: GuardChain;
+  readonly strategies: StrategyRunner;
+  readonly market: MarketContext;
+  readonly portfolio: Portfolio;
+  readonly gateway: ExecutionGateway;
+  readonly venue: { onCandle(c: Candle): void };
+  /** exit rules of a strategy by name */
+  readonly exitRules: (strategy: string) => ExitRules;
+}
+
+interface Holding {
+  readonly strategy: string;
+  readonly pair: string;
+  track: ExitTrack | null;
+  exitOrderId: string | null;
+  exitReason: ExitReason | null;
+  exitAttempts: number;
+}
+
+const RECENT_SIGNALS = 512;
+
+export class Kernel {
+  private readonly signalQueue: Signal[] = [];
+  private inStep = false;
+  private readonly exitAdvice = new Set<string>();
+  private readonly holdings = new Map<string, Holding>();
+  private readonly signalsById = new Map<string, Signal>();
+  private readonly recent: RecentSignal[] = [];
+  private readonly recentIds = new Set<string>();
+  private dayStart = -1;
+  private dayStartEquity = new Dec(0);
+
+  constructor(private readonly d: KernelDeps, private readonly o: KernelOptions) {
+    d.bus.subscribe('signal', 'kernel', (s) => {
+      this.signalQueue.push(s);
+      if (!this.inStep) this.drainSignals();
+    });
+    d.bus.subscribe('exitAdvice', 'kernel', (a) => this.exitAdvice.add(`${a.strategy}|${a.pair}`));
+    d.bus.subscribe('fill', 'kernel', (f) => this.onFill(f));
+    d.bus.subscribe('order', 'kernel', (e) => this.onOrderEvent(e));
+  }
+
+  private mark = (pair: string): number | null => this.d.market.lastClose(pair);
+
+  equity(): Dec {
+    return this.d.portfolio.equity(this.mark);
+  }
+
+  /** Process one closed candle through the whole pipeline. */
+  onCandle(c: Candle, setClock: (t: number) => void): void {
+    this.inStep = true;
+    try {
+      setClock(c.ts);
+      this.d.venue.onCandle(c);
+      const close = c.ts + c.intervalMs;
+      setClock(close);
+      this.d.gateway.expireDue(close);
+      this.d.market.onCandle(c);
+      const day = utcDayStart(close);
+      if (day !== this.dayStart) {
+        this.dayStart = day;
+        this.dayStartEquity = this.equity();
+      }
+      this.exitAdvice.clear();
+      this.d.bus.publish('candle', c);
+      this.d.strategies.onCandle(c);
+      this.checkExits(c);
+    } finally {
+      this.inStep = false;
+    }
+    this.drainSignals();
+  }
+
+  private drainSignals(): void {
+    while (this.signalQueue.length) this.processSignal(this.signalQueue.shift()!);
+  }
+
+  // ── entries ────────────────────────────────────────────────────────────────
+
+  private processSignal(signal: Signal): void {
+    const { registry, bus } = this.d;
+    const now = this.d.clock.now();
+    if (registry.has(signal.id) || this.signalsById.has(signal.id) || this.recentIds.has(signal.id)) {
+      bus.publish('warning', { code: 'DUPLICATE_SIGNAL_ID', message: `signal id ${signal.id} is already in flight; dropped`, ts: now, signalId: signal.id });
+      return;
+    }
+    const t0 = this.o.onDecisionLatency ? process.hrtime.bigint() : 0n;
+    registry.create(signal.id);
+    this.signalsById.set(signal.id, signal);
+    const meta = this.d.markets.get(signal.pair);
+    const invalid = invalidReason(signal, meta, now);
+    this.remember(signal);
+    if (invalid !== null || meta === undefined) {
+      this.finish(signal.id, registry.send(signal.id, { type: 'INVALID', reason: invalid ?? 'unknown pair' }, invalid ?? undefined));
+      return;
+    }
+    registry.send(signal.id, { type: 'VALIDATE' });
+    const price = new Dec(signal.price);
+    const equity = this.equity();
+    const proposal = sizeOrder(this.o.sizing, meta, price, equity);
+    const snapshot: GuardSnapshot = {
+      meta,
+      intervalMs: this.o.intervalMs,
+      proposal: { quantity: proposal.quantity, price, cost: proposal.cost },
+      equity,
+      dayStartEquity: this.dayStartEquity,
+      startingBalance: this.d.portfolio.startingBalance,
+      openPositions: this.exposures(),
+      closedTrades: this.d.portfolio.closedTrades,
+      recentSignals: this.recent.slice(0, -1),
+      lastMarketDataTs: this.d.market.lastDataTs(signal.pair),
+      volatility: this.d.market.volatility(signal.pair),
+    };
+    const decision = this.d.chain.evaluate(signal, snapshot, now);
+    bus.publish('verdict', { decision, signal, proposal: { quantity: proposal.quantity.toFixed(), price: price.toFixed(), cost: proposal.cost.toFixed() } });
+    registry.send(signal.id, { type: 'GUARD', approved: decision.decision === 'approved', blockedBy: decision.blockedBy });
+    if (this.o.onDecisionLatency) this.o.onDecisionLatency(Number(process.hrtime.bigint() - t0));
+    if (decision.decision === 'blocked') {
+      this.finish(signal.id, registry.send(signal.id, { type: 'BLOCK' }, decision.blockedBy.join(',')));
+      return;
+    }
+    registry.send(signal.id, { type: 'APPROVE' });
+    const limitPrice = this.o.orderType === 'limit' ? roundPriceAdverse(meta, price.mul(new Dec(1).minus(bps(this.o.limitOffsetBps))), 'sell') : undefined;
+    const intent: OrderIntent = {
+      id: `${signal.id}:entry`,
+      signalId: signal.id,
+      clientOrderId: clientOrderId(signal.id, 'entry'),
+      pair: signal.pair,
+      side: 'buy',
+      type: this.o.orderType,
+      quantity: proposal.quantity,
+      ...(limitPrice ? { limitPrice } : {}),
+      purpose: 'entry',
+      deadlineTs: now + this.o.entryTimeoutCandles * this.o.intervalMs,
+      tsEvent: now,
+      tsInit: now,
+    };
+    this.holdings.set(signal.id, { strategy: signal.strategy, pair: signal.pair, track: null, exitOrderId: null, exitReason: null, exitAttempts: 0 });
+    registry.send(signal.id, { type: 'SUBMIT', clientOrderId: intent.clientOrderId });
+    this.d.gateway.submit(intent);
+  }
+
+  private remember(s: Signal): void {
+    this.recent.push({ id: s.id, strategy: s.strategy, pair: s.pair, side: s.side, ts: s.tsEvent });
+    this.recentIds.add(s.id);
+    if (this.recent.length > RECENT_SIGNALS) this.recentIds.delete(this.recent.shift()!.id);
+  }
+
+  /** Open positions marked to market, plus entries still working (each holds a slot). */
+  private exposures(): OpenExposure[] {
+    const out = new Map<string, OpenExposure>();
+    for (const p of this.d.portfolio.openPositions()) {
+      const m = this.mark(p.pair);
+      out.set(p.signalId, { signalId: p.signalId, strategy: p.strategy, pair: p.pair, value: m === null ? p.entryCost : p.quantity.mul(m), pending: false });
+    }
+    for (const w of this.d.gateway.workingEntries()) {
+      const s = this.signalsById.get(w.intent.signalId);
+      const m = this.mark(w.intent.pair) ?? 0;
+      const reserved = w.remaining.mul(w.intent.limitPrice ?? m);
+      const prev = out.get(w.intent.signalId);
+      out.set(w.intent.signalId, {
+        signalId: w.intent.signalId, strategy: s?.strategy ?? '', pair: w.intent.pair,
+        value: prev ? prev.value.plus(reserved) : reserved, pending: true,
+      });
+    }
+    return [...out.values()];
+  }
+
+  // ── venue reports ──────────────────────────────────────────────────────────
+
+  private onFill(f: Fill): void {
+    const h = this.holdings.get(f.signalId);
+    const strategy = h?.strategy ?? this.signalsById.get(f.signalId)?.strategy ?? 'operator';
+    const effect = this.d.portfolio.applyFill(f, strategy);
+    const now = this.d.clock.now();
+    if (f.purpose === 'entry') {
+      if (this.d.gateway.remaining(f.orderId).gt(0) && this.d.registry.state(f.signalId) !== undefined) {
+        this.d.registry.send(f.signalId, { type: 'PARTIAL_FILL', quantity: effect.position.quantity.toFixed() });
+      }
+    } else if (effect.closed) {
+      this.d.bus.publish('position', { kind: 'closed', position: effect.position, trade: effect.closed, ts: now });
+    }
+  }
+
+  private onOrderEvent(e: OrderEvent): void {
+    const id = e.order.signalId;
+    const { registry } = this.d;
+    if (e.kind === 'accepted') return;
+    if (e.order.purpose === 'entry') {
+      const filled = e.kind === 'rejected' ? new Dec(0) : e.filledQty;
+      if (filled.gt(0)) {
+        registry.send(id, { type: 'FILL', quantity: filled.toFixed() }, e.kind === 'cancelled' ? e.reason : undefined);
+        this.openPosition(id, e.ts);
+      } else if (e.kind === 'rejected' || (e.kind === 'cancelled' && e.reason.startsWith('EOrder:'))) {
+        this.holdings.delete(id);
+        this.finish(id, registry.send(id, { type: 'REJECT', reason: e.reason }, e.reason));
+      } else {
+        this.holdings.delete(id);
+        this.finish(id, registry.send(id, { type: 'EXPIRE', reason: e.kind === 'cancelled' ? e.reason : 'not filled' }, e.kind === 'cancelled' ? e.reason : undefined));
+      }
+      return;
+    }
+    // exit orders
+    const h = this.holdings.get(id);
+    if (e.kind === 'filled' && this.d.portfolio.position(id) === undefined) {
+      this.holdings.delete(id);
+      this.finish(id, registry.send(id, { type: 'CLOSE' }));
+    } else if (h) {
+      // rejected or cancelled exit: try again on the next candle
+      h.exitOrderId = null;
+      this.d.bus.publish('warning', { code: 'EXIT_NOT_DONE', message: `exit order ${e.order.clientOrderId} ${e.kind}${e.kind !== 'filled' ? ': ' + e.reason : ''}; retrying next candle`, ts: e.ts, signalId: id });
+    }
+  }
+
+  private openPosition(signalId: string, ts: number): void {
+    const p = this.d.portfolio.position(signalId);
+    const h = this.holdings.get(signalId);
+    if (!p || !h) throw new Error(`entry of ${signalId} filled but no position was recorded`);
+    h.track = startExitTrack(this.d.exitRules(h.strategy), p.entryCost.div(p.entryQuantity), p.openedTs);
+    this.d.registry.send(signalId, { type: 'OPEN' });
+    this.d.bus.publish('position', { kind: 'opened', position: p, ts });
+  }
+
+  // ── exits ──────────────────────────────────────────────────────────────────
+
+  private checkExits(c: Candle): void {
+    for (const [signalId, h] of this.holdings) {
+      if (h.pair !== c.pair || h.track === null) continue;
+      if (h.exitOrderId !== null) continue;
+      const rules = this.d.exitRules(h.strategy);
+      const r = evaluateExit(rules, h.track, c, this.exitAdvice.has(`${h.strategy}|${h.pair}`));
+      h.track = r.track;
+      if (h.exitReason !== null) this.submitExit(signalId, h, h.exitReason, true); // an earlier exit order did not complete
+      else if (r.exit) this.submitExit(signalId, h, r.exit, false);
+    }
+  }
+
+  private submitExit(signalId: string, h: Holding, reason: ExitReason, retry: boolean): void {
+    const p = this.d.portfolio.position(signalId);
+    if (!p) return;
+    const now = this.d.clock.now();
+    const intent: OrderIntent = {
+      id: `${signalId}:exit:${h.exitAttempts}`,
+      signalId,
+      clientOrderId: clientOrderId(signalId, 'exit', h.exitAttempts),
+      pair: p.pair,
+      side: 'sell',
+      type: 'market',
+      quantity: p.quantity,
+      purpose: 'exit',
+      ...(retry ? {} : { exitReason: reason }),
+      tsEvent: now,
+      tsInit: now,
+    };
+    h.exitAttempts++;
+    h.exitOrderId = intent.clientOrderId;
+    if (!retry) {
+      h.exitReason = reason;
+      this.d.portfolio.markExiting(signalId, reason);
+      this.d.registry.send(signalId, { type: 'EXIT', reason, clientOrderId: intent.clientOrderId }, reason);
+    }
+    this.d.gateway.submit(intent);
+  }
+
+  private finish(signalId: string, _state: string): void {
+    this.signalsById.delete(signalId);
+  }
+
+  /** Signals still in flight at the end of data, with their state. */
+  inFlight(): Map<string, string> {
+    return this.d.registry.inFlight();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Exact money and quantity math. Every amount that reaches the ledger is a Decimal;
+ * floats are for indicators and statistics only (ARCHITECTURE rule 6).
+ */
+import { Decimal } from 'decimal.js';
+
+export const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -30, toExpPos: 40 });
+export type Dec = InstanceType<typeof Dec>;
+
+export const ZERO: Dec = new Dec(0);
+export const ONE: Dec = new Dec(1);
+
+export function dec(v: Dec | number | string): Dec {
+  return v instanceof Dec ? v : new Dec(v);
+}
+
+/** Round toward zero to `places` decimals (quantities: never buy more than sized). */
+export function floorTo(v: Dec, places: number): Dec {
+  return v.toDecimalPlaces(places, Dec.ROUND_DOWN);
+}
+/** Round away from zero to `places` decimals (fees: never under-charge). */
+export function ceilTo(v: Dec, places: number): Dec {
+  return v.toDecimalPlaces(places, Dec.ROUND_UP);
+}
+/** Round half-even to `places` decimals. */
+export function roundTo(v: Dec, places: number): Dec {
+  return v.toDecimalPlaces(places, Dec.ROUND_HALF_EVEN);
+}
+/** Fixed-point string with exactly `places` decimals, the format of every money field in the logs. */
+export function fmt(v: Dec, places: number): string {
+  return v.toFixed(places, Dec.ROUND_HALF_EVEN);
+}
+/** 1 basis point = 0.0001. */
+export function bps(n: number): Dec {
+  return new Dec(n).div(10_000);
+}

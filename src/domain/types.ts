@@ -1,0 +1,166 @@
+/** Plain domain types. No I/O, no framework: messages are immutable values. */
+import type { Dec } from './money.ts';
+
+export type Side = 'buy' | 'sell';
+export type OrderType = 'market' | 'limit';
+export type GuardMode = 'enforce' | 'observe' | 'off';
+
+export const BLOCK_CODES = [
+  'MAX_OPEN_POSITIONS',
+  'COOLDOWN',
+  'DUPLICATE_SIGNAL',
+  'STOPLOSS_GUARD',
+  'MAX_DRAWDOWN',
+  'LOW_PROFIT_PAIR',
+  'DAILY_LOSS_LIMIT',
+  'MIN_CONFIDENCE',
+  'EXPOSURE_LIMIT',
+  'MIN_ORDER_SIZE',
+  'STALE_MARKET_DATA',
+  'VOLATILITY',
+] as const;
+export type BlockCode = (typeof BLOCK_CODES)[number];
+
+export const EXIT_REASONS = ['stop_loss', 'trailing_stop', 'take_profit', 'max_hold', 'strategy_exit', 'operator'] as const;
+export type ExitReason = (typeof EXIT_REASONS)[number];
+
+/** One OHLCV candle. `ts` is the open time in ms (Kraken's `unix` column × 1000). Prices are the
+ * exchange's printed decimals parsed to numbers; `Dec` of them is exact (≤ 15 significant digits, checked at parse). */
+export interface Candle {
+  readonly pair: string;
+  readonly intervalMs: number;
+  readonly ts: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+  readonly trades: number;
+}
+
+export interface Signal {
+  readonly id: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly side: Side;
+  /** 0..1 */
+  readonly confidence: number;
+  /** Reference price the strategy saw (candle close). */
+  readonly price: number;
+  readonly reason: string;
+  readonly source: 'strategy' | 'webhook' | 'operator';
+  readonly tsEvent: number;
+  readonly tsInit: number;
+}
+
+export interface MarketMeta {
+  /** ccxt-style symbol, e.g. BTC/USD */
+  readonly pair: string;
+  /** Kraken's pair key, e.g. XXBTZUSD */
+  readonly krakenPair: string;
+  readonly altname: string;
+  readonly base: string;
+  readonly quote: string;
+  readonly priceDecimals: number;
+  readonly lotDecimals: number;
+  readonly costDecimals: number;
+  readonly orderMin: Dec;
+  readonly costMin: Dec;
+  /** fee rates as fractions (0.004 = 0.40 %) */
+  readonly takerFee: Dec;
+  readonly makerFee: Dec;
+  readonly status: string;
+}
+
+export interface OrderIntent {
+  readonly id: string;
+  readonly signalId: string;
+  /** client order id (Kraken cl_ord_id), derived from the signal */
+  readonly clientOrderId: string;
+  readonly pair: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly quantity: Dec;
+  readonly limitPrice?: Dec;
+  /** what the order is for: opening the signal's position, or closing it */
+  readonly purpose: 'entry' | 'exit';
+  readonly exitReason?: ExitReason;
+  /** candle time after which the unfilled remainder is cancelled (entry orders) */
+  readonly deadlineTs?: number;
+  readonly tsEvent: number;
+  readonly tsInit: number;
+}
+
+export interface Fill {
+  readonly id: string;
+  readonly orderId: string;
+  readonly signalId: string;
+  readonly pair: string;
+  readonly side: Side;
+  readonly quantity: Dec;
+  readonly price: Dec;
+  readonly fee: Dec;
+  readonly liquidity: 'maker' | 'taker';
+  readonly purpose: 'entry' | 'exit';
+  readonly tsEvent: number;
+  readonly tsInit: number;
+}
+
+export type OrderEvent =
+  | { readonly kind: 'accepted'; readonly order: OrderIntent; readonly ts: number }
+  | { readonly kind: 'rejected'; readonly order: OrderIntent; readonly reason: string; readonly ts: number }
+  | { readonly kind: 'filled'; readonly order: OrderIntent; readonly filledQty: Dec; readonly ts: number }
+  | { readonly kind: 'cancelled'; readonly order: OrderIntent; readonly filledQty: Dec; readonly reason: string; readonly ts: number };
+
+export interface Position {
+  readonly signalId: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly quantity: Dec;
+  /** total quote paid for the quantity still held plus sold (entry side), excluding fees */
+  readonly entryCost: Dec;
+  readonly entryQuantity: Dec;
+  readonly entryFees: Dec;
+  readonly exitProceeds: Dec;
+  readonly exitQuantity: Dec;
+  readonly exitFees: Dec;
+  readonly openedTs: number;
+}
+
+export interface ClosedTrade {
+  readonly signalId: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly side: Side;
+  readonly quantity: Dec;
+  readonly entryTs: number;
+  readonly entryPrice: Dec;
+  readonly exitTs: number;
+  readonly exitPrice: Dec;
+  readonly exitReason: ExitReason;
+  readonly fees: Dec;
+  /** net PnL in quote after all fees */
+  readonly pnl: Dec;
+  /** pnl / entry cost, as a float ratio */
+  readonly pnlRatio: number;
+}
+
+export type GuardResult = { readonly verdict: 'allow' } | { readonly verdict: 'block'; readonly code: BlockCode; readonly detail: string };
+
+export interface GuardOutcome {
+  readonly code: BlockCode;
+  readonly mode: GuardMode;
+  readonly verdict: 'allow' | 'block';
+  readonly detail: string | null;
+}
+
+export interface Decision {
+  readonly signalId: string;
+  readonly decision: 'approved' | 'blocked';
+  readonly guards: readonly GuardOutcome[];
+  /** enforcing guards that blocked */
+  readonly blockedBy: readonly BlockCode[];
+  /** observing guards that would have blocked */
+  readonly observedBlocks: readonly BlockCode[];
+  readonly ts: number;
+}

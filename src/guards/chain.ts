@@ -1,0 +1,93 @@
+/**
+ * The guard chain (risk engine): evaluates every guard, in order, and records each one's result.
+ * `enforce` guards that block make the decision `blocked`; `observe` guards only record a would-block;
+ * `off` guards are listed, not evaluated.
+ */
+import type { BlockCode, Decision, GuardMode, GuardOutcome, Signal } from '../domain/types.ts';
+import { cooldown, type CooldownParams } from './cooldown.ts';
+import { dailyLossLimit, type DailyLossLimitParams } from './daily-loss-limit.ts';
+import { duplicateSignal, type DuplicateSignalParams } from './duplicate-signal.ts';
+import { exposureLimit, type ExposureLimitParams } from './exposure-limit.ts';
+import { lowProfitPair, type LowProfitPairParams } from './low-profit-pair.ts';
+import { maxDrawdown, type MaxDrawdownParams } from './max-drawdown.ts';
+import { maxOpenPositions, type MaxOpenPositionsParams } from './max-open-positions.ts';
+import { minConfidence, type MinConfidenceParams } from './min-confidence.ts';
+import { minOrderSize, type MinOrderSizeParams } from './min-order-size.ts';
+import { staleMarketData, type StaleMarketDataParams } from './stale-market-data.ts';
+import { stoplossGuard, type StoplossGuardParams } from './stoploss-guard.ts';
+import type { GuardDefinition, GuardFn, GuardSnapshot } from './types.ts';
+import { volatility, type VolatilityParams } from './volatility.ts';
+
+export interface GuardParams {
+  MAX_OPEN_POSITIONS: MaxOpenPositionsParams;
+  COOLDOWN: CooldownParams;
+  DUPLICATE_SIGNAL: DuplicateSignalParams;
+  STOPLOSS_GUARD: StoplossGuardParams;
+  MAX_DRAWDOWN: MaxDrawdownParams;
+  LOW_PROFIT_PAIR: LowProfitPairParams;
+  DAILY_LOSS_LIMIT: DailyLossLimitParams;
+  MIN_CONFIDENCE: MinConfidenceParams;
+  EXPOSURE_LIMIT: ExposureLimitParams;
+  MIN_ORDER_SIZE: MinOrderSizeParams;
+  STALE_MARKET_DATA: StaleMarketDataParams;
+  VOLATILITY: VolatilityParams;
+}
+
+export const GUARDS: { readonly [K in BlockCode]: GuardDefinition<GuardParams[K]> } = {
+  MAX_OPEN_POSITIONS: maxOpenPositions,
+  COOLDOWN: cooldown,
+  DUPLICATE_SIGNAL: duplicateSignal,
+  STOPLOSS_GUARD: stoplossGuard,
+  MAX_DRAWDOWN: maxDrawdown,
+  LOW_PROFIT_PAIR: lowProfitPair,
+  DAILY_LOSS_LIMIT: dailyLossLimit,
+  MIN_CONFIDENCE: minConfidence,
+  EXPOSURE_LIMIT: exposureLimit,
+  MIN_ORDER_SIZE: minOrderSize,
+  STALE_MARKET_DATA: staleMarketData,
+  VOLATILITY: volatility,
+};
+
+export type GuardSpec = { [K in BlockCode]: { readonly code: K; readonly mode: GuardMode; readonly params: GuardParams[K] } }[BlockCode];
+
+interface Compiled {
+  readonly code: BlockCode;
+  readonly mode: GuardMode;
+  readonly fn: GuardFn;
+}
+
+export class GuardChain {
+  private readonly guards: readonly Compiled[];
+
+  constructor(specs: readonly GuardSpec[]) {
+    this.guards = specs.map((s) => ({ code: s.code, mode: s.mode, fn: (GUARDS[s.code] as GuardDefinition<typeof s.params>).create(s.params) }));
+  }
+
+  get codes(): readonly BlockCode[] {
+    return this.guards.map((g) => g.code);
+  }
+
+  modeOf(code: BlockCode): GuardMode | undefined {
+    return this.guards.find((g) => g.code === code)?.mode;
+  }
+
+  evaluate(signal: Signal, snapshot: GuardSnapshot, now: number): Decision {
+    const outcomes: GuardOutcome[] = [];
+    const blockedBy: BlockCode[] = [];
+    const observed: BlockCode[] = [];
+    for (const g of this.guards) {
+      if (g.mode === 'off') {
+        outcomes.push({ code: g.code, mode: 'off', verdict: 'allow', detail: 'off: not evaluated' });
+        continue;
+      }
+      const r = g.fn(signal, snapshot, now);
+      if (r.verdict === 'block') {
+        outcomes.push({ code: g.code, mode: g.mode, verdict: 'block', detail: r.detail });
+        (g.mode === 'enforce' ? blockedBy : observed).push(g.code);
+      } else {
+        outcomes.push({ code: g.code, mode: g.mode, verdict: 'allow', detail: null });
+      }
+    }
+    return { signalId: signal.id, decision: blockedBy.length ? 'blocked' : 'approved', guards: outcomes, blockedBy, observedBlocks: observed, ts: now };
+  }
+}

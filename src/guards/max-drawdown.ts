@@ -1,0 +1,65 @@
+/**
+ * MAX_DRAWDOWN — Freqtrade's MaxDrawdown: with at least `tradeLimit` closed trades inside the lookback,
+ * compute the relative drawdown of the closed-trade balance over that window (balance at window start
+ * = starting balance + PnL of every trade closed before the window); above `maxAllowedDrawdown`, stop all
+ * trading until the last trade's close + stop duration.
+ */
+import { isoTime } from '../domain/time.ts';
+import type { ClosedTrade } from '../domain/types.ts';
+import { activeLock } from './protections.ts';
+import { allow, block, durationMs, type Duration, type GuardDefinition } from './types.ts';
+
+export interface MaxDrawdownParams {
+  readonly lookback: Duration;
+  readonly tradeLimit: number;
+  readonly stopDuration: Duration;
+  /** 0.2 = 20 % */
+  readonly maxAllowedDrawdown: number;
+}
+
+/** Largest peak-to-trough fall of `start + cumulative pnl`, relative to the peak. Exported for tests. */
+export function relativeDrawdown(startBalance: number, pnls: readonly number[]): number {
+  let balance = startBalance;
+  let peak = startBalance;
+  let worst = 0;
+  for (const p of pnls) {
+    balance += p;
+    if (balance > peak) peak = balance;
+    if (peak > 0) worst = Math.max(worst, (peak - balance) / peak);
+  }
+  return worst;
+}
+
+export const maxDrawdown: GuardDefinition<MaxDrawdownParams> = {
+  code: 'MAX_DRAWDOWN',
+  describe: 'pause all trading when closed-trade drawdown within the lookback is too deep',
+  create: (p) => (_signal, s, now) => {
+    const trades = s.closedTrades;
+    let dd = 0;
+    const balanceBefore = (windowStart: number): number => {
+      let realizedBefore = 0;
+      for (const t of trades) {
+        if (t.exitTs >= windowStart) break;
+        realizedBefore += t.pnl.toNumber();
+      }
+      return s.startingBalance.toNumber() + realizedBefore;
+    };
+    const lock = activeLock({
+      trades,
+      now,
+      lookbackMs: durationMs(p.lookback, s.intervalMs),
+      stopDurationMs: durationMs(p.stopDuration, s.intervalMs),
+      inScope: () => true,
+      qualifies: () => true,
+      triggers: (w: readonly ClosedTrade[], start) => {
+        if (w.length < p.tradeLimit) return false;
+        dd = relativeDrawdown(balanceBefore(start), w.map((t) => t.pnl.toNumber()));
+        return dd > p.maxAllowedDrawdown;
+      },
+    });
+    if (!lock) return allow;
+    const lookbackMs = durationMs(p.lookback, s.intervalMs);
+    dd = relativeDrawdown(balanceBefore(lock.evaluatedAt - lookbackMs), lock.window.map((t) => t.pnl.toNumber()));
+    return block('MAX_DRAWDOWN', `drawdown ${(dd * 100).toFixed(2)}% over ${lock.window.length} trades > ${(p.maxAllowedDrawdown * 100).toFixed(2)}%; locked until ${isoTime(lock.until)}`);
+  },
+};

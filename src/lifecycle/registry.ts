@@ -1,0 +1,76 @@
+/**
+ * Holds one live actor per non-terminal signal and disposes of it the moment it reaches a final state,
+ * so memory follows the number of signals in flight, not the number processed. Every state change is
+ * published on the bus as a `transition`.
+ */
+import { createActor, type Actor } from 'xstate';
+import type { SignalBus } from '../bus/bus.ts';
+import type { Clock } from '../ports/clock.ts';
+import { signalMachine, TERMINAL_STATES, type LifecycleState, type SignalEvent } from './machine.ts';
+
+type SignalActor = Actor<typeof signalMachine>;
+const TERMINAL = new Set<string>(TERMINAL_STATES);
+
+export class InvalidTransitionError extends Error {}
+
+export class LifecycleRegistry {
+  private readonly actors = new Map<string, SignalActor>();
+  private disposed = 0;
+
+  constructor(private readonly bus: SignalBus, private readonly clock: Clock) {}
+
+  /** Create and start the actor of a new signal (state `received`). A known id is refused. */
+  create(signalId: string): void {
+    if (this.actors.has(signalId)) throw new InvalidTransitionError(`signal ${signalId} already has a live lifecycle`);
+    const actor = createActor(signalMachine, { input: { signalId } });
+    actor.start();
+    this.actors.set(signalId, actor);
+  }
+
+  state(signalId: string): LifecycleState | undefined {
+    return this.actors.get(signalId)?.getSnapshot().value as LifecycleState | undefined;
+  }
+
+  has(signalId: string): boolean {
+    return this.actors.has(signalId);
+  }
+
+  /** Send an event; an event the current state does not accept is a bug upstream and throws. */
+  send(signalId: string, event: SignalEvent, detail?: string): LifecycleState {
+    const actor = this.actors.get(signalId);
+    if (!actor) throw new InvalidTransitionError(`no live lifecycle for signal ${signalId} (event ${event.type})`);
+    const before = actor.getSnapshot();
+    if (!before.can(event)) {
+      throw new InvalidTransitionError(`signal ${signalId}: event ${event.type} is not allowed in state ${String(before.value)}`);
+    }
+    actor.send(event);
+    const after = actor.getSnapshot();
+    const from = before.value as LifecycleState;
+    const to = after.value as LifecycleState;
+    if (from !== to) {
+      const terminal = TERMINAL.has(to);
+      this.bus.publish('transition', { signalId, from, to, event: event.type, terminal, ts: this.clock.now(), detail });
+      if (terminal) {
+        actor.stop();
+        this.actors.delete(signalId);
+        this.disposed++;
+      }
+    }
+    return to;
+  }
+
+  /** Signals still in flight (non-terminal), by state. */
+  inFlight(): Map<string, LifecycleState> {
+    const out = new Map<string, LifecycleState>();
+    for (const [id, a] of this.actors) out.set(id, a.getSnapshot().value as LifecycleState);
+    return out;
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  get disposedCount(): number {
+    return this.disposed;
+  }
+}
