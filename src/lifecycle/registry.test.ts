@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../adapters/clock/clocks.ts';
+import { SignalBus, type TransitionEvent } from '../bus/bus.ts';
+import { InvalidTransitionError, LifecycleRegistry } from './registry.ts';
+
+function setup() {
+  const clock = new ManualClock(1_000);
+  const bus = new SignalBus(() => clock.now());
+  const transitions: TransitionEvent[] = [];
+  bus.subscribe('transition', 'test', (t) => transitions.push(t));
+  return { clock, bus, registry: new LifecycleRegistry(bus, clock), transitions };
+}
+
+describe('lifecycle registry', () => {
+  it('when a signal changes state then a transition with from, to and terminal is published at clock time', () => {
+    const { registry, transitions, clock } = setup();
+    registry.create('a');
+    registry.send('a', { type: 'VALIDATE' });
+    clock.set(2_000);
+    registry.send('a', { type: 'GUARD', approved: false, blockedBy: ['COOLDOWN'] });
+    registry.send('a', { type: 'BLOCK' }, 'COOLDOWN');
+    expect(transitions.map((t) => [t.from, t.to, t.terminal, t.ts])).toEqual([
+      ['received', 'validated', false, 1_000],
+      ['validated', 'guarded', false, 2_000],
+      ['guarded', 'blocked', true, 2_000],
+    ]);
+    expect(transitions[2]!.detail).toBe('COOLDOWN');
+  });
+
+  it('when an event is not allowed in the current state then it throws and nothing is published', () => {
+    const { registry, transitions } = setup();
+    registry.create('a');
+    expect(() => registry.send('a', { type: 'OPEN' })).toThrow(InvalidTransitionError);
+    expect(() => registry.send('a', { type: 'OPEN' })).toThrow(/OPEN is not allowed in state received/);
+    expect(transitions).toHaveLength(0);
+    expect(registry.state('a')).toBe('received');
+  });
+
+  it('when a signal id is created twice while live then the second create is refused', () => {
+    const { registry } = setup();
+    registry.create('a');
+    expect(() => registry.create('a')).toThrow(/already has a live lifecycle/);
+  });
+
+  it('when 20,000 signals reach a final state then no actor is left in memory', () => {
+    const { registry } = setup();
+    for (let i = 0; i < 20_000; i++) {
+      const id = `s${i}`;
+      registry.create(id);
+      registry.send(id, { type: 'VALIDATE' });
+      registry.send(id, { type: 'GUARD', approved: i % 2 === 0, blockedBy: [] });
+      if (i % 2 === 0) {
+        registry.send(id, { type: 'APPROVE' });
+        registry.send(id, { type: 'REJECT', reason: 'x' });
+      } else registry.send(id, { type: 'BLOCK' });
+    }
+    expect(registry.size).toBe(0);
+    expect(registry.disposedCount).toBe(20_000);
+    expect(() => registry.send('s1', { type: 'VALIDATE' })).toThrow(/no live lifecycle/);
+  });
+
+  it('when signals are still in flight then inFlight lists them by state', () => {
+    const { registry } = setup();
+    registry.create('a');
+    registry.create('b');
+    registry.send('b', { type: 'VALIDATE' });
+    expect([...registry.inFlight()]).toEqual([['a', 'received'], ['b', 'validated']]);
+  });
+});

@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, BUNDLED, readJsonl, tmp } from './helpers.ts';
+
+function tollgate(args: string[], cwd?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A small Kraken-format file for another pair and interval, with a gap and scientific notation. */
+function ethFile(dir: string): string {
+  const lines: string[] = [];
+  let p = 300;
+  for (let i = 0; i < 400; i++) {
+    if (i === 100) continue; // a 15-minute bucket without trades
+    const o = p;
+    p = Math.round(p * (1 + Math.sin(i / 7) * 0.01) * 100) / 100;
+    lines.push(`${1_600_000_000 + i * 900},${o},${Math.max(o, p) + 0.5},${Math.min(o, p) - 0.5},${p},${i % 50 === 0 ? '1E+1' : '3.5'},${5}`);
+  }
+  const f = join(dir, 'ETHUSD_15.csv');
+  writeFileSync(f, lines.join('\n') + '\n');
+  return f;
+}
+
+describe('tollgate CLI', () => {
+  it('when asked for help then it lists the commands', () => {
+    const r = tollgate(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/replay/);
+    expect(r.out).toMatch(/config/);
+  });
+
+  it('when replaying any Kraken OHLCVT file then the pair comes from the file name and the JSON summary has the LOGS.md fields', () => {
+    const dir = tmp();
+    const logs = join(dir, 'logs');
+    const r = tollgate(['replay', '--data', ethFile(dir), '--logs', logs, '--json']);
+    expect(r.err).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    for (const k of ['candles', 'signals', 'approved', 'blocked', 'blockedByCode', 'trades', 'realizedPnl', 'elapsedMs']) expect(s).toHaveProperty(k);
+    expect(s.candles).toBe(399);
+    expect(typeof s.realizedPnl).toBe('string');
+    const started = readJsonl(join(logs, 'signal_bus.jsonl'))[0]!;
+    expect(started).toMatchObject({ event: 'run.started', pair: 'ETH/USD', intervalMinutes: 15 });
+  });
+
+  it('when the data is gzip and bounded by --from/--to then only that range is replayed and progress goes to stderr as plain lines', () => {
+    const dir = tmp();
+    const r = tollgate(['replay', '--data', BUNDLED, '--pair', 'BTC/USD', '--from', '2019-01-01', '--to', '2019-02-01', '--logs', dir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/candles\s+74\d/);
+    expect(r.out).toMatch(/realized PnL/);
+    expect(r.err).toMatch(/replay: 100% \(/);
+  });
+
+  it('when the config is bad then one message names the field, the exit code is non-zero and nothing is written', () => {
+    const dir = tmp();
+    const cfg = join(dir, 'bad.json');
+    writeFileSync(cfg, JSON.stringify({ guards: { COOLDOWN: { mode: 'sometimes' } } }));
+    const logs = join(dir, 'logs');
+    const r = tollgate(['replay', '--data', BUNDLED, '--config', cfg, '--logs', logs]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/guards\.COOLDOWN\.mode/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(logs)).toBe(false);
+  });
+
+  it('when the config file is not JSON then it says so', () => {
+    const dir = tmp();
+    const cfg = join(dir, 'bad.json');
+    writeFileSync(cfg, '{ nope');
+    const r = tollgate(['config', 'check', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not valid JSON/);
+  });
+
+  it('when the config is valid then config check says ok', () => {
+    const r = tollgate(['config', 'check', join(import.meta.dirname, '..', 'config.example.json')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ok/);
+  });
+
+  it('when the CSV is missing then it says so and writes nothing', () => {
+    const dir = tmp();
+    const logs = join(dir, 'logs');
+    const r = tollgate(['replay', '--data', join(dir, 'nope_60.csv'), '--pair', 'BTC/USD', '--logs', logs]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no such file/);
+    expect(existsSync(logs)).toBe(false);
+  });
+
+  it('when a CSV row is malformed then the message names the file and line and nothing is written; --skip-bad-rows skips and counts it', () => {
+    const dir = tmp();
+    const f = join(dir, 'XBTUSD_60.csv.gz');
+    const rows = Array.from({ length: 200 }, (_, i) => `${1_500_000_000 + i * 3600},100,101,99,100.5,2,3`);
+    rows[41] = `${1_500_000_000 + 41 * 3600},100,abc,99,100.5,2,3`;
+    writeFileSync(f, gzipSync(rows.join('\n')));
+    const logs = join(dir, 'logs');
+    const bad = tollgate(['replay', '--data', f, '--logs', logs]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(`${f}:42: field high is not a non-negative number: "abc"`);
+    expect(existsSync(logs)).toBe(false);
+    const skipped = tollgate(['replay', '--data', f, '--logs', logs, '--skip-bad-rows', '--json']);
+    expect(skipped.code).toBe(0);
+    expect(JSON.parse(skipped.out)).toMatchObject({ candles: 199 });
+  });
+
+  it('when the pair is unknown then it names the pair and lists the known ones', () => {
+    const dir = tmp();
+    const logs = join(dir, 'logs');
+    const r = tollgate(['replay', '--data', BUNDLED, '--pair', 'FOO/BAR', '--logs', logs]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown pair FOO\/BAR.*BTC\/USD/);
+    expect(existsSync(logs)).toBe(false);
+  });
+
+  it('when a date is malformed then commander reports it and the exit code is non-zero', () => {
+    const r = tollgate(['replay', '--data', BUNDLED, '--from', 'yesterday']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not a date/);
+  });
+});

@@ -1,0 +1,34 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CandleSeries, loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
+import { buildMarkets } from '../src/app/wiring.ts';
+import { parseConfig, type Config } from '../src/config/schema.ts';
+
+export const BUNDLED = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
+export const BIN = join(import.meta.dirname, '..', 'bin', 'tollgate.js');
+
+export function tmp(prefix = 'tollgate-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function readJsonl(file: string): Array<Record<string, any>> {
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
+}
+
+export function bundledSlice(from: string, to: string): CandleSeries {
+  return loadKrakenOhlcvt(BUNDLED, { pair: 'BTC/USD', fromMs: Date.parse(from), toMs: Date.parse(to) });
+}
+
+export function defaults(overrides: unknown = {}): { config: Config; markets: ReturnType<typeof buildMarkets> } {
+  const config = parseConfig(overrides);
+  return { config, markets: buildMarkets(config) };
+}
+
+/** A synthetic hourly series from arrays (property tests). */
+export function seriesOf(pair: string, rows: Array<{ open: number; high: number; low: number; close: number; volume: number }>, startMs = Date.UTC(2020, 0, 1)): CandleSeries {
+  const n = rows.length;
+  const f = (k: 'open' | 'high' | 'low' | 'close' | 'volume') => Float64Array.from(rows.map((r) => r[k]));
+  const ts = Float64Array.from({ length: n }, (_, i) => startMs + i * 3_600_000);
+  return new CandleSeries(pair, 3_600_000, ts, f('open'), f('high'), f('low'), f('close'), f('volume'), new Float64Array(n).fill(1), [], 'synthetic');
+}
