@@ -147,6 +147,7 @@ export class Kernel {
       equity,
       dayStartEquity: this.dayStartEquity,
       startingBalance: this.d.portfolio.startingBalance,
+      realizedPnl: this.d.portfolio.realizedPnl,
       openPositions: this.exposures(),
       closedTrades: this.d.portfolio.closedTrades,
       recentSignals: this.recent.slice(0, -1),

@@ -36,13 +36,12 @@ export const maxDrawdown: GuardDefinition<MaxDrawdownParams> = {
   create: (p) => (_signal, s, now) => {
     const trades = s.closedTrades;
     let dd = 0;
+    // balance before the window = start + everything realized − what was realized since the window began
+    // (walks back over the window only, not the whole history)
     const balanceBefore = (windowStart: number): number => {
-      let realizedBefore = 0;
-      for (const t of trades) {
-        if (t.exitTs >= windowStart) break;
-        realizedBefore += t.pnl.toNumber();
-      }
-      return s.startingBalance.toNumber() + realizedBefore;
+      let before = s.realizedPnl;
+      for (let i = trades.length - 1; i >= 0 && trades[i]!.exitTs >= windowStart; i--) before = before.minus(trades[i]!.pnl);
+      return s.startingBalance.plus(before).toNumber();
     };
     const lock = activeLock({
       trades,

@@ -29,6 +29,8 @@ export interface GuardSnapshot {
   readonly dayStartEquity: Dec;
   /** cash at the start of the run (the wallet's starting balance, for drawdown) */
   readonly startingBalance: Dec;
+  /** realized PnL of every closed trade so far (= Σ closedTrades pnl) */
+  readonly realizedPnl: Dec;
   readonly openPositions: readonly OpenExposure[];
   /** closed trades, oldest first */
   readonly closedTrades: readonly ClosedTrade[];

@@ -115,7 +115,8 @@ describe('signal lifecycle machine — exhaustive walk', () => {
         return;
       }
       expect(depth).toBeLessThan(20);
-      for (const [, to] of edges) {
+      for (const [, next] of edges) {
+        const to = next!;
         if (to === node) {
           if (selfLoops < 1) walk(to, depth + 1, selfLoops + 1);
         } else walk(to, depth + 1, selfLoops);
