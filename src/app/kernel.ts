@@ -14,7 +14,7 @@ import { roundPriceAdverse } from '../domain/market.ts';
 import { bps, Dec } from '../domain/money.ts';
 import { sizeOrder, type Sizing } from '../domain/sizing.ts';
 import { utcDayStart } from '../domain/time.ts';
-import type { Candle, ExitReason, Fill, MarketMeta, OrderEvent, OrderIntent, Signal } from '../domain/types.ts';
+import { heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type OrderIntent, type Signal } from '../domain/types.ts';
 import { invalidReason } from '../domain/validation.ts';
 import type { GuardChain } from '../guards/chain.ts';
 import type { GuardSnapshot, OpenExposure, RecentSignal } from '../guards/types.ts';
@@ -194,7 +194,7 @@ export class Kernel {
     const out = new Map<string, OpenExposure>();
     for (const p of this.d.portfolio.openPositions()) {
       const m = this.mark(p.pair);
-      out.set(p.signalId, { signalId: p.signalId, strategy: p.strategy, pair: p.pair, value: m === null ? p.entryCost : p.quantity.mul(m), pending: false });
+      out.set(p.signalId, { signalId: p.signalId, strategy: p.strategy, pair: p.pair, value: m === null ? heldCost(p) : p.quantity.mul(m), pending: false });
     }
     for (const w of this.d.gateway.workingEntries()) {
       const s = this.signalsById.get(w.intent.signalId);

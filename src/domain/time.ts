@@ -26,7 +26,9 @@ function civilFromDays(z0: number): [number, number, number] {
 }
 
 /** ISO 8601 UTC with milliseconds, identical to `Date.prototype.toISOString` for years 0..9999. */
-export function isoTime(ms: number): string {
+export function isoTime(ms0: number): string {
+  if (!Number.isFinite(ms0)) throw new RangeError(`isoTime: ${ms0} is not a time`);
+  const ms = Math.floor(ms0);
   const days = Math.floor(ms / DAY_MS);
   let rem = ms - days * DAY_MS;
   const [y, m, d] = civilFromDays(days);

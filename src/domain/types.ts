@@ -127,6 +127,11 @@ export interface Position {
   readonly openedTs: number;
 }
 
+/** Entry cost of the quantity still held (the sold part excluded). */
+export function heldCost(p: Position): Dec {
+  return p.entryQuantity.isZero() ? p.entryCost : p.entryCost.mul(p.quantity).div(p.entryQuantity);
+}
+
 export interface ClosedTrade {
   readonly signalId: string;
   readonly strategy: string;

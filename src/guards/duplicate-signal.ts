@@ -12,11 +12,15 @@ export const duplicateSignal: GuardDefinition<DuplicateSignalParams> = {
   create: (p) => (signal, s) => {
     const windowMs = durationMs(p.window, s.intervalMs);
     const recent = s.recentSignals;
+    // the whole recent list is scanned (it is bounded): an id repeat is a duplicate however old, and
+    // signals may arrive out of time order (late webhooks), so the window is judged by time, not position
+    for (let i = recent.length - 1; i >= 0; i--) {
+      if (recent[i]!.id === signal.id) return block('DUPLICATE_SIGNAL', `signal id ${signal.id} was already received`);
+    }
     for (let i = recent.length - 1; i >= 0; i--) {
       const r = recent[i]!;
-      if (r.id === signal.id) return block('DUPLICATE_SIGNAL', `signal id ${signal.id} was already received`);
-      if (signal.tsEvent - r.ts >= windowMs) break;
-      if (r.strategy === signal.strategy && r.pair === signal.pair && r.side === signal.side && r.ts <= signal.tsEvent) {
+      const age = signal.tsEvent - r.ts;
+      if (age >= 0 && age < windowMs && r.strategy === signal.strategy && r.pair === signal.pair && r.side === signal.side) {
         return block('DUPLICATE_SIGNAL', `same ${signal.strategy} ${signal.side} ${signal.pair} as ${r.id} at ${isoTime(r.ts)}`);
       }
     }

@@ -56,8 +56,11 @@ export function signal(overrides: Partial<Signal> = {}): Signal {
   };
 }
 
+/** A guard snapshot; `realizedPnl` defaults to Σ pnl of the given closed trades, as the kernel fills it. */
 export function snapshot(overrides: Partial<GuardSnapshot> = {}): GuardSnapshot {
+  const closedTrades = overrides.closedTrades ?? [];
   return {
+    realizedPnl: closedTrades.reduce((sum, t) => sum.plus(t.pnl), new Dec(0)),
     meta: meta(),
     intervalMs: HOUR,
     proposal: { quantity: new Dec('0.02'), price: new Dec('50000'), cost: new Dec('1000') },

@@ -3,7 +3,7 @@
  * storage, not the rules). Cash and positions change only through fills, exactly, in Decimal.
  */
 import { Dec } from '../domain/money.ts';
-import type { ClosedTrade, ExitReason, Fill, Position } from '../domain/types.ts';
+import { heldCost, type ClosedTrade, type ExitReason, type Fill, type Position } from '../domain/types.ts';
 
 interface MutablePosition {
   signalId: string;
@@ -144,7 +144,7 @@ export class Portfolio {
     for (const c of this.cash.values()) eq = eq.plus(c);
     for (const p of this.positions.values()) {
       const m = markPrice(p.pair);
-      eq = eq.plus(m === null ? p.entryCost : p.quantity.mul(m));
+      eq = eq.plus(m === null ? heldCost(p) : p.quantity.mul(m));
     }
     return eq;
   }

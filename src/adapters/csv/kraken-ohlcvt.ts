@@ -58,11 +58,14 @@ export class CandleSeries implements MarketDataFeed {
 }
 
 /** plain or scientific (Kraken's exports contain e.g. `1E+1` for a volume of 10) */
+const FIELDS = ['unix', 'open', 'high', 'low', 'close', 'volume', 'trades'];
 const NUM = /^\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** Significant digits of a plain decimal string (a float holds 15 exactly). */
 function significantDigits(s: string): number {
-  const digits = s.replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '');
+  let m = s.replace(/[eE].*$/, '');
+  if (m.includes('.')) m = m.replace(/0+$/, '');
+  const digits = m.replace('.', '').replace(/^0+/, '');
   return digits.length;
 }
 
@@ -96,6 +99,9 @@ export function loadKrakenOhlcvt(file: string, opts: LoadOptions): CandleSeries 
   const cols: number[][] = [[], [], [], [], [], [], []];
   const bad: BadRow[] = [];
   let prevTs = -Infinity;
+  let firstTs: number | null = null;
+  let validRows = 0;
+  const knownInterval = opts.intervalMs ?? intervalFromFileName(file);
   let lineNo = 0;
   let start = 0;
   const fail = (reason: string) => {
@@ -117,13 +123,12 @@ export function loadKrakenOhlcvt(file: string, opts: LoadOptions): CandleSeries 
     }
     const badField = f.findIndex((v) => !NUM.test(v.trim()));
     if (badField >= 0) {
-      const names = ['unix', 'open', 'high', 'low', 'close', 'volume', 'trades'];
-      fail(`field ${names[badField]} is not a non-negative number: "${f[badField]}"`);
+      fail(`field ${FIELDS[badField]} is not a non-negative number: "${f[badField]}"`);
       continue;
     }
     const tooPrecise = f.findIndex((v) => significantDigits(v.trim()) > 15);
     if (tooPrecise >= 0) {
-      fail(`field ${tooPrecise + 1} has more than 15 significant digits and cannot be held exactly: "${f[tooPrecise]}"`);
+      fail(`field ${FIELDS[tooPrecise]} has more than 15 significant digits and cannot be held exactly: "${f[tooPrecise]}"`);
       continue;
     }
     const v = f.map(Number) as [number, number, number, number, number, number, number];
@@ -145,14 +150,20 @@ export function loadKrakenOhlcvt(file: string, opts: LoadOptions): CandleSeries 
       fail(`timestamp ${unix} is not after the previous row's ${prevTs / 1000} (rows must be in time order without duplicates)`);
       continue;
     }
+    if (knownInterval !== null && firstTs !== null && (ts - firstTs) % knownInterval !== 0) {
+      fail(`timestamp ${unix} is not on the ${knownInterval / 60_000}-minute grid of the file`);
+      continue;
+    }
+    if (firstTs === null) firstTs = ts;
     prevTs = ts;
+    validRows++;
     if ((opts.fromMs !== undefined && ts < opts.fromMs) || (opts.toMs !== undefined && ts >= opts.toMs)) continue;
     cols[0]!.push(ts); cols[1]!.push(o); cols[2]!.push(h); cols[3]!.push(l); cols[4]!.push(c); cols[5]!.push(vol); cols[6]!.push(trades);
   }
-  if (lineNo === 0 || (cols[0]!.length === 0 && bad.length === 0 && opts.fromMs === undefined && opts.toMs === undefined)) {
+  if (validRows === 0 && bad.length === 0) {
     throw new CsvError(`${file}: no candles in file`);
   }
-  let interval = opts.intervalMs ?? intervalFromFileName(file);
+  let interval = knownInterval;
   if (interval === null) {
     // smallest gap between consecutive rows
     let min = Infinity;
@@ -161,8 +172,10 @@ export function loadKrakenOhlcvt(file: string, opts: LoadOptions): CandleSeries 
     interval = min;
   }
   const [t, o, h, l, c, vol, tr] = cols.map((a) => Float64Array.from(a)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  for (let i = 1; i < t.length; i++) {
-    if ((t[i]! - t[0]!) % interval !== 0) throw new CsvError(`${file}: row at ${t[i]! / 1000} is not on the ${interval / 60_000}-minute grid`);
+  if (knownInterval === null) {
+    for (let i = 1; i < t.length; i++) {
+      if ((t[i]! - t[0]!) % interval !== 0) throw new CsvError(`${file}: row at ${t[i]! / 1000} is not on the inferred ${interval / 60_000}-minute grid`);
+    }
   }
   return new CandleSeries(opts.pair, interval, t, o, h, l, c, vol, tr, bad, file);
 }

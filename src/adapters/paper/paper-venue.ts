@@ -60,6 +60,13 @@ export class PaperVenue implements Venue {
     return r;
   }
 
+  /** base quantity already promised to working sell orders of the signal's position */
+  private sellingFor(signalId: string): Dec {
+    let q = new Dec(0);
+    for (const w of this.working) if (w.order.side === 'sell' && w.order.signalId === signalId) q = q.plus(w.remaining);
+    return q;
+  }
+
   submit(order: OrderIntent): void {
     const now = this.deps.clock.now();
     const meta = this.deps.meta(order.pair);
@@ -72,7 +79,7 @@ export class PaperVenue implements Venue {
     if (order.side === 'buy') {
       const need = order.quantity.mul(ref).mul(meta.takerFee.plus(1));
       if (need.plus(this.reserved(meta.quote)).gt(this.deps.cash(meta.quote))) return reject('EOrder:Insufficient funds');
-    } else if (order.quantity.gt(this.deps.held(order.signalId))) {
+    } else if (order.quantity.plus(this.sellingFor(order.signalId)).gt(this.deps.held(order.signalId))) {
       return reject('EOrder:Insufficient funds');
     }
     this.working.push({ order, remaining: order.quantity, filled: new Dec(0), acceptedTs: now });
@@ -102,11 +109,17 @@ export class PaperVenue implements Venue {
         if (quantity.mul(q.price).plus(fee).gt(cash)) {
           const rate = q.liquidity === 'maker' ? meta.makerFee : meta.takerFee;
           quantity = cash.div(q.price.mul(rate.plus(1))).toDecimalPlaces(meta.lotDecimals, Dec.ROUND_DOWN);
+          fee = feeFor(meta, quantity.mul(q.price), q.liquidity);
+          // the fee is rounded up: step down one lot unit at a time until quantity × price + fee fits
+          const lot = new Dec(10).pow(-meta.lotDecimals);
+          while (quantity.gt(0) && quantity.mul(q.price).plus(fee).gt(cash)) {
+            quantity = quantity.minus(lot);
+            fee = feeFor(meta, quantity.mul(q.price), q.liquidity);
+          }
           if (quantity.lte(0)) {
             this.cancel(w.order.clientOrderId, 'EOrder:Insufficient funds');
             continue;
           }
-          fee = feeFor(meta, quantity.mul(q.price), q.liquidity);
         }
       }
       used = used.plus(quantity);
