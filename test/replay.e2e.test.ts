@@ -30,6 +30,18 @@ describe('replay of real Kraken candles through the full pipeline', () => {
     expect(summary.busErrors).toBe(0);
   });
 
+  it('when any line is written to signal_bus.jsonl then it has the LOGS.md fields', () => {
+    for (const l of busLines) {
+      expect(l.schemaVersion).toBe(1);
+      expect(l.ts).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(typeof l.event).toBe('string');
+      expect('signalId' in l).toBe(true);
+      if (l.event === 'signal.transition') expect(typeof l.terminal).toBe('boolean');
+    }
+    expect(busLines[0]!.event).toBe('run.started');
+    expect(busLines[busLines.length - 1]!.event).toBe('run.finished');
+  });
+
   it('when the replay ends then every signal reached exactly one terminal state or is reported open at the end', () => {
     for (const r of received) {
       const terminal = busLines.filter((l) => l.signalId === r.signalId && l.event === 'signal.transition' && l.terminal === true);

@@ -30,6 +30,8 @@ export interface ExitTrack {
   readonly stopLoss: Dec | null;
   /** highest close seen since entry (starts at the entry price) */
   readonly peak: Dec;
+  /** 1 − trailingStopPct, computed once */
+  readonly trailFactor: Dec | null;
 }
 
 export function startExitTrack(rules: ExitRules, entryPrice: Dec, entryTs: number): ExitTrack {
@@ -39,6 +41,7 @@ export function startExitTrack(rules: ExitRules, entryPrice: Dec, entryTs: numbe
     takeProfit: rules.takeProfitPct === null ? null : entryPrice.mul(new Dec(1).plus(rules.takeProfitPct)),
     stopLoss: rules.stopLossPct === null ? null : entryPrice.mul(new Dec(1).minus(rules.stopLossPct)),
     peak: entryPrice,
+    trailFactor: rules.trailingStopPct === null ? null : new Dec(1).minus(rules.trailingStopPct),
   };
 }
 
@@ -57,7 +60,7 @@ export function evaluateExit(rules: ExitRules, track: ExitTrack, candle: Candle,
   const next: ExitTrack = peak === track.peak ? track : { ...track, peak };
   let exit: ExitReason | null = null;
   if (track.stopLoss !== null && close.lte(track.stopLoss)) exit = 'stop_loss';
-  else if (rules.trailingStopPct !== null && close.lte(peak.mul(new Dec(1).minus(rules.trailingStopPct))) && peak.gt(track.entryPrice)) exit = 'trailing_stop';
+  else if (track.trailFactor !== null && peak.gt(track.entryPrice) && close.lte(peak.mul(track.trailFactor))) exit = 'trailing_stop';
   else if (track.takeProfit !== null && close.gte(track.takeProfit)) exit = 'take_profit';
   else if (rules.maxHoldCandles !== null && candle.ts + candle.intervalMs - track.entryTs >= rules.maxHoldCandles * candle.intervalMs) exit = 'max_hold';
   else if (rules.useStrategyExit && strategyExit) exit = 'strategy_exit';

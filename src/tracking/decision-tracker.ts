@@ -14,7 +14,8 @@ export class DecisionTracker {
   constructor(private readonly log: DecisionLog, private readonly runId: string) {}
 
   private bus(ts: number, event: string, fields: Record<string, unknown>): void {
-    this.log.bus.append({ schemaVersion: SCHEMA_VERSION, ts: isoTime(ts), event, ...fields, runId: this.runId });
+    // every line carries signalId (LOGS.md); run-level lines have null
+    this.log.bus.append({ schemaVersion: SCHEMA_VERSION, ts: isoTime(ts), event, signalId: null, ...fields, runId: this.runId });
   }
 
   attach(bus: SignalBus): void {
