@@ -117,6 +117,26 @@ describe('tollgate CLI', () => {
     expect(existsSync(logs)).toBe(false);
   });
 
+  it('when --logs points at a file then it says it cannot write there, without a stack trace', () => {
+    const dir = tmp();
+    const file = join(dir, 'afile');
+    writeFileSync(file, 'x');
+    const r = tollgate(['replay', '--data', BUNDLED, '--from', '2019-01-01', '--to', '2019-01-05', '--logs', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot write logs there/);
+    expect(r.err).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  it('when startingCash holds several currencies then it is refused with a clear message', () => {
+    const dir = tmp();
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ startingCash: { USD: '1000', EUR: '1000' } }));
+    const r = tollgate(['replay', '--data', BUNDLED, '--config', cfg, '--logs', join(dir, 'logs')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/exactly one currency/);
+    expect(existsSync(join(dir, 'logs'))).toBe(false);
+  });
+
   it('when a date is malformed then commander reports it and the exit code is non-zero', () => {
     const r = tollgate(['replay', '--data', BUNDLED, '--from', 'yesterday']);
     expect(r.code).toBe(2);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MemorySink } from '../src/adapters/jsonl/jsonl-writer.ts';
+import { CandleSeries } from '../src/adapters/csv/kraken-ohlcvt.ts';
 import { runReplay } from '../src/app/replay.ts';
 import { BLOCK_CODES } from '../src/domain/types.ts';
 import { defaults, seriesOf } from './helpers.ts';
@@ -45,6 +46,21 @@ describe('kernel: one signal through the venue', () => {
     expect(fills.map((f) => f.quantity)).toEqual(['2', '2', '2']); // 50 % of 4 BTC per candle, 3 candles
     expect(lines.find((l) => l.event === 'order.cancelled')).toMatchObject({ filledQuantity: '6' });
     expect(portfolio.position(firstSignal)!.quantity.toFixed()).toBe('6');
+  });
+
+  it('when the data has a gap longer than the entry deadline then the order is cancelled, not filled after the gap', () => {
+    const rows = [...flat(6), bar(100, 110), ...flat(3).map((r) => ({ ...r, open: 120, high: 120.5, low: 119.5, close: 120 }))];
+    const { config, markets } = defaults({ guards: allOff, strategies: breakout(), venue: { entryTimeoutCandles: 2 } });
+    const s = seriesOf('BTC/USD', rows);
+    const H = 3_600_000;
+    const ts = Float64Array.from(s.ts, (t, i) => (i >= 7 ? t + 5 * H : t)); // 5 missing hours after the signal candle
+    const gapped = new CandleSeries(s.pair, H, ts, s.open, s.high, s.low, s.close, s.volume, s.trades, [], 'gap');
+    const r = runReplay({ config, markets, series: gapped, logsDir: null, runId: 't' });
+    const lines = (r.log.bus as MemorySink).records as Array<Record<string, any>>;
+    const first = lines.find((l) => l.event === 'signal.received')!.signalId;
+    expect(lines.filter((l) => l.event === 'fill' && l.signalId === first)).toHaveLength(0);
+    expect(lines.find((l) => l.event === 'order.cancelled' && l.signalId === first)).toMatchObject({ filledQuantity: '0' });
+    expect(r.portfolio.position(first)).toBeUndefined();
   });
 
   it('when no volume is available before the deadline then the signal expires without a position', () => {

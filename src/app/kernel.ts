@@ -93,6 +93,8 @@ export class Kernel {
     this.inStep = true;
     try {
       setClock(c.ts);
+      // an entry whose deadline passed during a gap in the data must not fill on the next candle
+      this.d.gateway.expireDue(c.ts);
       this.d.venue.onCandle(c);
       const close = c.ts + c.intervalMs;
       setClock(close);

@@ -74,14 +74,23 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   if (config.startingCash[meta.quote] === undefined) {
     throw new InputError(`config: startingCash has no ${meta.quote}, the quote currency of ${series.pair}`);
   }
+  const currencies = Object.keys(config.startingCash);
+  if (currencies.length !== 1) {
+    throw new InputError(`config: startingCash must hold exactly one currency, the quote of ${series.pair} (${meta.quote}); got ${currencies.join(', ')}`);
+  }
   const elapsed = stopwatch();
   const runId = opts.runId ?? randomUUID();
   const clock = new ManualClock(series.length ? series.ts[0]! : 0);
   const bus = new SignalBus(() => clock.now());
-  const log: DecisionLog = opts.logsDir
-    ? (mkdirSync(opts.logsDir, { recursive: true }),
-      { bus: new JsonlWriter(join(opts.logsDir, 'signal_bus.jsonl')), decisions: new JsonlWriter(join(opts.logsDir, 'signal_decisions.jsonl')) })
-    : { bus: new MemorySink(), decisions: new MemorySink() };
+  let log: DecisionLog;
+  if (opts.logsDir) {
+    try {
+      mkdirSync(opts.logsDir, { recursive: true });
+      log = { bus: new JsonlWriter(join(opts.logsDir, 'signal_bus.jsonl')), decisions: new JsonlWriter(join(opts.logsDir, 'signal_decisions.jsonl')) };
+    } catch (e) {
+      throw new InputError(`--logs ${opts.logsDir}: cannot write logs there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  } else log = { bus: new MemorySink(), decisions: new MemorySink() };
   const tracker = new DecisionTracker(log, runId);
   tracker.attach(bus); // first subscriber: a signal is logged as received before anything happens to it
 
@@ -152,7 +161,7 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   }
   const trades = portfolio.closedTrades;
   const cash: Record<string, string> = {};
-  for (const [ccy, v] of portfolio.cashBalances()) cash[ccy] = v.toFixed(meta.costDecimals);
+  for (const [ccy, v] of portfolio.cashBalances()) cash[ccy] = v.toFixed(); // exact: equals a recomputation from the fills
   const summary: ReplaySummary = {
     candles: n,
     signals: stats.signals,
@@ -167,10 +176,10 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     wins: trades.filter((t) => t.pnl.gt(0)).length,
     openAtEnd: portfolio.openCount,
     inFlightByState: sortKeys(byState),
-    realizedPnl: portfolio.realizedPnl.toFixed(meta.costDecimals),
-    fees: portfolio.fees.toFixed(meta.costDecimals),
+    realizedPnl: portfolio.realizedPnl.toFixed(),
+    fees: portfolio.fees.toFixed(),
     cash,
-    equity: kernel.equity().toFixed(meta.costDecimals),
+    equity: kernel.equity().toFixed(),
     skippedRows: series.badRows.length,
     busErrors: bus.errors,
     from: n ? isoTime(series.ts[0]!) : null,

@@ -104,7 +104,8 @@ export const configSchema = z
     sizing: z
       .discriminatedUnion('mode', [
         z.object({ mode: z.literal('fixed_quote'), amount: decimalString }).strict(),
-        z.object({ mode: z.literal('equity_fraction'), fraction }).strict(),
+        // below 1: an order must leave room for its fee
+        z.object({ mode: z.literal('equity_fraction'), fraction: z.number().gt(0).lt(1) }).strict(),
       ])
       .default({ mode: 'fixed_quote', amount: '1000' }),
     venue: z

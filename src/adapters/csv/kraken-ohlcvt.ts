@@ -133,6 +133,11 @@ export function loadKrakenOhlcvt(file: string, opts: LoadOptions): CandleSeries 
     }
     const v = f.map(Number) as [number, number, number, number, number, number, number];
     const [unix, o, h, l, c, vol, trades] = v;
+    const inf = v.findIndex((x) => !Number.isFinite(x));
+    if (inf >= 0) {
+      fail(`field ${FIELDS[inf]} is out of range: "${f[inf]}"`);
+      continue;
+    }
     if (!Number.isInteger(unix)) {
       fail(`unix time is not an integer: "${f[0]}"`);
       continue;
