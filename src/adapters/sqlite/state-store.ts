@@ -1,0 +1,285 @@
+/**
+ * The SQLite state store: the LedgerStore port (cash, positions, sequence, audit log, idempotency keys) plus
+ * the bot's durable records (signals with lifecycle snapshots, order intents and orders, shadow positions,
+ * guard state), the online backup and a health report. One instance per process; several processes may
+ * share the file: every write is a BEGIN IMMEDIATE transaction and waits up to the busy timeout for another.
+ */
+import Database from 'better-sqlite3';
+import type { AuditRow, ClosedTradeRow, FillRow, IdempotencyRow, LedgerSnapshot, LedgerStore, LedgerTx, Mark, PositionRow, TotalsRow } from '../../ports/ledger.ts';
+import { classifySqliteError } from './errors.ts';
+import { LATEST_VERSION } from './migrations.ts';
+import { openStateDb, schemaVersion, type OpenOptions } from './open.ts';
+
+const POSITION_COLS = `id, signal_id AS signalId, strategy, pair, quote, quantity, entry_cost AS entryCost, entry_quantity AS entryQuantity,
+  entry_fees AS entryFees, exit_proceeds AS exitProceeds, exit_quantity AS exitQuantity, exit_fees AS exitFees, opened_ts AS openedTs, exit_reason AS exitReason`;
+const CLOSED_COLS = `seq, position_id AS positionId, signal_id AS signalId, strategy, pair, quantity, entry_ts AS entryTs, entry_price AS entryPrice,
+  exit_ts AS exitTs, exit_price AS exitPrice, exit_reason AS exitReason, fees, pnl`;
+const AUDIT_COLS = 'seq, ts, operation, actor, reason, idempotency_key AS idempotencyKey, input, before, after';
+
+export interface SignalRecord {
+  readonly id: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly side: string;
+  /** lifecycle state name */
+  readonly state: string;
+  readonly terminal: boolean;
+  /** the signal as JSON */
+  readonly signal: string;
+  /** the persisted lifecycle machine snapshot as JSON */
+  readonly snapshot: string;
+  /** the next timer deadline (ms), re-armed on recovery instead of restarted */
+  readonly deadlineTs: number | null;
+  readonly updatedTs: number;
+}
+
+export interface OrderIntentRecord {
+  readonly id: string;
+  readonly signalId: string;
+  readonly clientOrderId: string;
+  readonly pair: string;
+  readonly side: string;
+  readonly type: string;
+  readonly quantity: string;
+  readonly limitPrice: string | null;
+  readonly purpose: string;
+  readonly exitReason: string | null;
+  readonly deadlineTs: number | null;
+  readonly tsEvent: number;
+  readonly tsInit: number;
+}
+
+export interface OrderRecord {
+  readonly clientOrderId: string;
+  readonly venueOrderId: string | null;
+  readonly status: string;
+  readonly filledQuantity: string;
+  readonly detail: string | null;
+  readonly updatedTs: number;
+}
+
+export interface StoreHealth {
+  readonly file: string;
+  readonly schemaVersion: number;
+  readonly latestVersion: number;
+  readonly journalMode: string;
+  readonly synchronous: string;
+  readonly sequence: number;
+  readonly auditRows: number;
+  readonly positions: number;
+  readonly openSignals: number;
+  readonly sizeBytes: number;
+  readonly integrity: string;
+}
+
+export class SqliteStateStore implements LedgerStore {
+  readonly db: Database.Database;
+  private readonly st;
+  private readonly tx: LedgerTx;
+  private readonly writeTx;
+
+  /** Opens (creating and migrating if needed) the state database; throws StateDbError naming the problem. */
+  static open(file: string, o: OpenOptions = {}): SqliteStateStore {
+    return new SqliteStateStore(openStateDb(file, o), file);
+  }
+
+  private constructor(db: Database.Database, readonly file: string) {
+    this.db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      seq: p('SELECT seq FROM ledger_head WHERE id = 1').pluck(),
+      cash: p('SELECT amount FROM cash WHERE currency = ?').pluck(),
+      setCash: p('INSERT INTO cash (currency, amount) VALUES (?, ?) ON CONFLICT (currency) DO UPDATE SET amount = excluded.amount'),
+      position: p(`SELECT ${POSITION_COLS} FROM positions WHERE id = ?`),
+      putPosition: p(`INSERT OR REPLACE INTO positions (id, signal_id, strategy, pair, quote, quantity, entry_cost, entry_quantity, entry_fees,
+        exit_proceeds, exit_quantity, exit_fees, opened_ts, exit_reason) VALUES (@id, @signalId, @strategy, @pair, @quote, @quantity, @entryCost,
+        @entryQuantity, @entryFees, @exitProceeds, @exitQuantity, @exitFees, @openedTs, @exitReason)`),
+      deletePosition: p('DELETE FROM positions WHERE id = ?'),
+      positionIdsOfPair: p('SELECT id FROM positions WHERE pair = ?').pluck(),
+      totals: p('SELECT currency, realized, fees FROM totals WHERE currency = ?'),
+      putTotals: p('INSERT OR REPLACE INTO totals (currency, realized, fees) VALUES (@currency, @realized, @fees)'),
+      addClosed: p(`INSERT INTO closed_trades (seq, position_id, signal_id, strategy, pair, quantity, entry_ts, entry_price, exit_ts, exit_price, exit_reason, fees, pnl)
+        VALUES (@seq, @positionId, @signalId, @strategy, @pair, @quantity, @entryTs, @entryPrice, @exitTs, @exitPrice, @exitReason, @fees, @pnl)`),
+      addFill: p(`INSERT OR IGNORE INTO fills (id, order_id, signal_id, pair, side, quantity, price, fee, liquidity, purpose, ts_event, ts_init, seq)
+        VALUES (@id, @orderId, @signalId, @pair, @side, @quantity, @price, @fee, @liquidity, @purpose, @tsEvent, @tsInit, @seq)`),
+      mark: p('SELECT pair, price, ts FROM marks WHERE pair = ?'),
+      putMark: p('INSERT INTO marks (pair, price, ts) VALUES (@pair, @price, @ts) ON CONFLICT (pair) DO UPDATE SET price = excluded.price, ts = excluded.ts WHERE excluded.ts >= marks.ts'),
+      idem: p('SELECT key, seq, operation, request, result FROM idempotency WHERE key = ?'),
+      putIdem: p('INSERT INTO idempotency (key, seq, operation, request, result) VALUES (@key, @seq, @operation, @request, @result)'),
+      audit: p(`INSERT INTO audit (seq, ts, operation, actor, reason, idempotency_key, input, before, after)
+        VALUES (@seq, @ts, @operation, @actor, @reason, @idempotencyKey, @input, @before, @after)`),
+      head: p('UPDATE ledger_head SET seq = @seq, updated_at = @ts WHERE id = 1 AND seq = @seq - 1'),
+    };
+    const st = this.st;
+    this.tx = {
+      sequence: () => st.seq.get() as number,
+      cash: (c) => st.cash.get(c) as string | undefined,
+      setCash: (c, a) => void st.setCash.run(c, a),
+      position: (id) => st.position.get(id) as PositionRow | undefined,
+      putPosition: (row) => void st.putPosition.run(row),
+      deletePosition: (id) => void st.deletePosition.run(id),
+      positionIdsOfPair: (pair) => st.positionIdsOfPair.all(pair) as string[],
+      totals: (c) => st.totals.get(c) as TotalsRow | undefined,
+      putTotals: (t) => void st.putTotals.run(t),
+      addClosedTrade: (t) => void st.addClosed.run(t),
+      addFill: (f, seq) => st.addFill.run({ ...f, seq }).changes === 1,
+      mark: (pair) => st.mark.get(pair) as Mark | undefined,
+      putMark: (m) => void st.putMark.run(m),
+      idempotency: (k) => st.idem.get(k) as IdempotencyRow | undefined,
+      putIdempotency: (r) => void st.putIdem.run(r),
+      appendAudit: (row) => {
+        if (st.head.run({ seq: row.seq, ts: row.ts }).changes !== 1) throw new Error(`audit row ${row.seq} does not follow the stored sequence`);
+        st.audit.run(row);
+      },
+    };
+    this.writeTx = db.transaction(<T>(fn: (tx: LedgerTx) => T): T => fn(this.tx));
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw classifySqliteError(e, this.file);
+    }
+  }
+
+  // ---- LedgerStore ------------------------------------------------------------------------------------
+
+  write<T>(fn: (tx: LedgerTx) => T): T {
+    return this.guard(() => (this.db.inTransaction ? this.writeTx(fn) : this.writeTx.immediate(fn)) as T);
+  }
+
+  snapshot(): LedgerSnapshot {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const head = this.db.prepare('SELECT seq, updated_at AS updatedAt FROM ledger_head WHERE id = 1').get() as { seq: number; updatedAt: number | null };
+        return {
+          sequence: head.seq,
+          updatedAt: head.updatedAt,
+          cash: this.db.prepare('SELECT currency, amount FROM cash ORDER BY currency').all() as { currency: string; amount: string }[],
+          positions: this.db.prepare(`SELECT ${POSITION_COLS} FROM positions ORDER BY id`).all() as PositionRow[],
+          totals: this.db.prepare('SELECT currency, realized, fees FROM totals ORDER BY currency').all() as TotalsRow[],
+          closedTrades: this.db.prepare(`SELECT ${CLOSED_COLS} FROM closed_trades ORDER BY id`).all() as ClosedTradeRow[],
+          marks: this.db.prepare('SELECT pair, price, ts FROM marks ORDER BY pair').all() as Mark[],
+        };
+      }).deferred(),
+    );
+  }
+
+  audit(): Iterable<AuditRow> {
+    return this.guard(() => this.db.prepare(`SELECT ${AUDIT_COLS} FROM audit ORDER BY seq`).iterate() as Iterable<AuditRow>);
+  }
+
+  setMark(m: Mark): void {
+    this.write((tx) => tx.putMark(m));
+  }
+
+  fills(signalId: string): FillRow[] {
+    return this.guard(() => this.db.prepare(`SELECT id, order_id AS orderId, signal_id AS signalId, pair, side, quantity, price, fee, liquidity, purpose,
+      ts_event AS tsEvent, ts_init AS tsInit FROM fills WHERE signal_id = ? ORDER BY seq`).all(signalId) as FillRow[]);
+  }
+
+  // ---- bot state (signals, orders, shadow positions, guard state) ---------------------------------------
+  // Each may be called inside `write(...)` so that it commits with the ledger change it belongs to.
+
+  saveSignal(s: SignalRecord): void {
+    this.write(() => this.db.prepare(`INSERT OR REPLACE INTO signals (id, strategy, pair, side, state, terminal, signal, snapshot, deadline_ts, updated_ts)
+      VALUES (@id, @strategy, @pair, @side, @state, @terminal, @signal, @snapshot, @deadlineTs, @updatedTs)`).run({ ...s, terminal: s.terminal ? 1 : 0 }));
+  }
+
+  /** Signals not in a final state, oldest first: what recovery restores into live actors. */
+  openSignals(): SignalRecord[] {
+    return this.guard(() =>
+      (this.db.prepare(`SELECT id, strategy, pair, side, state, terminal, signal, snapshot, deadline_ts AS deadlineTs, updated_ts AS updatedTs
+        FROM signals WHERE terminal = 0 ORDER BY updated_ts, id`).all() as Array<Omit<SignalRecord, 'terminal'> & { terminal: number }>).map((r) => ({ ...r, terminal: r.terminal === 1 })),
+    );
+  }
+
+  signal(id: string): SignalRecord | undefined {
+    return this.guard(() => {
+      const r = this.db.prepare(`SELECT id, strategy, pair, side, state, terminal, signal, snapshot, deadline_ts AS deadlineTs, updated_ts AS updatedTs
+        FROM signals WHERE id = ?`).get(id) as (Omit<SignalRecord, 'terminal'> & { terminal: number }) | undefined;
+      return r ? { ...r, terminal: r.terminal === 1 } : undefined;
+    });
+  }
+
+  /** Records an order intent before it is sent; a second intent with the same client order id is refused by the database. */
+  saveOrderIntent(o: OrderIntentRecord): void {
+    this.write(() => this.db.prepare(`INSERT INTO order_intents (id, signal_id, client_order_id, pair, side, type, quantity, limit_price, purpose, exit_reason, deadline_ts, ts_event, ts_init)
+      VALUES (@id, @signalId, @clientOrderId, @pair, @side, @type, @quantity, @limitPrice, @purpose, @exitReason, @deadlineTs, @tsEvent, @tsInit)`).run(o));
+  }
+
+  orderIntentByClientId(clientOrderId: string): OrderIntentRecord | undefined {
+    return this.guard(() => this.db.prepare(`SELECT id, signal_id AS signalId, client_order_id AS clientOrderId, pair, side, type, quantity, limit_price AS limitPrice,
+      purpose, exit_reason AS exitReason, deadline_ts AS deadlineTs, ts_event AS tsEvent, ts_init AS tsInit FROM order_intents WHERE client_order_id = ?`).get(clientOrderId) as OrderIntentRecord | undefined);
+  }
+
+  saveOrder(o: OrderRecord): void {
+    this.write(() => this.db.prepare(`INSERT OR REPLACE INTO orders (client_order_id, venue_order_id, status, filled_quantity, detail, updated_ts)
+      VALUES (@clientOrderId, @venueOrderId, @status, @filledQuantity, @detail, @updatedTs)`).run(o));
+  }
+
+  order(clientOrderId: string): OrderRecord | undefined {
+    return this.guard(() => this.db.prepare(`SELECT client_order_id AS clientOrderId, venue_order_id AS venueOrderId, status, filled_quantity AS filledQuantity,
+      detail, updated_ts AS updatedTs FROM orders WHERE client_order_id = ?`).get(clientOrderId) as OrderRecord | undefined);
+  }
+
+  saveShadowPosition(signalId: string, status: string, data: unknown, ts: number): void {
+    this.write(() => this.db.prepare('INSERT OR REPLACE INTO shadow_positions (signal_id, status, data, updated_ts) VALUES (?, ?, ?, ?)').run(signalId, status, JSON.stringify(data), ts));
+  }
+
+  shadowPositions(status?: string): Array<{ signalId: string; status: string; data: unknown }> {
+    return this.guard(() =>
+      (this.db.prepare(`SELECT signal_id AS signalId, status, data FROM shadow_positions ${status ? 'WHERE status = ?' : ''} ORDER BY signal_id`).all(...(status ? [status] : [])) as Array<{ signalId: string; status: string; data: string }>)
+        .map((r) => ({ ...r, data: JSON.parse(r.data) as unknown })),
+    );
+  }
+
+  setGuardState(key: string, value: unknown, ts: number): void {
+    this.write(() => this.db.prepare('INSERT OR REPLACE INTO guard_state (key, value, updated_ts) VALUES (?, ?, ?)').run(key, JSON.stringify(value), ts));
+  }
+
+  guardState<T = unknown>(key: string): T | undefined {
+    return this.guard(() => {
+      const v = this.db.prepare('SELECT value FROM guard_state WHERE key = ?').pluck().get(key) as string | undefined;
+      return v === undefined ? undefined : (JSON.parse(v) as T);
+    });
+  }
+
+  // ---- operations --------------------------------------------------------------------------------------
+
+  /** Online backup (SQLite backup API): a consistent copy while other processes keep writing. */
+  async backup(destination: string): Promise<{ totalPages: number }> {
+    try {
+      const r = await this.db.backup(destination);
+      return { totalPages: r.totalPages };
+    } catch (e) {
+      throw classifySqliteError(e, destination);
+    }
+  }
+
+  /** `quick_check` plus the figures `tollgate db status` prints. */
+  health(): StoreHealth {
+    return this.guard(() => {
+      const integrity = (this.db.pragma('quick_check', { simple: false }) as Array<{ quick_check: string }>).map((r) => r.quick_check).join('; ');
+      const count = (sql: string) => this.db.prepare(sql).pluck().get() as number;
+      return {
+        file: this.file,
+        schemaVersion: schemaVersion(this.db),
+        latestVersion: LATEST_VERSION,
+        journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+        synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][Number(this.db.pragma('synchronous', { simple: true }))] ?? '?',
+        sequence: count('SELECT seq FROM ledger_head WHERE id = 1'),
+        auditRows: count('SELECT count(*) FROM audit'),
+        positions: count('SELECT count(*) FROM positions'),
+        openSignals: count('SELECT count(*) FROM signals WHERE terminal = 0'),
+        sizeBytes: count('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()'),
+        integrity,
+      };
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

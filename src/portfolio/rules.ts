@@ -1,0 +1,96 @@
+/**
+ * The money rules of a position, shared by the in-memory Portfolio (replay) and the durable Ledger
+ * (SQLite): one place says how an entry or an exit moves cash and a position, exactly, in Decimal.
+ * Pure functions over values; the callers decide where the values live.
+ */
+import { Dec } from '../domain/money.ts';
+import type { ClosedTrade, ExitReason } from '../domain/types.ts';
+
+/** A position's accumulated money (the fields of domain `Position` plus its key and quote currency). */
+export interface PositionState {
+  /** key of the position: the signal id for bot positions, `manual-BTCUSD` for operator positions */
+  readonly id: string;
+  /** the signal the position belongs to (null for operator and imported positions) */
+  readonly signalId: string | null;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly quote: string;
+  readonly quantity: Dec;
+  readonly entryCost: Dec;
+  readonly entryQuantity: Dec;
+  readonly entryFees: Dec;
+  readonly exitProceeds: Dec;
+  readonly exitQuantity: Dec;
+  readonly exitFees: Dec;
+  readonly openedTs: number;
+  readonly exitReason: ExitReason | null;
+}
+
+/** What one execution (a fill, an operator trade) did: the new position, the cash delta in `quote`, and the trade it closed. */
+export interface TradeEffect {
+  readonly position: PositionState;
+  /** signed change of the quote currency's cash */
+  readonly cashDelta: Dec;
+  readonly closed: ClosedTrade | null;
+}
+
+export class LedgerRuleError extends Error {}
+
+export function emptyPosition(o: { id: string; signalId: string | null; strategy: string; pair: string; quote: string; openedTs: number }): PositionState {
+  const z = new Dec(0);
+  return { ...o, quantity: z, entryCost: z, entryQuantity: z, entryFees: z, exitProceeds: z, exitQuantity: z, exitFees: z, exitReason: null };
+}
+
+/** A buy that opens or grows `p`: cash falls by quantity × price + fee. */
+export function applyEntry(p: PositionState, quantity: Dec, price: Dec, fee: Dec): TradeEffect {
+  const notional = quantity.mul(price);
+  return {
+    position: {
+      ...p,
+      quantity: p.quantity.plus(quantity),
+      entryCost: p.entryCost.plus(notional),
+      entryQuantity: p.entryQuantity.plus(quantity),
+      entryFees: p.entryFees.plus(fee),
+    },
+    cashDelta: notional.plus(fee).neg(),
+    closed: null,
+  };
+}
+
+/**
+ * A sell that shrinks `p`: cash rises by quantity × price − fee. At quantity zero the position closes:
+ * pnl = all exit proceeds − all entry cost − all fees, prices volume-weighted.
+ */
+export function applyExit(p: PositionState, quantity: Dec, price: Dec, fee: Dec, ts: number, what: string): TradeEffect {
+  if (quantity.gt(p.quantity)) throw new LedgerRuleError(`${what} sells ${quantity.toFixed()} > held ${p.quantity.toFixed()}`);
+  const notional = quantity.mul(price);
+  const next: PositionState = {
+    ...p,
+    quantity: p.quantity.minus(quantity),
+    exitProceeds: p.exitProceeds.plus(notional),
+    exitQuantity: p.exitQuantity.plus(quantity),
+    exitFees: p.exitFees.plus(fee),
+  };
+  let closed: ClosedTrade | null = null;
+  if (next.quantity.isZero()) {
+    const fees = next.entryFees.plus(next.exitFees);
+    const pnl = next.exitProceeds.minus(next.entryCost).minus(fees);
+    closed = {
+      signalId: next.signalId ?? next.id, strategy: next.strategy, pair: next.pair, side: 'buy',
+      quantity: next.entryQuantity,
+      entryTs: next.openedTs, entryPrice: next.entryCost.div(next.entryQuantity),
+      exitTs: ts, exitPrice: next.exitProceeds.div(next.exitQuantity),
+      exitReason: next.exitReason ?? 'operator',
+      fees, pnl, pnlRatio: next.entryCost.isZero() ? 0 : pnl.div(next.entryCost).toNumber(),
+    };
+  }
+  return { position: next, cashDelta: notional.minus(fee), closed };
+}
+
+/**
+ * PnL of the position if it were sold now at `mark` without an exit fee: exit proceeds so far + quantity × mark
+ * − entry cost − fees paid. Equals the closed trade's pnl when the rest is sold at `mark` for free.
+ */
+export function unrealizedPnl(p: PositionState, mark: Dec): Dec {
+  return p.exitProceeds.plus(p.quantity.mul(mark)).minus(p.entryCost).minus(p.entryFees).minus(p.exitFees);
+}
