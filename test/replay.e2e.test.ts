@@ -79,12 +79,13 @@ describe('replay of real Kraken candles through the full pipeline', () => {
     for (const d of observed) for (const g of d.guards) if (g.mode === 'observe') expect(d.blockedBy).not.toContain(g.code);
   });
 
-  it('when the same data and config are replayed twice then the decision logs are byte-identical apart from run ids', () => {
+  it('when the same data and config are replayed twice then the logs are byte-identical apart from run ids and wall time', () => {
     const dir2 = tmp();
     replayTo(dir2);
-    for (const f of ['signal_decisions.jsonl', 'signal_bus.jsonl']) {
-      const a = readFileSync(join(dir, f), 'utf8').replace(/"runId":"[^"]+"/g, '"runId":"X"');
-      const b = readFileSync(join(dir2, f), 'utf8').replace(/"runId":"[^"]+"/g, '"runId":"X"');
+    const norm = (text: string) => text.replace(/"runId":"[^"]+"/g, '"runId":"X"').replace(/"elapsedMs":\d+/g, '"elapsedMs":0');
+    for (const f of ['signal_decisions.jsonl', 'signal_bus.jsonl', 'shadow_trade_outcomes.jsonl', 'signal_outcomes.jsonl']) {
+      const a = norm(readFileSync(join(dir, f), 'utf8'));
+      const b = norm(readFileSync(join(dir2, f), 'utf8'));
       expect(b.length).toBeGreaterThan(1000);
       expect(b === a, `${f} differs between runs`).toBe(true);
     }

@@ -2,14 +2,18 @@
  * The `tollgate` command line. Input (config, CSV, pair) is validated completely before anything is
  * written; a problem is one clear message on stderr and a non-zero exit.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { CsvError, loadKrakenOhlcvt } from '../adapters/csv/kraken-ohlcvt.ts';
 import { symbolFromKraken } from '../adapters/market/asset-pairs.ts';
 import { ConfigError, parseConfig, type Config } from '../config/schema.ts';
+import { renderFidelity } from '../analytics/counterfactual.ts';
+import { runCounterfactual } from './counterfactual.ts';
+import { REPORT_FORMATS, renderFromLogs } from './reporting.ts';
 import { runReplay, type ReplaySummary } from './replay.ts';
 import { buildMarkets, InputError } from './wiring.ts';
+import { registerStateCommands } from './cli-state.ts';
 
 export const EXIT_INPUT = 2;
 
@@ -36,6 +40,17 @@ function parseDate(v: string): number {
   return ms;
 }
 
+function reportFormat_(v: string): (typeof REPORT_FORMATS)[number] {
+  if (!(REPORT_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`"${v}" is not a report format (${REPORT_FORMATS.join(', ')})`);
+  return v as (typeof REPORT_FORMATS)[number];
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${v}" is not a positive number`);
+  return n;
+}
+
 function money(v: string): string {
   return v.startsWith('-') ? v : `+${v}`;
 }
@@ -54,11 +69,38 @@ export function formatSummary(s: ReplaySummary): string {
     `  orders         rejected ${s.rejected}, expired unfilled ${s.expired}`,
     `  trades         ${s.trades} closed (${s.wins} won), ${s.openAtEnd} open at end`,
     `  realized PnL   ${money(s.realizedPnl)}  (fees ${s.fees})`,
+    `  shadow trades  ${s.shadow.outcomes} outcomes of blocked signals (closed ${s.shadow.closed}, open at end ${s.shadow.openAtEnd}, expired ${s.shadow.expired}, refused ${s.shadow.rejected}); net ${money(s.shadow.pnl)}, without overlaps ${money(s.shadow.headlinePnl)}`,
     `  equity         ${s.equity}  cash ${Object.entries(s.cash).map(([c, v]) => `${v} ${c}`).join(', ')}`,
     `  time           ${(s.elapsedMs / 1000).toFixed(2)} s (${Math.round(s.candles / Math.max(s.elapsedMs, 1) * 1000)} candles/s)`,
   );
   if (s.busErrors) lines.push(`  WARNING        ${s.busErrors} subscriber errors (see bus.error lines in signal_bus.jsonl)`);
   return lines.join('\n');
+}
+
+interface InputOptions {
+  data: string;
+  pair?: string;
+  config?: string;
+  from?: number;
+  to?: number;
+  skipBadRows: boolean;
+}
+
+/** Config, markets and candles of a replay-like command, validated before anything is written. */
+function loadInputs(o: InputOptions) {
+  const config = loadConfig(o.config);
+  const markets = buildMarkets(config);
+  let pair = o.pair;
+  if (!pair) {
+    const stem = /([A-Z0-9]+)_\d+\.csv(\.gz)?$/i.exec(o.data)?.[1];
+    pair = stem ? symbolFromKraken(stem, markets) ?? undefined : undefined;
+    if (!pair) throw new InputError(`cannot tell the pair from "${o.data}"; pass --pair BTC/USD`);
+  }
+  if (!markets.has(pair)) throw new InputError(`unknown pair ${pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
+  if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new InputError(`--from must be before --to`);
+  const series = loadKrakenOhlcvt(o.data, { pair, skipBadRows: o.skipBadRows, fromMs: o.from, toMs: o.to });
+  if (series.length === 0) throw new InputError(`${o.data}: no candles between --from and --to`);
+  return { config, markets, series };
 }
 
 export function buildCli(): Command {
@@ -77,19 +119,10 @@ export function buildCli(): Command {
     .option('--skip-bad-rows', 'skip and count malformed CSV rows instead of stopping', false)
     .option('--json', 'print the summary as JSON', false)
     .option('--no-progress', 'no progress output')
-    .action((o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean }) => {
-      const config = loadConfig(o.config);
-      const markets = buildMarkets(config);
-      let pair = o.pair;
-      if (!pair) {
-        const stem = /([A-Z0-9]+)_\d+\.csv(\.gz)?$/i.exec(o.data)?.[1];
-        pair = stem ? symbolFromKraken(stem, markets) ?? undefined : undefined;
-        if (!pair) throw new InputError(`cannot tell the pair from "${o.data}"; pass --pair BTC/USD`);
-      }
-      if (!markets.has(pair)) throw new InputError(`unknown pair ${pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
-      if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new InputError(`--from must be before --to`);
-      const series = loadKrakenOhlcvt(o.data, { pair, skipBadRows: o.skipBadRows, fromMs: o.from, toMs: o.to });
-      if (series.length === 0) throw new InputError(`${o.data}: no candles between --from and --to`);
+    .option('--report [format]', `after the summary, print the report of this run (${REPORT_FORMATS.join('|')}; default text)`)
+    .action((o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean; report?: string | boolean }) => {
+      const reportFormat = o.report === undefined || o.report === false ? null : o.report === true ? 'text' : reportFormat_(o.report);
+      const { config, markets, series } = loadInputs(o);
       const tty = process.stderr.isTTY && o.progress;
       let bar: cliProgress.SingleBar | null = null;
       let lastPct = -1;
@@ -113,6 +146,47 @@ export function buildCli(): Command {
       const { summary } = runReplay({ config, markets, series, logsDir: o.logs, onProgress });
       (bar as cliProgress.SingleBar | null)?.stop();
       process.stdout.write((o.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
+      if (reportFormat) process.stdout.write('\n' + renderFromLogs(o.logs, reportFormat, { run: summary.runId }) + '\n');
+    });
+
+  program
+    .command('report')
+    .description('blocked-opportunity cost, guard effectiveness, recommendations, strategy leaderboard and pipeline health, from the JSONL logs')
+    .option('--logs <dir>', 'directory holding the JSONL logs', 'logs')
+    .option('--format <format>', `${REPORT_FORMATS.join(' | ')}`, reportFormat_, 'text' as (typeof REPORT_FORMATS)[number])
+    .option('--since <date>', 'only signals decided at or after this time, UTC (YYYY-MM-DD[THH:MM:SSZ])', parseDate)
+    .option('--run <id>', 'run id, "latest" (the last run started in the logs) or "all"', 'latest')
+    .option('--stuck-after <minutes>', 'a non-terminal signal older than this is stuck', positiveNumber, 60)
+    .option('--min-sample <n>', 'fewest trades behind a recommendation', positiveNumber, 30)
+    .option('--out <file>', 'write the report to this file instead of stdout')
+    .action((o: { logs: string; format: (typeof REPORT_FORMATS)[number]; since?: number; run: string; stuckAfter: number; minSample: number; out?: string }) => {
+      const text = renderFromLogs(o.logs, o.format, { run: o.run, since: o.since ?? null }, { stuckAfterMs: o.stuckAfter * 60_000, minSample: Math.ceil(o.minSample) });
+      if (o.out) {
+        try {
+          writeFileSync(o.out, text + '\n');
+        } catch (e) {
+          throw new InputError(`--out ${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+        process.stderr.write(`report written to ${o.out}\n`);
+      } else process.stdout.write(text + '\n');
+    });
+
+  program
+    .command('counterfactual')
+    .description('fidelity check of the shadow engine: replay twice (GUARD enforcing, then observing) and compare shadow with realized outcomes')
+    .requiredOption('--guard <code>', 'guard code, e.g. COOLDOWN')
+    .requiredOption('--data <file>', 'Kraken OHLCVT export (plain or .gz)')
+    .option('--pair <pair>', 'pair as BTC/USD; default: from the file name')
+    .option('--config <file>', 'JSON config; default: built-in defaults')
+    .option('--logs <dir>', 'logs of both runs go under DIR/counterfactual-GUARD/', 'logs')
+    .option('--from <date>', 'first candle time, UTC', parseDate)
+    .option('--to <date>', 'replay candles before this time, UTC', parseDate)
+    .option('--skip-bad-rows', 'skip and count malformed CSV rows', false)
+    .option('--json', 'print the comparison as JSON', false)
+    .action((o: InputOptions & { guard: string; logs: string; json: boolean }) => {
+      const { config, markets, series } = loadInputs(o);
+      const { result } = runCounterfactual(o.guard, config, markets, series, o.logs);
+      process.stdout.write((o.json ? JSON.stringify(result, null, 2) : renderFidelity(result)) + '\n');
     });
 
   const cfg = program.command('config').description('configuration tools');
@@ -126,6 +200,7 @@ export function buildCli(): Command {
       process.stdout.write(`${file}: ok (${c.strategies.length} strategies, ${Object.values(c.guards).filter((g) => g.mode === 'enforce').length} guards enforcing)\n`);
     });
 
+  registerStateCommands(program);
   return program;
 }
 

@@ -9,12 +9,11 @@
  */
 import type { SignalBus } from '../bus/bus.ts';
 import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '../domain/exits.ts';
-import { clientOrderId } from '../domain/ids.ts';
-import { roundPriceAdverse } from '../domain/market.ts';
-import { bps, Dec } from '../domain/money.ts';
+import { Dec } from '../domain/money.ts';
+import { entryIntent, entryPriceOf, exitIntent, type EntryPlan } from '../domain/orders.ts';
 import { sizeOrder, type Sizing } from '../domain/sizing.ts';
 import { utcDayStart } from '../domain/time.ts';
-import { heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type OrderIntent, type Signal } from '../domain/types.ts';
+import { heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type Signal } from '../domain/types.ts';
 import { invalidReason } from '../domain/validation.ts';
 import type { GuardChain } from '../guards/chain.ts';
 import type { GuardSnapshot, OpenExposure, RecentSignal } from '../guards/types.ts';
@@ -24,13 +23,8 @@ import type { ExecutionGateway } from '../execution/gateway.ts';
 import type { MarketContext } from '../strategies/market-context.ts';
 import type { StrategyRunner } from '../strategies/runner.ts';
 
-export interface KernelOptions {
+export interface KernelOptions extends EntryPlan {
   readonly sizing: Sizing;
-  readonly orderType: 'market' | 'limit';
-  readonly limitOffsetBps: number;
-  readonly entryTimeoutCandles: number;
-  /** candle interval of the pair(s) traded */
-  readonly intervalMs: number;
   /** called with the received → verdict time of each signal, in ns (benchmarks) */
   readonly onDecisionLatency?: ((ns: number) => void) | undefined;
 }
@@ -109,6 +103,8 @@ export class Kernel {
       this.d.bus.publish('candle', c);
       this.d.strategies.onCandle(c);
       this.checkExits(c);
+      // the candle is done for the live path: exit advice is in, new signals are queued
+      this.d.bus.publish('candleDone', c);
     } finally {
       this.inStep = false;
     }
@@ -165,21 +161,7 @@ export class Kernel {
       return;
     }
     registry.send(signal.id, { type: 'APPROVE' });
-    const limitPrice = this.o.orderType === 'limit' ? roundPriceAdverse(meta, price.mul(new Dec(1).minus(bps(this.o.limitOffsetBps))), 'sell') : undefined;
-    const intent: OrderIntent = {
-      id: `${signal.id}:entry`,
-      signalId: signal.id,
-      clientOrderId: clientOrderId(signal.id, 'entry'),
-      pair: signal.pair,
-      side: 'buy',
-      type: this.o.orderType,
-      quantity: proposal.quantity,
-      ...(limitPrice ? { limitPrice } : {}),
-      purpose: 'entry',
-      deadlineTs: now + this.o.entryTimeoutCandles * this.o.intervalMs,
-      tsEvent: now,
-      tsInit: now,
-    };
+    const intent = entryIntent(signal, meta, proposal.quantity, this.o, now);
     this.holdings.set(signal.id, { strategy: signal.strategy, pair: signal.pair, track: null, exitOrderId: null, exitReason: null, exitAttempts: 0 });
     registry.send(signal.id, { type: 'SUBMIT', clientOrderId: intent.clientOrderId });
     this.d.gateway.submit(intent);
@@ -261,7 +243,7 @@ export class Kernel {
     const p = this.d.portfolio.position(signalId);
     const h = this.holdings.get(signalId);
     if (!p || !h) throw new Error(`entry of ${signalId} filled but no position was recorded`);
-    h.track = startExitTrack(this.d.exitRules(h.strategy), p.entryCost.div(p.entryQuantity), p.openedTs);
+    h.track = startExitTrack(this.d.exitRules(h.strategy), entryPriceOf(p), p.openedTs);
     this.d.registry.send(signalId, { type: 'OPEN' });
     this.d.bus.publish('position', { kind: 'opened', position: p, ts });
   }
@@ -284,19 +266,7 @@ export class Kernel {
     const p = this.d.portfolio.position(signalId);
     if (!p) return;
     const now = this.d.clock.now();
-    const intent: OrderIntent = {
-      id: `${signalId}:exit:${h.exitAttempts}`,
-      signalId,
-      clientOrderId: clientOrderId(signalId, 'exit', h.exitAttempts),
-      pair: p.pair,
-      side: 'sell',
-      type: 'market',
-      quantity: p.quantity,
-      purpose: 'exit',
-      ...(retry ? {} : { exitReason: reason }),
-      tsEvent: now,
-      tsInit: now,
-    };
+    const intent = exitIntent(p, h.exitAttempts, retry ? undefined : reason, now);
     h.exitAttempts++;
     h.exitOrderId = intent.clientOrderId;
     if (!retry) {
@@ -309,6 +279,12 @@ export class Kernel {
 
   private finish(signalId: string, _state: string): void {
     this.signalsById.delete(signalId);
+  }
+
+  /** A live position or working entry of this strategy and pair exists (shadow overlap rule). */
+  hasHolding(strategy: string, pair: string): boolean {
+    for (const h of this.holdings.values()) if (h.strategy === strategy && h.pair === pair) return true;
+    return false;
   }
 
   /** Signals still in flight at the end of data, with their state. */

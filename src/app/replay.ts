@@ -17,7 +17,10 @@ import type { BlockCode, MarketMeta } from '../domain/types.ts';
 import { ExecutionGateway } from '../execution/gateway.ts';
 import { LifecycleRegistry } from '../lifecycle/registry.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
-import type { DecisionLog } from '../ports/decision-log.ts';
+import { LOG_FILES, type DecisionLog, type JsonlSink } from '../ports/decision-log.ts';
+import { InMemoryStore } from '../adapters/memory/memory-store.ts';
+import type { KeyValueStore } from '../ports/store.ts';
+import { ShadowEngine, type ShadowPosition } from '../shadow/shadow-engine.ts';
 import { MarketContext } from '../strategies/market-context.ts';
 import { StrategyRunner } from '../strategies/runner.ts';
 import { DecisionTracker } from '../tracking/decision-tracker.ts';
@@ -39,6 +42,8 @@ export interface ReplaySummary {
   openAtEnd: number;
   inFlightByState: Record<string, number>;
   realizedPnl: string;
+  /** shadow trades of blocked signals: counts by status, net PnL (all, and without overlaps) */
+  shadow: { outcomes: number; closed: number; openAtEnd: number; expired: number; rejected: number; pnl: string; headlinePnl: string };
   fees: string;
   cash: Record<string, string>;
   equity: string;
@@ -59,6 +64,8 @@ export interface ReplayOptions {
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
   readonly onDecisionLatency?: ((ns: number) => void) | undefined;
   readonly runId?: string;
+  /** where open shadow positions are kept (default: in memory) */
+  readonly shadowStore?: KeyValueStore<ShadowPosition>;
 }
 
 export interface ReplayResult {
@@ -86,14 +93,25 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   if (opts.logsDir) {
     try {
       mkdirSync(opts.logsDir, { recursive: true });
-      log = { bus: new JsonlWriter(join(opts.logsDir, 'signal_bus.jsonl')), decisions: new JsonlWriter(join(opts.logsDir, 'signal_decisions.jsonl')) };
+      const dir = opts.logsDir;
+      log = mapLog((name) => new JsonlWriter(join(dir, LOG_FILES[name])));
     } catch (e) {
       throw new InputError(`--logs ${opts.logsDir}: cannot write logs there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-  } else log = { bus: new MemorySink(), decisions: new MemorySink() };
+  } else log = mapLog(() => new MemorySink());
   const tracker = new DecisionTracker(log, runId);
   tracker.attach(bus); // first subscriber: a signal is logged as received before anything happens to it
 
+  const shadowStats = { outcomes: 0, closed: 0, openAtEnd: 0, expired: 0, rejected: 0, pnl: new Dec(0), headlinePnl: new Dec(0) };
+  bus.subscribe('shadow', 'stats', (o) => {
+    shadowStats.outcomes++;
+    if (o.status === 'closed') shadowStats.closed++;
+    else if (o.status === 'open_at_end') shadowStats.openAtEnd++;
+    else if (o.status === 'expired') shadowStats.expired++;
+    else shadowStats.rejected++;
+    shadowStats.pnl = shadowStats.pnl.plus(o.pnl);
+    if (!o.overlaps) shadowStats.headlinePnl = shadowStats.headlinePnl.plus(o.pnl);
+  });
   const stats = { signals: 0, approved: 0, blocked: 0, failed: 0, rejected: 0, expired: 0, blockedByCode: {} as Record<string, number>, observedByCode: {} as Record<string, number> };
   bus.subscribe('signal', 'stats', () => stats.signals++);
   bus.subscribe('verdict', 'stats', (v) => {
@@ -111,8 +129,9 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   const strategyConfigs = new Map(config.strategies.map((s) => [s.name, s]));
   const market = new MarketContext(config.market.atrPeriod);
   const portfolio = new Portfolio(config.startingCash, (pair) => markets.get(pair)?.quote ?? 'USD');
+  const venueParams = { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare };
   const venue = new PaperVenue(
-    { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare },
+    venueParams,
     {
       clock,
       meta: (pair) => markets.get(pair)!,
@@ -124,26 +143,35 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   const gateway = new ExecutionGateway(bus, venue);
   venue.connect(gateway);
   const registry = new LifecycleRegistry(bus, clock);
-  const kernel = new Kernel(
+  const entryPlan = {
+    orderType: config.venue.orderType, limitOffsetBps: config.venue.limitOffsetBps,
+    entryTimeoutCandles: config.venue.entryTimeoutCandles, intervalMs: series.intervalMs,
+  };
+  const exitRules = (name: string) => {
+    const s = strategyConfigs.get(name);
+    if (!s) throw new Error(`no exit rules for strategy ${name}`);
+    return exitRulesOf(s);
+  };
+  const kernel: Kernel = new Kernel(
     {
       bus, clock, markets, registry, chain: buildChain(config),
       strategies: new StrategyRunner(bus, clock, () => config.strategies.map(buildStrategy)),
-      market, portfolio, gateway, venue,
-      exitRules: (name) => {
-        const s = strategyConfigs.get(name);
-        if (!s) throw new Error(`no exit rules for strategy ${name}`);
-        return exitRulesOf(s);
-      },
+      market, portfolio, gateway, venue, exitRules,
     },
-    {
-      sizing: config.sizing, orderType: config.venue.orderType, limitOffsetBps: config.venue.limitOffsetBps,
-      entryTimeoutCandles: config.venue.entryTimeoutCandles, intervalMs: series.intervalMs, onDecisionLatency: opts.onDecisionLatency,
-    },
+    { sizing: config.sizing, ...entryPlan, onDecisionLatency: opts.onDecisionLatency },
   );
+  // blocked signals are followed with the same plan, fill model and exit rules; never the real ledger
+  const shadow = new ShadowEngine({
+    bus, clock, meta: (pair) => markets.get(pair), fillModel: venueParams, plan: entryPlan, exitRules,
+    venueCheck: (order) => venue.check(order),
+    liveHolding: (strategy, pair) => kernel.hasHolding(strategy, pair),
+    store: opts.shadowStore ?? new InMemoryStore<ShadowPosition>(),
+  });
 
   const n = series.length;
   tracker.runStarted(clock.now(), {
     mode: 'replay', pair: series.pair, intervalMinutes: series.intervalMs / 60_000, candles: n, source: series.source.split('/').pop(), venue: 'paper',
+    from: n ? isoTime(series.ts[0]!) : null, to: n ? isoTime(series.ts[n - 1]! + series.intervalMs) : null, startingCash: config.startingCash,
     strategies: config.strategies.map((s) => s.name), guards: Object.fromEntries(Object.entries(config.guards).map(([k, v]) => [k, v.mode])),
   });
   const setClock = (t: number) => clock.set(t);
@@ -153,6 +181,7 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     if (opts.onProgress && (i % step === 0 || i === n - 1)) opts.onProgress(i + 1, n);
   }
 
+  shadow.finish((pair) => market.lastClose(pair));
   const inFlight = kernel.inFlight();
   const byState: Record<string, number> = {};
   for (const [id, state] of inFlight) {
@@ -177,6 +206,10 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     openAtEnd: portfolio.openCount,
     inFlightByState: sortKeys(byState),
     realizedPnl: portfolio.realizedPnl.toFixed(),
+    shadow: {
+      outcomes: shadowStats.outcomes, closed: shadowStats.closed, openAtEnd: shadowStats.openAtEnd, expired: shadowStats.expired, rejected: shadowStats.rejected,
+      pnl: shadowStats.pnl.toFixed(), headlinePnl: shadowStats.headlinePnl.toFixed(),
+    },
     fees: portfolio.fees.toFixed(),
     cash,
     equity: kernel.equity().toFixed(),
@@ -187,12 +220,16 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     elapsedMs: 0,
     runId,
   };
-  tracker.runFinished(clock.now(), { ...summary, elapsedMs: undefined });
-  tracker.close();
   summary.elapsedMs = Math.round(elapsed());
+  tracker.runFinished(clock.now(), { ...summary });
+  tracker.close();
   return { summary, portfolio, log };
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function mapLog(make: (name: keyof DecisionLog) => JsonlSink): DecisionLog {
+  return { bus: make('bus'), decisions: make('decisions'), shadow: make('shadow'), outcomes: make('outcomes') };
 }

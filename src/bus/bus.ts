@@ -4,7 +4,7 @@
  * Delivery is synchronous and in subscription order, which keeps replays deterministic.
  */
 import { Subject, type Subscription } from 'rxjs';
-import type { Candle, ClosedTrade, Decision, Fill, OrderEvent, OrderIntent, Position, Signal } from '../domain/types.ts';
+import type { Candle, ClosedTrade, Decision, Fill, OrderEvent, OrderIntent, Position, ShadowOutcome, Signal } from '../domain/types.ts';
 
 export interface TransitionEvent {
   readonly signalId: string;
@@ -50,8 +50,23 @@ export interface VerdictEvent {
   readonly proposal: { readonly quantity: string; readonly price: string; readonly cost: string };
 }
 
+/** Pipeline counters for the health endpoint and dashboard (published by the monitor). */
+export interface HealthEvent {
+  readonly ts: number;
+  /** non-terminal signals by lifecycle state */
+  readonly inFlightByState: Readonly<Record<string, number>>;
+  /** signals received in the last hour of event time */
+  readonly signalsLastHour: number;
+  readonly signalsTotal: number;
+  /** non-terminal signals older than the stuck threshold */
+  readonly stuck: number;
+  readonly errors: number;
+}
+
 export interface Topics {
   candle: Candle;
+  /** the live path finished a candle (exits checked, exit advice in, new signals queued) */
+  candleDone: Candle;
   signal: Signal;
   exitAdvice: ExitAdvice;
   verdict: VerdictEvent;
@@ -60,6 +75,8 @@ export interface Topics {
   fill: Fill;
   position: PositionEvent;
   transition: TransitionEvent;
+  shadow: ShadowOutcome;
+  health: HealthEvent;
   warning: BusWarning;
   error: BusError;
 }

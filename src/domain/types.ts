@@ -169,3 +169,40 @@ export interface Decision {
   readonly observedBlocks: readonly BlockCode[];
   readonly ts: number;
 }
+
+/** How a blocked signal's shadow trade ended: closed by the exit rules, still open when the data ended
+ * (marked to market), entry never filled before its deadline, or refused by the venue's checks. */
+export type ShadowStatus = 'closed' | 'open_at_end' | 'expired' | 'rejected';
+
+/** The shadow trade of a blocked signal: what it would have made had it been traded. */
+export interface ShadowOutcome {
+  readonly signalId: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly side: Side;
+  /** enforcing guards that blocked it */
+  readonly blockedBy: readonly BlockCode[];
+  /** every guard that voted block, enforcing or observing */
+  readonly blockingGuards: readonly BlockCode[];
+  readonly status: ShadowStatus;
+  /** venue refusal or expiry reason (status rejected/expired) */
+  readonly reason: string | null;
+  readonly decidedTs: number;
+  readonly entryTs: number | null;
+  readonly entryPrice: Dec | null;
+  readonly exitTs: number | null;
+  readonly exitPrice: Dec | null;
+  readonly exitReason: ExitReason | 'open_at_end' | null;
+  readonly quantity: Dec;
+  readonly fees: Dec;
+  readonly pnl: Dec;
+  /** pnl / entry cost; null when nothing was bought */
+  readonly pnlRatio: number | null;
+  /** worst and best price excursion while held: lowest low (highest high) × quantity − entry cost, before fees; ≤ 0 and ≥ 0 */
+  readonly maxAdverse: Dec;
+  readonly maxFavourable: Dec;
+  /** a shadow or live position of the same strategy and pair was already open at the decision */
+  readonly overlaps: boolean;
+  /** when the outcome was settled */
+  readonly ts: number;
+}

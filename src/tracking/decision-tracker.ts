@@ -3,15 +3,55 @@
  * signal_bus.jsonl — every signal, transition, order event and fill; signal_decisions.jsonl — one line
  * per guard-chain verdict with every guard's result. Lines carry the run id; everything else is a pure
  * function of the data and config, so two replays give identical lines apart from run ids.
+ * shadow_trade_outcomes.jsonl — one line per blocked signal's shadow trade when it ends;
+ * signal_outcomes.jsonl — one final record per signal: its decision joined to its outcome (realized
+ * for approved signals, shadow for blocked ones), written when the signal's story ends.
  */
 import type { SignalBus } from '../bus/bus.ts';
+import type { Dec } from '../domain/money.ts';
 import { isoTime } from '../domain/time.ts';
+import type { BlockCode, ClosedTrade, ShadowOutcome, Side } from '../domain/types.ts';
 import type { DecisionLog } from '../ports/decision-log.ts';
 
 export const SCHEMA_VERSION = 1;
 
+interface Pending {
+  strategy: string;
+  pair: string;
+  side: Side;
+  decision: 'approved' | 'blocked' | null;
+  blockedBy: readonly BlockCode[];
+  observedBlocks: readonly BlockCode[];
+  trade: ClosedTrade | null;
+}
+
+const str = (d: Dec | null) => (d === null ? null : d.toFixed());
+const iso = (t: number | null) => (t === null ? null : isoTime(t));
+/** percent with 4 decimals, as a number (statistics; the money itself is the `pnl` string) */
+const pct = (r: number | null) => (r === null ? null : Math.round(r * 1e6) / 1e4);
+
 export class DecisionTracker {
+  /** signals whose final record is not written yet */
+  private readonly pending = new Map<string, Pending>();
+
   constructor(private readonly log: DecisionLog, private readonly runId: string) {}
+
+  private final(id: string, ts: number, end: string, outcome: 'realized' | 'shadow' | 'none', fields: Record<string, unknown>): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    this.log.outcomes.append({
+      schemaVersion: SCHEMA_VERSION, ts: isoTime(ts), signalId: id, strategy: p.strategy, pair: p.pair, side: p.side,
+      decision: p.decision, blockedBy: p.blockedBy, observedBlocks: p.observedBlocks, end, outcome, ...fields, runId: this.runId,
+    });
+  }
+
+  private realized(id: string, ts: number, end: string): void {
+    const t = this.pending.get(id)?.trade ?? null;
+    this.final(id, ts, end, t ? 'realized' : 'none', {
+      exitReason: t?.exitReason ?? null, pnl: t ? t.pnl.toFixed() : end === 'open_at_end' ? null : '0', pnlPct: t ? pct(t.pnlRatio) : null,
+    });
+  }
 
   private bus(ts: number, event: string, fields: Record<string, unknown>): void {
     // every line carries signalId (LOGS.md); run-level lines have null
@@ -19,16 +59,29 @@ export class DecisionTracker {
   }
 
   attach(bus: SignalBus): void {
-    bus.subscribe('signal', 'tracker', (s) =>
+    bus.subscribe('signal', 'tracker', (s) => {
+      this.pending.set(s.id, { strategy: s.strategy, pair: s.pair, side: s.side, decision: null, blockedBy: [], observedBlocks: [], trade: null });
       this.bus(s.tsEvent, 'signal.received', {
         signalId: s.id, strategy: s.strategy, pair: s.pair, side: s.side, confidence: s.confidence, price: String(s.price), reason: s.reason, source: s.source,
-      }),
-    );
-    bus.subscribe('transition', 'tracker', (t) =>
-      this.bus(t.ts, 'signal.transition', { signalId: t.signalId, from: t.from, to: t.to, terminal: t.terminal, cause: t.event, ...(t.detail ? { detail: t.detail } : {}) }),
-    );
+      });
+    });
+    bus.subscribe('transition', 'tracker', (t) => {
+      this.bus(t.ts, 'signal.transition', { signalId: t.signalId, from: t.from, to: t.to, terminal: t.terminal, cause: t.event, ...(t.detail ? { detail: t.detail } : {}) });
+      // a blocked signal's story ends with its shadow outcome; every other terminal state ends it here
+      if (t.terminal && t.to !== 'blocked') this.realized(t.signalId, t.ts, t.to);
+    });
+    bus.subscribe('shadow', 'tracker', (o) => {
+      this.log.shadow.append(this.shadowLine(o));
+      this.final(o.signalId, o.ts, 'blocked', 'shadow', { status: o.status, exitReason: o.exitReason, pnl: o.pnl.toFixed(), pnlPct: pct(o.pnlRatio), overlaps: o.overlaps });
+    });
     bus.subscribe('verdict', 'tracker', (v) => {
       const d = v.decision;
+      const p = this.pending.get(d.signalId);
+      if (p) {
+        p.decision = d.decision;
+        p.blockedBy = d.blockedBy;
+        p.observedBlocks = d.observedBlocks;
+      }
       this.log.decisions.append({
         schemaVersion: SCHEMA_VERSION,
         ts: isoTime(d.ts),
@@ -69,6 +122,8 @@ export class DecisionTracker {
     bus.subscribe('position', 'tracker', (p) => {
       if (p.kind !== 'closed' || !p.trade) return;
       const t = p.trade;
+      const pend = this.pending.get(t.signalId);
+      if (pend) pend.trade = t;
       this.bus(p.ts, 'trade.closed', {
         signalId: t.signalId, strategy: t.strategy, pair: t.pair, side: t.side, quantity: t.quantity.toFixed(),
         entryTs: isoTime(t.entryTs), entryPrice: t.entryPrice.toFixed(), exitTs: isoTime(t.exitTs), exitPrice: t.exitPrice.toFixed(),
@@ -83,8 +138,21 @@ export class DecisionTracker {
     this.bus(ts, 'run.started', info);
   }
 
+  /** The shadow_trade_outcomes.jsonl line of an outcome (shape: shared/LOGS.md). */
+  private shadowLine(o: ShadowOutcome): Record<string, unknown> {
+    return {
+      schemaVersion: SCHEMA_VERSION, ts: isoTime(o.ts), signalId: o.signalId, strategy: o.strategy, pair: o.pair, side: o.side,
+      blockedBy: o.blockedBy, blockingGuards: o.blockingGuards, status: o.status, reason: o.reason, decidedTs: isoTime(o.decidedTs),
+      entryTs: iso(o.entryTs), entryPrice: str(o.entryPrice), exitTs: iso(o.exitTs), exitPrice: str(o.exitPrice), exitReason: o.exitReason,
+      quantity: o.quantity.toFixed(), fees: o.fees.toFixed(), pnl: o.pnl.toFixed(), pnlPct: pct(o.pnlRatio),
+      maxAdverse: o.maxAdverse.toFixed(), maxFavourable: o.maxFavourable.toFixed(), overlaps: o.overlaps, runId: this.runId,
+    };
+  }
+
+  /** A signal still in flight when the data ended (its final record says so). */
   openAtEnd(ts: number, signalId: string, state: string): void {
     this.bus(ts, 'signal.open_at_end', { signalId, state });
+    this.realized(signalId, ts, 'open_at_end');
   }
 
   runFinished(ts: number, summary: Record<string, unknown>): void {
@@ -92,12 +160,10 @@ export class DecisionTracker {
   }
 
   flush(): void {
-    this.log.bus.flush();
-    this.log.decisions.flush();
+    for (const sink of Object.values(this.log)) sink.flush();
   }
 
   close(): void {
-    this.log.bus.close();
-    this.log.decisions.close();
+    for (const sink of Object.values(this.log)) sink.close();
   }
 }

@@ -67,21 +67,30 @@ export class PaperVenue implements Venue {
     return q;
   }
 
-  submit(order: OrderIntent): void {
-    const now = this.deps.clock.now();
+  /**
+   * Kraken's acceptance checks at submission, with its error strings: null when the order would be
+   * accepted now. The shadow engine asks the same question for blocked signals.
+   */
+  check(order: OrderIntent): string | null {
     const meta = this.deps.meta(order.pair);
-    const reject = (reason: string) => this.out().onOrderEvent({ kind: 'rejected', order, reason, ts: now });
-    if (this.working.some((w) => w.order.clientOrderId === order.clientOrderId)) return reject('EOrder:Duplicate cl_ord_id');
-    if (meta.status !== 'online') return reject(`EService:Market in ${meta.status} mode`);
+    if (this.working.some((w) => w.order.clientOrderId === order.clientOrderId)) return 'EOrder:Duplicate cl_ord_id';
+    if (meta.status !== 'online') return `EService:Market in ${meta.status} mode`;
     const ref = order.limitPrice ?? new Dec(this.deps.lastPrice(order.pair) ?? 0);
-    if (order.purpose === 'entry' && minimumViolation(meta, order.quantity, ref) !== null) return reject('EOrder:Order minimum not met');
-    if (order.quantity.lte(0)) return reject('EGeneral:Invalid arguments:volume');
+    if (order.purpose === 'entry' && minimumViolation(meta, order.quantity, ref) !== null) return 'EOrder:Order minimum not met';
+    if (order.quantity.lte(0)) return 'EGeneral:Invalid arguments:volume';
     if (order.side === 'buy') {
       const need = order.quantity.mul(ref).mul(meta.takerFee.plus(1));
-      if (need.plus(this.reserved(meta.quote)).gt(this.deps.cash(meta.quote))) return reject('EOrder:Insufficient funds');
+      if (need.plus(this.reserved(meta.quote)).gt(this.deps.cash(meta.quote))) return 'EOrder:Insufficient funds';
     } else if (order.quantity.plus(this.sellingFor(order.signalId)).gt(this.deps.held(order.signalId))) {
-      return reject('EOrder:Insufficient funds');
+      return 'EOrder:Insufficient funds';
     }
+    return null;
+  }
+
+  submit(order: OrderIntent): void {
+    const now = this.deps.clock.now();
+    const refusal = this.check(order);
+    if (refusal !== null) return this.out().onOrderEvent({ kind: 'rejected', order, reason: refusal, ts: now });
     this.working.push({ order, remaining: order.quantity, filled: new Dec(0), acceptedTs: now });
     this.out().onOrderEvent({ kind: 'accepted', order, ts: now });
   }

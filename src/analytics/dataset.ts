@@ -1,0 +1,340 @@
+/**
+ * The analytics' only input: the JSONL logs, parsed and joined by signal. Everything the reports say
+ * is recomputed from here, so it can be recomputed after the fact from the files an operator keeps.
+ * Malformed or torn lines (a crash mid-write) are skipped and counted per file, never fatal.
+ */
+import type { LineSource } from '../ports/line-source.ts';
+
+export interface RunInfo {
+  readonly runId: string;
+  readonly startedTs: number;
+  readonly mode: string | null;
+  readonly pair: string | null;
+  readonly from: number | null;
+  readonly to: number | null;
+  /** sum of the starting cash (one quote currency per run) */
+  readonly startingBalance: number | null;
+  readonly guardModes: Readonly<Record<string, string>>;
+  finishedTs: number | null;
+  elapsedMs: number | null;
+}
+
+export interface DecisionRec {
+  readonly runId: string;
+  readonly signalId: string;
+  readonly ts: number;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly side: string;
+  readonly decision: 'approved' | 'blocked';
+  readonly blockedBy: readonly string[];
+  readonly observedBlocks: readonly string[];
+  readonly quantity: string | null;
+}
+
+export interface ShadowRec {
+  readonly runId: string;
+  readonly signalId: string;
+  readonly ts: number;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly blockedBy: readonly string[];
+  readonly status: string;
+  readonly decidedTs: number | null;
+  readonly entryTs: number | null;
+  readonly entryPrice: string | null;
+  readonly exitTs: number | null;
+  readonly exitPrice: string | null;
+  readonly exitReason: string | null;
+  readonly quantity: string;
+  readonly fees: string;
+  readonly pnl: string;
+  readonly overlaps: boolean;
+}
+
+export interface TradeRec {
+  readonly runId: string;
+  readonly signalId: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly entryTs: number;
+  readonly entryPrice: string;
+  readonly exitTs: number;
+  readonly exitPrice: string;
+  readonly exitReason: string;
+  readonly quantity: string;
+  readonly fees: string;
+  readonly pnl: string;
+}
+
+export interface FillRec {
+  readonly ts: number;
+  readonly purpose: string;
+  readonly quantity: string;
+  readonly price: string;
+}
+
+export interface LifeRec {
+  receivedTs: number | null;
+  /** state entered and when, in order (starting with `received`) */
+  readonly path: Array<{ state: string; ts: number }>;
+  terminal: boolean;
+  openAtEnd: boolean;
+}
+
+export interface Dataset {
+  /** runs included, in start order */
+  readonly runs: RunInfo[];
+  /** keyed by `runId|signalId` (signal ids are deterministic, so they repeat across runs) */
+  readonly decisions: Map<string, DecisionRec>;
+  readonly shadows: Map<string, ShadowRec>;
+  readonly trades: Map<string, TradeRec>;
+  readonly life: Map<string, LifeRec>;
+  /** fills per signal (key as above), in log order */
+  readonly fills: Map<string, FillRec[]>;
+  /** signal keys with a fill on a candle, by `runId|pair|candle ts` (volume shared within a candle) */
+  readonly fillsAt: Map<string, Set<string>>;
+  readonly busErrors: number;
+  readonly warnings: Record<string, number>;
+  /** malformed lines skipped, per file */
+  readonly skipped: Record<string, number>;
+  /** duplicate lines for the same signal (the later one wins), per file */
+  readonly duplicates: Record<string, number>;
+  firstTs: number | null;
+  lastTs: number | null;
+}
+
+export interface LoadOptions {
+  /** 'latest' (default): the last run that started in signal_bus.jsonl; 'all'; or a run id */
+  readonly run?: string;
+  /** keep only signals received (decided) at or after this time */
+  readonly since?: number | null;
+}
+
+export interface LogSources {
+  readonly bus: LineSource;
+  readonly decisions: LineSource;
+  readonly shadow: LineSource;
+}
+
+export const keyOf = (runId: string, signalId: string) => `${runId}|${signalId}`;
+
+class Malformed extends Error {}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+function str(o: Record<string, unknown>, k: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') throw new Malformed(k);
+  return v;
+}
+function optStr(o: Record<string, unknown>, k: string): string | null {
+  const v = o[k];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'string') throw new Malformed(k);
+  return v;
+}
+function time(o: Record<string, unknown>, k: string): number {
+  const t = Date.parse(str(o, k));
+  if (Number.isNaN(t)) throw new Malformed(k);
+  return t;
+}
+function optTime(o: Record<string, unknown>, k: string): number | null {
+  const s = optStr(o, k);
+  if (s === null) return null;
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new Malformed(k);
+  return t;
+}
+function codes(o: Record<string, unknown>, k: string): string[] {
+  const v = o[k];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every(isStr)) throw new Malformed(k);
+  return v;
+}
+function decimal(o: Record<string, unknown>, k: string): string {
+  const v = str(o, k);
+  if (!/^-?\d+(\.\d+)?$/.test(v)) throw new Malformed(k);
+  return v;
+}
+
+/** Parse each non-empty line; malformed ones are counted, the handler's own Malformed errors too. */
+function eachRecord(src: LineSource, skipped: Record<string, number>, keep: (line: string) => boolean, handle: (o: Record<string, unknown>) => void): void {
+  let bad = 0;
+  for (const line of src.lines()) {
+    if (line.length === 0 || !keep(line)) continue;
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      bad++;
+      continue;
+    }
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+      bad++;
+      continue;
+    }
+    try {
+      handle(o as Record<string, unknown>);
+    } catch (e) {
+      if (e instanceof Malformed) bad++;
+      else throw e;
+    }
+  }
+  if (bad) skipped[src.name] = (skipped[src.name] ?? 0) + bad;
+}
+
+/** Which run ids to keep: one pass over signal_bus.jsonl's run.started lines. */
+function selectRuns(bus: LineSource, run: string): Set<string> | null {
+  if (run === 'all') return null;
+  if (run !== 'latest') return new Set([run]);
+  let last: string | null = null;
+  for (const line of bus.lines()) {
+    if (!line.includes('"run.started"')) continue;
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (o.event === 'run.started' && isStr(o.runId)) last = o.runId;
+    } catch {
+      /* counted in the main pass */
+    }
+  }
+  return last === null ? null : new Set([last]);
+}
+
+export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
+  const runsWanted = selectRuns(src.bus, opts.run ?? 'latest');
+  const since = opts.since ?? null;
+  // lines end with `"runId":"…"}`: other runs are skipped without parsing
+  const suffixes = runsWanted ? [...runsWanted].map((r) => `"runId":"${r}"}`) : null;
+  const keep = (line: string) => {
+    if (!suffixes) return true;
+    for (const s of suffixes) if (line.endsWith(s)) return true;
+    return !line.slice(-60).includes('"runId":"'); // no recognisable run id: parse and decide
+  };
+  const wanted = (runId: unknown): runId is string => isStr(runId) && (runsWanted === null || runsWanted.has(runId));
+  const ds: Dataset = {
+    runs: [], decisions: new Map(), shadows: new Map(), trades: new Map(), life: new Map(), fills: new Map(), fillsAt: new Map(),
+    busErrors: 0, warnings: {}, skipped: {}, duplicates: {}, firstTs: null, lastTs: null,
+  };
+  const errors = { bus: 0 };
+  const runs = new Map<string, RunInfo>();
+  const seen = (ts: number) => {
+    if (ds.firstTs === null || ts < ds.firstTs) ds.firstTs = ts;
+    if (ds.lastTs === null || ts > ds.lastTs) ds.lastTs = ts;
+  };
+  const dup = (file: string) => (ds.duplicates[file] = (ds.duplicates[file] ?? 0) + 1);
+  const lifeOf = (key: string): LifeRec => {
+    let l = ds.life.get(key);
+    if (!l) ds.life.set(key, (l = { receivedTs: null, path: [], terminal: false, openAtEnd: false }));
+    return l;
+  };
+
+  eachRecord(src.bus, ds.skipped, keep, (o) => {
+    if (!wanted(o.runId)) return;
+    const runId = o.runId;
+    const ev = str(o, 'event');
+    const ts = time(o, 'ts');
+    seen(ts);
+    const sid = () => keyOf(runId, str(o, 'signalId'));
+    switch (ev) {
+      case 'run.started': {
+        const cash = o.startingCash && typeof o.startingCash === 'object' ? Object.values(o.startingCash as Record<string, unknown>) : [];
+        runs.set(runId, {
+          runId, startedTs: ts, mode: optStr(o, 'mode'), pair: optStr(o, 'pair'), from: optTime(o, 'from'), to: optTime(o, 'to'),
+          startingBalance: cash.length ? cash.reduce<number>((a, v) => a + Number(v), 0) : null,
+          guardModes: o.guards && typeof o.guards === 'object' ? (o.guards as Record<string, string>) : {},
+          finishedTs: null, elapsedMs: null,
+        });
+        break;
+      }
+      case 'run.finished': {
+        const r = runs.get(runId);
+        if (r) {
+          r.finishedTs = ts;
+          const s = o.summary as Record<string, unknown> | undefined;
+          r.elapsedMs = typeof s?.elapsedMs === 'number' ? s.elapsedMs : null;
+        }
+        break;
+      }
+      case 'signal.received': {
+        const l = lifeOf(sid());
+        l.receivedTs = ts;
+        l.path.unshift({ state: 'received', ts });
+        break;
+      }
+      case 'signal.transition': {
+        const l = lifeOf(sid());
+        l.path.push({ state: str(o, 'to'), ts });
+        if (o.terminal === true) l.terminal = true;
+        break;
+      }
+      case 'signal.open_at_end':
+        lifeOf(sid()).openAtEnd = true;
+        break;
+      case 'trade.closed': {
+        const key = sid();
+        if (ds.trades.has(key)) dup(src.bus.name);
+        ds.trades.set(key, {
+          runId, signalId: str(o, 'signalId'), strategy: str(o, 'strategy'), pair: str(o, 'pair'),
+          entryTs: time(o, 'entryTs'), entryPrice: decimal(o, 'entryPrice'), exitTs: time(o, 'exitTs'), exitPrice: decimal(o, 'exitPrice'),
+          exitReason: str(o, 'exitReason'), quantity: decimal(o, 'quantity'), fees: decimal(o, 'fees'), pnl: decimal(o, 'pnl'),
+        });
+        break;
+      }
+      case 'fill': {
+        const key = sid();
+        const f: FillRec = { ts, purpose: str(o, 'purpose'), quantity: decimal(o, 'quantity'), price: decimal(o, 'price') };
+        (ds.fills.get(key) ?? ds.fills.set(key, []).get(key)!).push(f);
+        const at = `${runId}|${str(o, 'pair')}|${ts}`;
+        (ds.fillsAt.get(at) ?? ds.fillsAt.set(at, new Set()).get(at)!).add(key);
+        break;
+      }
+      case 'bus.error':
+        errors.bus++;
+        break;
+      case 'warning': {
+        const code = str(o, 'code');
+        ds.warnings[code] = (ds.warnings[code] ?? 0) + 1;
+        break;
+      }
+      default:
+        break;
+    }
+  });
+
+  eachRecord(src.decisions, ds.skipped, keep, (o) => {
+    if (!wanted(o.runId)) return;
+    const decision = o.decision;
+    if (decision !== 'approved' && decision !== 'blocked') throw new Malformed('decision');
+    const rec: DecisionRec = {
+      runId: o.runId, signalId: str(o, 'signalId'), ts: time(o, 'ts'), strategy: str(o, 'strategy'), pair: str(o, 'pair'), side: str(o, 'side'),
+      decision, blockedBy: codes(o, 'blockedBy'), observedBlocks: codes(o, 'observedBlocks'), quantity: optStr(o, 'quantity'),
+    };
+    if (since !== null && rec.ts < since) return;
+    const key = keyOf(rec.runId, rec.signalId);
+    if (ds.decisions.has(key)) dup(src.decisions.name);
+    ds.decisions.set(key, rec);
+  });
+
+  eachRecord(src.shadow, ds.skipped, keep, (o) => {
+    if (!wanted(o.runId)) return;
+    if (typeof o.overlaps !== 'boolean') throw new Malformed('overlaps');
+    const rec: ShadowRec = {
+      runId: o.runId, signalId: str(o, 'signalId'), ts: time(o, 'ts'), strategy: str(o, 'strategy'), pair: str(o, 'pair'),
+      blockedBy: codes(o, 'blockedBy'), status: str(o, 'status'), decidedTs: optTime(o, 'decidedTs'),
+      entryTs: optTime(o, 'entryTs'), entryPrice: optStr(o, 'entryPrice'), exitTs: optTime(o, 'exitTs'), exitPrice: optStr(o, 'exitPrice'),
+      exitReason: optStr(o, 'exitReason'), quantity: decimal(o, 'quantity'), fees: decimal(o, 'fees'), pnl: decimal(o, 'pnl'), overlaps: o.overlaps,
+    };
+    if (since !== null && (rec.decidedTs ?? rec.entryTs ?? rec.ts) < since) return;
+    const key = keyOf(rec.runId, rec.signalId);
+    if (ds.shadows.has(key)) dup(src.shadow.name);
+    ds.shadows.set(key, rec);
+  });
+
+  if (since !== null) {
+    for (const [key, l] of ds.life) if ((l.receivedTs ?? l.path[0]?.ts ?? 0) < since) ds.life.delete(key);
+    for (const [key, t] of ds.trades) if (!ds.decisions.has(key) && t.entryTs < since) ds.trades.delete(key);
+    for (const key of ds.trades.keys()) if (!ds.life.has(key) && !ds.decisions.has(key)) ds.trades.delete(key);
+  }
+  ds.runs.push(...[...runs.values()].sort((a, b) => a.startedTs - b.startedTs));
+  return { ...ds, busErrors: errors.bus };
+}

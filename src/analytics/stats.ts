@@ -1,0 +1,128 @@
+/**
+ * Statistics for the reports. Floats are fine here (ARCHITECTURE rule 6: analytics may use floats);
+ * the money totals the reports print are summed exactly elsewhere.
+ */
+
+/** Deterministic PRNG (mulberry32): the same seed gives the same bootstrap, run after run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function mean(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+/** Sample standard deviation (n − 1). */
+export function stdev(xs: readonly number[]): number {
+  if (xs.length < 2) return NaN;
+  const m = mean(xs);
+  let s = 0;
+  for (const x of xs) s += (x - m) ** 2;
+  return Math.sqrt(s / (xs.length - 1));
+}
+
+/** Percentile by linear interpolation between closest ranks (p in 0..100). */
+export function percentile(xs: readonly number[], p: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const r = (p / 100) * (s.length - 1);
+  const lo = Math.floor(r);
+  const hi = Math.ceil(r);
+  return s[lo]! + (s[hi]! - s[lo]!) * (r - lo);
+}
+
+export interface Interval {
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * Percentile bootstrap confidence interval of the mean: `resamples` resamples with replacement,
+ * interval = the (1−level)/2 and (1+level)/2 percentiles of the resampled means. Seeded: reproducible.
+ */
+export function bootstrapMeanCI(xs: readonly number[], opts: { resamples?: number; level?: number; seed?: number } = {}): Interval | null {
+  const n = xs.length;
+  if (n < 2) return null;
+  const B = opts.resamples ?? 2000;
+  const level = opts.level ?? 0.95;
+  const rnd = mulberry32(opts.seed ?? 42);
+  const means = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += xs[Math.floor(rnd() * n)]!;
+    means[b] = s / n;
+  }
+  means.sort();
+  const at = (q: number) => {
+    const r = q * (B - 1);
+    const lo = Math.floor(r);
+    return means[lo]! + (means[Math.ceil(r)]! - means[lo]!) * (r - lo);
+  };
+  return { low: at((1 - level) / 2), high: at((1 + level) / 2) };
+}
+
+/** Annualised Sharpe ratio of periodic returns (risk-free 0): mean / sample stdev × √periodsPerYear. */
+export function sharpe(returns: readonly number[], periodsPerYear = 365): number | null {
+  const sd = stdev(returns);
+  if (!(sd > 0)) return null;
+  return (mean(returns) / sd) * Math.sqrt(periodsPerYear);
+}
+
+/**
+ * Annualised Sortino ratio (target 0): mean / downside deviation × √periodsPerYear, where the downside
+ * deviation is √(Σ min(r, 0)² / n) over all n periods.
+ */
+export function sortino(returns: readonly number[], periodsPerYear = 365): number | null {
+  if (returns.length < 2) return null;
+  let s = 0;
+  for (const r of returns) if (r < 0) s += r * r;
+  const dd = Math.sqrt(s / returns.length);
+  if (!(dd > 0)) return null;
+  return (mean(returns) / dd) * Math.sqrt(periodsPerYear);
+}
+
+export interface Drawdown {
+  /** largest peak-to-trough fall, in the curve's units (≥ 0) */
+  readonly amount: number;
+  /** the same fall relative to the peak (0..1); null when the peak is not positive */
+  readonly fraction: number | null;
+  readonly peakIndex: number;
+  readonly troughIndex: number;
+}
+
+/** Maximum drawdown of an equity curve. */
+export function maxDrawdown(curve: readonly number[]): Drawdown {
+  let best: Drawdown = { amount: 0, fraction: curve.length ? 0 : null, peakIndex: 0, troughIndex: 0 };
+  let peak = -Infinity;
+  let peakIndex = 0;
+  curve.forEach((v, i) => {
+    if (v > peak) {
+      peak = v;
+      peakIndex = i;
+    }
+    const dd = peak - v;
+    if (dd > best.amount) best = { amount: dd, fraction: peak > 0 ? dd / peak : null, peakIndex, troughIndex: i };
+  });
+  return best;
+}
+
+/** Gross profit / gross loss; null with no losing trade (undefined, not infinite). */
+export function profitFactor(pnls: readonly number[]): number | null {
+  let win = 0;
+  let loss = 0;
+  for (const p of pnls) {
+    if (p > 0) win += p;
+    else loss -= p;
+  }
+  return loss > 0 ? win / loss : null;
+}

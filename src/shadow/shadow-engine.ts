@@ -1,0 +1,246 @@
+/**
+ * The shadow execution engine. Every blocked signal is followed as if it had been traded: the entry
+ * order the live path would have sent (same sizing, same order type and deadline), the venue's own
+ * acceptance check, the same fill model (price, slippage, fee, volume cap), the same exit module, the
+ * same trade settlement. A shadow never touches the real ledger, balances, exposure or guard state: it
+ * only reads candles and exit advice from the bus, and publishes one `shadow` outcome per signal.
+ *
+ * Differences from a real trade, by construction: a shadow does not compete with live orders (or other
+ * shadows) for a candle's volume, and its fills are never shrunk for lack of cash. Where those matter,
+ * the counterfactual report labels the signal as an interaction instead of comparing it.
+ */
+import type { SignalBus, VerdictEvent } from '../bus/bus.ts';
+import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '../domain/exits.ts';
+import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
+import { feeFor } from '../domain/market.ts';
+import { Dec } from '../domain/money.ts';
+import { closedTradeOf, entryIntent, entryPriceOf, type EntryPlan } from '../domain/orders.ts';
+import type { BlockCode, Candle, ExitReason, MarketMeta, OrderIntent, Position, ShadowOutcome } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { KeyValueStore } from '../ports/store.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** One followed blocked signal. Plain data (Dec amounts): what the Store port persists. */
+export interface ShadowPosition {
+  readonly signalId: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly blockedBy: readonly BlockCode[];
+  readonly blockingGuards: readonly BlockCode[];
+  readonly decidedTs: number;
+  readonly overlaps: boolean;
+  /** the entry order the live path would have sent */
+  readonly entry: OrderIntent;
+  phase: 'entering' | 'open' | 'exiting';
+  entryRemaining: Dec;
+  /** the amounts of the position, exactly as the live ledger keeps them */
+  readonly pos: Mutable<Position>;
+  track: ExitTrack | null;
+  exitReason: ExitReason | null;
+  exitRemaining: Dec;
+  exitAcceptedTs: number;
+  /** highest high and lowest low seen while held (NaN before the first fill) */
+  hi: number;
+  lo: number;
+}
+
+export interface ShadowDeps {
+  readonly bus: SignalBus;
+  readonly clock: Clock;
+  readonly meta: (pair: string) => MarketMeta | undefined;
+  readonly fillModel: FillModelParams;
+  readonly plan: EntryPlan;
+  readonly exitRules: (strategy: string) => ExitRules;
+  /** the venue's acceptance check at submission: null when it would accept the order now */
+  readonly venueCheck: (order: OrderIntent) => string | null;
+  /** a live position or working entry of this strategy and pair exists */
+  readonly liveHolding: (strategy: string, pair: string) => boolean;
+  readonly store: KeyValueStore<ShadowPosition>;
+}
+
+const ZERO = new Dec(0);
+
+export class ShadowEngine {
+  /** open shadows by pair: a candle touches only its own pair's shadows */
+  private readonly byPair = new Map<string, Set<ShadowPosition>>();
+  private readonly advice = new Set<string>();
+  private settledCount = 0;
+
+  constructor(private readonly d: ShadowDeps) {
+    for (const sp of d.store.values()) this.index(sp); // shadows survive a restart through the store
+    d.bus.subscribe('verdict', 'shadow', (v) => this.onVerdict(v));
+    d.bus.subscribe('exitAdvice', 'shadow', (a) => this.advice.add(`${a.strategy}|${a.pair}`));
+    d.bus.subscribe('candleDone', 'shadow', (c) => this.onCandle(c));
+  }
+
+  get openCount(): number {
+    return this.d.store.size;
+  }
+
+  get settled(): number {
+    return this.settledCount;
+  }
+
+  private index(sp: ShadowPosition): void {
+    let set = this.byPair.get(sp.pair);
+    if (!set) this.byPair.set(sp.pair, (set = new Set()));
+    set.add(sp);
+  }
+
+  private onVerdict(v: VerdictEvent): void {
+    if (v.decision.decision !== 'blocked') return;
+    const { signal, decision } = v;
+    const now = this.d.clock.now();
+    const meta = this.d.meta(signal.pair);
+    if (!meta) throw new Error(`shadow: no market metadata for ${signal.pair}`);
+    const entry = entryIntent(signal, meta, new Dec(v.proposal.quantity), this.d.plan, now);
+    const overlaps = this.d.liveHolding(signal.strategy, signal.pair) || [...(this.byPair.get(signal.pair) ?? [])].some((s) => s.strategy === signal.strategy);
+    const blockingGuards = decision.guards.filter((g) => g.verdict === 'block').map((g) => g.code);
+    const sp: ShadowPosition = {
+      signalId: signal.id, strategy: signal.strategy, pair: signal.pair,
+      blockedBy: decision.blockedBy, blockingGuards, decidedTs: now, overlaps, entry,
+      phase: 'entering', entryRemaining: entry.quantity,
+      pos: {
+        signalId: signal.id, strategy: signal.strategy, pair: signal.pair,
+        quantity: ZERO, entryCost: ZERO, entryQuantity: ZERO, entryFees: ZERO, exitProceeds: ZERO, exitQuantity: ZERO, exitFees: ZERO, openedTs: now,
+      },
+      track: null, exitReason: null, exitRemaining: ZERO, exitAcceptedTs: 0, hi: NaN, lo: NaN,
+    };
+    const refusal = this.d.venueCheck(entry);
+    if (refusal !== null) {
+      this.settle(sp, 'rejected', now, refusal);
+      return;
+    }
+    this.d.store.set(sp.signalId, sp);
+    this.index(sp);
+  }
+
+  /** One candle of a pair, in the kernel's order: deadline, fills at the open, deadline at the close, exits on the close. */
+  onCandle(c: Candle): void {
+    const set = this.byPair.get(c.pair);
+    if (set && set.size) {
+      const meta = this.d.meta(c.pair)!;
+      const close = c.ts + c.intervalMs;
+      for (const sp of [...set]) {
+        if (sp.phase === 'entering' && sp.entry.deadlineTs! <= c.ts) this.endEntry(sp);
+        if (sp.phase === 'entering') {
+          if (sp.entry.tsEvent <= c.ts) this.fillEntry(sp, meta, c);
+        } else if (sp.phase === 'exiting' && sp.exitAcceptedTs <= c.ts) {
+          if (this.fillExit(sp, meta, c)) continue;
+        }
+        if (sp.pos.quantity.gt(0)) this.excursion(sp, c);
+        if (sp.phase === 'entering' && sp.entry.deadlineTs! <= close) this.endEntry(sp);
+        if (sp.phase === 'open' && sp.track) {
+          const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`));
+          sp.track = r.track;
+          if (r.exit) {
+            sp.phase = 'exiting';
+            sp.exitReason = r.exit;
+            sp.exitRemaining = sp.pos.quantity;
+            sp.exitAcceptedTs = close;
+          }
+        }
+        if (this.d.store.get(sp.signalId) === sp) this.d.store.set(sp.signalId, sp);
+      }
+    }
+    this.advice.clear();
+  }
+
+  private fillEntry(sp: ShadowPosition, meta: MarketMeta, c: Candle): void {
+    const q = quoteFill(this.d.fillModel, meta, { side: 'buy', type: sp.entry.type, remaining: sp.entryRemaining, limitPrice: sp.entry.limitPrice }, c, ZERO);
+    if (!q) return;
+    const p = sp.pos;
+    if (p.entryQuantity.isZero()) p.openedTs = c.ts;
+    p.quantity = p.quantity.plus(q.quantity);
+    p.entryCost = p.entryCost.plus(q.quantity.mul(q.price));
+    p.entryQuantity = p.entryQuantity.plus(q.quantity);
+    p.entryFees = p.entryFees.plus(q.fee);
+    sp.entryRemaining = sp.entryRemaining.minus(q.quantity);
+    if (sp.entryRemaining.lte(0)) this.open(sp);
+  }
+
+  /** The entry deadline passed: open with what filled, or expire. */
+  private endEntry(sp: ShadowPosition): void {
+    if (sp.pos.entryQuantity.gt(0)) this.open(sp);
+    else this.settle(sp, 'expired', this.d.clock.now(), 'entry timeout: nothing filled');
+  }
+
+  private open(sp: ShadowPosition): void {
+    sp.phase = 'open';
+    sp.track = startExitTrack(this.d.exitRules(sp.strategy), entryPriceOf(sp.pos), sp.pos.openedTs);
+  }
+
+  /** @returns true when the position is closed */
+  private fillExit(sp: ShadowPosition, meta: MarketMeta, c: Candle): boolean {
+    const q = quoteFill(this.d.fillModel, meta, { side: 'sell', type: 'market', remaining: sp.exitRemaining }, c, ZERO);
+    if (!q) return false;
+    const p = sp.pos;
+    p.quantity = p.quantity.minus(q.quantity);
+    p.exitProceeds = p.exitProceeds.plus(q.quantity.mul(q.price));
+    p.exitQuantity = p.exitQuantity.plus(q.quantity);
+    p.exitFees = p.exitFees.plus(q.fee);
+    sp.exitRemaining = sp.exitRemaining.minus(q.quantity);
+    if (!p.quantity.isZero()) return false;
+    this.settle(sp, 'closed', c.ts, null);
+    return true;
+  }
+
+  private excursion(sp: ShadowPosition, c: Candle): void {
+    if (!(sp.hi >= c.high)) sp.hi = c.high;
+    if (!(sp.lo <= c.low)) sp.lo = c.low;
+  }
+
+  /**
+   * End of data: every shadow still followed is reported `open_at_end`, marked to market at `mark`
+   * (its pair's last close) with the taker fee of selling there; nothing is left without an outcome.
+   */
+  finish(mark: (pair: string) => number | null): void {
+    const now = this.d.clock.now();
+    for (const set of this.byPair.values()) {
+      for (const sp of [...set]) this.settle(sp, 'open_at_end', now, sp.pos.quantity.gt(0) ? null : 'entry still working at end of data', mark(sp.pair));
+    }
+  }
+
+  private settle(sp: ShadowPosition, status: ShadowOutcome['status'], ts: number, reason: string | null, mark: number | null = null): void {
+    this.byPair.get(sp.pair)?.delete(sp);
+    this.d.store.delete(sp.signalId);
+    this.settledCount++;
+    const p = sp.pos;
+    const bought = p.entryQuantity.gt(0);
+    let entryPrice: Dec | null = bought ? entryPriceOf(p) : null;
+    let exitTs: number | null = null;
+    let exitPrice: Dec | null = null;
+    let exitReason: ShadowOutcome['exitReason'] = null;
+    let fees = p.entryFees.plus(p.exitFees);
+    let pnl = ZERO;
+    let pnlRatio: number | null = null;
+    if (status === 'closed') {
+      const t = closedTradeOf(p, ts, sp.exitReason!);
+      entryPrice = t.entryPrice;
+      ({ exitTs, exitPrice, exitReason, fees, pnl, pnlRatio } = t);
+    } else if (status === 'open_at_end' && bought) {
+      const meta = this.d.meta(sp.pair)!;
+      const m = new Dec(mark ?? entryPrice!.toNumber());
+      const value = p.quantity.mul(m);
+      const exitFee = feeFor(meta, value, 'taker');
+      fees = fees.plus(exitFee);
+      const proceeds = p.exitProceeds.plus(value);
+      pnl = proceeds.minus(p.entryCost).minus(fees);
+      pnlRatio = pnl.div(p.entryCost).toNumber();
+      exitTs = ts;
+      exitPrice = proceeds.div(p.entryQuantity);
+      exitReason = 'open_at_end';
+    }
+    const outcome: ShadowOutcome = {
+      signalId: sp.signalId, strategy: sp.strategy, pair: sp.pair, side: 'buy',
+      blockedBy: sp.blockedBy, blockingGuards: sp.blockingGuards, status, reason,
+      decidedTs: sp.decidedTs, entryTs: bought ? p.openedTs : null, entryPrice, exitTs, exitPrice, exitReason,
+      quantity: p.entryQuantity, fees, pnl, pnlRatio,
+      maxAdverse: bought && sp.lo === sp.lo ? Dec.min(ZERO, new Dec(sp.lo).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
+      maxFavourable: bought && sp.hi === sp.hi ? Dec.max(ZERO, new Dec(sp.hi).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
+      overlaps: sp.overlaps, ts,
+    };
+    this.d.bus.publish('shadow', outcome);
+  }
+}
