@@ -14,6 +14,7 @@ import { REPORT_FORMATS, renderFromLogs } from './reporting.ts';
 import { runReplay, type ReplaySummary } from './replay.ts';
 import { buildMarkets, InputError } from './wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
+import { registerStateCommands } from './cli-state.ts';
 
 export const EXIT_INPUT = 2;
 
@@ -200,6 +201,7 @@ export function buildCli(): Command {
       process.stdout.write(`${file}: ok (${c.strategies.length} strategies, ${Object.values(c.guards).filter((g) => g.mode === 'enforce').length} guards enforcing)\n`);
     });
 
+  registerStateCommands(program);
   registerStateCommands(program);
   return program;
 }

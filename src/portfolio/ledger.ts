@@ -161,18 +161,13 @@ export function toRow(p: PositionState): PositionRow {
 
 const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
 
-function decimalsOf(v: string): number {
-  const i = v.indexOf('.');
-  return i < 0 ? 0 : v.length - i - 1;
-}
-
 /** Parses an unsigned decimal string; refuses anything else with a message naming the field. */
 export function amount(name: string, v: string | undefined, o: { decimals?: number; decimalsOf?: string; positive?: boolean } = {}): Dec {
   if (v === undefined || !DECIMAL.test(v)) throw new LedgerRuleError(`${name} "${v ?? ''}" is not a decimal amount (digits with an optional decimal point, e.g. 0.015)`);
-  if (o.decimals !== undefined && decimalsOf(v) > o.decimals) {
-    throw new LedgerRuleError(`${name} ${v} has ${decimalsOf(v)} decimals; ${o.decimalsOf ?? 'the limit'} allows ${o.decimals}`);
-  }
   const d = new Dec(v);
+  if (o.decimals !== undefined && d.decimalPlaces() > o.decimals) {
+    throw new LedgerRuleError(`${name} ${v} has ${d.decimalPlaces()} decimals; ${o.decimalsOf ?? 'the limit'} allows ${o.decimals}`);
+  }
   if (o.positive && d.isZero()) throw new LedgerRuleError(`${name} must be greater than 0`);
   return d;
 }

@@ -57,7 +57,7 @@ function writable(path: string): boolean {
 }
 
 /** Opens (creating if missing) and migrates the state database at `file`. */
-export function openStateDb(file: string, o: OpenOptions = {}): Database.Database {
+export function openStateDb(file: string, o: OpenOptions = {}): { db: Database.Database; migrated: number[] } {
   const path = resolve(file);
   const dir = dirname(path);
   let header: Header | null = null;
@@ -89,8 +89,7 @@ export function openStateDb(file: string, o: OpenOptions = {}): Database.Databas
     if (String(mode).toLowerCase() !== 'wal') throw new StateDbError('io', file, `cannot switch to WAL journal mode (got ${String(mode)})`);
     db.pragma(`synchronous = ${o.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
-    migrate(db, file);
-    return db;
+    return { db, migrated: migrate(db, file) };
   } catch (e) {
     db.close();
     throw classifySqliteError(e, file);

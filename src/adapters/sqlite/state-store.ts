@@ -80,10 +80,12 @@ export class SqliteStateStore implements LedgerStore {
 
   /** Opens (creating and migrating if needed) the state database; throws StateDbError naming the problem. */
   static open(file: string, o: OpenOptions = {}): SqliteStateStore {
-    return new SqliteStateStore(openStateDb(file, o), file);
+    const { db, migrated } = openStateDb(file, o);
+    return new SqliteStateStore(db, file, migrated);
   }
 
-  private constructor(db: Database.Database, readonly file: string) {
+  /** @param migrated the migrations this open applied */
+  private constructor(db: Database.Database, readonly file: string, readonly migrated: readonly number[]) {
     this.db = db;
     const p = (sql: string) => db.prepare(sql);
     this.st = {
