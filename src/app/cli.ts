@@ -14,7 +14,6 @@ import { REPORT_FORMATS, renderFromLogs } from './reporting.ts';
 import { runReplay, type ReplaySummary } from './replay.ts';
 import { buildMarkets, InputError } from './wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
-import { registerStateCommands } from './cli-state.ts';
 
 export const EXIT_INPUT = 2;
 
@@ -201,7 +200,6 @@ export function buildCli(): Command {
       process.stdout.write(`${file}: ok (${c.strategies.length} strategies, ${Object.values(c.guards).filter((g) => g.mode === 'enforce').length} guards enforcing)\n`);
     });
 
-  registerStateCommands(program);
   registerStateCommands(program);
   return program;
 }
