@@ -265,7 +265,7 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
 }
 
 export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
-  const o: Required<ReportOptions> = { stuckAfterMs: options.stuckAfterMs ?? HOUR, minSample: options.minSample ?? 30, bootstrapSeed: options.bootstrapSeed ?? 20260101, bootstrapResamples: options.bootstrapResamples ?? 2000 };
+  const o: Required<ReportOptions> = { stuckAfterMs: options.stuckAfterMs ?? 6 * HOUR, minSample: options.minSample ?? 30, bootstrapSeed: options.bootstrapSeed ?? 20260101, bootstrapResamples: options.bootstrapResamples ?? 2000 };
   const guardModes: Record<string, string> = {};
   for (const r of ds.runs) Object.assign(guardModes, r.guardModes);
   const from = ds.runs.length ? Math.min(...ds.runs.map((r) => r.from ?? r.startedTs)) : ds.firstTs;

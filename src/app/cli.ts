@@ -156,7 +156,7 @@ export function buildCli(): Command {
     .option('--format <format>', `${REPORT_FORMATS.join(' | ')}`, reportFormat_, 'text' as (typeof REPORT_FORMATS)[number])
     .option('--since <date>', 'only signals decided at or after this time, UTC (YYYY-MM-DD[THH:MM:SSZ])', parseDate)
     .option('--run <id>', 'run id, "latest" (the last run started in the logs) or "all"', 'latest')
-    .option('--stuck-after <minutes>', 'a non-terminal signal older than this is stuck', positiveNumber, 60)
+    .option('--stuck-after <minutes>', 'a non-terminal signal older than this is stuck', positiveNumber, 360)
     .option('--min-sample <n>', 'fewest trades behind a recommendation', positiveNumber, 30)
     .option('--out <file>', 'write the report to this file instead of stdout')
     .action((o: { logs: string; format: (typeof REPORT_FORMATS)[number]; since?: number; run: string; stuckAfter: number; minSample: number; out?: string }) => {

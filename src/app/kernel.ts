@@ -281,6 +281,19 @@ export class Kernel {
     this.signalsById.delete(signalId);
   }
 
+  /**
+   * Expire a signal that is stuck before any order was sent (received … approved). Signals with an
+   * order at the venue are never expired here: their entry deadline cancels the order first.
+   * @returns true when the signal was expired
+   */
+  expireStuck(signalId: string, reason: string): boolean {
+    const state = this.d.registry.state(signalId);
+    if (state !== 'received' && state !== 'validated' && state !== 'guarded' && state !== 'approved') return false;
+    this.holdings.delete(signalId);
+    this.finish(signalId, this.d.registry.send(signalId, { type: 'EXPIRE', reason }, reason));
+    return true;
+  }
+
   /** A live position or working entry of this strategy and pair exists (shadow overlap rule). */
   hasHolding(strategy: string, pair: string): boolean {
     for (const h of this.holdings.values()) if (h.strategy === strategy && h.pair === pair) return true;

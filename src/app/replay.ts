@@ -20,6 +20,7 @@ import { Portfolio } from '../portfolio/portfolio.ts';
 import { LOG_FILES, type DecisionLog, type JsonlSink } from '../ports/decision-log.ts';
 import { InMemoryStore } from '../adapters/memory/memory-store.ts';
 import type { KeyValueStore } from '../ports/store.ts';
+import { PipelineMonitor } from '../monitor/pipeline-monitor.ts';
 import { ShadowEngine, type ShadowPosition } from '../shadow/shadow-engine.ts';
 import { MarketContext } from '../strategies/market-context.ts';
 import { StrategyRunner } from '../strategies/runner.ts';
@@ -168,6 +169,12 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     store: opts.shadowStore ?? new InMemoryStore<ShadowPosition>(),
   });
 
+  const monitor = new PipelineMonitor(bus, clock, {
+    inFlight: () => registry.inFlight(),
+    enteredAt: (id) => registry.enteredAt(id),
+    expire: (id, reason) => kernel.expireStuck(id, reason),
+  }, { checkEveryMs: config.monitor.checkEveryMinutes * 60_000, stuckAfterMs: config.monitor.stuckAfterMinutes * 60_000, action: config.monitor.action });
+
   const n = series.length;
   tracker.runStarted(clock.now(), {
     mode: 'replay', pair: series.pair, intervalMinutes: series.intervalMs / 60_000, candles: n, source: series.source.split('/').pop(), venue: 'paper',
@@ -181,6 +188,7 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     if (opts.onProgress && (i % step === 0 || i === n - 1)) opts.onProgress(i + 1, n);
   }
 
+  monitor.tick(true);
   shadow.finish((pair) => market.lastClose(pair));
   const inFlight = kernel.inFlight();
   const byState: Record<string, number> = {};

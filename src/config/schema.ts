@@ -121,6 +121,17 @@ export const configSchema = z
       .strict()
       .prefault({}),
     market: z.object({ atrPeriod: z.number().int().min(2).default(14) }).strict().prefault({}),
+    monitor: z
+      .object({
+        /** how often the pipeline monitor checks, in minutes of clock time */
+        checkEveryMinutes: z.number().positive().default(60),
+        /** a signal in one non-terminal state (other than an open position) longer than this is stuck */
+        stuckAfterMinutes: z.number().positive().default(360),
+        /** warn only, or also expire stuck signals that have no order at the venue */
+        action: z.enum(['warn', 'expire']).default('expire'),
+      })
+      .strict()
+      .prefault({}),
     strategies: z
       .array(strategy)
       .min(1)

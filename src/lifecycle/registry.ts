@@ -15,6 +15,8 @@ export class InvalidTransitionError extends Error {}
 
 export class LifecycleRegistry {
   private readonly actors = new Map<string, SignalActor>();
+  /** when each live signal entered its current state (clock time): what the monitor ages */
+  private readonly entered = new Map<string, number>();
   private disposed = 0;
 
   constructor(private readonly bus: SignalBus, private readonly clock: Clock) {}
@@ -25,6 +27,12 @@ export class LifecycleRegistry {
     const actor = createActor(signalMachine, { input: { signalId } });
     actor.start();
     this.actors.set(signalId, actor);
+    this.entered.set(signalId, this.clock.now());
+  }
+
+  /** When the signal entered its current state, or undefined when it is not live. */
+  enteredAt(signalId: string): number | undefined {
+    return this.entered.get(signalId);
   }
 
   state(signalId: string): LifecycleState | undefined {
@@ -49,10 +57,13 @@ export class LifecycleRegistry {
     const to = after.value as LifecycleState;
     if (from !== to) {
       const terminal = TERMINAL.has(to);
-      this.bus.publish('transition', { signalId, from, to, event: event.type, terminal, ts: this.clock.now(), detail });
+      const ts = this.clock.now();
+      this.entered.set(signalId, ts);
+      this.bus.publish('transition', { signalId, from, to, event: event.type, terminal, ts, detail });
       if (terminal) {
         actor.stop();
         this.actors.delete(signalId);
+        this.entered.delete(signalId);
         this.disposed++;
       }
     }
