@@ -50,10 +50,10 @@ function actor(): string {
 }
 
 /** Opens the state file, runs `fn`, closes it; the state and rule errors become one-line input errors (exit 2). */
-async function withStore<T>(file: string, fn: (store: SqliteStateStore, ledger: Ledger) => T | Promise<T>): Promise<T> {
+async function withStore<T>(file: string, fn: (store: SqliteStateStore, ledger: Ledger) => T | Promise<T>, o: { mustExist?: boolean } = {}): Promise<T> {
   let store: SqliteStateStore | null = null;
   try {
-    store = SqliteStateStore.open(file);
+    store = SqliteStateStore.open(file, o);
     return await fn(store, new Ledger(store, new SystemClock(), metaOf));
   } catch (e) {
     if (e instanceof StateDbError || e instanceof LedgerRuleError) throw new InputError(e.message);
@@ -163,20 +163,20 @@ export function registerStateCommands(program: Command): void {
       const h = store.health();
       process.stdout.write(o.json ? JSON.stringify(h) + '\n' : Object.entries(h).map(([k, v]) => `${k.padEnd(14)} ${String(v)}`).join('\n') + '\n');
       if (h.integrity !== 'ok') throw new InputError(`${o.state}: integrity check failed: ${h.integrity}`);
-    }));
+    }, { mustExist: true }));
   stateOption(db.command('backup').argument('<file>', 'destination (must not exist)').description('consistent online copy of the state database (safe while the bot writes)'))
     .action((dest: string, o: { state: string }) => withStore(o.state, async (store) => {
       if (existsSync(dest)) throw new InputError(`${dest}: already exists; backup never overwrites (pick a new name, e.g. with the date)`);
       const r = await store.backup(dest);
       process.stdout.write(`${o.state} → ${dest}: ${r.totalPages} pages\n`);
-    }));
+    }, { mustExist: true }));
 
   // ---- status ----
   jsonOption(stateOption(program.command('status').description('cash, positions with unrealized PnL, sequence number, last update')))
     .action((o: { state: string; json: boolean }) => withStore(o.state, (store) => {
       const j = statusJson(store);
       process.stdout.write((o.json ? JSON.stringify(j) : statusText(o.state, j)) + '\n');
-    }));
+    }, { mustExist: true }));
 
   // ---- operator trades ----
   for (const side of ['buy', 'sell'] as const) {
@@ -229,7 +229,7 @@ export function registerStateCommands(program: Command): void {
         throw new CommanderError(1, 'tollgate.auditMismatch', r.mismatch ?? 'mismatch');
       }
       if (!o.json) process.stdout.write(`audit verify: ok — ${r.rows} rows replayed from an empty ledger give the stored state (sequence ${r.sequence}, no gaps)\n`);
-    }));
+    }, { mustExist: true }));
 
   // ---- import ----
   const imp = program.command('import').description('bring an existing portfolio or Kraken trade history into the ledger (all or nothing)');

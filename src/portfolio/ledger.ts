@@ -10,7 +10,7 @@
 import { Dec } from '../domain/money.ts';
 import { EXIT_REASONS, type ExitReason, type Fill, type MarketMeta } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { AuditRow, LedgerStore, LedgerTx, PositionRow, TotalsRow } from '../ports/ledger.ts';
+import type { AuditRow, FillRow, LedgerStore, LedgerTx, PositionRow, TotalsRow } from '../ports/ledger.ts';
 import { applyEntry, applyExit, emptyPosition, LedgerRuleError, type PositionState, type TradeEffect } from './rules.ts';
 
 export { LedgerRuleError } from './rules.ts';
@@ -340,20 +340,8 @@ function pairQuantity(t: Tracked, pair: string): Dec {
   return q;
 }
 
-export interface SerializedFill {
-  readonly id: string;
-  readonly orderId: string;
-  readonly signalId: string;
-  readonly pair: string;
-  readonly side: string;
-  readonly quantity: string;
-  readonly price: string;
-  readonly fee: string;
-  readonly liquidity: string;
-  readonly purpose: string;
-  readonly tsEvent: number;
-  readonly tsInit: number;
-}
+/** A fill as JSON-safe strings: the audit input of a fill and its stored row. */
+export type SerializedFill = FillRow;
 
 export function serializeFill(f: Fill): SerializedFill {
   return {

@@ -4,25 +4,15 @@
  * Pure functions over values; the callers decide where the values live.
  */
 import { Dec } from '../domain/money.ts';
-import type { ClosedTrade, ExitReason } from '../domain/types.ts';
+import type { ClosedTrade, ExitReason, Position } from '../domain/types.ts';
 
-/** A position's accumulated money (the fields of domain `Position` plus its key and quote currency). */
-export interface PositionState {
+/** A position's accumulated money: the domain `Position` plus its key, quote currency and exit reason. */
+export interface PositionState extends Omit<Position, 'signalId'> {
   /** key of the position: the signal id for bot positions, `manual-BTCUSD` for operator positions */
   readonly id: string;
   /** the signal the position belongs to (null for operator and imported positions) */
   readonly signalId: string | null;
-  readonly strategy: string;
-  readonly pair: string;
   readonly quote: string;
-  readonly quantity: Dec;
-  readonly entryCost: Dec;
-  readonly entryQuantity: Dec;
-  readonly entryFees: Dec;
-  readonly exitProceeds: Dec;
-  readonly exitQuantity: Dec;
-  readonly exitFees: Dec;
-  readonly openedTs: number;
   readonly exitReason: ExitReason | null;
 }
 

@@ -1,5 +1,5 @@
 /** Why a state database cannot be used. The CLI prints the message and exits non-zero; nothing was written. */
-export type StateDbProblem = 'corrupt' | 'foreign' | 'newer' | 'readonly' | 'busy' | 'full' | 'io';
+export type StateDbProblem = 'corrupt' | 'foreign' | 'newer' | 'readonly' | 'busy' | 'full' | 'io' | 'missing';
 
 export class StateDbError extends Error {
   constructor(readonly problem: StateDbProblem, readonly file: string, message: string) {

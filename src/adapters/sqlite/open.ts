@@ -20,6 +20,8 @@ export interface OpenOptions {
   readonly busyTimeoutMs?: number;
   /** 'FULL' (default) or 'NORMAL' */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /** refuse to create a missing file (read commands: a mistyped path is an error, not a new empty ledger) */
+  readonly mustExist?: boolean;
 }
 
 const MAGIC = 'SQLite format 3\u0000';
@@ -69,6 +71,7 @@ export function openStateDb(file: string, o: OpenOptions = {}): { db: Database.D
     if (!writable(path)) throw new StateDbError('readonly', file, 'the state file is read-only; nothing was changed (make it writable, or copy it somewhere writable)');
     if (!writable(dir)) throw new StateDbError('readonly', file, `its directory ${dir} is read-only; SQLite needs to create ${file}-wal and ${file}-shm next to it`);
   } else {
+    if (o.mustExist) throw new StateDbError('missing', file, 'no state database here (a write command or `tollgate db migrate --state FILE` creates one)');
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
