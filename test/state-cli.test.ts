@@ -155,7 +155,7 @@ describe('tollgate db', () => {
     const [migrate, status] = await Promise.all([cli(['db', 'migrate', ...st]), cli(['db', 'status', ...st, '--json'])]);
     expect(migrate.out).toMatch(/schema version 2 \(latest 2\), already up to date/);
     expect(json(status)).toMatchObject({ schemaVersion: 2, journalMode: 'wal', synchronous: 'FULL', sequence: 1, integrity: 'ok' });
-    const copy = join(dir, 'backup.db');
+    const copy = join(dir, 'backups', 'backup.db');
     expect((await cli(['db', 'backup', copy, ...st])).code).toBe(0);
     expect(json(await cli(['status', '--state', copy, '--json'])).cash).toEqual({ USD: '10000' });
     const before = readFileSync(copy);

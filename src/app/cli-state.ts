@@ -5,7 +5,8 @@
  * file that cannot be used) prints one message naming the problem, exits 2 and writes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
@@ -167,6 +168,11 @@ export function registerStateCommands(program: Command): void {
   stateOption(db.command('backup').argument('<file>', 'destination (must not exist)').description('consistent online copy of the state database (safe while the bot writes)'))
     .action((dest: string, o: { state: string }) => withStore(o.state, async (store) => {
       if (existsSync(dest)) throw new InputError(`${dest}: already exists; backup never overwrites (pick a new name, e.g. with the date)`);
+      try {
+        mkdirSync(dirname(resolve(dest)), { recursive: true });
+      } catch (e) {
+        throw new InputError(`${dest}: cannot create its directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
       const r = await store.backup(dest);
       process.stdout.write(`${o.state} → ${dest}: ${r.totalPages} pages\n`);
     }, { mustExist: true }));
