@@ -53,6 +53,26 @@ describe('Ledger: fills share the money rules of the in-memory Portfolio', () =>
     expect(s.closedTrades.map((t) => [t.signalId, t.pnl, t.exitPrice])).toEqual(pf.closedTrades.map((t) => [t.signalId, t.pnl.toFixed(), t.exitPrice.toFixed()]));
   });
 
+  it('when the ledger is loaded for recovery then cash, positions, closed trades and totals come back as exact domain values', () => {
+    const { ledger } = setup('10000');
+    ledger.applyFill(fill({ signalId: 'a', purpose: 'entry', qty: '0.1', price: '50000', fee: '20' }), 'ema');
+    ledger.applyFill(fill({ signalId: 'b', purpose: 'entry', qty: '1', price: '100', fee: '0.4' }), 'rsi');
+    ledger.markExiting('b', 'take_profit', { actor: 'bot', key: 'x-b' });
+    ledger.applyFill(fill({ signalId: 'b', purpose: 'exit', qty: '1', price: '106', fee: '0.424' }), 'rsi');
+    const l = ledger.load();
+    expect(l.sequence).toBe(5);
+    expect(l.cash.get('USD')!.toFixed()).toBe('4985.176');
+    expect([...l.positions.keys()]).toEqual(['a']);
+    expect(l.positions.get('a')).toMatchObject({ signalId: 'a', strategy: 'ema', quote: 'USD' });
+    expect(l.positions.get('a')!.entryCost.toFixed()).toBe('5000');
+    expect(l.closedTrades).toHaveLength(1);
+    expect(l.closedTrades[0]).toMatchObject({ signalId: 'b', strategy: 'rsi', exitReason: 'take_profit', pnlRatio: 5.176 / 100 });
+    expect(l.closedTrades[0]!.pnl.toFixed()).toBe('5.176');
+    expect(l.realized.get('USD')!.toFixed()).toBe('5.176');
+    expect(l.fees.get('USD')!.toFixed()).toBe('20.824');
+    expect(l.marks.get('BTC/USD')!.price.toFixed()).toBe('106'); // the last fill of the pair
+  });
+
   it('when an exit fill sells more than is held then it is refused and nothing changes, not even the sequence', () => {
     const { store, ledger } = setup();
     ledger.applyFill(fill({ purpose: 'entry', qty: '0.1', price: '100', fee: '0' }), 's');

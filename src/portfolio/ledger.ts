@@ -8,7 +8,7 @@
  * Money rules are `rules.ts` (shared with the in-memory Portfolio); storage is the LedgerStore port.
  */
 import { Dec } from '../domain/money.ts';
-import { EXIT_REASONS, type ExitReason, type Fill, type MarketMeta } from '../domain/types.ts';
+import { EXIT_REASONS, type ClosedTrade, type ExitReason, type Fill, type MarketMeta } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AuditRow, FillRow, LedgerStore, LedgerTx, PositionRow, TotalsRow } from '../ports/ledger.ts';
 import { applyEntry, applyExit, emptyPosition, LedgerRuleError, type PositionState, type TradeEffect } from './rules.ts';
@@ -425,11 +425,53 @@ export class Ledger {
   importPortfolio(input: ImportInput, ctx: OpContext): LedgerResult {
     return this.execute('import', input, ctx);
   }
+
+  /** Everything the ledger holds, in domain types (recovery). */
+  load(): LoadedLedger {
+    return loadLedger(this.store);
+  }
 }
 
 /** drops undefined fields so that the stored request and the audit input are canonical */
 function clean<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The ledger's state in domain types, for recovery at start-up (`Ledger.load()`). */
+export interface LoadedLedger {
+  readonly sequence: number;
+  readonly updatedAt: number | null;
+  readonly cash: ReadonlyMap<string, Dec>;
+  /** open positions by id (the signal id for bot positions) */
+  readonly positions: ReadonlyMap<string, PositionState>;
+  readonly closedTrades: readonly ClosedTrade[];
+  readonly realized: ReadonlyMap<string, Dec>;
+  readonly fees: ReadonlyMap<string, Dec>;
+  readonly marks: ReadonlyMap<string, { price: Dec; ts: number }>;
+}
+
+export function loadLedger(store: LedgerStore): LoadedLedger {
+  const s = store.snapshot();
+  return {
+    sequence: s.sequence,
+    updatedAt: s.updatedAt,
+    cash: new Map(s.cash.map((c) => [c.currency, new Dec(c.amount)])),
+    positions: new Map(s.positions.map((r) => [r.id, fromRow(r)])),
+    closedTrades: s.closedTrades.map((t) => {
+      const pnl = new Dec(t.pnl);
+      const entryPrice = new Dec(t.entryPrice);
+      const quantity = new Dec(t.quantity);
+      const cost = entryPrice.mul(quantity);
+      return {
+        signalId: t.signalId ?? t.positionId, strategy: t.strategy, pair: t.pair, side: 'buy' as const, quantity,
+        entryTs: t.entryTs, entryPrice, exitTs: t.exitTs, exitPrice: new Dec(t.exitPrice), exitReason: t.exitReason as ExitReason,
+        fees: new Dec(t.fees), pnl, pnlRatio: cost.isZero() ? 0 : pnl.div(cost).toNumber(),
+      };
+    }),
+    realized: new Map(s.totals.map((t) => [t.currency, new Dec(t.realized)])),
+    fees: new Map(s.totals.map((t) => [t.currency, new Dec(t.fees)])),
+    marks: new Map(s.marks.map((m) => [m.pair, { price: new Dec(m.price), ts: m.ts }])),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
