@@ -15,6 +15,7 @@ import { runReplay } from '../src/app/replay.ts';
 import { buildMarkets } from '../src/app/wiring.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { signalMachine } from '../src/lifecycle/machine.ts';
+import { benchAnalytics } from './bench-analytics.ts';
 import { benchState } from './bench-state.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
@@ -125,3 +126,4 @@ row('  ÷ bare XState actor per signal', `${fmt(perSignal / xs, 1)}×`);
 row('  ÷ (XState + ~8 JSONL lines) per signal', `${fmt(perSignal / (xs + 8 * jl), 1)}×`);
 console.log('\ngoals (not assertions): ≥100,000 candles/s, ≥10,000 signals/s, p99 received→verdict < 1 ms, RSS flat');
 benchState();
+benchAnalytics();

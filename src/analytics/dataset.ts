@@ -157,17 +157,65 @@ function decimal(o: Record<string, unknown>, k: string): string {
   return v;
 }
 
+const NO_KEYS: ReadonlySet<string> = new Set();
+const RUN_TAIL = /"runId":"[^"\\]*"\}$/;
+
+/**
+ * Fast path for our own lines (the big files): pick the wanted top-level fields without building the
+ * whole object (a decision line's 12-guard array is most of its bytes). Used only when the line ends
+ * with `"runId":"…"}` — the tracker writes runId last, and inside a JSON string every quote is
+ * escaped, so that ending proves the line is complete — and when every value is simple (string
+ * without escapes, null, boolean, array of such strings). Anything else returns null: JSON.parse decides.
+ */
+export function pickFields(line: string, keys: readonly string[], tailKeys: ReadonlySet<string> = NO_KEYS): Record<string, unknown> | null {
+  if (line.charCodeAt(0) !== 123 /* { */ || !RUN_TAIL.test(line)) return null;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    // keys are unique in the line; those written after a long array are found faster from the end
+    const at = tailKeys.has(k) ? line.lastIndexOf(`"${k}":`) : line.indexOf(`"${k}":`);
+    if (at < 0) continue;
+    const i = at + k.length + 3;
+    const c = line.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const end = line.indexOf('"', i + 1);
+      const v = line.slice(i + 1, end);
+      if (end < 0 || v.includes('\\')) return null;
+      out[k] = v;
+    } else if (c === 91 /* [ */) {
+      const end = line.indexOf(']', i);
+      if (end < 0) return null;
+      const body = line.slice(i + 1, end);
+      if (body.length === 0) out[k] = [];
+      else {
+        const items = body.split(',');
+        for (let j = 0; j < items.length; j++) {
+          const it = items[j]!;
+          if (it.length < 2 || it.charCodeAt(0) !== 34 || it.charCodeAt(it.length - 1) !== 34 || it.includes('\\') || it.indexOf('"', 1) !== it.length - 1) return null;
+          items[j] = it.slice(1, -1);
+        }
+        out[k] = items;
+      }
+    } else if (line.startsWith('null', i)) out[k] = null;
+    else if (line.startsWith('true', i)) out[k] = true;
+    else if (line.startsWith('false', i)) out[k] = false;
+    else return null; // numbers and objects: not needed on the fast path
+  }
+  return out;
+}
+
 /** Parse each non-empty line; malformed ones are counted, the handler's own Malformed errors too. */
-function eachRecord(src: LineSource, skipped: Record<string, number>, keep: (line: string) => boolean, handle: (o: Record<string, unknown>) => void): void {
+function eachRecord(src: LineSource, skipped: Record<string, number>, keep: (line: string) => boolean, handle: (o: Record<string, unknown>) => void, fast?: { keys: readonly string[]; tail: ReadonlySet<string> }): void {
   let bad = 0;
   for (const line of src.lines()) {
     if (line.length === 0 || !keep(line)) continue;
-    let o: unknown;
-    try {
-      o = JSON.parse(line);
-    } catch {
-      bad++;
-      continue;
+    let o: unknown = fast ? pickFields(line, fast.keys, fast.tail) : null;
+    if (o === null) {
+      try {
+        o = JSON.parse(line);
+      } catch {
+        bad++;
+        continue;
+      }
     }
     if (o === null || typeof o !== 'object' || Array.isArray(o)) {
       bad++;
@@ -199,6 +247,16 @@ function selectRuns(bus: LineSource, run: string): Set<string> | null {
   }
   return last === null ? null : new Set([last]);
 }
+
+// the tracker writes a decision's guards array in the middle: the fields after it are looked up from the end
+const DECISION_KEYS = {
+  keys: ['runId', 'signalId', 'ts', 'strategy', 'pair', 'side', 'decision', 'blockedBy', 'observedBlocks', 'quantity'],
+  tail: new Set(['runId', 'blockedBy', 'observedBlocks', 'quantity']),
+};
+const SHADOW_KEYS = {
+  keys: ['runId', 'signalId', 'ts', 'strategy', 'pair', 'blockedBy', 'status', 'decidedTs', 'entryTs', 'entryPrice', 'exitTs', 'exitPrice', 'exitReason', 'quantity', 'fees', 'pnl', 'overlaps'],
+  tail: NO_KEYS,
+};
 
 export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
   const runsWanted = selectRuns(src.bus, opts.run ?? 'latest');
@@ -313,7 +371,7 @@ export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
     const key = keyOf(rec.runId, rec.signalId);
     if (ds.decisions.has(key)) dup(src.decisions.name);
     ds.decisions.set(key, rec);
-  });
+  }, DECISION_KEYS);
 
   eachRecord(src.shadow, ds.skipped, keep, (o) => {
     if (!wanted(o.runId)) return;
@@ -328,7 +386,7 @@ export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
     const key = keyOf(rec.runId, rec.signalId);
     if (ds.shadows.has(key)) dup(src.shadow.name);
     ds.shadows.set(key, rec);
-  });
+  }, SHADOW_KEYS);
 
   if (since !== null) {
     for (const [key, l] of ds.life) if ((l.receivedTs ?? l.path[0]?.ts ?? 0) < since) ds.life.delete(key);

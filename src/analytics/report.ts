@@ -12,10 +12,10 @@
  * - Means, win rates and confidence intervals are over shadow trades that bought something (closed or
  *   open at the end); expired and refused entries count in `blocked` with PnL 0.
  */
-import { Dec } from '../domain/money.ts';
 import { isoTime, utcDayStart } from '../domain/time.ts';
 import { keyOf, type Dataset, type ShadowRec, type TradeRec } from './dataset.ts';
-import { bootstrapMeanCI, maxDrawdown, mean, percentile, profitFactor, sharpe, sortino, type Interval } from './stats.ts';
+import { ExactSum, sumDecimals } from './exact-sum.ts';
+import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval } from './stats.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
 const DAY = 86_400_000;
@@ -138,41 +138,50 @@ export const REPORT_RULES = [
   'blocked = signals the guard was among the enforcing blockers of (a signal blocked by two guards counts for both); sole = it alone blocked them.',
   'headline figures leave out shadow outcomes marked overlaps (a shadow or live position of the same strategy and pair was already open at the decision); all-outcome figures are shown next to them.',
   'net impact = losses avoided − gains missed: positive means the guard made money by blocking.',
-  'means, win rates and 95% bootstrap intervals (2,000 resamples, fixed seed) are over shadow trades that bought something.',
+  'means, win rates and 95% intervals of the mean are over shadow trades that bought something; intervals are a percentile bootstrap (2,000 resamples, fixed seed), or mean ± 1.96 s/√n above 10,000 trades where the bootstrap converges to it.',
   'recommendations use the signals a guard alone blocked (its marginal effect) and need the interval to exclude zero and a minimum sample; they are advice, nothing changes a setting by itself.',
 ];
 
-function pnlStats(values: readonly string[], filled: readonly boolean[], o: Required<ReportOptions>): PnlStats {
-  let total = new Dec(0);
-  let pos = new Dec(0);
-  let neg = new Dec(0);
-  const nums: number[] = [];
-  let wins = 0;
-  values.forEach((v, i) => {
-    const d = new Dec(v);
-    total = total.plus(d);
-    if (d.gt(0)) pos = pos.plus(d);
-    else neg = neg.minus(d);
-    if (filled[i]) {
-      const n = d.toNumber();
-      nums.push(n);
-      if (n > 0) wins++;
+/** Running totals of a set of outcomes: exact sums, and the floats the statistics need. */
+class PnlAcc {
+  readonly total = new ExactSum();
+  readonly gains = new ExactSum();
+  readonly losses = new ExactSum();
+  readonly nums: number[] = [];
+  count = 0;
+  wins = 0;
+
+  add(pnl: string, filled: boolean): void {
+    this.count++;
+    this.total.add(pnl);
+    if (pnl.charCodeAt(0) === 45 /* - */) this.losses.add(pnl);
+    else if (/[1-9]/.test(pnl)) this.gains.add(pnl);
+    if (filled) {
+      const n = Number(pnl);
+      this.nums.push(n);
+      if (n > 0) this.wins++;
     }
-  });
-  return {
-    count: values.length,
-    trades: nums.length,
-    pnl: total.toFixed(),
-    mean: nums.length ? mean(nums) : null,
-    winRate: nums.length ? wins / nums.length : null,
-    ci95Mean: bootstrapMeanCI(nums, { seed: o.bootstrapSeed, resamples: o.bootstrapResamples }),
-    saved: neg.toFixed(),
-    cost: pos.toFixed(),
-    netImpact: neg.minus(pos).toFixed(),
-  };
+  }
+
+  stats(o: Required<ReportOptions>): PnlStats {
+    const n = this.nums.length;
+    return {
+      count: this.count,
+      trades: n,
+      pnl: this.total.toString(),
+      mean: n ? mean(this.nums) : null,
+      winRate: n ? this.wins / n : null,
+      ci95Mean: meanCI(this.nums, { seed: o.bootstrapSeed, resamples: o.bootstrapResamples }),
+      saved: negate(this.losses.toString()),
+      cost: this.gains.toString(),
+      netImpact: negate(this.total.toString()),
+    };
+  }
 }
 
-const bought = (s: ShadowRec) => (s.status === 'closed' || s.status === 'open_at_end') && !new Dec(s.quantity).isZero();
+const negate = (v: string) => (v === '0' ? '0' : v.startsWith('-') ? v.slice(1) : `-${v}`);
+
+const bought = (s: ShadowRec) => (s.status === 'closed' || s.status === 'open_at_end') && Number(s.quantity) > 0;
 
 function money(v: number): string {
   const sign = v < 0 ? '-' : '+';
@@ -214,7 +223,7 @@ interface TradeLike {
 function strategyStats(trades: readonly TradeLike[], base: number, from: number | null, to: number | null): StrategyStats {
   const sorted = [...trades].sort((a, b) => a.exitTs - b.exitTs);
   const pnls = sorted.map((t) => Number(t.pnl));
-  const total = sorted.reduce((a, t) => a.plus(t.pnl), new Dec(0));
+  const total = sumDecimals(sorted.map((t) => t.pnl));
   const curve = [base];
   for (const p of pnls) curve.push(curve[curve.length - 1]! + p);
   const dd = maxDrawdown(curve);
@@ -252,7 +261,7 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
   return {
     trades: sorted.length,
     winRate: sorted.length ? pnls.filter((p) => p > 0).length / sorted.length : null,
-    totalPnl: total.toFixed(),
+    totalPnl: total,
     profitFactor: profitFactor(pnls),
     expectancy: sorted.length ? mean(pnls) : null,
     maxDrawdown: dd.amount,
@@ -274,21 +283,33 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
 
   // ── blocked-opportunity cost per guard (from the shadow outcomes alone) ────────
   const shadows = [...ds.shadows.values()];
-  const byGuard = new Map<string, ShadowRec[]>();
-  for (const s of shadows) for (const c of s.blockedBy) (byGuard.get(c) ?? byGuard.set(c, []).get(c)!).push(s);
-  const sum = (xs: readonly ShadowRec[]) => xs.reduce((a, s) => a.plus(s.pnl), new Dec(0)).toFixed();
-  const statsOf = (xs: readonly ShadowRec[]) => pnlStats(xs.map((s) => s.pnl), xs.map(bought), o);
-  const guards: GuardReport[] = [...byGuard.entries()].map(([code, xs]) => {
-    const sole = xs.filter((s) => s.blockedBy.length === 1);
-    const headline = xs.filter((s) => !s.overlaps);
-    return {
-      code, mode: guardModes[code] ?? null,
-      blocked: xs.length, shadowPnl: sum(xs), soleBlocked: sole.length, soleShadowPnl: sum(sole),
-      headlineBlocked: headline.length, headlineShadowPnl: sum(headline), overlapping: xs.length - headline.length,
-      openAtEnd: xs.filter((s) => s.status === 'open_at_end').length,
-      headline: statsOf(headline), sole: statsOf(sole.filter((s) => !s.overlaps)),
-    };
-  });
+  // one pass: each outcome is added to the accumulators of every guard that blocked it
+  const byGuard = new Map<string, { all: PnlAcc; sole: PnlAcc; headline: PnlAcc; soleHeadline: PnlAcc; openAtEnd: number }>();
+  const totals = { all: new PnlAcc(), headline: new PnlAcc() };
+  for (const s of shadows) {
+    const filled = bought(s);
+    totals.all.add(s.pnl, filled);
+    if (!s.overlaps) totals.headline.add(s.pnl, filled);
+    const sole = s.blockedBy.length === 1;
+    for (const code of s.blockedBy) {
+      let g = byGuard.get(code);
+      if (!g) byGuard.set(code, (g = { all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 }));
+      g.all.add(s.pnl, filled);
+      if (sole) g.sole.add(s.pnl, filled);
+      if (!s.overlaps) {
+        g.headline.add(s.pnl, filled);
+        if (sole) g.soleHeadline.add(s.pnl, filled);
+      }
+      if (s.status === 'open_at_end') g.openAtEnd++;
+    }
+  }
+  const guards: GuardReport[] = [...byGuard.entries()].map(([code, g]) => ({
+    code, mode: guardModes[code] ?? null,
+    blocked: g.all.count, shadowPnl: g.all.total.toString(), soleBlocked: g.sole.count, soleShadowPnl: g.sole.total.toString(),
+    headlineBlocked: g.headline.count, headlineShadowPnl: g.headline.total.toString(), overlapping: g.all.count - g.headline.count,
+    openAtEnd: g.openAtEnd,
+    headline: g.headline.stats(o), sole: g.soleHeadline.stats(o),
+  }));
   // ranking: biggest net impact of the marginal (sole, headline) blocks first
   guards.sort((a, b) => Number(b.sole.netImpact) - Number(a.sole.netImpact) || a.code.localeCompare(b.code));
 
@@ -305,7 +326,9 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
   }
   const observe: ObserveReport[] = [...observedCount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => {
     const ts = observed.get(code) ?? [];
-    return { code, mode: guardModes[code] ?? null, wouldHaveBlocked: n, realized: pnlStats(ts.map((t) => t.pnl), ts.map(() => true), o) };
+    const acc = new PnlAcc();
+    for (const t of ts) acc.add(t.pnl, true);
+    return { code, mode: guardModes[code] ?? null, wouldHaveBlocked: n, realized: acc.stats(o) };
   });
 
   const recommendations = [...guards.map((g) => recommend(g, o.minSample)), ...observe.map((g) => recommendObserve(g, o.minSample))];
@@ -352,7 +375,7 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
     rules: REPORT_RULES,
     pipeline: pipeline(ds, o),
     shadow: {
-      outcomes: shadows.length, byStatus, pnl: sum(shadows), headlineShadowPnl: sum(shadows.filter((s) => !s.overlaps)),
+      outcomes: shadows.length, byStatus, pnl: totals.all.total.toString(), headlineShadowPnl: totals.headline.total.toString(),
       overlapping: shadows.filter((s) => s.overlaps).length, blockedWithoutOutcome,
     },
     guards,

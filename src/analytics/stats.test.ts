@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMeanCI, maxDrawdown, mean, mulberry32, percentile, profitFactor, sharpe, sortino, stdev } from './stats.ts';
+import { BOOTSTRAP_MAX_N, bootstrapMeanCI, maxDrawdown, mean, meanCI, mulberry32, normalQuantile, percentile, profitFactor, sharpe, sortino, stdev } from './stats.ts';
 
 describe('statistics against known values', () => {
   it('mean and sample standard deviation of a hand-made series', () => {
@@ -62,12 +62,31 @@ describe('bootstrap confidence interval of the mean', () => {
   });
 
   it('of a constant sample is that constant; fewer than two values give no interval', () => {
-    expect(bootstrapMeanCI([3, 3, 3, 3])).toEqual({ low: 3, high: 3 });
+    expect(bootstrapMeanCI([3, 3, 3, 3])).toEqual({ low: 3, high: 3, method: 'bootstrap' });
     expect(bootstrapMeanCI([3])).toBeNull();
   });
 
   it('the PRNG is the published mulberry32 sequence', () => {
     const r = mulberry32(1);
     expect([r(), r()]).toEqual([0.6270739405881613, 0.002735721180215478]);
+  });
+});
+
+describe('confidence interval of the mean for very large samples', () => {
+  it('the normal quantile matches the tables', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963985, 8);
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 12);
+    expect(normalQuantile(0.005)).toBeCloseTo(-2.575829304, 8);
+  });
+
+  it('up to the bootstrap limit the interval is the seeded bootstrap; above it, mean ± 1.96 s/√n', () => {
+    const small = Array.from({ length: 500 }, (_, i) => (i % 17) - 8);
+    expect(meanCI(small, { seed: 3 })).toEqual(bootstrapMeanCI(small, { seed: 3 }));
+    const big = Array.from({ length: BOOTSTRAP_MAX_N + 1 }, (_, i) => (i % 101) - 50);
+    const ci = meanCI(big)!;
+    const half = (normalQuantile(0.975) * stdev(big)) / Math.sqrt(big.length);
+    expect(ci.method).toBe('normal');
+    expect(ci.low).toBeCloseTo(mean(big) - half, 12);
+    expect(ci.high).toBeCloseTo(mean(big) + half, 12);
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * Benchmarks of issue 3: the shadow engine's cost per candle by number of open shadow positions, and
+ * report generation over 1,000,000 decision lines. Prints numbers; never fails on time.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../src/adapters/clock/clocks.ts';
+import { JsonlWriter } from '../src/adapters/jsonl/jsonl-writer.ts';
+import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { InMemoryStore } from '../src/adapters/memory/memory-store.ts';
+import { reportFromLogs } from '../src/app/reporting.ts';
+import { renderReport } from '../src/analytics/render.ts';
+import { SignalBus } from '../src/bus/bus.ts';
+import { BLOCK_CODES, type Candle, type Decision, type Signal } from '../src/domain/types.ts';
+import { isoTime } from '../src/domain/time.ts';
+import { ShadowEngine, type ShadowPosition } from '../src/shadow/shadow-engine.ts';
+import { LOG_FILES } from '../src/ports/decision-log.ts';
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const row = (name: string, value: string) => console.log(`  ${name.padEnd(44)} ${value}`);
+const H = 3_600_000;
+
+function shadowCost(open: number, candles: number): number {
+  const clock = new ManualClock(0);
+  const bus = new SignalBus(() => clock.now());
+  const markets = bundledMarkets();
+  const eng = new ShadowEngine({
+    bus, clock, meta: (p) => markets.get(p), fillModel: { slippageBps: 5, maxVolumeShare: 1 },
+    plan: { orderType: 'market', limitOffsetBps: 0, entryTimeoutCandles: 3, intervalMs: H },
+    // trailing stop and max hold set but never reached: every candle evaluates every rule
+    exitRules: () => ({ takeProfitPct: 0.5, stopLossPct: 0.5, trailingStopPct: 0.5, maxHoldCandles: 1_000_000, useStrategyExit: true }),
+    venueCheck: () => null, liveHolding: () => false, store: new InMemoryStore<ShadowPosition>(),
+  });
+  const guards = BLOCK_CODES.map((code) => ({ code, mode: 'enforce' as const, verdict: code === 'COOLDOWN' ? ('block' as const) : ('allow' as const), detail: null }));
+  for (let i = 0; i < open; i++) {
+    const signal: Signal = { id: `s-${i}`, strategy: `st${i % 3}`, pair: 'BTC/USD', side: 'buy', confidence: 1, price: 10_000, reason: '', source: 'strategy', tsEvent: 0, tsInit: 0 };
+    const decision: Decision = { signalId: signal.id, decision: 'blocked', guards, blockedBy: ['COOLDOWN'], observedBlocks: [], ts: 0 };
+    bus.publish('verdict', { decision, signal, proposal: { quantity: '0.1', price: '10000', cost: '1000' } });
+  }
+  const candle = (k: number): Candle => ({ pair: 'BTC/USD', intervalMs: H, ts: k * H, open: 10_000 + (k % 7), high: 10_050, low: 9_950, close: 10_000 + (k % 5), volume: 1e9, trades: 10 });
+  // first candle fills the entries; then measure steady state
+  clock.set(2 * H);
+  bus.publish('candleDone', candle(1));
+  const t0 = now();
+  for (let k = 2; k < candles + 2; k++) {
+    clock.set((k + 1) * H);
+    bus.publish('candleDone', candle(k));
+  }
+  const perCandle = (now() - t0) / candles;
+  if (eng.openCount !== open) throw new Error(`bench: expected ${open} open shadows, have ${eng.openCount}`);
+  return perCandle * 1000; // µs
+}
+
+export function writeLogs(dir: string, decisions: number): { bytes: number; blocked: number } {
+  const runId = '00000000-0000-4000-8000-000000000001';
+  const bus = new JsonlWriter(join(dir, LOG_FILES.bus));
+  const dec = new JsonlWriter(join(dir, LOG_FILES.decisions));
+  const sh = new JsonlWriter(join(dir, LOG_FILES.shadow));
+  const t0 = Date.UTC(2015, 0, 1);
+  bus.append({ schemaVersion: 1, ts: isoTime(t0), event: 'run.started', signalId: null, mode: 'replay', pair: 'BTC/USD', from: isoTime(t0), to: isoTime(t0 + decisions * H), startingCash: { USD: '10000' }, guards: Object.fromEntries(BLOCK_CODES.map((c) => [c, 'enforce'])), runId });
+  let blocked = 0;
+  for (let i = 0; i < decisions; i++) {
+    const ts = isoTime(t0 + i * H);
+    const id = `strat${i % 3}-BTCUSD-${1420070400 + i * 3600}`;
+    const blockCode = i % 10 < 7 ? BLOCK_CODES[i % BLOCK_CODES.length]! : null;
+    const guards = BLOCK_CODES.map((code) => ({ code, mode: 'enforce', verdict: code === blockCode ? 'block' : 'allow', detail: code === blockCode ? `${code.toLowerCase()} detail ${i % 97}` : null }));
+    const isBlocked = blockCode !== null;
+    dec.append({ schemaVersion: 1, ts, signalId: id, strategy: `strat${i % 3}`, pair: 'BTC/USD', side: 'buy', decision: isBlocked ? 'blocked' : 'approved', guards, blockedBy: isBlocked ? [blockCode] : [], observedBlocks: [], confidence: 0.8, price: '10000.1', quantity: '0.1', cost: '1000.01', runId });
+    const pnl = (((i * 7919) % 2001) - 1000) / 100;
+    if (isBlocked) {
+      blocked++;
+      sh.append({ schemaVersion: 1, ts, signalId: id, strategy: `strat${i % 3}`, pair: 'BTC/USD', side: 'buy', blockedBy: [blockCode], blockingGuards: [blockCode], status: 'closed', reason: null, decidedTs: ts, entryTs: ts, entryPrice: '10005.1', exitTs: isoTime(t0 + (i + 5) * H), exitPrice: '10010.2', exitReason: 'take_profit', quantity: '0.1', fees: '8.0062', pnl: pnl.toFixed(2), pnlPct: pnl / 10, maxAdverse: '-3.2', maxFavourable: '7.1', overlaps: i % 4 === 0, runId });
+    } else {
+      bus.append({ schemaVersion: 1, ts, event: 'trade.closed', signalId: id, strategy: `strat${i % 3}`, pair: 'BTC/USD', side: 'buy', quantity: '0.1', entryTs: ts, entryPrice: '10005.1', exitTs: isoTime(t0 + (i + 5) * H), exitPrice: '10010.2', exitReason: 'take_profit', fees: '8.0062', pnl: pnl.toFixed(2), runId });
+    }
+  }
+  for (const w of [bus, dec, sh]) w.close();
+  const bytes = [LOG_FILES.bus, LOG_FILES.decisions, LOG_FILES.shadow].reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+  return { bytes, blocked };
+}
+
+export function benchAnalytics(): void {
+  console.log('\nshadow engine (issue 3): cost per candle by open shadow positions on the candle’s pair');
+  for (const [open, candles] of [[0, 20_000], [100, 5_000], [10_000, 100]] as const) {
+    const us = shadowCost(open, candles);
+    row(`${fmt(open)} open shadow positions`, `${fmt(us, 1)} µs/candle${open ? `  (${fmt(us / open, 2)} µs per position)` : ''}`);
+  }
+  console.log('  goal: at most linear in the open positions of the pair touched');
+
+  console.log('\nreport generation over 1,000,000 decision lines (70% blocked → 700,000 shadow outcomes, 300,000 trade.closed)');
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-report-'));
+  try {
+    let t = now();
+    const { bytes } = writeLogs(dir, 1_000_000);
+    row('writing the logs (not part of the report)', `${fmt((now() - t) / 1000, 1)} s, ${fmt(bytes / 2 ** 20)} MiB`);
+    const heap0 = process.memoryUsage().heapUsed;
+    t = now();
+    const report = reportFromLogs(dir);
+    const loadMs = now() - t;
+    t = now();
+    const text = renderReport(report, 'text');
+    const renderMs = now() - t;
+    row('load + analyse (report object)', `${fmt(loadMs / 1000, 2)} s`);
+    row('render text', `${fmt(renderMs)} ms (${fmt(text.length)} chars)`);
+    row('heap growth while loading', `${fmt((process.memoryUsage().heapUsed - heap0) / 2 ** 20)} MiB`);
+    console.log('  goal: < 2 s for 1M decisions');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
