@@ -266,7 +266,8 @@ export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
   const keep = (line: string) => {
     if (!suffixes) return true;
     for (const s of suffixes) if (line.endsWith(s)) return true;
-    return !line.slice(-60).includes('"runId":"'); // no recognisable run id: parse and decide
+    // a complete line of another run is skipped unparsed; anything else (torn, foreign) is parsed and judged
+    return !RUN_TAIL.test(line);
   };
   const wanted = (runId: unknown): runId is string => isStr(runId) && (runsWanted === null || runsWanted.has(runId));
   const ds: Dataset = {

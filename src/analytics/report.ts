@@ -50,9 +50,12 @@ export interface PnlStats {
 export interface GuardReport {
   readonly code: string;
   readonly mode: string | null;
+  /** signals it was among the enforcing blockers of (decisions, or outcomes whose decision line is missing) */
   readonly blocked: number;
   readonly shadowPnl: string;
   readonly soleBlocked: number;
+  /** of `blocked`, signals whose shadow trade has not ended yet (no outcome line) */
+  readonly awaitingOutcome: number;
   readonly soleShadowPnl: string;
   readonly headlineBlocked: number;
   readonly headlineShadowPnl: string;
@@ -303,9 +306,22 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
       if (s.status === 'open_at_end') g.openAtEnd++;
     }
   }
+  // blocked signals whose shadow trade has not ended yet (live, or a torn outcome file) still count as blocked
+  const awaiting = new Map<string, { all: number; sole: number }>();
+  for (const [key, d] of ds.decisions) {
+    if (d.decision !== 'blocked' || ds.shadows.has(key)) continue;
+    for (const code of d.blockedBy) {
+      const a = awaiting.get(code) ?? awaiting.set(code, { all: 0, sole: 0 }).get(code)!;
+      a.all++;
+      if (d.blockedBy.length === 1) a.sole++;
+      if (!byGuard.has(code)) byGuard.set(code, { all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 });
+    }
+  }
   const guards: GuardReport[] = [...byGuard.entries()].map(([code, g]) => ({
     code, mode: guardModes[code] ?? null,
-    blocked: g.all.count, shadowPnl: g.all.total.toString(), soleBlocked: g.sole.count, soleShadowPnl: g.sole.total.toString(),
+    blocked: g.all.count + (awaiting.get(code)?.all ?? 0), shadowPnl: g.all.total.toString(),
+    soleBlocked: g.sole.count + (awaiting.get(code)?.sole ?? 0), soleShadowPnl: g.sole.total.toString(),
+    awaitingOutcome: awaiting.get(code)?.all ?? 0,
     headlineBlocked: g.headline.count, headlineShadowPnl: g.headline.total.toString(), overlapping: g.all.count - g.headline.count,
     openAtEnd: g.openAtEnd,
     headline: g.headline.stats(o), sole: g.soleHeadline.stats(o),

@@ -32,7 +32,8 @@ export interface ShadowPosition {
   readonly overlaps: boolean;
   /** the entry order the live path would have sent */
   readonly entry: OrderIntent;
-  phase: 'entering' | 'open' | 'exiting';
+  /** settled: its outcome is published and it is out of the store (never touched again) */
+  phase: 'entering' | 'open' | 'exiting' | 'settled';
   entryRemaining: Dec;
   /** the amounts of the position, exactly as the live ledger keeps them */
   readonly pos: Mutable<Position>;
@@ -60,6 +61,8 @@ export interface ShadowDeps {
 }
 
 const ZERO = new Dec(0);
+/** a function, not an inline test: the phase changes inside the calls TypeScript cannot see into */
+const isSettled = (sp: ShadowPosition) => sp.phase === 'settled';
 
 export class ShadowEngine {
   /** open shadows by pair: a candle touches only its own pair's shadows */
@@ -123,14 +126,17 @@ export class ShadowEngine {
       const meta = this.d.meta(c.pair)!;
       const close = c.ts + c.intervalMs;
       for (const sp of [...set]) {
+        // the entry deadline passed during a gap in the data: cancel before matching, like the gateway
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= c.ts) this.endEntry(sp);
         if (sp.phase === 'entering') {
           if (sp.entry.tsEvent <= c.ts) this.fillEntry(sp, meta, c);
         } else if (sp.phase === 'exiting' && sp.exitAcceptedTs <= c.ts) {
-          if (this.fillExit(sp, meta, c)) continue;
+          this.fillExit(sp, meta, c);
         }
+        if (isSettled(sp)) continue;
         if (sp.pos.quantity.gt(0)) this.excursion(sp, c);
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= close) this.endEntry(sp);
+        if (isSettled(sp)) continue;
         if (sp.phase === 'open' && sp.track) {
           const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`));
           sp.track = r.track;
@@ -171,19 +177,16 @@ export class ShadowEngine {
     sp.track = startExitTrack(this.d.exitRules(sp.strategy), entryPriceOf(sp.pos), sp.pos.openedTs);
   }
 
-  /** @returns true when the position is closed */
-  private fillExit(sp: ShadowPosition, meta: MarketMeta, c: Candle): boolean {
+  private fillExit(sp: ShadowPosition, meta: MarketMeta, c: Candle): void {
     const q = quoteFill(this.d.fillModel, meta, { side: 'sell', type: 'market', remaining: sp.exitRemaining }, c, ZERO);
-    if (!q) return false;
+    if (!q) return;
     const p = sp.pos;
     p.quantity = p.quantity.minus(q.quantity);
     p.exitProceeds = p.exitProceeds.plus(q.quantity.mul(q.price));
     p.exitQuantity = p.exitQuantity.plus(q.quantity);
     p.exitFees = p.exitFees.plus(q.fee);
     sp.exitRemaining = sp.exitRemaining.minus(q.quantity);
-    if (!p.quantity.isZero()) return false;
-    this.settle(sp, 'closed', c.ts, null);
-    return true;
+    if (p.quantity.isZero()) this.settle(sp, 'closed', c.ts, null);
   }
 
   private excursion(sp: ShadowPosition, c: Candle): void {
@@ -203,6 +206,8 @@ export class ShadowEngine {
   }
 
   private settle(sp: ShadowPosition, status: ShadowOutcome['status'], ts: number, reason: string | null, mark: number | null = null): void {
+    if (sp.phase === 'settled') throw new Error(`shadow ${sp.signalId} settled twice`);
+    sp.phase = 'settled';
     this.byPair.get(sp.pair)?.delete(sp);
     this.d.store.delete(sp.signalId);
     this.settledCount++;

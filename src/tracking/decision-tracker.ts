@@ -60,7 +60,8 @@ export class DecisionTracker {
 
   attach(bus: SignalBus): void {
     bus.subscribe('signal', 'tracker', (s) => {
-      this.pending.set(s.id, { strategy: s.strategy, pair: s.pair, side: s.side, decision: null, blockedBy: [], observedBlocks: [], trade: null });
+      // a repeated id is dropped by the kernel: it must not overwrite the original's pending record
+      if (!this.pending.has(s.id)) this.pending.set(s.id, { strategy: s.strategy, pair: s.pair, side: s.side, decision: null, blockedBy: [], observedBlocks: [], trade: null });
       this.bus(s.tsEvent, 'signal.received', {
         signalId: s.id, strategy: s.strategy, pair: s.pair, side: s.side, confidence: s.confidence, price: String(s.price), reason: s.reason, source: s.source,
       });

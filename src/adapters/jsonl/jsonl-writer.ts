@@ -1,9 +1,9 @@
 /**
  * Append-only JSONL file sink. Lines are buffered and written with one `write` per 64 KiB; `flush`
  * writes what is buffered, `close` flushes and fsyncs. A crash can lose at most the unflushed tail,
- * never corrupt an earlier line (readers skip a torn last line).
+ * never corrupt an earlier line (readers skip a torn last line; the next writer starts a new line).
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import type { JsonlSink } from '../../ports/decision-log.ts';
 
 const FLUSH_AT = 64 * 1024;
@@ -14,7 +14,14 @@ export class JsonlWriter implements JsonlSink {
   private lines = 0;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a');
+    this.fd = openSync(path, 'a+');
+    // a torn last line (crash mid-write) must not swallow the first line we write: start on a new line
+    const size = fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 10) writeSync(this.fd, '\n');
+    }
   }
 
   append(record: object): void {
