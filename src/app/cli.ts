@@ -2,7 +2,14 @@
  * The `tollgate` command line. Input (config, CSV, pair) is validated completely before anything is
  * written; a problem is one clear message on stderr and a non-zero exit.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stopwatch, SystemClock } from '../adapters/clock/clocks.ts';
+import { isoTime } from '../domain/time.ts';
+import { StateDbError } from '../adapters/sqlite/errors.ts';
+import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { loadLedger } from '../portfolio/ledger.ts';
+import { DegradedError } from './durable-replay.ts';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { CsvError, loadKrakenOhlcvt } from '../adapters/csv/kraken-ohlcvt.ts';
@@ -16,6 +23,8 @@ import { buildMarkets, InputError } from './wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 
 export const EXIT_INPUT = 2;
+/** the state does not match what it should be: the bot refuses to go on instead of guessing */
+export const EXIT_DEGRADED = 3;
 
 function loadConfig(file: string | undefined): Config {
   if (!file) return parseConfig({}, 'default config');
@@ -77,6 +86,42 @@ export function formatSummary(s: ReplaySummary): string {
   return lines.join('\n');
 }
 
+export const DEFAULT_REPLAY_STATE = 'data/replay.db';
+
+/** Open (or start over) a replay's state file and say what recovery found. */
+function openReplayState(file: string, fresh: boolean) {
+  if (fresh && existsSync(file)) {
+    // nothing is deleted: the old state (with its WAL, if a crash left one) is moved aside
+    const aside = `${file}.replaced-${isoTime(new SystemClock().now()).replace(/[:.]/g, '-')}`;
+    for (const ext of ['', '-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+    process.stderr.write(`state: moved ${file} aside to ${aside}\n`);
+  }
+  const dir = dirname(file);
+  if (!existsSync(dir)) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new InputError(`--state ${file}: cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  const elapsed = stopwatch();
+  let store: SqliteStateStore;
+  try {
+    store = SqliteStateStore.open(file, { synchronous: 'NORMAL' });
+  } catch (e) {
+    if (e instanceof StateDbError) throw new InputError(e.message);
+    throw e;
+  }
+  const cp = store.replayCheckpoint();
+  if (cp) {
+    const ledger = loadLedger(store);
+    const signals = store.signalCounts();
+    process.stderr.write(`recovery: loaded ${ledger.positions.size} positions, ${signals.open} signals in ${elapsed().toFixed(1)} ms (${signals.total} signals in the state; ${cp.candlesDone} candles done${cp.finished ? ', finished' : ''})\n`);
+  }
+  const kill = process.env.TOLLGATE_FAULT_KILL_IN_COMMIT;
+  return { store, file, killInCommit: kill ? Number(kill) : undefined };
+}
+
 interface InputOptions {
   data: string;
   pair?: string;
@@ -120,7 +165,9 @@ export function buildCli(): Command {
     .option('--json', 'print the summary as JSON', false)
     .option('--no-progress', 'no progress output')
     .option('--report [format]', `after the summary, print the report of this run (${REPORT_FORMATS.join('|')}; default text)`)
-    .action((o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean; report?: string | boolean }) => {
+    .option('--state [file]', `keep the state in this SQLite file and resume from it after an interruption (default ${DEFAULT_REPLAY_STATE})`)
+    .option('--fresh', 'with --state: move an existing state file aside and start over', false)
+    .action((o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean; report?: string | boolean; state?: string | boolean; fresh: boolean }) => {
       const reportFormat = o.report === undefined || o.report === false ? null : o.report === true ? 'text' : reportFormat_(o.report);
       const { config, markets, series } = loadInputs(o);
       const tty = process.stderr.isTTY && o.progress;
@@ -143,7 +190,15 @@ export function buildCli(): Command {
                 process.stderr.write(`replay: ${pct}% (${done}/${total} candles)\n`);
               }
             };
-      const { summary } = runReplay({ config, markets, series, logsDir: o.logs, onProgress });
+      if (o.fresh && o.state === undefined) throw new InputError('--fresh goes with --state');
+      const durable = o.state === undefined ? undefined : openReplayState(o.state === true ? DEFAULT_REPLAY_STATE : String(o.state), o.fresh);
+      let result;
+      try {
+        result = runReplay({ config, markets, series, logsDir: o.logs, onProgress, ...(durable ? { durable } : {}) });
+      } finally {
+        durable?.store.close();
+      }
+      const { summary } = result;
       (bar as cliProgress.SingleBar | null)?.stop();
       process.stdout.write((o.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
       if (reportFormat) process.stdout.write('\n' + renderFromLogs(o.logs, reportFormat, { run: summary.runId }) + '\n');
@@ -213,6 +268,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // commander already printed its message (or the help)
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : EXIT_INPUT;
+    }
+    if (e instanceof DegradedError) {
+      process.stderr.write(`tollgate: health: degraded — ${e.message}\n`);
+      return EXIT_DEGRADED;
     }
     if (e instanceof ConfigError || e instanceof CsvError || e instanceof InputError) {
       process.stderr.write(`tollgate: ${e.message}\n`);

@@ -7,7 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock, stopwatch } from '../adapters/clock/clocks.ts';
 import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
-import { JsonlWriter, MemorySink } from '../adapters/jsonl/jsonl-writer.ts';
+import { GatedSink, JsonlWriter, MemorySink } from '../adapters/jsonl/jsonl-writer.ts';
+import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { DegradedError, DirtyTrackingStore, DurableRecorder, logSizes, replayFingerprint, rollBackLogs } from './durable-replay.ts';
 import { PaperVenue } from '../adapters/paper/paper-venue.ts';
 import { SignalBus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
@@ -54,6 +56,8 @@ export interface ReplaySummary {
   to: string | null;
   elapsedMs: number;
   runId: string;
+  /** durable replays: candles an earlier, interrupted run had committed (0: none), and the re-derivation time */
+  resumed?: { candlesDone: number; rederiveMs: number | null };
 }
 
 export interface ReplayOptions {
@@ -67,6 +71,8 @@ export interface ReplayOptions {
   readonly runId?: string;
   /** where open shadow positions are kept (default: in memory) */
   readonly shadowStore?: KeyValueStore<ShadowPosition>;
+  /** keep the state in this SQLite store and resume from it (`--state FILE`) */
+  readonly durable?: { readonly store: SqliteStateStore; readonly file: string; readonly killInCommit?: number | undefined };
 }
 
 export interface ReplayResult {
@@ -87,16 +93,37 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     throw new InputError(`config: startingCash must hold exactly one currency, the quote of ${series.pair} (${meta.quote}); got ${currencies.join(', ')}`);
   }
   const elapsed = stopwatch();
-  const runId = opts.runId ?? randomUUID();
+  // durable: where the state says an earlier run of the same replay got to
+  const durable = opts.durable ?? null;
+  const fingerprint = durable ? replayFingerprint(series, config) : '';
+  const checkpoint = durable ? durable.store.replayCheckpoint() : undefined;
+  if (durable && checkpoint && checkpoint.fingerprint !== fingerprint) {
+    throw new InputError(`--state ${durable.file} belongs to another replay (different data or config); resume it with the same --data/--config, or use --fresh or another --state file`);
+  }
+  if (durable) {
+    const broken = durable.store.invariantViolation();
+    if (broken) throw new DegradedError(`state ${durable.file}: ${broken}; refusing to continue`);
+  }
+  const runId = checkpoint?.runId ?? opts.runId ?? randomUUID();
   const clock = new ManualClock(series.length ? series.ts[0]! : 0);
   const bus = new SignalBus(() => clock.now());
   let log: DecisionLog;
+  const logFiles = opts.logsDir ? Object.values(LOG_FILES).map((f) => join(opts.logsDir!, f)) : [];
+  const gates: GatedSink[] = [];
   if (opts.logsDir) {
     try {
       mkdirSync(opts.logsDir, { recursive: true });
+      if (checkpoint) rollBackLogs(checkpoint.logOffsets); // lines after the last commit belong to the crashed, uncommitted part
       const dir = opts.logsDir;
-      log = mapLog((name) => new JsonlWriter(join(dir, LOG_FILES[name])));
+      log = mapLog((name) => {
+        const w = new JsonlWriter(join(dir, LOG_FILES[name]));
+        if (!durable) return w;
+        const g = new GatedSink(w);
+        gates.push(g);
+        return g;
+      });
     } catch (e) {
+      if (e instanceof DegradedError) throw e;
       throw new InputError(`--logs ${opts.logsDir}: cannot write logs there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   } else log = mapLog(() => new MemorySink());
@@ -161,12 +188,13 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     },
     { sizing: config.sizing, ...entryPlan, onDecisionLatency: opts.onDecisionLatency },
   );
+  const shadowStore = opts.shadowStore ?? (durable ? new DirtyTrackingStore<ShadowPosition>() : new InMemoryStore<ShadowPosition>());
   // blocked signals are followed with the same plan, fill model and exit rules; never the real ledger
   const shadow = new ShadowEngine({
     bus, clock, meta: (pair) => markets.get(pair), fillModel: venueParams, plan: entryPlan, exitRules,
     venueCheck: (order) => venue.check(order),
     liveHolding: (strategy, pair) => kernel.hasHolding(strategy, pair),
-    store: opts.shadowStore ?? new InMemoryStore<ShadowPosition>(),
+    store: shadowStore,
   });
 
   const monitor = new PipelineMonitor(bus, clock, {
@@ -176,7 +204,31 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   }, { checkEveryMs: config.monitor.checkEveryMinutes * 60_000, stuckAfterMs: config.monitor.stuckAfterMinutes * 60_000, action: config.monitor.action });
 
   const n = series.length;
-  tracker.runStarted(clock.now(), {
+  const recorder = durable
+    ? new DurableRecorder({ store: durable.store, bus, clock, registry, markets, shadows: shadowStore as DirtyTrackingStore<ShadowPosition>, killInCommit: durable.killInCommit })
+    : null;
+  const start = checkpoint?.candlesDone ?? 0;
+  const save = (candlesDone: number, finished: boolean) => () =>
+    durable!.store.saveReplayCheckpoint({ runId, fingerprint, candlesDone, finished, logOffsets: logSizes(logFiles), updatedTs: clock.now() });
+  if (recorder) {
+    recorder.recording = true;
+    recorder.startingCash(config.startingCash);
+    if (checkpoint) recorder.discard(); // committed by the first run: counted, not written again
+    else recorder.commit(save(0, false)); // before run.started: a crash from here on rolls the logs back to this point
+    recorder.recording = start === 0;
+    for (const g of gates) g.open = start === 0;
+  }
+  let resumedMs: number | null = null;
+  const resume = () => {
+    // the committed candles are re-derived: now the in-memory state must equal the stored ledger
+    recorder!.verify(portfolio, durable!.file, start);
+    recorder!.discard();
+    recorder!.recording = true;
+    for (const g of gates) g.open = true;
+    resumedMs = Math.round(elapsed());
+    tracker.runResumed(clock.now(), { candlesDone: start, of: n, rederiveMs: resumedMs });
+  };
+  if (start === 0) tracker.runStarted(clock.now(), {
     mode: 'replay', pair: series.pair, intervalMinutes: series.intervalMs / 60_000, candles: n, source: series.source.split('/').pop(), venue: 'paper',
     from: n ? isoTime(series.ts[0]!) : null, to: n ? isoTime(series.ts[n - 1]! + series.intervalMs) : null, startingCash: config.startingCash,
     strategies: config.strategies.map((s) => s.name), guards: Object.fromEntries(Object.entries(config.guards).map(([k, v]) => [k, v.mode])),
@@ -184,8 +236,21 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   const setClock = (t: number) => clock.set(t);
   const step = Math.max(1, Math.floor(n / 200));
   for (let i = 0; i < n; i++) {
+    if (recorder && i === start && start > 0) resume();
     kernel.onCandle(series.at(i), setClock);
+    if (recorder) {
+      if (i < start) recorder.discard();
+      else if (recorder.dirty || (i + 1) % 1000 === 0) {
+        tracker.flush(); // the lines of what is committed are on disk before the commit points past them
+        recorder.commit(save(i + 1, false));
+      }
+    }
     if (opts.onProgress && (i % step === 0 || i === n - 1)) opts.onProgress(i + 1, n);
+  }
+  if (recorder && start === n && n > 0 && !checkpoint?.finished) resume();
+  if (recorder && checkpoint?.finished) {
+    recorder.verify(portfolio, durable!.file, start); // a finished replay: nothing is written again
+    recorder.recording = false;
   }
 
   monitor.tick(true);
@@ -229,7 +294,11 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     runId,
   };
   summary.elapsedMs = Math.round(elapsed());
+  if (durable) summary.resumed = { candlesDone: start, rederiveMs: resumedMs };
   tracker.runFinished(clock.now(), { ...summary });
+  tracker.flush();
+  if (recorder && !checkpoint?.finished) recorder.commit(save(n, true));
+  else recorder?.discard();
   tracker.close();
   return { summary, portfolio, log };
 }

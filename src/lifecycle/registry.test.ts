@@ -67,3 +67,46 @@ describe('lifecycle registry', () => {
     expect([...registry.inFlight()]).toEqual([['a', 'received'], ['b', 'validated']]);
   });
 });
+
+async function registries() {
+  const { ManualClock } = await import('../adapters/clock/clocks.ts');
+  const { SignalBus } = await import('../bus/bus.ts');
+  const { LifecycleRegistry } = await import('./registry.ts');
+  const clock = new ManualClock(1_000);
+  const make = () => {
+    const bus = new SignalBus(() => clock.now());
+    return { bus, registry: new LifecycleRegistry(bus, clock) };
+  };
+  return { clock, make };
+}
+
+describe('recovery from persisted snapshots', () => {
+  it('when a signal is restored from its persisted snapshot then it is live in the same state and goes on from there', async () => {
+    const { make } = await registries();
+    const a = make().registry;
+    a.create('s1');
+    for (const e of [{ type: 'VALIDATE' }, { type: 'GUARD', approved: true, blockedBy: [] }, { type: 'APPROVE' }, { type: 'SUBMIT', clientOrderId: 'tg1' }] as const) a.send('s1', e as never);
+    const stored = JSON.parse(JSON.stringify(a.persisted('s1')));
+
+    const { bus, registry: b } = make();
+    const seen: string[] = [];
+    bus.subscribe('transition', 't', (t) => seen.push(`${t.from}→${t.to}`));
+    expect(b.restore('s1', stored, 900)).toBe('submitted');
+    expect(b.enteredAt('s1')).toBe(900);
+    expect(seen).toEqual([]); // restoring replays nothing
+    b.send('s1', { type: 'FILL', quantity: '1' });
+    expect(seen).toEqual(['submitted→filled']);
+  });
+
+  it('a final signal is not restored, and a live one cannot be restored twice', async () => {
+    const { make } = await registries();
+    const a = make().registry;
+    a.create('x');
+    const received = JSON.parse(JSON.stringify(a.persisted('x')));
+    const b = make().registry;
+    b.restore('x', received, 0);
+    expect(() => b.restore('x', received, 0)).toThrow(/already has a live lifecycle/);
+    const done = { ...received, value: 'blocked', status: 'done' };
+    expect(() => b.restore('y', done, 0)).toThrow(/final/);
+  });
+});

@@ -3,7 +3,7 @@
  * so memory follows the number of signals in flight, not the number processed. Every state change is
  * published on the bus as a `transition`.
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type Snapshot } from 'xstate';
 import type { SignalBus } from '../bus/bus.ts';
 import type { Clock } from '../ports/clock.ts';
 import { signalMachine, TERMINAL_STATES, type LifecycleState, type SignalEvent } from './machine.ts';
@@ -28,6 +28,29 @@ export class LifecycleRegistry {
     actor.start();
     this.actors.set(signalId, actor);
     this.entered.set(signalId, this.clock.now());
+  }
+
+  /** The persisted machine snapshot of a live signal (what the store keeps), or undefined. */
+  persisted(signalId: string): unknown {
+    return this.actors.get(signalId)?.getPersistedSnapshot();
+  }
+
+  /**
+   * Recovery: bring a non-terminal signal back as a live actor from its persisted snapshot, in the
+   * state it was in (no transition is replayed, nothing is published). `enteredAt` is the stored time.
+   */
+  restore(signalId: string, snapshot: unknown, enteredAt: number): LifecycleState {
+    if (this.actors.has(signalId)) throw new InvalidTransitionError(`signal ${signalId} already has a live lifecycle`);
+    const actor = createActor(signalMachine, { snapshot: snapshot as Snapshot<unknown>, input: { signalId } });
+    actor.start();
+    const state = actor.getSnapshot().value as LifecycleState;
+    if (TERMINAL.has(state)) {
+      actor.stop();
+      throw new InvalidTransitionError(`signal ${signalId}: a ${state} signal is final and is not restored`);
+    }
+    this.actors.set(signalId, actor);
+    this.entered.set(signalId, enteredAt);
+    return state;
   }
 
   /** When the signal entered its current state, or undefined when it is not live. */

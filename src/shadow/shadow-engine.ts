@@ -249,3 +249,32 @@ export class ShadowEngine {
     this.d.bus.publish('shadow', outcome);
   }
 }
+
+/** A shadow position as plain JSON (decimal strings) for the durable store. */
+export function serializeShadow(sp: ShadowPosition): Record<string, unknown> {
+  return JSON.parse(JSON.stringify({ ...sp, hi: Number.isNaN(sp.hi) ? null : sp.hi, lo: Number.isNaN(sp.lo) ? null : sp.lo })) as Record<string, unknown>;
+}
+
+/** The inverse of serializeShadow: a stored shadow position back in domain types (restart). */
+export function reviveShadow(o: Record<string, any>): ShadowPosition {
+  const d = (v: unknown) => new Dec(v as string);
+  const entry = o.entry as Record<string, any>;
+  const track = o.track as Record<string, any> | null;
+  return {
+    signalId: o.signalId, strategy: o.strategy, pair: o.pair, blockedBy: o.blockedBy, blockingGuards: o.blockingGuards,
+    decidedTs: o.decidedTs, overlaps: o.overlaps,
+    entry: { ...entry, quantity: d(entry.quantity), ...(entry.limitPrice !== undefined ? { limitPrice: d(entry.limitPrice) } : {}) } as OrderIntent,
+    phase: o.phase, entryRemaining: d(o.entryRemaining),
+    pos: {
+      ...o.pos, quantity: d(o.pos.quantity), entryCost: d(o.pos.entryCost), entryQuantity: d(o.pos.entryQuantity), entryFees: d(o.pos.entryFees),
+      exitProceeds: d(o.pos.exitProceeds), exitQuantity: d(o.pos.exitQuantity), exitFees: d(o.pos.exitFees),
+    },
+    track: track && {
+      entryPrice: d(track.entryPrice), entryTs: track.entryTs, peak: d(track.peak),
+      takeProfit: track.takeProfit === null ? null : d(track.takeProfit), stopLoss: track.stopLoss === null ? null : d(track.stopLoss),
+      trailFactor: track.trailFactor === null ? null : d(track.trailFactor),
+    },
+    exitReason: o.exitReason, exitRemaining: d(o.exitRemaining), exitAcceptedTs: o.exitAcceptedTs,
+    hi: o.hi === null ? NaN : o.hi, lo: o.lo === null ? NaN : o.lo,
+  };
+}

@@ -139,6 +139,11 @@ export class DecisionTracker {
     this.bus(ts, 'run.started', info);
   }
 
+  /** A durable replay carried on after an interruption (its earlier lines are already in the files). */
+  runResumed(ts: number, info: Record<string, unknown>): void {
+    this.bus(ts, 'run.resumed', info);
+  }
+
   /** The shadow_trade_outcomes.jsonl line of an outcome (shape: shared/LOGS.md). */
   private shadowLine(o: ShadowOutcome): Record<string, unknown> {
     return {

@@ -58,3 +58,18 @@ export class MemorySink implements JsonlSink {
   flush(): void {}
   close(): void {}
 }
+
+/** Passes lines through while open; drops them while closed (a resumed replay re-deriving committed candles). */
+export class GatedSink implements JsonlSink {
+  open = true;
+  constructor(private readonly inner: JsonlSink) {}
+  append(record: object): void {
+    if (this.open) this.inner.append(record);
+  }
+  flush(): void {
+    this.inner.flush();
+  }
+  close(): void {
+    this.inner.close();
+  }
+}

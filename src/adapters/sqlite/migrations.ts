@@ -79,6 +79,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE guard_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ts INTEGER NOT NULL) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'replay checkpoint: how far a resumable replay got, and the log sizes that match it',
+    sql: `
+      CREATE TABLE replay_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1), run_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        candles_done INTEGER NOT NULL, finished INTEGER NOT NULL DEFAULT 0, log_offsets TEXT NOT NULL, updated_ts INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

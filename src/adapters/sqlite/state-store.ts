@@ -58,6 +58,19 @@ export interface OrderRecord {
   readonly updatedTs: number;
 }
 
+/** How far a resumable replay got: every effect of the first `candlesDone` candles is committed. */
+export interface ReplayCheckpoint {
+  readonly runId: string;
+  /** data + config identity: a resume with other inputs is refused */
+  readonly fingerprint: string;
+  readonly candlesDone: number;
+  /** the end-of-run lines are written too */
+  readonly finished: boolean;
+  /** log file → size in bytes that matches this checkpoint */
+  readonly logOffsets: Readonly<Record<string, number>>;
+  readonly updatedTs: number;
+}
+
 export interface StoreHealth {
   readonly file: string;
   readonly schemaVersion: number;
@@ -185,7 +198,7 @@ export class SqliteStateStore implements LedgerStore {
   // Each may be called inside `write(...)` so that it commits with the ledger change it belongs to.
 
   saveSignal(s: SignalRecord): void {
-    this.write(() => this.db.prepare(`INSERT OR REPLACE INTO signals (id, strategy, pair, side, state, terminal, signal, snapshot, deadline_ts, updated_ts)
+    this.write(() => this.stmt(`INSERT OR REPLACE INTO signals (id, strategy, pair, side, state, terminal, signal, snapshot, deadline_ts, updated_ts)
       VALUES (@id, @strategy, @pair, @side, @state, @terminal, @signal, @snapshot, @deadlineTs, @updatedTs)`).run({ ...s, terminal: s.terminal ? 1 : 0 }));
   }
 
@@ -207,7 +220,7 @@ export class SqliteStateStore implements LedgerStore {
 
   /** Records an order intent before it is sent; a second intent with the same client order id is refused by the database. */
   saveOrderIntent(o: OrderIntentRecord): void {
-    this.write(() => this.db.prepare(`INSERT INTO order_intents (id, signal_id, client_order_id, pair, side, type, quantity, limit_price, purpose, exit_reason, deadline_ts, ts_event, ts_init)
+    this.write(() => this.stmt(`INSERT INTO order_intents (id, signal_id, client_order_id, pair, side, type, quantity, limit_price, purpose, exit_reason, deadline_ts, ts_event, ts_init)
       VALUES (@id, @signalId, @clientOrderId, @pair, @side, @type, @quantity, @limitPrice, @purpose, @exitReason, @deadlineTs, @tsEvent, @tsInit)`).run(o));
   }
 
@@ -217,7 +230,7 @@ export class SqliteStateStore implements LedgerStore {
   }
 
   saveOrder(o: OrderRecord): void {
-    this.write(() => this.db.prepare(`INSERT OR REPLACE INTO orders (client_order_id, venue_order_id, status, filled_quantity, detail, updated_ts)
+    this.write(() => this.stmt(`INSERT OR REPLACE INTO orders (client_order_id, venue_order_id, status, filled_quantity, detail, updated_ts)
       VALUES (@clientOrderId, @venueOrderId, @status, @filledQuantity, @detail, @updatedTs)`).run(o));
   }
 
@@ -227,7 +240,7 @@ export class SqliteStateStore implements LedgerStore {
   }
 
   saveShadowPosition(signalId: string, status: string, data: unknown, ts: number): void {
-    this.write(() => this.db.prepare('INSERT OR REPLACE INTO shadow_positions (signal_id, status, data, updated_ts) VALUES (?, ?, ?, ?)').run(signalId, status, JSON.stringify(data), ts));
+    this.write(() => this.stmt('INSERT OR REPLACE INTO shadow_positions (signal_id, status, data, updated_ts) VALUES (?, ?, ?, ?)').run(signalId, status, JSON.stringify(data), ts));
   }
 
   shadowPositions(status?: string): Array<{ signalId: string; status: string; data: unknown }> {
@@ -245,6 +258,50 @@ export class SqliteStateStore implements LedgerStore {
     return this.guard(() => {
       const v = this.db.prepare('SELECT value FROM guard_state WHERE key = ?').pluck().get(key) as string | undefined;
       return v === undefined ? undefined : (JSON.parse(v) as T);
+    });
+  }
+
+  private cached = new Map<string, Database.Statement>();
+  private stmt(sql: string): Database.Statement {
+    let s = this.cached.get(sql);
+    if (!s) this.cached.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  replayCheckpoint(): ReplayCheckpoint | undefined {
+    return this.guard(() => {
+      const r = this.stmt(`SELECT run_id AS runId, fingerprint, candles_done AS candlesDone, finished, log_offsets AS logOffsets, updated_ts AS updatedTs
+        FROM replay_checkpoint WHERE id = 1`).get() as { runId: string; fingerprint: string; candlesDone: number; finished: number; logOffsets: string; updatedTs: number } | undefined;
+      return r ? { ...r, finished: r.finished === 1, logOffsets: JSON.parse(r.logOffsets) as Record<string, number> } : undefined;
+    });
+  }
+
+  saveReplayCheckpoint(c: ReplayCheckpoint): void {
+    this.write(() => this.stmt(`INSERT OR REPLACE INTO replay_checkpoint (id, run_id, fingerprint, candles_done, finished, log_offsets, updated_ts)
+      VALUES (1, @runId, @fingerprint, @candlesDone, @finished, @logOffsets, @updatedTs)`).run({ ...c, finished: c.finished ? 1 : 0, logOffsets: JSON.stringify(c.logOffsets) }));
+  }
+
+  /** Signals by state (recovery line and invariants). */
+  signalCounts(): { open: number; total: number } {
+    return this.guard(() => ({
+      open: this.stmt('SELECT count(*) FROM signals WHERE terminal = 0').pluck().get() as number,
+      total: this.stmt('SELECT count(*) FROM signals').pluck().get() as number,
+    }));
+  }
+
+  /**
+   * Recovery invariants: every open bot position has its signal, not in a final state; every order
+   * intent has a signal that got past its decision. Returns the first violation, in words, or null.
+   */
+  invariantViolation(): string | null {
+    return this.guard(() => {
+      const orphan = this.stmt(`SELECT p.id FROM positions p LEFT JOIN signals s ON s.id = p.signal_id
+        WHERE p.signal_id IS NOT NULL AND (s.id IS NULL OR s.terminal = 1) LIMIT 1`).pluck().get() as string | undefined;
+      if (orphan) return `open position ${orphan} has no live signal`;
+      const undecided = this.stmt(`SELECT o.client_order_id FROM order_intents o LEFT JOIN signals s ON s.id = o.signal_id
+        WHERE s.id IS NULL OR s.state IN ('received', 'validated', 'guarded', 'blocked', 'failed') LIMIT 1`).pluck().get() as string | undefined;
+      if (undecided) return `order intent ${undecided} has no approved decision`;
+      return null;
     });
   }
 
