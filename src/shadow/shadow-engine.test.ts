@@ -13,7 +13,7 @@ import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
 import { Dec } from '../domain/money.ts';
 import type { EntryPlan } from '../domain/orders.ts';
 import type { BlockCode, Candle, GuardOutcome, MarketMeta, OrderIntent, ShadowOutcome } from '../domain/types.ts';
-import { ShadowEngine, type ShadowPosition } from './shadow-engine.ts';
+import { reviveShadow, serializeShadow, ShadowEngine, type ShadowPosition } from './shadow-engine.ts';
 
 const H = 3_600_000;
 /** 2024-01-15T00:00:00Z; candle i opens at T(i) */
@@ -500,9 +500,9 @@ describe('shadow engine: what it follows', () => {
 
 describe('shadow engine: restart', () => {
   /** the take-profit trade of the exits suite, with an optional restart after `restartAfter` candles */
-  function tpTrade(restartAfter: number | null): { outcome: ShadowOutcome; resumed: number | null } {
+  function tpTrade(restartAfter: number | null, throughJson = false): { outcome: ShadowOutcome; resumed: number | null } {
     const clock = new ManualClock(T(0));
-    const store = new InMemoryStore<ShadowPosition>();
+    let store = new InMemoryStore<ShadowPosition>();
     let s = setup({ rules: { takeProfitPct: 0.05 }, store, clock });
     const candles = [
       C1,
@@ -514,6 +514,12 @@ describe('shadow engine: restart', () => {
     let resumed: number | null = null;
     candles.forEach((c, k) => {
       if (restartAfter === k) {
+        if (throughJson) {
+          // what the SQLite store keeps: plain JSON, revived in a new process
+          const revived = new InMemoryStore<ShadowPosition>();
+          for (const sp of store.values()) revived.set(sp.signalId, reviveShadow(JSON.parse(JSON.stringify(serializeShadow(sp)))));
+          store = revived;
+        }
         // the process stops: a new bus and engine on the same store and clock
         s = setup({ rules: { takeProfitPct: 0.05 }, store, clock });
         resumed = s.engine.openCount;
@@ -533,6 +539,15 @@ describe('shadow engine: restart', () => {
     }
     expect(straight.exitReason).toBe('take_profit');
     expect(straight.pnl.toFixed()).toBe('51.19836');
+  });
+
+  it('when the open shadows come back from their stored JSON form then they settle exactly as without the restart', () => {
+    const straight = tpTrade(null).outcome;
+    for (const at of [0, 1, 2]) {
+      const { outcome, resumed } = tpTrade(at, true);
+      expect(resumed).toBe(1);
+      expect(outcome, `restart after ${at} candles`).toEqual(straight);
+    }
   });
 
   it('when the engine restarts then an overlapping signal is still detected against the resumed shadow', () => {
