@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { LATEST_VERSION } from '../src/adapters/sqlite/migrations.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { main } from '../src/app/cli.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
@@ -153,8 +154,8 @@ describe('tollgate db', () => {
   it('when asked then db migrate, db status and db backup work, and backup never overwrites', async () => {
     const { dir, st } = await seeded();
     const [migrate, status] = await Promise.all([cli(['db', 'migrate', ...st]), cli(['db', 'status', ...st, '--json'])]);
-    expect(migrate.out).toMatch(/schema version 2 \(latest 2\), already up to date/);
-    expect(json(status)).toMatchObject({ schemaVersion: 2, journalMode: 'wal', synchronous: 'FULL', sequence: 1, integrity: 'ok' });
+    expect(migrate.out).toMatch(new RegExp(`schema version ${LATEST_VERSION} \\(latest ${LATEST_VERSION}\\), already up to date`));
+    expect(json(status)).toMatchObject({ schemaVersion: LATEST_VERSION, journalMode: 'wal', synchronous: 'FULL', sequence: 1, integrity: 'ok' });
     const copy = join(dir, 'backups', 'backup.db');
     expect((await cli(['db', 'backup', copy, ...st])).code).toBe(0);
     expect(json(await cli(['status', '--state', copy, '--json'])).cash).toEqual({ USD: '10000' });
@@ -193,7 +194,7 @@ describe('tollgate db', () => {
     ]);
     expect(c.err).toMatch(/corrupt\.db: is not a SQLite database/);
     expect(fo.err).toMatch(/foreign\.db: is a SQLite database of another program \(tables: invoices\)/);
-    expect(ne.err).toMatch(/newer\.db: was migrated by a newer Tollgate \(schema version 99; this version knows up to 2\)/);
+    expect(ne.err).toMatch(new RegExp(`newer\\.db: was migrated by a newer Tollgate \\(schema version 99; this version knows up to ${LATEST_VERSION}\\)`));
     expect(r.err).toMatch(/readonly\.db: the state file is read-only/);
     expect(missing.err).toMatch(/missing\.db: no state database here/);
     for (const x of [c, fo, ne, r, missing]) {
