@@ -58,7 +58,7 @@ function compareOne(s: ShadowRec, run1: Dataset, run2: Dataset, r1: string, r2: 
   if (d1?.quantity !== d2.quantity) return inter('different order size (equity differed)');
   const t = run2.trades.get(key2);
   const life = run2.life.get(key2);
-  const end = life?.path[life.path.length - 1]?.state ?? null;
+  const end = life?.state ?? null;
   if (s.status !== 'closed') {
     // the shadow never bought (expired/refused) or was still open at the end
     if ((s.status === 'expired' || s.status === 'rejected') && !t && end === s.status) return { ...base, status: 'match', label: null, realizedPnl: '0' };

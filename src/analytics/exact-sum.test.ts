@@ -30,3 +30,21 @@ describe('exact decimal sums', () => {
     expect(() => sumDecimals(['1e5'])).toThrow(/not a decimal amount/);
   });
 });
+
+describe('ISO times as the tracker writes them', () => {
+  it('parses like Date.parse, and refuses impossible dates', async () => {
+    const { parseIso } = await import('./dataset.ts');
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1971, 0, 1), max: Date.UTC(2099, 11, 31) }), (t) => {
+        const iso = new Date(t).toISOString();
+        expect(parseIso(iso)).toBe(t);
+      }),
+      { numRuns: 500 },
+    );
+    expect(Number.isNaN(parseIso('2021-02-30T00:00:00.000Z'))).toBe(true);
+    expect(Number.isNaN(parseIso('2021-13-01T00:00:00.000Z'))).toBe(true);
+    expect(Number.isNaN(parseIso('2021-01-01T24:00:00.000Z'))).toBe(true);
+    expect(parseIso('2020-02-29T12:00:00.000Z')).toBe(Date.UTC(2020, 1, 29, 12));
+    expect(parseIso('2020-02-29T12:00:00Z')).toBe(Date.UTC(2020, 1, 29, 12)); // other ISO forms: Date.parse
+  });
+});

@@ -184,7 +184,6 @@ class PnlAcc {
 
 const negate = (v: string) => (v === '0' ? '0' : v.startsWith('-') ? v.slice(1) : `-${v}`);
 
-const bought = (s: ShadowRec) => (s.status === 'closed' || s.status === 'open_at_end') && Number(s.quantity) > 0;
 
 function money(v: number): string {
   const sign = v < 0 ? '-' : '+';
@@ -290,7 +289,7 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
   const byGuard = new Map<string, { all: PnlAcc; sole: PnlAcc; headline: PnlAcc; soleHeadline: PnlAcc; openAtEnd: number }>();
   const totals = { all: new PnlAcc(), headline: new PnlAcc() };
   for (const s of shadows) {
-    const filled = bought(s);
+    const filled = s.bought;
     totals.all.add(s.pnl, filled);
     if (!s.overlaps) totals.headline.add(s.pnl, filled);
     const sole = s.blockedBy.length === 1;
@@ -307,15 +306,9 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
     }
   }
   // blocked signals whose shadow trade has not ended yet (live, or a torn outcome file) still count as blocked
-  const awaiting = new Map<string, { all: number; sole: number }>();
-  for (const [key, d] of ds.decisions) {
-    if (d.decision !== 'blocked' || ds.shadows.has(key)) continue;
-    for (const code of d.blockedBy) {
-      const a = awaiting.get(code) ?? awaiting.set(code, { all: 0, sole: 0 }).get(code)!;
-      a.all++;
-      if (d.blockedBy.length === 1) a.sole++;
-      if (!byGuard.has(code)) byGuard.set(code, { all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 });
-    }
+  const awaiting = ds.awaiting;
+  for (const code of awaiting.keys()) {
+    if (!byGuard.has(code)) byGuard.set(code, { all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 });
   }
   const guards: GuardReport[] = [...byGuard.entries()].map(([code, g]) => ({
     code, mode: guardModes[code] ?? null,
@@ -352,14 +345,9 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
   // ── strategies ───────────────────────────────────────────────────────────────
   const strategies = new Map<string, { signals: number; approved: number; blocked: number; trades: TradeRec[]; shadows: ShadowRec[] }>();
   const strat = (name: string) => strategies.get(name) ?? strategies.set(name, { signals: 0, approved: 0, blocked: 0, trades: [], shadows: [] }).get(name)!;
-  for (const d of ds.decisions.values()) {
-    const s = strat(d.strategy);
-    s.signals++;
-    if (d.decision === 'approved') s.approved++;
-    else s.blocked++;
-  }
+  for (const [name, c] of ds.byStrategy) Object.assign(strat(name), c);
   for (const t of ds.trades.values()) strat(t.strategy).trades.push(t);
-  for (const s of shadows) if (!s.overlaps && bought(s) && s.entryTs !== null && s.exitTs !== null) strat(s.strategy).shadows.push(s);
+  for (const s of shadows) if (!s.overlaps && s.bought && s.entryTs !== null && s.exitTs !== null) strat(s.strategy).shadows.push(s);
   const asTrade = (s: ShadowRec): TradeLike => ({ entryTs: s.entryTs!, exitTs: s.exitTs!, pnl: s.pnl });
   const strategyReports: StrategyReport[] = [...strategies.entries()].map(([name, s]) => ({
     strategy: name, signals: s.signals, approved: s.approved, blocked: s.blocked,
@@ -381,8 +369,7 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
   // ── shadow totals ────────────────────────────────────────────────────────────
   const byStatus: Record<string, number> = {};
   for (const s of shadows) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
-  let blockedWithoutOutcome = 0;
-  for (const [key, d] of ds.decisions) if (d.decision === 'blocked' && !ds.shadows.has(key)) blockedWithoutOutcome++;
+  const blockedWithoutOutcome = ds.blockedWithoutOutcome;
 
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -408,7 +395,6 @@ const NON_STUCK = new Set(['open']);
 
 function pipeline(ds: Dataset, o: Required<ReportOptions>): PipelineReport {
   const states: Record<string, number> = {};
-  const spent = new Map<string, number[]>();
   const stuck: PipelineReport['stuck']['signals'] = [];
   const perHour = new Map<number, number>();
   const end = ds.lastTs ?? 0;
@@ -419,31 +405,23 @@ function pipeline(ds: Dataset, o: Required<ReportOptions>): PipelineReport {
       const h = Math.floor(l.receivedTs / HOUR);
       perHour.set(h, (perHour.get(h) ?? 0) + 1);
     }
-    for (let i = 0; i + 1 < l.path.length; i++) {
-      const { state, ts } = l.path[i]!;
-      (spent.get(state) ?? spent.set(state, []).get(state)!).push(l.path[i + 1]!.ts - ts);
-    }
-    const last = l.path[l.path.length - 1];
-    const state = last?.state ?? 'unknown';
+    const state = l.state;
     const shown = !l.terminal && l.openAtEnd ? `${state} (open at end)` : state;
     states[shown] = (states[shown] ?? 0) + 1;
     if (state === 'failed') failed++;
     if (state === 'rejected') rejected++;
-    if (!l.terminal && last && !NON_STUCK.has(state) && end - last.ts > o.stuckAfterMs) {
-      stuck.push({ signalId: key.slice(key.indexOf('|') + 1), state, since: isoTime(last.ts), ageMs: end - last.ts });
+    if (!l.terminal && !NON_STUCK.has(state) && end - l.ts > o.stuckAfterMs) {
+      stuck.push({ signalId: key.slice(key.indexOf('|') + 1), state, since: isoTime(l.ts), ageMs: end - l.ts });
     }
   }
   const timeInState: PipelineReport['timeInState'] = {};
-  for (const [state, xs] of [...spent.entries()].sort(([a], [b]) => a.localeCompare(b))) timeInState[state] = { p50: percentile(xs, 50), p95: percentile(xs, 95), n: xs.length };
+  for (const [state, xs] of [...ds.timeInState.entries()].sort(([a], [b]) => a.localeCompare(b))) timeInState[state] = { p50: percentile(xs, 50), p95: percentile(xs, 95), n: xs.length };
   let peak = 0;
   let peakHour: number | null = null;
   for (const [h, n] of perHour) if (n > peak || (n === peak && peakHour !== null && h < peakHour)) [peak, peakHour] = [n, h];
   const hours = ds.firstTs !== null && ds.lastTs !== null ? Math.max(1, (ds.lastTs - ds.firstTs) / HOUR) : null;
   const elapsed = ds.runs.reduce((a, r) => a + (r.elapsedMs ?? 0), 0);
-  let approved = 0;
-  let blocked = 0;
-  for (const d of ds.decisions.values()) if (d.decision === 'approved') approved++;
-  else blocked++;
+  const { approved, blocked } = ds.decisionCounts;
   stuck.sort((a, b) => b.ageMs - a.ageMs);
   return {
     signals: ds.life.size,

@@ -91,11 +91,19 @@ export function bootstrapMeanCI(xs: readonly number[], opts: { resamples?: numbe
   if (n < 2) return null;
   const B = opts.resamples ?? 2000;
   const level = opts.level ?? 0.95;
-  const rnd = mulberry32(opts.seed ?? 42);
+  // mulberry32 inlined over a typed copy: this loop runs B × n times
+  const v = Float64Array.from(xs);
+  let a = (opts.seed ?? 42) >>> 0;
   const means = new Float64Array(B);
   for (let b = 0; b < B; b++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += xs[Math.floor(rnd() * n)]!;
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      s += v[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)]!;
+    }
     means[b] = s / n;
   }
   means.sort();

@@ -21,7 +21,7 @@ export function withGuardMode(config: Config, code: BlockCode, mode: 'enforce' |
 
 export function loadRun(dir: string, runId: string): Dataset {
   const src = (f: string) => new JsonlFileSource(join(dir, f));
-  return loadDataset({ bus: src(LOG_FILES.bus), decisions: src(LOG_FILES.decisions), shadow: src(LOG_FILES.shadow) }, { run: runId });
+  return loadDataset({ bus: src(LOG_FILES.bus), decisions: src(LOG_FILES.decisions), shadow: src(LOG_FILES.shadow) }, { run: runId, detail: true });
 }
 
 export interface CounterfactualRun {

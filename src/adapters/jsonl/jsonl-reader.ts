@@ -12,7 +12,7 @@ export class JsonlFileSource implements LineSource {
   readonly name: string;
   readonly exists: boolean;
 
-  constructor(private readonly path: string) {
+  constructor(private readonly path: string, private readonly chunkBytes = CHUNK) {
     this.name = basename(path);
     this.exists = existsSync(path);
   }
@@ -21,29 +21,34 @@ export class JsonlFileSource implements LineSource {
     if (!this.exists) return;
     const fd = openSync(this.path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      // bytes after the last newline so far: kept as bytes, so a multi-byte character is never split
+      const buf = Buffer.allocUnsafe(this.chunkBytes);
+      // bytes after the last newline so far (a line's start): kept as bytes, so a multi-byte character
+      // cut by the chunk boundary is decoded whole, together with the rest of its line
       let rest: Buffer = Buffer.alloc(0);
       for (;;) {
-        const n = readSync(fd, buf, 0, CHUNK, null);
+        const n = readSync(fd, buf, 0, this.chunkBytes, null);
         if (n === 0) break;
-        const last = buf.lastIndexOf(10, n - 1);
-        if (last < 0) {
+        const first = buf.indexOf(10);
+        if (first < 0 || first >= n) {
           rest = Buffer.concat([rest, buf.subarray(0, n)]);
           continue;
         }
-        const text = (rest.length ? Buffer.concat([rest, buf.subarray(0, last)]) : buf.subarray(0, last)).toString('utf8');
-        rest = Buffer.from(buf.subarray(last + 1, n));
-        let start = 0;
-        for (;;) {
-          const nl = text.indexOf('\n', start);
-          if (nl < 0) {
-            yield text.slice(start);
-            break;
+        yield Buffer.concat([rest, buf.subarray(0, first)]).toString('utf8');
+        const last = buf.lastIndexOf(10, n - 1);
+        if (last > first) {
+          const text = buf.toString('utf8', first + 1, last);
+          let start = 0;
+          for (;;) {
+            const nl = text.indexOf('\n', start);
+            if (nl < 0) {
+              yield text.slice(start);
+              break;
+            }
+            yield text.slice(start, nl);
+            start = nl + 1;
           }
-          yield text.slice(start, nl);
-          start = nl + 1;
         }
+        rest = Buffer.from(buf.subarray(last + 1, n));
       }
       if (rest.length) yield rest.toString('utf8');
     } finally {
