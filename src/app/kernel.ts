@@ -213,6 +213,13 @@ export class Kernel {
     const id = e.order.signalId;
     const { registry } = this.d;
     if (e.kind === 'accepted') return;
+    if (e.kind === 'unknown' || e.kind === 'resolved') {
+      // the lifecycle shows an entry waiting on a lookup; an exit's lookup needs nothing of the kernel
+      const state = registry.state(id);
+      if (e.order.purpose === 'entry' && e.kind === 'unknown' && state === 'submitted') registry.send(id, { type: 'SUBMIT_UNKNOWN', reason: e.reason }, e.reason);
+      if (e.order.purpose === 'entry' && e.kind === 'resolved' && state === 'submit_unknown') registry.send(id, { type: 'RESOLVED', how: e.how }, e.how);
+      return;
+    }
     if (e.order.purpose === 'entry') {
       const filled = e.kind === 'rejected' ? new Dec(0) : e.filledQty;
       if (filled.gt(0)) {

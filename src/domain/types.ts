@@ -110,7 +110,11 @@ export type OrderEvent =
   | { readonly kind: 'accepted'; readonly order: OrderIntent; readonly ts: number }
   | { readonly kind: 'rejected'; readonly order: OrderIntent; readonly reason: string; readonly ts: number }
   | { readonly kind: 'filled'; readonly order: OrderIntent; readonly filledQty: Dec; readonly ts: number }
-  | { readonly kind: 'cancelled'; readonly order: OrderIntent; readonly filledQty: Dec; readonly reason: string; readonly ts: number };
+  | { readonly kind: 'cancelled'; readonly order: OrderIntent; readonly filledQty: Dec; readonly reason: string; readonly ts: number }
+  /** the submit's outcome is unknown (timeout, 5xx, dropped response): the venue looks the order up before anything is re-sent */
+  | { readonly kind: 'unknown'; readonly order: OrderIntent; readonly reason: string; readonly ts: number }
+  /** an unknown submit was resolved: the order was found on the venue, or found nowhere and sent again */
+  | { readonly kind: 'resolved'; readonly order: OrderIntent; readonly how: 'found' | 'resent'; readonly ts: number };
 
 export interface Position {
   readonly signalId: string;

@@ -28,7 +28,7 @@ export class ExecutionGateway implements VenueSink {
 
   onOrderEvent(event: OrderEvent): void {
     const t = this.orders.get(event.order.clientOrderId);
-    if (t && event.kind !== 'accepted') {
+    if (t && event.kind !== 'accepted' && event.kind !== 'unknown' && event.kind !== 'resolved') {
       t.done = true;
       this.orders.delete(event.order.clientOrderId);
     }

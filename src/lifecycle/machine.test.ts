@@ -14,6 +14,8 @@ const SAMPLES: Record<SignalEventType, SignalEvent[]> = {
   BLOCK: [{ type: 'BLOCK' }],
   SUBMIT: [{ type: 'SUBMIT', clientOrderId: 'tg1' }],
   REJECT: [{ type: 'REJECT', reason: 'EOrder:Insufficient funds' }],
+  SUBMIT_UNKNOWN: [{ type: 'SUBMIT_UNKNOWN', reason: 'RequestTimeout' }],
+  RESOLVED: [{ type: 'RESOLVED', how: 'found' }],
   PARTIAL_FILL: [{ type: 'PARTIAL_FILL', quantity: '0.1' }],
   FILL: [{ type: 'FILL', quantity: '0.2' }],
   OPEN: [{ type: 'OPEN' }],
@@ -29,7 +31,8 @@ const SPEC: Record<string, Partial<Record<string, string>>> = {
   'guarded/approved': { APPROVE: 'approved', EXPIRE: 'expired' },
   'guarded/blocked': { BLOCK: 'blocked', EXPIRE: 'expired' },
   approved: { SUBMIT: 'submitted', REJECT: 'rejected', INVALID: 'failed', EXPIRE: 'expired' },
-  submitted: { PARTIAL_FILL: 'partially_filled', FILL: 'filled', REJECT: 'rejected', EXPIRE: 'expired' },
+  submitted: { PARTIAL_FILL: 'partially_filled', FILL: 'filled', REJECT: 'rejected', EXPIRE: 'expired', SUBMIT_UNKNOWN: 'submit_unknown' },
+  submit_unknown: { RESOLVED: 'submitted', PARTIAL_FILL: 'partially_filled', FILL: 'filled', REJECT: 'rejected', EXPIRE: 'expired' },
   partially_filled: { PARTIAL_FILL: 'partially_filled', FILL: 'filled' },
   filled: { OPEN: 'open' },
   open: { EXIT: 'exiting' },
@@ -106,23 +109,22 @@ describe('signal lifecycle machine — exhaustive walk', () => {
   });
 
   it('when every path from received is followed then each ends in exactly one terminal state', () => {
-    // enumerate all paths through the spec (the partially_filled self-loop taken at most once)
+    // enumerate all paths through the spec, each edge at most once per path (the partially_filled
+    // self-loop and the submitted ⇄ submit_unknown cycle are taken once)
     const finals: string[] = [];
-    const walk = (node: string, depth: number, selfLoops: number) => {
+    const walk = (node: string, depth: number, taken: ReadonlySet<string>) => {
       const edges = Object.entries(SPEC[node]!);
       if (edges.length === 0) {
         finals.push(node);
         return;
       }
       expect(depth).toBeLessThan(20);
-      for (const [, next] of edges) {
-        const to = next!;
-        if (to === node) {
-          if (selfLoops < 1) walk(to, depth + 1, selfLoops + 1);
-        } else walk(to, depth + 1, selfLoops);
+      for (const [event, next] of edges) {
+        const edge = `${node}:${event}`;
+        if (!taken.has(edge)) walk(next!, depth + 1, new Set([...taken, edge]));
       }
     };
-    walk('received', 0, 0);
+    walk('received', 0, new Set());
     expect(finals.length).toBeGreaterThan(10);
     for (const f of finals) expect(TERMINAL_STATES as readonly string[]).toContain(f);
   });

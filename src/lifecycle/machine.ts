@@ -17,6 +17,7 @@ export const LIFECYCLE_STATES = [
   'guarded',
   'approved',
   'submitted',
+  'submit_unknown',
   'partially_filled',
   'filled',
   'open',
@@ -33,6 +34,10 @@ export type SignalEvent =
   | { type: 'BLOCK' }
   | { type: 'SUBMIT'; clientOrderId: string }
   | { type: 'REJECT'; reason: string }
+  /** the submit's outcome is unknown (timeout, 5xx, dropped response): the order is being looked up */
+  | { type: 'SUBMIT_UNKNOWN'; reason: string }
+  /** the lookup found the order on the venue, or found it nowhere and it was sent again */
+  | { type: 'RESOLVED'; how: 'found' | 'resent' }
   | { type: 'PARTIAL_FILL'; quantity: string }
   | { type: 'FILL'; quantity: string }
   | { type: 'OPEN' }
@@ -41,7 +46,7 @@ export type SignalEvent =
   | { type: 'EXPIRE'; reason: string };
 export type SignalEventType = SignalEvent['type'];
 export const SIGNAL_EVENT_TYPES: readonly SignalEventType[] = [
-  'VALIDATE', 'INVALID', 'GUARD', 'APPROVE', 'BLOCK', 'SUBMIT', 'REJECT', 'PARTIAL_FILL', 'FILL', 'OPEN', 'EXIT', 'CLOSE', 'EXPIRE',
+  'VALIDATE', 'INVALID', 'GUARD', 'APPROVE', 'BLOCK', 'SUBMIT', 'REJECT', 'SUBMIT_UNKNOWN', 'RESOLVED', 'PARTIAL_FILL', 'FILL', 'OPEN', 'EXIT', 'CLOSE', 'EXPIRE',
 ];
 
 export interface SignalContext {
@@ -117,6 +122,17 @@ export const signalMachine = setup({
     },
     submitted: {
       on: {
+        PARTIAL_FILL: { target: 'partially_filled', actions: 'recordFill' },
+        FILL: { target: 'filled', actions: 'recordFill' },
+        REJECT: { target: 'rejected', actions: 'recordReason' },
+        EXPIRE: { target: 'expired', actions: 'recordReason' },
+        SUBMIT_UNKNOWN: { target: 'submit_unknown', actions: 'recordReason' },
+      },
+    },
+    // never re-sent blindly: the gateway looks the client order id up (open, closed orders, trades) first
+    submit_unknown: {
+      on: {
+        RESOLVED: 'submitted',
         PARTIAL_FILL: { target: 'partially_filled', actions: 'recordFill' },
         FILL: { target: 'filled', actions: 'recordFill' },
         REJECT: { target: 'rejected', actions: 'recordReason' },

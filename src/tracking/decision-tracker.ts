@@ -110,7 +110,8 @@ export class DecisionTracker {
     bus.subscribe('order', 'tracker', (e) =>
       this.bus(e.ts, `order.${e.kind}`, {
         signalId: e.order.signalId, clientOrderId: e.order.clientOrderId, purpose: e.order.purpose,
-        ...(e.kind === 'rejected' || e.kind === 'cancelled' ? { reason: e.reason } : {}),
+        ...(e.kind === 'rejected' || e.kind === 'cancelled' || e.kind === 'unknown' ? { reason: e.reason } : {}),
+        ...(e.kind === 'resolved' ? { how: e.how } : {}),
         ...(e.kind === 'filled' || e.kind === 'cancelled' ? { filledQuantity: e.filledQty.toFixed() } : {}),
       }),
     );

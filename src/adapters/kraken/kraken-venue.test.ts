@@ -1,0 +1,235 @@
+/**
+ * The Kraken venue against a scripted fake of ccxt's kraken: idempotent placement under every kind of
+ * failure, fills exactly once, cancel races, one private call at a time. The same behaviours are
+ * exercised through real ccxt against the Kraken simulator in test/kraken-gateway.e2e.test.ts.
+ */
+import ccxt from 'ccxt';
+import { describe, expect, it } from 'vitest';
+import { bundledMarkets } from '../market/asset-pairs.ts';
+import { Dec } from '../../domain/money.ts';
+import type { Fill, OrderEvent, OrderIntent } from '../../domain/types.ts';
+import { KrakenVenue, type ApiOrder, type ApiTrade, type KrakenApi } from './kraken-venue.ts';
+
+type Fault = 'timeout_after_accept' | 'timeout_before' | '5xx_after_accept' | 'nonce' | 'ratelimit' | 'insufficient' | 'bad_signature';
+
+class FakeKraken implements KrakenApi {
+  readonly orders: Array<ApiOrder & { clientOrderId: string; status: string; amount: number }> = [];
+  readonly trades: ApiTrade[] = [];
+  readonly createFaults: Fault[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  cancelRace = false;
+  private seq = 0;
+
+  private async call<T>(fn: () => T): Promise<T> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise((r) => setTimeout(r, 1));
+    try {
+      return fn();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  createOrder(_s: string, _type: string, _side: string, amount: number, _p?: number, params: Record<string, unknown> = {}): Promise<ApiOrder> {
+    return this.call(() => {
+      const fault = this.createFaults.shift();
+      const err = (cls: new (m: string) => Error, body: string) => new cls(`kraken {"error":["${body}"]}`);
+      if (fault === 'timeout_before') throw new ccxt.RequestTimeout('kraken POST /0/private/AddOrder request timed out');
+      if (fault === 'nonce') throw err(ccxt.InvalidNonce, 'EAPI:Invalid nonce');
+      if (fault === 'ratelimit') throw err(ccxt.DDoSProtection, 'EAPI:Rate limit exceeded');
+      if (fault === 'insufficient') throw err(ccxt.InsufficientFunds, 'EOrder:Insufficient funds');
+      if (fault === 'bad_signature') throw err(ccxt.ExchangeError, 'EAPI:Invalid signature');
+      const clientOrderId = String(params.clientOrderId);
+      if (this.orders.some((o) => o.clientOrderId === clientOrderId && o.status === 'open')) throw err(ccxt.InvalidOrder, 'EOrder:Duplicate order');
+      const o = { id: `O${++this.seq}`, clientOrderId, status: 'open', amount };
+      this.orders.push(o);
+      if (fault === 'timeout_after_accept') throw new ccxt.RequestTimeout('kraken POST /0/private/AddOrder request timed out');
+      if (fault === '5xx_after_accept') throw err(ccxt.ExchangeNotAvailable, 'EService:Unavailable');
+      return { id: o.id, clientOrderId };
+    });
+  }
+
+  cancelOrder(id: string): Promise<unknown> {
+    return this.call(() => {
+      const o = this.orders.find((x) => x.id === id);
+      if (this.cancelRace && o) this.fillOrder(id, o.amount - this.filledOf(id), 50_000);
+      if (!o || o.status !== 'open') throw new ccxt.InvalidOrder('kraken {"error":["EOrder:Unknown order"]}');
+      o.status = 'canceled';
+      return { count: 1 };
+    });
+  }
+
+  fetchOpenOrders(_s?: string, _since?: number, _l?: number, params: Record<string, unknown> = {}): Promise<ApiOrder[]> {
+    return this.call(() => this.orders.filter((o) => o.status === 'open' && (!params.clientOrderId || o.clientOrderId === params.clientOrderId)));
+  }
+
+  fetchClosedOrders(_s?: string, _since?: number, _l?: number, params: Record<string, unknown> = {}): Promise<ApiOrder[]> {
+    return this.call(() => this.orders.filter((o) => o.status !== 'open' && (!params.clientOrderId || o.clientOrderId === params.clientOrderId)));
+  }
+
+  fetchMyTrades(): Promise<ApiTrade[]> {
+    return this.call(() => [...this.trades]);
+  }
+
+  filledOf(id: string): number {
+    return this.trades.filter((t) => t.order === id).reduce((a, t) => a + t.amount, 0);
+  }
+
+  /** the exchange fills (part of) an order */
+  fillOrder(id: string, amount: number, price: number): void {
+    const o = this.orders.find((x) => x.id === id)!;
+    const n = this.trades.length + 1;
+    this.trades.push({ id: `T${n}`, order: id, timestamp: 1_700_000_000_000 + n, price, amount, fee: { cost: 0 }, takerOrMaker: 'taker', info: { vol: amount.toFixed(8), price: price.toFixed(1), fee: (amount * price * 0.004).toFixed(5), ordertxid: id } });
+    if (this.filledOf(id) >= o.amount - 1e-12) o.status = 'closed';
+  }
+}
+
+function setup(options = {}) {
+  const api = new FakeKraken();
+  const markets = bundledMarkets();
+  const venue = new KrakenVenue({ api, clock: { now: () => 1_700_000_000_000 }, meta: (p) => markets.get(p)!, secrets: ['sekret-key-123'], sleep: async () => {} }, options);
+  const events: OrderEvent[] = [];
+  const fills: Fill[] = [];
+  venue.connect({ onOrderEvent: (e) => events.push(e), onFill: (f) => fills.push(f) });
+  return { api, venue, events, fills, kinds: () => events.map((e) => e.kind) };
+}
+
+let n = 0;
+function intent(over: Partial<OrderIntent> = {}): OrderIntent {
+  n++;
+  return { id: `s${n}:entry`, signalId: `s${n}`, clientOrderId: `tg${String(n).padStart(16, '0')}`, pair: 'BTC/USD', side: 'buy', type: 'market', quantity: new Dec('0.01'), purpose: 'entry', tsEvent: 0, tsInit: 0, ...over };
+}
+
+describe('Kraken venue: placing an order exactly once', () => {
+  it('when the venue accepts then the order is accepted once, and its fills arrive once however often it is polled', async () => {
+    const s = setup();
+    const o = intent();
+    s.venue.submit(o);
+    await s.venue.idle();
+    expect(s.kinds()).toEqual(['accepted']);
+    s.api.fillOrder('O1', 0.004, 50_000.1);
+    await s.venue.poll();
+    s.api.fillOrder('O1', 0.006, 50_000.2);
+    await s.venue.poll();
+    await s.venue.poll();
+    expect(s.fills.map((f) => [f.id, f.quantity.toFixed(), f.price.toFixed(), f.fee.toFixed()])).toEqual([
+      ['T1', '0.004', '50000.1', '0.8'],
+      ['T2', '0.006', '50000.2', '1.2'],
+    ]);
+    expect(s.kinds()).toEqual(['accepted', 'filled']);
+    expect(s.api.orders).toHaveLength(1);
+  });
+
+  it.each(['timeout_after_accept', '5xx_after_accept'] as const)('when the response is lost after Kraken accepted (%s) then the order is looked up and adopted, never sent twice', async (fault) => {
+    const s = setup();
+    s.api.createFaults.push(fault);
+    s.venue.submit(intent());
+    await s.venue.idle();
+    expect(s.kinds()).toEqual(['unknown', 'resolved', 'accepted']);
+    expect((s.events[1] as { how: string }).how).toBe('found');
+    expect(s.api.orders).toHaveLength(1);
+    expect(s.venue.stats).toMatchObject({ creates: 1, lookups: 1, resends: 0 });
+  });
+
+  it('when the request timed out before reaching Kraken then the lookup finds nothing and the order is sent again, once', async () => {
+    const s = setup();
+    s.api.createFaults.push('timeout_before');
+    s.venue.submit(intent());
+    await s.venue.idle();
+    expect(s.kinds()).toEqual(['unknown', 'resolved', 'accepted']);
+    expect((s.events[1] as { how: string }).how).toBe('resent');
+    expect(s.api.orders).toHaveLength(1);
+    expect(s.venue.stats).toMatchObject({ creates: 2, lookups: 1, resends: 1 });
+  });
+
+  it('when every send times out before reaching Kraken then it gives up after the send budget, with nothing on the venue', async () => {
+    const s = setup({ maxSends: 3 });
+    s.api.createFaults.push('timeout_before', 'timeout_before', 'timeout_before');
+    s.venue.submit(intent());
+    await s.venue.idle();
+    expect(s.kinds()).toEqual(['unknown', 'resolved', 'unknown', 'resolved', 'unknown', 'rejected']);
+    expect(s.api.orders).toHaveLength(0);
+  });
+
+  it.each(['nonce', 'ratelimit'] as const)('when Kraken answers %s then nothing was placed: it backs off and sends again', async (fault) => {
+    const s = setup();
+    s.api.createFaults.push(fault, fault);
+    s.venue.submit(intent());
+    await s.venue.idle();
+    expect(s.kinds()).toEqual(['accepted']);
+    expect(s.api.orders).toHaveLength(1);
+    expect(s.venue.stats.retries).toBe(2);
+  });
+
+  it('when funds are insufficient then the order is rejected with Kraken’s string and not retried', async () => {
+    const s = setup();
+    s.api.createFaults.push('insufficient');
+    s.venue.submit(intent());
+    await s.venue.idle();
+    expect(s.events).toMatchObject([{ kind: 'rejected', reason: 'EOrder:Insufficient funds' }]);
+    expect(s.venue.stats.creates).toBe(1);
+  });
+
+  it('when the signature is refused then the venue halts: this order and every later one are rejected, nothing is sent', async () => {
+    const s = setup();
+    s.api.createFaults.push('bad_signature');
+    s.venue.submit(intent());
+    await s.venue.idle();
+    s.venue.submit(intent());
+    await s.venue.idle();
+    expect(s.events.map((e) => (e as { reason?: string }).reason)).toEqual(['EAPI:Invalid signature', expect.stringMatching(/^venue halted: EAPI:Invalid signature/)]);
+    expect(s.venue.haltReason).toMatch(/EAPI:Invalid signature/);
+    expect(s.venue.stats.creates).toBe(1);
+    expect(JSON.stringify(s.events)).not.toContain('sekret-key-123');
+  });
+
+  it('a limit entry below Kraken’s minimum is refused before anything is sent', async () => {
+    const s = setup();
+    s.venue.submit(intent({ type: 'limit', limitPrice: new Dec('50000'), quantity: new Dec('0.00001') }));
+    await s.venue.idle();
+    expect(s.events).toMatchObject([{ kind: 'rejected', reason: 'EOrder:Order minimum not met' }]);
+    expect(s.venue.stats.creates).toBe(0);
+  });
+});
+
+describe('Kraken venue: cancels and races', () => {
+  it('when a partly filled order is cancelled then its fills are reported and it ends cancelled with what filled', async () => {
+    const s = setup();
+    const o = intent({ quantity: new Dec('0.01') });
+    s.venue.submit(o);
+    await s.venue.idle();
+    s.api.fillOrder('O1', 0.004, 50_000);
+    s.venue.cancel(o.clientOrderId, 'entry timeout');
+    await s.venue.idle();
+    expect(s.fills.map((f) => f.quantity.toFixed())).toEqual(['0.004']);
+    expect(s.events.at(-1)).toMatchObject({ kind: 'cancelled', reason: 'entry timeout' });
+    expect((s.events.at(-1) as { filledQty: Dec }).filledQty.toFixed()).toBe('0.004');
+  });
+
+  it('when the order fills while the cancel is in flight then the fills are reported and it ends filled', async () => {
+    const s = setup();
+    const o = intent();
+    s.venue.submit(o);
+    await s.venue.idle();
+    s.api.cancelRace = true;
+    s.venue.cancel(o.clientOrderId, 'entry timeout');
+    await s.venue.idle();
+    expect(s.fills.map((f) => f.quantity.toFixed())).toEqual(['0.01']);
+    expect(s.kinds()).toEqual(['accepted', 'filled']);
+  });
+});
+
+describe('Kraken venue: one private call at a time', () => {
+  it('when 200 orders are placed at once then the calls reach the venue one after another, and each order exactly once', async () => {
+    const s = setup();
+    const intents = Array.from({ length: 200 }, () => intent());
+    for (const o of intents) s.venue.submit(o);
+    await s.venue.idle();
+    expect(s.api.maxInFlight).toBe(1);
+    expect(s.api.orders).toHaveLength(200);
+    expect(new Set(s.api.orders.map((o) => o.clientOrderId)).size).toBe(200);
+    expect(s.kinds().filter((k) => k === 'accepted')).toHaveLength(200);
+  });
+});

@@ -1,0 +1,303 @@
+/**
+ * Kraken through ccxt: the live (and sim) venue.
+ *
+ * - One private call at a time per key, each with a strictly increasing nonce (NonceSource), so nonces
+ *   reach Kraken in order however many orders are placed at once.
+ * - Errors are classified at this boundary (errors.ts). A create whose outcome is unknown (timeout, 5xx,
+ *   dropped response) is never sent again blindly: the order is reported `unknown`, looked up by its
+ *   client order id (`cl_ord_id`) in open orders, then closed orders, and only if it is nowhere is it
+ *   sent again — with the same client order id, so Kraken itself refuses a duplicate among open orders.
+ * - Fills come from the trade history, each trade id exactly once (and the ledger keys fills by id too).
+ *   Exact amounts come from Kraken's own strings (`info`), not ccxt's floats.
+ * - A cancel that finds the order gone (it filled while we cancelled) reports the fills it finds.
+ */
+import { Dec } from '../../domain/money.ts';
+import { minimumViolation } from '../../domain/market.ts';
+import type { Candle, Fill, MarketMeta, OrderIntent } from '../../domain/types.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Venue, VenueSink } from '../../ports/venue.ts';
+import { classifyVenueError, type ClassifiedError } from './errors.ts';
+
+/** The part of ccxt's kraken class this venue uses (a fake implements it in unit tests). */
+export interface KrakenApi {
+  createOrder(symbol: string, type: string, side: string, amount: number, price?: number, params?: Record<string, unknown>): Promise<ApiOrder>;
+  cancelOrder(id: string, symbol?: string, params?: Record<string, unknown>): Promise<unknown>;
+  fetchOpenOrders(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiOrder[]>;
+  fetchClosedOrders(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiOrder[]>;
+  fetchMyTrades(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiTrade[]>;
+}
+
+export interface ApiOrder {
+  readonly id: string;
+  readonly clientOrderId?: string | undefined;
+  readonly status?: string | undefined;
+  readonly filled?: number | undefined;
+  readonly info?: Record<string, any>;
+}
+
+export interface ApiTrade {
+  readonly id: string;
+  readonly order?: string | undefined;
+  readonly timestamp?: number | undefined;
+  readonly price: number;
+  readonly amount: number;
+  readonly fee?: { cost?: number | undefined } | undefined;
+  readonly takerOrMaker?: string | undefined;
+  readonly info?: Record<string, any>;
+}
+
+export interface KrakenVenueOptions {
+  /** sends of one order at most (first send + re-sends after a lookup found nothing) */
+  readonly maxSends: number;
+  /** retries of a call that surely did nothing (rate limit, nonce, throttling) before giving up */
+  readonly maxRetries: number;
+  readonly backoffMs: number;
+}
+
+export interface KrakenVenueDeps {
+  readonly api: KrakenApi;
+  readonly clock: Clock;
+  readonly meta: (pair: string) => MarketMeta;
+  /** strings that must never appear in a reason or log line (API key and secret) */
+  readonly secrets: readonly string[];
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+interface Tracked {
+  readonly intent: OrderIntent;
+  venueId: string | null;
+  filled: Dec;
+  done: boolean;
+  cancelReason: string | null;
+}
+
+const DEFAULTS: KrakenVenueOptions = { maxSends: 3, maxRetries: 5, backoffMs: 250 };
+
+export class KrakenVenue implements Venue {
+  readonly name = 'kraken';
+  private sink: VenueSink | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly orders = new Map<string, Tracked>();
+  private readonly byVenueId = new Map<string, Tracked>();
+  private readonly seenTrades = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private halted: string | null = null;
+  private readonly o: KrakenVenueOptions;
+  /** counts for tests and status: sends, lookups, nonce and rate-limit retries */
+  readonly stats = { creates: 0, lookups: 0, resends: 0, retries: 0, invalidNonce: 0 };
+
+  constructor(private readonly d: KrakenVenueDeps, options: Partial<KrakenVenueOptions> = {}) {
+    this.o = { ...DEFAULTS, ...options };
+  }
+
+  connect(sink: VenueSink): void {
+    this.sink = sink;
+  }
+
+  /** null while healthy; the reason after a fatal error (bad key, locked account): no more orders */
+  get haltReason(): string | null {
+    return this.halted;
+  }
+
+  private out(): VenueSink {
+    if (!this.sink) throw new Error('kraken venue: no sink connected');
+    return this.sink;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.d.sleep ? this.d.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+  }
+
+  /** One private call at a time: nonces reach Kraken in the order they were made. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A read that is safe to repeat: retried on retryable and ambiguous errors. */
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.serial(fn);
+      } catch (e) {
+        const c = this.classify(e);
+        if ((c.kind === 'retryable' || c.kind === 'ambiguous') && attempt < this.o.maxRetries) {
+          this.stats.retries++;
+          await this.sleep(this.o.backoffMs * attempt);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private classify(e: unknown): ClassifiedError {
+    const c = classifyVenueError(e, this.d.secrets);
+    if (c.code === 'EAPI:Invalid nonce') this.stats.invalidNonce++;
+    if (c.kind === 'fatal') this.halted = `${c.code}: ${c.message}`;
+    return c;
+  }
+
+  private track<T>(p: Promise<T>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Resolves when every submit, cancel and poll started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  submit(order: OrderIntent): void {
+    const now = this.d.clock.now();
+    if (this.halted) return this.out().onOrderEvent({ kind: 'rejected', order, reason: `venue halted: ${this.halted}`, ts: now });
+    const meta = this.d.meta(order.pair);
+    if (order.purpose === 'entry' && order.limitPrice && minimumViolation(meta, order.quantity, order.limitPrice) !== null) {
+      return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Order minimum not met', ts: now });
+    }
+    if (this.orders.has(order.clientOrderId)) return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Duplicate cl_ord_id', ts: now });
+    const t: Tracked = { intent: order, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
+    this.orders.set(order.clientOrderId, t);
+    this.track(this.place(t, 1));
+  }
+
+  private async place(t: Tracked, send: number): Promise<void> {
+    const { intent } = t;
+    const emit = (e: Parameters<VenueSink['onOrderEvent']>[0]) => this.out().onOrderEvent(e);
+    for (let retry = 1; ; retry++) {
+      try {
+        this.stats.creates++;
+        const o = await this.serial(() =>
+          this.d.api.createOrder(intent.pair, intent.type, intent.side, intent.quantity.toNumber(), intent.limitPrice?.toNumber(), { clientOrderId: intent.clientOrderId }),
+        );
+        this.adopt(t, o.id);
+        emit({ kind: 'accepted', order: intent, ts: this.d.clock.now() });
+        if (t.cancelReason) await this.doCancel(t); // a cancel asked for while the submit was in flight
+        return;
+      } catch (e) {
+        const c = this.classify(e);
+        if (c.kind === 'retryable' && retry < this.o.maxRetries) {
+          // nothing happened on the venue: sending again is safe, after a pause
+          this.stats.retries++;
+          await this.sleep(this.o.backoffMs * retry);
+          continue;
+        }
+        if (c.kind === 'rejected' || c.kind === 'fatal' || c.kind === 'retryable') {
+          t.done = true;
+          emit({ kind: 'rejected', order: intent, reason: c.kind === 'retryable' ? `${c.code} (gave up after ${retry} tries)` : c.code, ts: this.d.clock.now() });
+          return;
+        }
+        // ambiguous (or not_found on a create): the order may exist. Look before sending anything again.
+        emit({ kind: 'unknown', order: intent, reason: c.code, ts: this.d.clock.now() });
+        return this.resolveUnknown(t, send);
+      }
+    }
+  }
+
+  private async resolveUnknown(t: Tracked, send: number): Promise<void> {
+    const { intent } = t;
+    let found: ApiOrder | null = null;
+    try {
+      found = await this.lookup(intent);
+    } catch (e) {
+      // cannot even look: leave it unknown and say so; the next poll or reconciliation tries again
+      const c = this.classify(e);
+      this.out().onOrderEvent({ kind: 'unknown', order: intent, reason: `lookup failed: ${c.code}`, ts: this.d.clock.now() });
+      return;
+    }
+    if (found) {
+      this.adopt(t, found.id);
+      this.out().onOrderEvent({ kind: 'resolved', order: intent, how: 'found', ts: this.d.clock.now() });
+      this.out().onOrderEvent({ kind: 'accepted', order: intent, ts: this.d.clock.now() });
+      if (t.cancelReason) await this.doCancel(t);
+      else await this.pollOrder(t);
+      return;
+    }
+    if (send >= this.o.maxSends) {
+      t.done = true;
+      this.out().onOrderEvent({ kind: 'rejected', order: intent, reason: `not on the venue after ${send} sends with unknown outcome`, ts: this.d.clock.now() });
+      return;
+    }
+    this.stats.resends++;
+    this.out().onOrderEvent({ kind: 'resolved', order: intent, how: 'resent', ts: this.d.clock.now() });
+    return this.place(t, send + 1);
+  }
+
+  /** The order with this client order id: open orders first, then closed orders. */
+  private async lookup(intent: OrderIntent): Promise<ApiOrder | null> {
+    this.stats.lookups++;
+    const match = (os: ApiOrder[]) => os.find((o) => (o.clientOrderId ?? o.info?.cl_ord_id) === intent.clientOrderId) ?? null;
+    const open = match(await this.read(() => this.d.api.fetchOpenOrders(intent.pair, undefined, undefined, { clientOrderId: intent.clientOrderId })));
+    if (open) return open;
+    return match(await this.read(() => this.d.api.fetchClosedOrders(intent.pair, undefined, undefined, { clientOrderId: intent.clientOrderId })));
+  }
+
+  private adopt(t: Tracked, venueId: string): void {
+    t.venueId = venueId;
+    this.byVenueId.set(venueId, t);
+  }
+
+  cancel(clientOrderId: string, reason: string): void {
+    const t = this.orders.get(clientOrderId);
+    if (!t || t.done) return;
+    t.cancelReason = reason;
+    this.track(this.doCancel(t));
+  }
+
+  private async doCancel(t: Tracked): Promise<void> {
+    if (!t.venueId) return; // not placed (yet): the pending submit decides; its lookup sees cancelReason
+    try {
+      await this.read(() => this.d.api.cancelOrder(t.venueId!, t.intent.pair));
+    } catch (e) {
+      const c = this.classify(e);
+      if (c.kind !== 'not_found') throw e;
+      // cancel race: it filled (or was cancelled) while we cancelled — what filled is reported below
+    }
+    await this.pollOrder(t);
+  }
+
+  /** Fetch the trades and state of one order and report what is new. */
+  private async pollOrder(t: Tracked): Promise<void> {
+    if (!t.venueId || t.done) return;
+    const trades = await this.read(() => this.d.api.fetchMyTrades(t.intent.pair));
+    for (const tr of trades) if ((tr.order ?? tr.info?.ordertxid) === t.venueId) this.fill(t, tr);
+    const open = await this.read(() => this.d.api.fetchOpenOrders(t.intent.pair, undefined, undefined, { clientOrderId: t.intent.clientOrderId }));
+    if (open.some((o) => o.id === t.venueId)) return;
+    // closed or cancelled: done
+    t.done = true;
+    const now = this.d.clock.now();
+    if (t.filled.gte(t.intent.quantity)) this.out().onOrderEvent({ kind: 'filled', order: t.intent, filledQty: t.filled, ts: now });
+    else this.out().onOrderEvent({ kind: 'cancelled', order: t.intent, filledQty: t.filled, reason: t.cancelReason ?? 'cancelled on the venue', ts: now });
+  }
+
+  private fill(t: Tracked, tr: ApiTrade): void {
+    if (this.seenTrades.has(tr.id)) return;
+    this.seenTrades.add(tr.id);
+    // Kraken's own decimal strings where ccxt kept them; ccxt's numbers otherwise
+    const quantity = new Dec(String(tr.info?.vol ?? tr.amount));
+    const price = new Dec(String(tr.info?.price ?? tr.price));
+    const fee = new Dec(String(tr.info?.fee ?? tr.fee?.cost ?? 0));
+    t.filled = t.filled.plus(quantity);
+    const f: Fill = {
+      id: tr.id, orderId: t.intent.clientOrderId, signalId: t.intent.signalId, pair: t.intent.pair, side: t.intent.side,
+      quantity, price, fee, liquidity: tr.takerOrMaker === 'maker' ? 'maker' : 'taker', purpose: t.intent.purpose,
+      tsEvent: tr.timestamp ?? this.d.clock.now(), tsInit: this.d.clock.now(),
+    };
+    this.out().onFill(f);
+  }
+
+  /** Poll every working order (the live loop calls this on its schedule). */
+  async poll(): Promise<void> {
+    for (const t of [...this.orders.values()]) if (!t.done && t.venueId) await this.pollOrder(t);
+  }
+
+  /** Live venues do not match candles; the live loop polls instead. */
+  onCandle(_candle: Candle): void {}
+
+  workingCount(): number {
+    let n = 0;
+    for (const t of this.orders.values()) if (!t.done) n++;
+    return n;
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Kraken's nonce must increase with every private call on a key. ccxt's default (Date.now()) repeats
+ * under load; this source never does: max(last + 1, now). Calls are also sent one at a time per key
+ * (see KrakenClient), so nonces reach Kraken in the order they were made.
+ */
+import type { Clock } from '../../ports/clock.ts';
+
+export class NonceSource {
+  private last = 0;
+  constructor(private readonly clock: Clock, start = 0) {
+    this.last = start;
+  }
+  next(): number {
+    const now = this.clock.now();
+    this.last = now > this.last ? now : this.last + 1;
+    return this.last;
+  }
+  /** the last nonce handed out (persist it to survive a restart with a clock that went backwards) */
+  get current(): number {
+    return this.last;
+  }
+}
