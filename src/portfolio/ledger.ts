@@ -281,6 +281,12 @@ const OPS: Record<string, Op> = {
     return { currency: i.currency, before: before.toFixed(), after: v.toFixed() };
   },
 
+  /** A reconciliation finding: recorded in the audit log (sequence, time, what differed), state unchanged. */
+  reconcile(_t, i: { kind: string; detail: string; policy: string }) {
+    if (!i.kind || !i.detail) throw new LedgerRuleError('a reconciliation record needs a kind and a detail');
+    return { kind: i.kind, policy: i.policy };
+  },
+
   mark_exiting(t, i: { positionId: string; reason: ExitReason }) {
     if (!(EXIT_REASONS as readonly string[]).includes(i.reason)) throw new LedgerRuleError(`exit reason "${i.reason}" is not one of ${EXIT_REASONS.join(', ')}`);
     const p = t.position(i.positionId);
@@ -399,6 +405,11 @@ export class Ledger {
   /** A venue fill of a signal's entry or exit. Idempotency key default: `fill:<fill id>`. */
   applyFill(fill: Fill, strategy: string, ctx: Partial<OpContext> = {}): LedgerResult {
     return this.execute('fill', { fill: serializeFill(fill), strategy }, { actor: ctx.actor ?? 'bot', key: ctx.key ?? `fill:${fill.id}`, reason: ctx.reason });
+  }
+
+  /** Record a reconciliation difference in the audit log (no state change). */
+  recordReconciliation(input: { kind: string; detail: string; policy: string }, ctx: OpContext): LedgerResult {
+    return this.execute('reconcile', input, ctx);
   }
 
   markExiting(positionId: string, reason: ExitReason, ctx: OpContext): LedgerResult {
