@@ -21,6 +21,7 @@ import { REPORT_FORMATS, renderFromLogs } from './reporting.ts';
 import { runReplay, type ReplaySummary } from './replay.ts';
 import { buildMarkets, InputError } from './wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
+import { registerSimCommand } from './cli-sim.ts';
 
 export const EXIT_INPUT = 2;
 /** the state does not match what it should be: the bot refuses to go on instead of guessing */
@@ -256,6 +257,7 @@ export function buildCli(): Command {
     });
 
   registerStateCommands(program);
+  registerSimCommand(program);
   return program;
 }
 
