@@ -10,7 +10,10 @@ import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
 import { GatedSink, JsonlWriter, MemorySink } from '../adapters/jsonl/jsonl-writer.ts';
 import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { DegradedError, DirtyTrackingStore, DurableRecorder, logSizes, replayFingerprint, rollBackLogs } from './durable-replay.ts';
-import { PaperVenue } from '../adapters/paper/paper-venue.ts';
+import { PaperVenue, type PaperVenueDeps } from '../adapters/paper/paper-venue.ts';
+import type { FillModelParams } from '../domain/fill-model.ts';
+import type { OrderIntent } from '../domain/types.ts';
+import type { Venue, VenueSink } from '../ports/venue.ts';
 import { SignalBus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
 import { Dec } from '../domain/money.ts';
@@ -71,6 +74,8 @@ export interface ReplayOptions {
   readonly runId?: string;
   /** where open shadow positions are kept (default: in memory) */
   readonly shadowStore?: KeyValueStore<ShadowPosition>;
+  /** the venue (default: the paper venue) and its acceptance check */
+  readonly venue?: VenueFactory;
   /** keep the state in this SQLite store and resume from it (`--state FILE`) */
   readonly durable?: { readonly store: SqliteStateStore; readonly file: string; readonly killInCommit?: number | undefined };
 }
@@ -81,7 +86,46 @@ export interface ReplayResult {
   readonly log: DecisionLog;
 }
 
+export type VenueFactory = (deps: PaperVenueDeps, fillModel: FillModelParams) => { venue: Venue & { connect(sink: VenueSink): void }; check(order: OrderIntent): string | null };
+
+export function paperVenue(params: FillModelParams, deps: PaperVenueDeps): ReturnType<VenueFactory> {
+  const venue = new PaperVenue(params, deps);
+  return { venue, check: (o) => venue.check(o) };
+}
+
+/** A prepared replay: candles are pushed through it one by one, by a synchronous or an async driver. */
+export interface ReplayPipeline {
+  readonly n: number;
+  readonly series: CandleSeries;
+  readonly venue: Venue;
+  /** process candle i (the driver calls it for i = 0 … n − 1, in order) */
+  step(i: number): void;
+  /** end of data: open shadows and signals reported, summary, logs closed */
+  finish(): ReplayResult;
+}
+
+/** Replay recorded candles through the kernel, synchronously (paper venue). */
 export function runReplay(opts: ReplayOptions): ReplayResult {
+  const p = prepareReplay(opts);
+  for (let i = 0; i < p.n; i++) p.step(i);
+  return p.finish();
+}
+
+/**
+ * The same, with an asynchronous venue (the Kraken simulator through ccxt): `before(i)` runs before
+ * candle i (advance the simulator, poll fills), `after(i)` after it (let submits and cancels reach the venue).
+ */
+export async function runReplayAsync(opts: ReplayOptions, hooks: { before(i: number): Promise<void>; after(i: number): Promise<void> }): Promise<ReplayResult> {
+  const p = prepareReplay(opts);
+  for (let i = 0; i < p.n; i++) {
+    await hooks.before(i);
+    p.step(i);
+    await hooks.after(i);
+  }
+  return p.finish();
+}
+
+export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   const { config, markets, series } = opts;
   const meta = markets.get(series.pair);
   if (!meta) throw new InputError(`unknown pair ${series.pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
@@ -158,16 +202,16 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   const market = new MarketContext(config.market.atrPeriod);
   const portfolio = new Portfolio(config.startingCash, (pair) => markets.get(pair)?.quote ?? 'USD');
   const venueParams = { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare };
-  const venue = new PaperVenue(
-    venueParams,
-    {
-      clock,
-      meta: (pair) => markets.get(pair)!,
-      cash: (ccy) => portfolio.cashOf(ccy),
-      held: (id) => portfolio.position(id)?.quantity ?? new Dec(0),
-      lastPrice: (pair) => market.lastClose(pair),
-    },
-  );
+  const venueDeps: PaperVenueDeps = {
+    clock,
+    meta: (pair) => markets.get(pair)!,
+    cash: (ccy) => portfolio.cashOf(ccy),
+    held: (id) => portfolio.position(id)?.quantity ?? new Dec(0),
+    lastPrice: (pair) => market.lastClose(pair),
+  };
+  // the paper venue, or one built by the caller (the Kraken simulator through ccxt); its acceptance
+  // check is what the shadow engine asks for blocked signals
+  const { venue, check: venueCheck } = opts.venue ? opts.venue(venueDeps, venueParams) : paperVenue(venueParams, venueDeps);
   const gateway = new ExecutionGateway(bus, venue);
   venue.connect(gateway);
   const registry = new LifecycleRegistry(bus, clock);
@@ -192,7 +236,7 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   // blocked signals are followed with the same plan, fill model and exit rules; never the real ledger
   const shadow = new ShadowEngine({
     bus, clock, meta: (pair) => markets.get(pair), fillModel: venueParams, plan: entryPlan, exitRules,
-    venueCheck: (order) => venue.check(order),
+    venueCheck,
     liveHolding: (strategy, pair) => kernel.hasHolding(strategy, pair),
     store: shadowStore,
   });
@@ -234,8 +278,8 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
     strategies: config.strategies.map((s) => s.name), guards: Object.fromEntries(Object.entries(config.guards).map(([k, v]) => [k, v.mode])),
   });
   const setClock = (t: number) => clock.set(t);
-  const step = Math.max(1, Math.floor(n / 200));
-  for (let i = 0; i < n; i++) {
+  const progressStep = Math.max(1, Math.floor(n / 200));
+  const stepCandle = (i: number): void => {
     if (recorder && i === start && start > 0) resume();
     kernel.onCandle(series.at(i), setClock);
     if (recorder) {
@@ -245,8 +289,9 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
         recorder.commit(save(i + 1, false));
       }
     }
-    if (opts.onProgress && (i % step === 0 || i === n - 1)) opts.onProgress(i + 1, n);
-  }
+    if (opts.onProgress && (i % progressStep === 0 || i === n - 1)) opts.onProgress(i + 1, n);
+  };
+  const finish = (): ReplayResult => {
   if (recorder && start === n && n > 0 && !checkpoint?.finished) resume();
   if (recorder && checkpoint?.finished) {
     recorder.verify(portfolio, durable!.file, start); // a finished replay: nothing is written again
@@ -301,6 +346,8 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
   else recorder?.discard();
   tracker.close();
   return { summary, portfolio, log };
+  };
+  return { n, series, venue, step: stepCandle, finish };
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
