@@ -36,6 +36,8 @@ export type AuthResult = { ok: true } | { ok: false; error: string };
 
 export class KeyAuth {
   private lastNonce: bigint | null = null;
+  /** nonces accepted within the window below the highest one (each usable once) */
+  private recent = new Set<bigint>();
   private counter = 0;
   private counterAt = 0;
 
@@ -44,6 +46,8 @@ export class KeyAuth {
     private readonly secretB64: string,
     private readonly clock: Clock,
     private rateLimit: RateLimitOptions | null,
+    /** Kraken's per-key nonce window: a nonce up to this much below the highest is accepted once (default 0) */
+    private readonly nonceWindow = 0n,
   ) {
     if (!isBase64(secretB64)) throw new Error('kraken-sim: the API secret must be base64');
   }
@@ -61,7 +65,16 @@ export class KeyAuth {
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { ok: false, error: 'EAPI:Invalid signature' };
     if (nonce === undefined || !/^\d{1,20}$/.test(nonce)) return { ok: false, error: 'EAPI:Invalid nonce' };
     const n = BigInt(nonce);
-    if (n > 0xffffffffffffffffn || (this.lastNonce !== null && n <= this.lastNonce)) return { ok: false, error: 'EAPI:Invalid nonce' };
+    if (n > 0xffffffffffffffffn) return { ok: false, error: 'EAPI:Invalid nonce' };
+    if (this.lastNonce !== null && n <= this.lastNonce) {
+      if (this.nonceWindow === 0n || n <= this.lastNonce - this.nonceWindow || n === this.lastNonce || this.recent.has(n)) return { ok: false, error: 'EAPI:Invalid nonce' };
+      this.recent.add(n);
+      return { ok: true };
+    }
+    if (this.nonceWindow > 0n && this.lastNonce !== null) {
+      this.recent.add(this.lastNonce);
+      for (const r of this.recent) if (r <= n - this.nonceWindow) this.recent.delete(r);
+    }
     this.lastNonce = n;
     return { ok: true };
   }

@@ -278,6 +278,27 @@ describe('kraken-sim with real ccxt', () => {
   });
 });
 
+describe('kraken-sim nonces', () => {
+  it('when a nonce window is set then late nonces within it are accepted once, older ones refused', async () => {
+    const sim = await startKrakenSim({ apiKey: KEY, apiSecret: SECRET, series: [series()], nonceWindow: 10 });
+    try {
+      const ex = client(sim);
+      let n = 1_000;
+      ex.nonce = () => n;
+      await ex.fetchBalance();
+      n = 1_005;
+      await ex.fetchBalance();
+      n = 1_001; // late but inside the window
+      await ex.fetchBalance();
+      expect(await rejects(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce); // 1001 again
+      n = 990; // outside the window
+      expect(await rejects(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
 describe('kraken-sim signing', () => {
   it("when signing then the signature is Kraken's documented example", () => {
     // Kraken's REST authentication guide example

@@ -36,6 +36,8 @@ export interface KrakenSimOptions {
   readonly startIndex?: number;
   /** the paper venue's fill model; default slippage 5 bps, 25 % of a candle's volume */
   readonly fill?: FillModelParams;
+  /** Kraken's per-key nonce window (default 0: every nonce must exceed the last) */
+  readonly nonceWindow?: number;
   /** Kraken's per-key REST counter; off unless given */
   readonly rateLimit?: RateLimitOptions | null;
   /** expose /__sim/* control endpoints (unauthenticated: loopback tests only) */
@@ -91,7 +93,7 @@ export class KrakenSim {
       markets: this.markets, series: opts.series, clock: this.clock, fill: opts.fill ?? DEFAULT_FILL,
       balances: opts.balances ?? {}, startIndex: opts.startIndex ?? 0, seed: opts.seed ?? 1,
     });
-    this.auth = new KeyAuth(opts.apiKey, opts.apiSecret, this.clock, opts.rateLimit ?? null);
+    this.auth = new KeyAuth(opts.apiKey, opts.apiSecret, this.clock, opts.rateLimit ?? null, BigInt(Math.max(0, Math.floor(opts.nonceWindow ?? 0))));
     this.handlers = {
       public: {
         Time: () => ({ unixtime: secs(this.clock.now()), rfc1123: new Date(this.clock.now()).toUTCString() }),
