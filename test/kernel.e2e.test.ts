@@ -106,3 +106,18 @@ describe('kernel: one signal through the venue', () => {
     expect(lines.filter((l) => l.event === 'signal.received')).toHaveLength(1);
   });
 });
+
+describe('kernel: dust', () => {
+  it('when a thin market leaves a position below Kraken’s minimum then its exit is refused once, reported as dust and not retried', () => {
+    // the entry fills 25 % of 0.00002 BTC per candle for 3 candles: 0.000015 BTC < ordermin 0.00005
+    const thin = (price: number) => ({ open: price, high: price + 0.5, low: price - 0.5, close: price, volume: 0.00002 });
+    const rows = [...flat(6), bar(100, 110), ...Array.from({ length: 4 }, () => thin(110)), ...Array.from({ length: 6 }, () => ({ ...thin(130), volume: 100 }))];
+    const { lines, firstSignal, portfolio } = run(rows, { strategies: breakout({ takeProfitPct: 0.1 }), venue: { slippageBps: 0, maxVolumeShare: 0.25 } });
+    expect(portfolio.position(firstSignal)!.quantity.toFixed()).toBe('0.000015');
+    const exits = lines.filter((l) => l.event === 'order.submitted' && l.purpose === 'exit');
+    expect(exits).toHaveLength(1); // refused once, never retried
+    expect(lines.find((l) => l.event === 'order.rejected' && l.purpose === 'exit')).toMatchObject({ reason: 'EOrder:Order minimum not met' });
+    expect(lines.filter((l) => l.event === 'warning' && l.code === 'DUST_POSITION')).toHaveLength(1);
+    expect(lines.some((l) => l.event === 'warning' && l.code === 'EXIT_NOT_DONE')).toBe(false);
+  });
+});

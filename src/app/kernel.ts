@@ -51,6 +51,8 @@ interface Holding {
   exitOrderId: string | null;
   exitReason: ExitReason | null;
   exitAttempts: number;
+  /** below the venue's minimum order: cannot be sold */
+  dust?: boolean;
 }
 
 const RECENT_SIGNALS = 512;
@@ -84,15 +86,33 @@ export class Kernel {
 
   /** Process one closed candle through the whole pipeline. */
   onCandle(c: Candle, setClock: (t: number) => void): void {
+    this.candleOpen(c, setClock);
+    this.candleClose(c, setClock);
+    this.candleRest(c);
+  }
+
+  /**
+   * The three phases of a candle, for an asynchronous venue whose reports arrive between them (the
+   * driver awaits the venue after each): the open (deadlines, then matching at the open), the close
+   * (deadlines at the close), and the rest (market context, strategies, exits, new signals).
+   */
+  candleOpen(c: Candle, setClock: (t: number) => void): void {
+    setClock(c.ts);
+    // an entry whose deadline passed during a gap in the data must not fill on the next candle
+    this.d.gateway.expireDue(c.ts);
+    this.d.venue.onCandle(c);
+  }
+
+  candleClose(c: Candle, setClock: (t: number) => void): void {
+    const close = c.ts + c.intervalMs;
+    setClock(close);
+    this.d.gateway.expireDue(close);
+  }
+
+  candleRest(c: Candle): void {
     this.inStep = true;
     try {
-      setClock(c.ts);
-      // an entry whose deadline passed during a gap in the data must not fill on the next candle
-      this.d.gateway.expireDue(c.ts);
-      this.d.venue.onCandle(c);
       const close = c.ts + c.intervalMs;
-      setClock(close);
-      this.d.gateway.expireDue(close);
       this.d.market.onCandle(c);
       const day = utcDayStart(close);
       if (day !== this.dayStart) {
@@ -177,6 +197,7 @@ export class Kernel {
   private exposures(): OpenExposure[] {
     const out = new Map<string, OpenExposure>();
     for (const p of this.d.portfolio.openPositions()) {
+      if (this.holdings.get(p.signalId)?.dust) continue; // dust holds no slot: it is worth less than the venue's minimum order
       const m = this.mark(p.pair);
       out.set(p.signalId, { signalId: p.signalId, strategy: p.strategy, pair: p.pair, value: m === null ? heldCost(p) : p.quantity.mul(m), pending: false });
     }
@@ -240,8 +261,15 @@ export class Kernel {
       this.holdings.delete(id);
       this.finish(id, registry.send(id, { type: 'CLOSE' }));
     } else if (h) {
-      // rejected or cancelled exit: try again on the next candle
       h.exitOrderId = null;
+      if (e.kind === 'rejected' && /minimum not met/.test(e.reason)) {
+        // dust: what is held is below the venue's minimum order, so no sell can ever be accepted. Kept
+        // (the coins are there), reported once, and no longer retried every candle.
+        h.dust = true;
+        this.d.bus.publish('warning', { code: 'DUST_POSITION', message: `position ${id} (${e.order.quantity.toFixed()} ${e.order.pair}) is below the venue's minimum order (${e.reason}); it cannot be sold and is left open`, ts: e.ts, signalId: id });
+        return;
+      }
+      // rejected or cancelled exit: try again on the next candle
       this.d.bus.publish('warning', { code: 'EXIT_NOT_DONE', message: `exit order ${e.order.clientOrderId} ${e.kind}${e.kind !== 'filled' ? ': ' + e.reason : ''}; retrying next candle`, ts: e.ts, signalId: id });
     }
   }
@@ -259,7 +287,7 @@ export class Kernel {
 
   private checkExits(c: Candle): void {
     for (const [signalId, h] of this.holdings) {
-      if (h.pair !== c.pair || h.track === null) continue;
+      if (h.pair !== c.pair || h.track === null || h.dust) continue;
       if (h.exitOrderId !== null) continue;
       const rules = this.d.exitRules(h.strategy);
       const r = evaluateExit(rules, h.track, c, this.exitAdvice.has(`${h.strategy}|${h.pair}`));

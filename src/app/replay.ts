@@ -12,13 +12,12 @@ import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { DegradedError, DirtyTrackingStore, DurableRecorder, logSizes, replayFingerprint, rollBackLogs } from './durable-replay.ts';
 import { PaperVenue, type PaperVenueDeps } from '../adapters/paper/paper-venue.ts';
 import type { FillModelParams } from '../domain/fill-model.ts';
-import type { OrderIntent } from '../domain/types.ts';
 import type { Venue, VenueSink } from '../ports/venue.ts';
 import { SignalBus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
 import { Dec } from '../domain/money.ts';
 import { isoTime } from '../domain/time.ts';
-import type { BlockCode, MarketMeta } from '../domain/types.ts';
+import type { BlockCode, MarketMeta, OrderIntent } from '../domain/types.ts';
 import { ExecutionGateway } from '../execution/gateway.ts';
 import { LifecycleRegistry } from '../lifecycle/registry.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
@@ -100,6 +99,12 @@ export interface ReplayPipeline {
   readonly venue: Venue;
   /** process candle i (the driver calls it for i = 0 … n − 1, in order) */
   step(i: number): void;
+  /**
+   * Candle i for an asynchronous venue: the same as step(i), with the venue awaited between the kernel's
+   * phases — `open` after the deadlines at the open (advance the venue, poll its fills), `close` after the
+   * deadlines at the close (let the cancels land), `done` after the rest (let the submits land).
+   */
+  stepAsync(i: number, hooks: { open(): Promise<void>; close(): Promise<void>; done(): Promise<void> }): Promise<void>;
   /** end of data: open shadows and signals reported, summary, logs closed */
   finish(): ReplayResult;
 }
@@ -112,16 +117,13 @@ export function runReplay(opts: ReplayOptions): ReplayResult {
 }
 
 /**
- * The same, with an asynchronous venue (the Kraken simulator through ccxt): `before(i)` runs before
- * candle i (advance the simulator, poll fills), `after(i)` after it (let submits and cancels reach the venue).
+ * The same, with an asynchronous venue (the Kraken simulator through ccxt), awaited between the phases
+ * of each candle (see ReplayPipeline.stepAsync).
  */
-export async function runReplayAsync(opts: ReplayOptions, hooks: { before(i: number): Promise<void>; after(i: number): Promise<void> }): Promise<ReplayResult> {
+export async function runReplayAsync(opts: ReplayOptions, hooks: (i: number) => { open(): Promise<void>; close(): Promise<void>; done(): Promise<void> }): Promise<ReplayResult> {
+  if (opts.durable) throw new Error('an asynchronous replay keeps no durable state (yet)');
   const p = prepareReplay(opts);
-  for (let i = 0; i < p.n; i++) {
-    await hooks.before(i);
-    p.step(i);
-    await hooks.after(i);
-  }
+  for (let i = 0; i < p.n; i++) await p.stepAsync(i, hooks(i));
   return p.finish();
 }
 
@@ -347,7 +349,17 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   tracker.close();
   return { summary, portfolio, log };
   };
-  return { n, series, venue, step: stepCandle, finish };
+  const stepAsync = async (i: number, hooks: { open(): Promise<void>; close(): Promise<void>; done(): Promise<void> }): Promise<void> => {
+    const c = series.at(i);
+    kernel.candleOpen(c, setClock);
+    await hooks.open();
+    kernel.candleClose(c, setClock);
+    await hooks.close();
+    kernel.candleRest(c);
+    await hooks.done();
+    if (opts.onProgress && (i % progressStep === 0 || i === n - 1)) opts.onProgress(i + 1, n);
+  };
+  return { n, series, venue, step: stepCandle, stepAsync, finish };
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {

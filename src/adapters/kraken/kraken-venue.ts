@@ -263,8 +263,8 @@ export class KrakenVenue implements Venue {
     const trades = await this.read(() => this.d.api.fetchMyTrades(t.intent.pair));
     for (const tr of trades) if ((tr.order ?? tr.info?.ordertxid) === t.venueId) this.fill(t, tr);
     const open = await this.read(() => this.d.api.fetchOpenOrders(t.intent.pair, undefined, undefined, { clientOrderId: t.intent.clientOrderId }));
-    if (open.some((o) => o.id === t.venueId)) return;
-    // closed or cancelled: done
+    // another poll of the same order may have finished it while we awaited: report its end once
+    if (t.done || open.some((o) => o.id === t.venueId)) return;
     t.done = true;
     const now = this.d.clock.now();
     if (t.filled.gte(t.intent.quantity)) this.out().onOrderEvent({ kind: 'filled', order: t.intent, filledQty: t.filled, ts: now });

@@ -284,19 +284,19 @@ describe('PaperVenue: rejections with Kraken’s strings', () => {
     expect(e.kind === 'rejected' && e.reason).toBe('EOrder:Order minimum not met');
   });
 
-  it('when the entry cost is below costmin then it is rejected with EOrder:Order minimum not met', () => {
+  it('when the entry cost is below costmin then it is rejected with EOrder:Cost minimum not met (Kraken’s string)', () => {
     const h = harness();
     h.setLast(9000); // 0.00005 × 9000 = 0.45 < 0.5
     h.venue.submit(order({ qty: '0.00005' }));
     const e = h.events[0]!;
-    expect(e.kind === 'rejected' && e.reason).toBe('EOrder:Order minimum not met');
+    expect(e.kind === 'rejected' && e.reason).toBe('EOrder:Cost minimum not met');
   });
 
   it('when a limit entry is below costmin at its limit price then it is rejected even if the last price would pass', () => {
     const h = harness();
     h.venue.submit(order({ qty: '0.00005', limit: '9000' }));
     const e = h.events[0]!;
-    expect(e.kind === 'rejected' && e.reason).toBe('EOrder:Order minimum not met');
+    expect(e.kind === 'rejected' && e.reason).toBe('EOrder:Cost minimum not met');
   });
 
   it('when an order reuses the cl_ord_id of a working order then it is rejected as a duplicate', () => {
@@ -429,5 +429,17 @@ describe('PaperVenue: a buy fill shrinks to the cash available', () => {
     h.venue.onCandle(candle(1, { open: 50000.1, high: 50000.1, low: 50000.1, close: 50000.1 }));
     expect(h.fills[0]!.quantity.toFixed()).toBe('0.00123456');
     expect(h.portfolio.cashOf('USD').gte(0)).toBe(true);
+  });
+});
+
+describe('PaperVenue: minimums apply to sells too (as on Kraken)', () => {
+  it('when an exit is below ordermin then it is rejected with EOrder:Order minimum not met', () => {
+    const events: Array<{ kind: string; reason?: string }> = [];
+    const v = new PaperVenue({ slippageBps: 0, maxVolumeShare: 1 }, {
+      clock: { now: () => 0 }, meta: (p) => markets.get(p)!, cash: () => new Dec(1000), held: () => new Dec('0.00001'), lastPrice: () => 50_000,
+    });
+    v.connect({ onOrderEvent: (e) => events.push(e as never), onFill: () => {} });
+    v.submit({ id: 'x', signalId: 's', clientOrderId: 'tgx', pair: 'BTC/USD', side: 'sell', type: 'market', quantity: new Dec('0.00001'), purpose: 'exit', tsEvent: 0, tsInit: 0 });
+    expect(events).toMatchObject([{ kind: 'rejected', reason: 'EOrder:Order minimum not met' }]);
   });
 });

@@ -76,8 +76,10 @@ export class PaperVenue implements Venue {
     if (this.working.some((w) => w.order.clientOrderId === order.clientOrderId)) return 'EOrder:Duplicate cl_ord_id';
     if (meta.status !== 'online') return `EService:Market in ${meta.status} mode`;
     const ref = order.limitPrice ?? new Dec(this.deps.lastPrice(order.pair) ?? 0);
-    if (order.purpose === 'entry' && minimumViolation(meta, order.quantity, ref) !== null) return 'EOrder:Order minimum not met';
     if (order.quantity.lte(0)) return 'EGeneral:Invalid arguments:volume';
+    // Kraken applies its minimums to every order, a sell that closes a position included
+    const small = minimumViolation(meta, order.quantity, ref);
+    if (small !== null) return small.startsWith('cost') ? 'EOrder:Cost minimum not met' : 'EOrder:Order minimum not met';
     if (order.side === 'buy') {
       const need = order.quantity.mul(ref).mul(meta.takerFee.plus(1));
       if (need.plus(this.reserved(meta.quote)).gt(this.deps.cash(meta.quote))) return 'EOrder:Insufficient funds';
