@@ -69,8 +69,10 @@ class FakeKraken implements KrakenApi {
     return this.call(() => this.orders.filter((o) => o.status !== 'open' && (!params.clientOrderId || o.clientOrderId === params.clientOrderId)));
   }
 
-  fetchMyTrades(): Promise<ApiTrade[]> {
-    return this.call(() => [...this.trades]);
+  /** pages of 50, newest first, like Kraken's TradesHistory */
+  fetchMyTrades(_s?: string, _since?: number, _l?: number, params: Record<string, unknown> = {}): Promise<ApiTrade[]> {
+    const ofs = Number(params.ofs ?? 0);
+    return this.call(() => [...this.trades].reverse().slice(ofs, ofs + 50));
   }
 
   filledOf(id: string): number {

@@ -65,11 +65,18 @@ export interface KrakenVenueDeps {
 
 interface Tracked {
   readonly intent: OrderIntent;
+  /** our clock when it was submitted (the lower bound of its trades' times) */
+  readonly submittedAt: number;
   venueId: string | null;
   filled: Dec;
   done: boolean;
   cancelReason: string | null;
 }
+
+/** Kraken's TradesHistory page size */
+const TRADES_PAGE = 50;
+/** trade times are the venue's: allow for clock skew when asking for trades since a submission */
+const TRADE_TIME_SLACK_MS = 60_000;
 
 const DEFAULTS: KrakenVenueOptions = { maxSends: 3, maxRetries: 5, backoffMs: 250 };
 
@@ -157,7 +164,7 @@ export class KrakenVenue implements Venue {
       return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Order minimum not met', ts: now });
     }
     if (this.orders.has(order.clientOrderId)) return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Duplicate cl_ord_id', ts: now });
-    const t: Tracked = { intent: order, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
+    const t: Tracked = { intent: order, submittedAt: now, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
     this.orders.set(order.clientOrderId, t);
     this.track(this.place(t, 1));
   }
@@ -258,17 +265,45 @@ export class KrakenVenue implements Venue {
   }
 
   /** Fetch the trades and state of one order and report what is new. */
-  private async pollOrder(t: Tracked): Promise<void> {
-    if (!t.venueId || t.done) return;
-    const trades = await this.read(() => this.d.api.fetchMyTrades(t.intent.pair));
-    for (const tr of trades) if ((tr.order ?? tr.info?.ordertxid) === t.venueId) this.fill(t, tr);
-    const open = await this.read(() => this.d.api.fetchOpenOrders(t.intent.pair, undefined, undefined, { clientOrderId: t.intent.clientOrderId }));
-    // another poll of the same order may have finished it while we awaited: report its end once
-    if (t.done || open.some((o) => o.id === t.venueId)) return;
-    t.done = true;
-    const now = this.d.clock.now();
-    if (t.filled.gte(t.intent.quantity)) this.out().onOrderEvent({ kind: 'filled', order: t.intent, filledQty: t.filled, ts: now });
-    else this.out().onOrderEvent({ kind: 'cancelled', order: t.intent, filledQty: t.filled, reason: t.cancelReason ?? 'cancelled on the venue', ts: now });
+  private pollOrder(t: Tracked): Promise<void> {
+    return this.pollOrders([t]);
+  }
+
+  /**
+   * Report what is new for these orders: their trades (Kraken pages its trade history by 50, newest
+   * first: pages are read back to the oldest order's submission), then the end of those no longer open.
+   */
+  private async pollOrders(list: Tracked[]): Promise<void> {
+    const working = list.filter((t) => !t.done && t.venueId);
+    for (const pair of new Set(working.map((t) => t.intent.pair))) {
+      const mine = working.filter((t) => t.intent.pair === pair);
+      const since = Math.min(...mine.map((t) => t.submittedAt)) - TRADE_TIME_SLACK_MS;
+      for (const tr of await this.tradesSince(pair, since)) {
+        const t = this.byVenueId.get(tr.order ?? tr.info?.ordertxid);
+        if (t && !t.done) this.fill(t, tr);
+      }
+      const open = new Set((await this.read(() => this.d.api.fetchOpenOrders(pair))).map((o) => o.id));
+      for (const t of mine) {
+        // another poll may have finished it while we awaited: report its end once
+        if (t.done || open.has(t.venueId!)) continue;
+        t.done = true;
+        const now = this.d.clock.now();
+        if (t.filled.gte(t.intent.quantity)) this.out().onOrderEvent({ kind: 'filled', order: t.intent, filledQty: t.filled, ts: now });
+        else this.out().onOrderEvent({ kind: 'cancelled', order: t.intent, filledQty: t.filled, reason: t.cancelReason ?? 'cancelled on the venue', ts: now });
+      }
+    }
+  }
+
+  private async tradesSince(pair: string, since: number): Promise<ApiTrade[]> {
+    const out: ApiTrade[] = [];
+    for (let ofs = 0; ; ofs += TRADES_PAGE) {
+      const page = await this.read(() => this.d.api.fetchMyTrades(pair, since, undefined, ofs ? { ofs } : {}));
+      out.push(...page);
+      if (page.length < TRADES_PAGE) break;
+    }
+    // oldest first, ties by Kraken's trade sequence number: fills are booked in the order they happened
+    const seq = (t: ApiTrade) => Number(t.info?.trade_id ?? 0);
+    return out.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0) || seq(a) - seq(b));
   }
 
   private fill(t: Tracked, tr: ApiTrade): void {
@@ -288,8 +323,8 @@ export class KrakenVenue implements Venue {
   }
 
   /** Poll every working order (the live loop calls this on its schedule). */
-  async poll(): Promise<void> {
-    for (const t of [...this.orders.values()]) if (!t.done && t.venueId) await this.pollOrder(t);
+  poll(): Promise<void> {
+    return this.pollOrders([...this.orders.values()]);
   }
 
   /** Live venues do not match candles; the live loop polls instead. */
