@@ -245,6 +245,25 @@ export class KrakenVenue implements Venue {
     this.byVenueId.set(venueId, t);
   }
 
+  /**
+   * Recovery after a restart: an order intent that was recorded but whose fate is unknown (the process
+   * died before, during or after the send). It is looked up by client order id and adopted if the venue
+   * has it (its fills are then reported like any other); it is never sent again from here.
+   */
+  async recover(order: OrderIntent, submittedAt: number): Promise<'found' | 'absent'> {
+    const t: Tracked = { intent: order, submittedAt, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
+    this.orders.set(order.clientOrderId, t);
+    const found = await this.lookup(order);
+    if (!found) {
+      t.done = true;
+      return 'absent';
+    }
+    this.adopt(t, found.id);
+    this.out().onOrderEvent({ kind: 'accepted', order, ts: this.d.clock.now() });
+    await this.pollOrder(t);
+    return 'found';
+  }
+
   cancel(clientOrderId: string, reason: string): void {
     const t = this.orders.get(clientOrderId);
     if (!t || t.done) return;

@@ -1,0 +1,95 @@
+/**
+ * Durable order placement for a live venue: every order intent is written to the state database BEFORE
+ * it is sent, its venue events update its stored state, and every fill goes to the ledger keyed by its
+ * trade id (a fill seen twice is a no-op). At start-up, `recover()` resolves the intents whose fate was
+ * not recorded: each is looked up on the venue by client order id — adopted with its fills if the venue
+ * has it, marked `not_sent` if it does not (the process died before the send reached Kraken). Nothing
+ * is ever re-sent blindly.
+ */
+import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
+import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { Dec } from '../domain/money.ts';
+import type { Fill, OrderEvent, OrderIntent } from '../domain/types.ts';
+import type { Ledger } from '../portfolio/ledger.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { VenueSink } from '../ports/venue.ts';
+
+const TERMINAL_ORDER = new Set(['filled', 'cancelled', 'rejected', 'not_sent']);
+
+export interface RecoveryReport {
+  readonly unresolved: number;
+  readonly adopted: string[];
+  readonly notSent: string[];
+}
+
+export class DurableOrders implements VenueSink {
+  constructor(
+    private readonly store: SqliteStateStore,
+    private readonly ledger: Ledger,
+    private readonly venue: KrakenVenue,
+    private readonly clock: Clock,
+    /** the strategy a signal's fills belong to */
+    private readonly strategyOf: (signalId: string) => string,
+    /** who else hears the venue (the gateway) */
+    private readonly next: VenueSink | null = null,
+    /** fault injection for the crash tests: 'after-intent' dies between recording and sending */
+    private readonly fault: string | undefined = undefined,
+  ) {
+    venue.connect(this);
+  }
+
+  submit(intent: OrderIntent): void {
+    this.store.write(() => {
+      this.store.saveOrderIntent({
+        id: intent.id, signalId: intent.signalId, clientOrderId: intent.clientOrderId, pair: intent.pair, side: intent.side, type: intent.type,
+        quantity: intent.quantity.toFixed(), limitPrice: intent.limitPrice?.toFixed() ?? null, purpose: intent.purpose,
+        exitReason: intent.exitReason ?? null, deadlineTs: intent.deadlineTs ?? null, tsEvent: intent.tsEvent, tsInit: intent.tsInit,
+      });
+      this.store.saveOrder({ clientOrderId: intent.clientOrderId, venueOrderId: null, status: 'sending', filledQuantity: '0', detail: null, updatedTs: this.clock.now() });
+    });
+    if (this.fault === 'after-intent') process.kill(process.pid, 'SIGKILL'); // crash test: recorded, never sent
+    this.venue.submit(intent);
+  }
+
+  onOrderEvent(e: OrderEvent): void {
+    const prev = this.store.order(e.order.clientOrderId);
+    this.store.saveOrder({
+      clientOrderId: e.order.clientOrderId, venueOrderId: prev?.venueOrderId ?? null, status: e.kind,
+      filledQuantity: e.kind === 'filled' || e.kind === 'cancelled' ? e.filledQty.toFixed() : prev?.filledQuantity ?? '0',
+      detail: e.kind === 'rejected' || e.kind === 'cancelled' || e.kind === 'unknown' ? e.reason : null, updatedTs: this.clock.now(),
+    });
+    this.next?.onOrderEvent(e);
+  }
+
+  onFill(f: Fill): void {
+    this.ledger.applyFill(f, this.strategyOf(f.signalId), { actor: 'bot' });
+    this.next?.onFill(f);
+  }
+
+  /** Start-up: resolve every recorded order whose fate is unknown. */
+  async recover(): Promise<RecoveryReport> {
+    const open = this.store.db
+      .prepare(`SELECT i.id, i.signal_id AS signalId, i.client_order_id AS clientOrderId, i.pair, i.side, i.type, i.quantity, i.limit_price AS limitPrice,
+        i.purpose, i.exit_reason AS exitReason, i.deadline_ts AS deadlineTs, i.ts_event AS tsEvent, i.ts_init AS tsInit, o.status
+        FROM order_intents i LEFT JOIN orders o ON o.client_order_id = i.client_order_id ORDER BY i.ts_init, i.id`)
+      .all() as Array<Record<string, any>>;
+    const report = { unresolved: 0, adopted: [] as string[], notSent: [] as string[] };
+    for (const r of open) {
+      if (TERMINAL_ORDER.has(r.status)) continue;
+      report.unresolved++;
+      const intent: OrderIntent = {
+        id: r.id, signalId: r.signalId, clientOrderId: r.clientOrderId, pair: r.pair, side: r.side, type: r.type, quantity: new Dec(r.quantity),
+        ...(r.limitPrice ? { limitPrice: new Dec(r.limitPrice) } : {}), purpose: r.purpose, ...(r.exitReason ? { exitReason: r.exitReason } : {}),
+        ...(r.deadlineTs !== null ? { deadlineTs: r.deadlineTs } : {}), tsEvent: r.tsEvent, tsInit: r.tsInit,
+      };
+      const how = await this.venue.recover(intent, r.tsInit);
+      if (how === 'found') report.adopted.push(intent.clientOrderId);
+      else {
+        report.notSent.push(intent.clientOrderId);
+        this.store.saveOrder({ clientOrderId: intent.clientOrderId, venueOrderId: null, status: 'not_sent', filledQuantity: '0', detail: 'not on the venue after a restart: the process died before the send reached it', updatedTs: this.clock.now() });
+      }
+    }
+    await this.venue.idle();
+    return report;
+  }
+}
