@@ -111,6 +111,7 @@ export function statusJson(store: SqliteStateStore): Record<string, unknown> {
   const realized = Object.fromEntries(s.totals.map((t) => [t.currency, t.realized]));
   const currencies = Object.keys(realized);
   return {
+    reconciliation: store.guardState('reconciliation') ?? null,
     sequence: s.sequence,
     updatedAt: s.updatedAt === null ? null : new Date(s.updatedAt).toISOString(),
     cash: Object.fromEntries(s.cash.map((c) => [c.currency, c.amount])),
@@ -133,6 +134,11 @@ function statusText(file: string, j: Record<string, unknown>): string {
     lines.push(`  ${p.id}  ${p.pair}  ${p.quantity} @ ${p.entryPrice}  ${mark}  unrealized ${p.unrealizedPnl}`);
   }
   lines.push(`realized PnL  ${Object.entries(j.realizedPnlByCurrency as Record<string, string>).map(([c, v]) => `${v} ${c}`).join(', ') || '0'}`);
+  const rec = j.reconciliation as { ts: number; halted: boolean; differences: Array<{ kind: string; policy: string; detail: string }> } | null;
+  if (rec) {
+    lines.push(`reconciled    ${new Date(rec.ts).toISOString()}: ${rec.differences.length ? `${rec.differences.length} difference(s)${rec.halted ? ' — TRADING HALTED' : ''}` : 'ledger and venue agree'}`);
+    for (const x of rec.differences) lines.push(`  ${x.kind} (${x.policy}): ${x.detail}`);
+  }
   return lines.join('\n');
 }
 

@@ -250,10 +250,11 @@ export class KrakenVenue implements Venue {
    * died before, during or after the send). It is looked up by client order id and adopted if the venue
    * has it (its fills are then reported like any other); it is never sent again from here.
    */
-  async recover(order: OrderIntent, submittedAt: number): Promise<'found' | 'absent'> {
+  async recover(order: OrderIntent, submittedAt: number, venueId?: string): Promise<'found' | 'absent'> {
     const t: Tracked = { intent: order, submittedAt, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
     this.orders.set(order.clientOrderId, t);
-    const found = await this.lookup(order);
+    // an order known by its venue id (adopted from reconciliation) needs no lookup
+    const found = venueId ? { id: venueId } : await this.lookup(order);
     if (!found) {
       t.done = true;
       return 'absent';
