@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock, stopwatch } from '../adapters/clock/clocks.ts';
-import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
 import { GatedSink, JsonlWriter, MemorySink } from '../adapters/jsonl/jsonl-writer.ts';
 import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { DegradedError, DirtyTrackingStore, DurableRecorder, logSizes, replayFingerprint, rollBackLogs } from './durable-replay.ts';
@@ -17,7 +17,7 @@ import { SignalBus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
 import { Dec } from '../domain/money.ts';
 import { isoTime } from '../domain/time.ts';
-import type { BlockCode, MarketMeta, OrderIntent } from '../domain/types.ts';
+import type { BlockCode, Candle, MarketMeta, OrderIntent } from '../domain/types.ts';
 import { ExecutionGateway } from '../execution/gateway.ts';
 import { LifecycleRegistry } from '../lifecycle/registry.ts';
 import { Portfolio } from '../portfolio/portfolio.ts';
@@ -62,10 +62,44 @@ export interface ReplaySummary {
   resumed?: { candlesDone: number; rederiveMs: number | null };
 }
 
+/** Candles in time order: a recorded series, or one that grows as a live feed delivers (LiveSeries). */
+export interface CandleSource {
+  readonly pair: string;
+  readonly intervalMs: number;
+  readonly length: number;
+  readonly ts: ArrayLike<number>;
+  at(i: number): Candle;
+  readonly badRows: readonly unknown[];
+  readonly source: string;
+}
+
+/** A candle series that grows: what a live feed has delivered so far. */
+export class LiveSeries implements CandleSource {
+  private readonly candles: Candle[] = [];
+  readonly ts: number[] = [];
+  readonly badRows: readonly unknown[] = [];
+  constructor(readonly pair: string, readonly intervalMs: number, readonly source: string) {}
+  get length(): number {
+    return this.candles.length;
+  }
+  at(i: number): Candle {
+    return this.candles[i]!;
+  }
+  push(c: Candle): number {
+    const last = this.ts[this.ts.length - 1];
+    if (last !== undefined && c.ts <= last) throw new Error(`live candle ${c.ts} does not follow ${last}`);
+    this.candles.push(c);
+    this.ts.push(c.ts);
+    return this.candles.length - 1;
+  }
+}
+
 export interface ReplayOptions {
   readonly config: Config;
   readonly markets: Map<string, MarketMeta>;
-  readonly series: CandleSeries;
+  readonly series: CandleSource;
+  /** what run.started says this run is (default 'replay') */
+  readonly mode?: string;
   /** directory for the JSONL logs; null keeps them in memory (benchmarks, tests) */
   readonly logsDir: string | null;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
@@ -95,7 +129,7 @@ export function paperVenue(params: FillModelParams, deps: PaperVenueDeps): Retur
 /** A prepared replay: candles are pushed through it one by one, by a synchronous or an async driver. */
 export interface ReplayPipeline {
   readonly n: number;
-  readonly series: CandleSeries;
+  readonly series: CandleSource;
   readonly venue: Venue;
   /** process candle i (the driver calls it for i = 0 … n − 1, in order) */
   step(i: number): void;
@@ -141,7 +175,8 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   const elapsed = stopwatch();
   // durable: where the state says an earlier run of the same replay got to
   const durable = opts.durable ?? null;
-  const fingerprint = durable ? replayFingerprint(series, config) : '';
+  if (durable && !(series instanceof CandleSeries)) throw new Error('a durable replay needs a recorded candle series');
+  const fingerprint = durable ? replayFingerprint(series as CandleSeries, config) : '';
   const checkpoint = durable ? durable.store.replayCheckpoint() : undefined;
   if (durable && checkpoint && checkpoint.fingerprint !== fingerprint) {
     throw new InputError(`--state ${durable.file} belongs to another replay (different data or config); resume it with the same --data/--config, or use --fresh or another --state file`);
@@ -275,7 +310,7 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     tracker.runResumed(clock.now(), { candlesDone: start, of: n, rederiveMs: resumedMs });
   };
   if (start === 0) tracker.runStarted(clock.now(), {
-    mode: 'replay', pair: series.pair, intervalMinutes: series.intervalMs / 60_000, candles: n, source: series.source.split('/').pop(), venue: 'paper',
+    mode: opts.mode ?? 'replay', pair: series.pair, intervalMinutes: series.intervalMs / 60_000, candles: n, source: series.source.split('/').pop(), venue: venue.name,
     from: n ? isoTime(series.ts[0]!) : null, to: n ? isoTime(series.ts[n - 1]! + series.intervalMs) : null, startingCash: config.startingCash,
     strategies: config.strategies.map((s) => s.name), guards: Object.fromEntries(Object.entries(config.guards).map(([k, v]) => [k, v.mode])),
   });
@@ -312,7 +347,7 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   const cash: Record<string, string> = {};
   for (const [ccy, v] of portfolio.cashBalances()) cash[ccy] = v.toFixed(); // exact: equals a recomputation from the fills
   const summary: ReplaySummary = {
-    candles: n,
+    candles: series.length,
     signals: stats.signals,
     approved: stats.approved,
     blocked: stats.blocked,
@@ -335,8 +370,8 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     equity: kernel.equity().toFixed(),
     skippedRows: series.badRows.length,
     busErrors: bus.errors,
-    from: n ? isoTime(series.ts[0]!) : null,
-    to: n ? isoTime(series.ts[n - 1]! + series.intervalMs) : null,
+    from: series.length ? isoTime(series.ts[0]!) : null,
+    to: series.length ? isoTime(series.ts[series.length - 1]! + series.intervalMs) : null,
     elapsedMs: 0,
     runId,
   };
