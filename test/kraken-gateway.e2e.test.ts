@@ -203,3 +203,22 @@ describe('Kraken venue through ccxt: faults', () => {
     expect(r.venue.haltReason).toMatch(/EAPI:Invalid signature/);
   });
 });
+
+describe('Kraken venue through ccxt: dead man’s switch', () => {
+  it('arms CancelAllOrdersAfter on the venue, refreshes it, and disarms it with 0; a halted venue does not refresh it', async () => {
+    const r = await rig();
+    expect(await r.venue.deadMansSwitch(60_000)).toBe(true);
+    const first = r.sim.deadManTrigger();
+    expect(first).not.toBeNull();
+    await new Promise((res) => setTimeout(res, 20));
+    expect(await r.venue.deadMansSwitch(60_000)).toBe(true);
+    expect(r.sim.deadManTrigger()!).toBeGreaterThan(first!);
+    expect(await r.venue.deadMansSwitch(0)).toBe(true);
+    expect(r.sim.deadManTrigger()).toBeNull();
+    r.sim.inject('AddOrder', fault.error('EAPI:Invalid key'));
+    r.venue.submit(buy());
+    await r.venue.idle();
+    expect(r.venue.haltReason).toMatch(/EAPI:Invalid key/);
+    expect(await r.venue.deadMansSwitch(60_000)).toBe(false);
+  });
+});

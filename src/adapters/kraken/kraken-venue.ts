@@ -25,6 +25,8 @@ export interface KrakenApi {
   fetchOpenOrders(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiOrder[]>;
   fetchClosedOrders(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiOrder[]>;
   fetchMyTrades(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiTrade[]>;
+  /** Kraken's dead man's switch: cancel every order after `timeoutMs` unless refreshed (0 disarms) */
+  cancelAllOrdersAfter?(timeoutMs: number): Promise<unknown>;
 }
 
 export interface ApiOrder {
@@ -345,6 +347,24 @@ export class KrakenVenue implements Venue {
   /** Poll every working order (the live loop calls this on its schedule). */
   poll(): Promise<void> {
     return this.pollOrders([...this.orders.values()]);
+  }
+
+  /**
+   * Kraken's dead man's switch: arm (or refresh) `CancelAllOrdersAfter` so that every open order is
+   * cancelled if the bot stops refreshing it — a crashed or cut-off bot leaves nothing working on the
+   * book. The live loop calls this on a schedule while it is healthy, never while halted; 0 disarms it.
+   * @returns false when the venue refused or could not be reached (the caller reports it)
+   */
+  async deadMansSwitch(timeoutMs: number): Promise<boolean> {
+    if (!this.d.api.cancelAllOrdersAfter) return false;
+    if (this.halted && timeoutMs > 0) return false;
+    try {
+      await this.read(() => this.d.api.cancelAllOrdersAfter!(timeoutMs));
+      return true;
+    } catch (e) {
+      this.classify(e);
+      return false;
+    }
   }
 
   /** Live venues do not match candles; the live loop polls instead. */
