@@ -16,6 +16,7 @@ import { buildMarkets } from '../src/app/wiring.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { signalMachine } from '../src/lifecycle/machine.ts';
 import { benchAnalytics } from './bench-analytics.ts';
+import { benchGateway } from './bench-gateway.ts';
 import { benchState } from './bench-state.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
@@ -127,3 +128,4 @@ row('  ÷ (XState + ~8 JSONL lines) per signal', `${fmt(perSignal / (xs + 8 * jl
 console.log('\ngoals (not assertions): ≥100,000 candles/s, ≥10,000 signals/s, p99 received→verdict < 1 ms, RSS flat');
 benchState();
 benchAnalytics();
+await benchGateway();
