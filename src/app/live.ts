@@ -1,0 +1,78 @@
+/**
+ * The live loop (`tollgate run`): candles from a live feed go through the same pipeline as a replay —
+ * kernel, guards, shadow engine, tracker, monitor — one at a time, in order. Modes differ only in the
+ * venue: `paper` (live Kraken data, simulated fills: the default with no API keys), `sim` (the Kraken
+ * simulator), `live` (Kraken). An asynchronous venue is polled on a schedule between candles and awaited
+ * between the kernel's phases of each candle; while it is healthy its dead man's switch is refreshed.
+ */
+import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
+import type { Config } from '../config/schema.ts';
+import type { Candle, MarketMeta } from '../domain/types.ts';
+import { LiveSeries, prepareReplay, type ReplayResult, type VenueFactory } from './replay.ts';
+
+/** What the live loop needs of a feed: closed candles, in order, each once. */
+export interface LiveCandleSource {
+  start(onCandle: (c: Candle) => Promise<void>): void;
+  stop(): void | Promise<void>;
+}
+
+export interface LiveOptions {
+  readonly config: Config;
+  readonly markets: Map<string, MarketMeta>;
+  readonly pair: string;
+  readonly intervalMs: number;
+  readonly mode: 'paper' | 'sim' | 'live';
+  readonly logsDir: string | null;
+  readonly feed: LiveCandleSource;
+  /** the venue (default: paper) and, for an asynchronous one, the instance to poll */
+  readonly venue?: VenueFactory;
+  readonly asyncVenue?: () => KrakenVenue | null;
+  readonly pollMs?: number;
+  /** 0 = off; else CancelAllOrdersAfter with this timeout, refreshed every third of it */
+  readonly deadMansSwitchMs?: number;
+  readonly log?: (line: string) => void;
+  /** resolves when the loop must stop (SIGINT/SIGTERM, or a test) */
+  readonly until: Promise<void>;
+}
+
+export async function runLive(o: LiveOptions): Promise<ReplayResult> {
+  const series = new LiveSeries(o.pair, o.intervalMs, `live:${o.mode}`);
+  const p = prepareReplay({ config: o.config, markets: o.markets, series, logsDir: o.logsDir, mode: o.mode, ...(o.venue ? { venue: o.venue } : {}) });
+  const log = o.log ?? (() => {});
+  const venue = () => o.asyncVenue?.() ?? null;
+  // one thing at a time: candles and polls are queued, never interleaved
+  let chain: Promise<void> = Promise.resolve();
+  const enqueue = (what: string, fn: () => Promise<void>) => {
+    chain = chain.then(fn).catch((e: unknown) => log(`${what}: ${(e as Error).message}`));
+    return chain;
+  };
+  const idle = async () => {
+    await venue()?.idle();
+  };
+  o.feed.start((c) =>
+    enqueue('candle', async () => {
+      const i = series.push(c);
+      await p.stepAsync(i, { open: async () => {
+        await idle();
+        await venue()?.poll();
+      }, close: idle, done: idle });
+    }),
+  );
+  const timers: NodeJS.Timeout[] = [];
+  if (venue() && (o.pollMs ?? 0) > 0) timers.push(setInterval(() => void enqueue('poll', async () => venue()?.poll()), o.pollMs));
+  const dms = o.deadMansSwitchMs ?? 0;
+  if (venue() && dms > 0) {
+    const refresh = () =>
+      void enqueue('dead man’s switch', async () => {
+        if (!(await venue()!.deadMansSwitch(dms))) log(`dead man's switch: not refreshed (${venue()!.haltReason ?? 'venue unreachable'})`);
+      });
+    refresh();
+    timers.push(setInterval(refresh, Math.max(1_000, Math.floor(dms / 3))));
+  }
+  await o.until;
+  for (const t of timers) clearInterval(t);
+  await o.feed.stop();
+  await chain;
+  await idle();
+  return p.finish();
+}
