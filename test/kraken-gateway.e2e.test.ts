@@ -222,3 +222,22 @@ describe('Kraken venue through ccxt: dead man’s switch', () => {
     expect(await r.venue.deadMansSwitch(60_000)).toBe(false);
   });
 });
+
+describe('tollgate replay --venue sim', () => {
+  it('runs the pipeline through ccxt against a simulator it starts itself, with the paper run’s result', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { BIN, BUNDLED, tmp } = await import('./helpers.ts');
+    const logs = tmp('tollgate-cli-sim-');
+    const args = (venue: string) => ['replay', '--data', BUNDLED, '--pair', 'BTC/USD', '--from', '2019-02-01', '--to', '2019-04-01', '--no-progress', '--json', '--logs', logs, '--venue', venue];
+    const run = (venue: string) => spawnSync(process.execPath, [BIN, ...args(venue)], { encoding: 'utf8' });
+    const paper = run('paper');
+    const sim = run('sim');
+    expect(sim.status, sim.stderr).toBe(0);
+    const strip = (s: string) => {
+      const { elapsedMs: _e, runId: _r, ...rest } = JSON.parse(s) as Record<string, unknown>;
+      return rest;
+    };
+    expect(strip(sim.stdout)).toEqual(strip(paper.stdout));
+    expect(run('nope').stderr).toMatch(/--venue nope: expected paper or sim/);
+  }, 60_000);
+});

@@ -19,6 +19,7 @@ import { renderFidelity } from '../analytics/counterfactual.ts';
 import { runCounterfactual } from './counterfactual.ts';
 import { REPORT_FORMATS, renderFromLogs } from './reporting.ts';
 import { runReplay, type ReplaySummary } from './replay.ts';
+import { runSimReplay } from './sim-replay.ts';
 import { buildMarkets, InputError } from './wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
@@ -166,9 +167,12 @@ export function buildCli(): Command {
     .option('--json', 'print the summary as JSON', false)
     .option('--no-progress', 'no progress output')
     .option('--report [format]', `after the summary, print the report of this run (${REPORT_FORMATS.join('|')}; default text)`)
+    .option('--venue <venue>', 'paper (simulated fills), or sim: trade through ccxt with signed requests against a Kraken simulator started on 127.0.0.1 with the same data', 'paper')
     .option('--state [file]', `keep the state in this SQLite file and resume from it after an interruption (default ${DEFAULT_REPLAY_STATE})`)
     .option('--fresh', 'with --state: move an existing state file aside and start over', false)
-    .action((o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean; report?: string | boolean; state?: string | boolean; fresh: boolean }) => {
+    .action(async (o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean; report?: string | boolean; state?: string | boolean; fresh: boolean; venue: string }) => {
+      if (o.venue !== 'paper' && o.venue !== 'sim') throw new InputError(`--venue ${o.venue}: expected paper or sim`);
+      if (o.venue === 'sim' && o.state !== undefined) throw new InputError('--venue sim keeps no --state (yet): the simulator is started fresh for the run');
       const reportFormat = o.report === undefined || o.report === false ? null : o.report === true ? 'text' : reportFormat_(o.report);
       const { config, markets, series } = loadInputs(o);
       const tty = process.stderr.isTTY && o.progress;
@@ -195,7 +199,9 @@ export function buildCli(): Command {
       const durable = o.state === undefined ? undefined : openReplayState(o.state === true ? DEFAULT_REPLAY_STATE : String(o.state), o.fresh);
       let result;
       try {
-        result = runReplay({ config, markets, series, logsDir: o.logs, onProgress, ...(durable ? { durable } : {}) });
+        result = o.venue === 'sim'
+          ? await runSimReplay({ config, markets, series, logsDir: o.logs, onProgress, mode: 'replay-sim' })
+          : runReplay({ config, markets, series, logsDir: o.logs, onProgress, ...(durable ? { durable } : {}) });
       } finally {
         durable?.store.close();
       }
