@@ -16,10 +16,8 @@ import { BLOCK_CODES, type Candle, type Decision, type Signal } from '../src/dom
 import { isoTime } from '../src/domain/time.ts';
 import { ShadowEngine, type ShadowPosition } from '../src/shadow/shadow-engine.ts';
 import { LOG_FILES } from '../src/ports/decision-log.ts';
+import { fmt, now, row } from './bench-util.ts';
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const row = (name: string, value: string) => console.log(`  ${name.padEnd(44)} ${value}`);
 const H = 3_600_000;
 
 function shadowCost(open: number, candles: number): number {

@@ -35,17 +35,11 @@ import { SignalBus } from '../src/bus/bus.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { clientOrderId } from '../src/domain/ids.ts';
 import type { OrderIntent, Signal } from '../src/domain/types.ts';
+import { fmt, pct, row } from './bench-util.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
 const hr = () => process.hrtime.bigint();
 const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const row = (name: string, value: string) => console.log(`  ${name.padEnd(44)} ${value}`);
 const p5099 = (xs: number[], unit: 'ms' | 'µs' = 'ms') => {
   const k = unit === 'µs' ? 1000 : 1;
   const d = unit === 'µs' ? 0 : 3;

@@ -12,12 +12,11 @@ import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { dec } from '../src/domain/money.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
+import { fmt, row } from './bench-util.ts';
 
 const markets = bundledMarkets();
 const metaOf = (p: string) => markets.get(p);
 const T0 = Date.UTC(2024, 0, 1);
-const row = (name: string, value: string) => console.log(`  ${name.padEnd(44)} ${value}`);
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 function opsPerSecond(dir: string, sync: 'FULL' | 'NORMAL', n: number): { ops: number; repeatUs: number } {
   const store = SqliteStateStore.open(join(dir, `ops-${sync}.db`), { synchronous: sync });

@@ -18,16 +18,9 @@ import { signalMachine } from '../src/lifecycle/machine.ts';
 import { benchAnalytics } from './bench-analytics.ts';
 import { benchGateway } from './bench-gateway.ts';
 import { benchState } from './bench-state.ts';
+import { fmt, now, pct, row } from './bench-util.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const row = (name: string, value: string) => console.log(`  ${name.padEnd(44)} ${value}`);
 
 function pipeline(label: string, rawConfig: unknown) {
   const config = parseConfig(rawConfig);
