@@ -20,6 +20,7 @@ import { runCounterfactual } from './counterfactual.ts';
 import { REPORT_FORMATS, renderFromLogs } from './reporting.ts';
 import { runReplay, type ReplaySummary } from './replay.ts';
 import { runSimReplay } from './sim-replay.ts';
+import { registerRunCommand } from './cli-run.ts';
 import { buildMarkets, InputError } from './wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
@@ -264,6 +265,7 @@ export function buildCli(): Command {
 
   registerStateCommands(program);
   registerSimCommand(program);
+  registerRunCommand(program, loadConfig);
   return program;
 }
 

@@ -92,6 +92,16 @@ export class Kernel {
   }
 
   /**
+   * A candle from before a live start: indicators and market context learn from it; no strategy signal,
+   * exit check, order or deadline happens (the bot was not running then).
+   */
+  warmUp(c: Candle, setClock: (t: number) => void): void {
+    setClock(c.ts + c.intervalMs);
+    this.d.market.onCandle(c);
+    this.d.strategies.warmUp(c);
+  }
+
+  /**
    * The three phases of a candle, for an asynchronous venue whose reports arrive between them (the
    * driver awaits the venue after each): the open (deadlines, then matching at the open), the close
    * (deadlines at the close), and the rest (market context, strategies, exits, new signals).

@@ -31,6 +31,8 @@ export interface LiveOptions {
   /** 0 = off; else CancelAllOrdersAfter with this timeout, refreshed every third of it */
   readonly deadMansSwitchMs?: number;
   readonly log?: (line: string) => void;
+  /** candles that closed before this time only warm the indicators up (history fetched at start) */
+  readonly warmUpBefore?: number;
   /** resolves when the loop must stop (SIGINT/SIGTERM, or a test) */
   readonly until: Promise<void>;
 }
@@ -52,6 +54,7 @@ export async function runLive(o: LiveOptions): Promise<ReplayResult> {
   o.feed.start((c) =>
     enqueue('candle', async () => {
       const i = series.push(c);
+      if (o.warmUpBefore !== undefined && c.ts + c.intervalMs < o.warmUpBefore) return p.warmUp(i);
       await p.stepAsync(i, { open: async () => {
         await idle();
         await venue()?.poll();

@@ -139,6 +139,8 @@ export interface ReplayPipeline {
    * deadlines at the close (let the cancels land), `done` after the rest (let the submits land).
    */
   stepAsync(i: number, hooks: { open(): Promise<void>; close(): Promise<void>; done(): Promise<void> }): Promise<void>;
+  /** candle i is history before a live start: indicators only */
+  warmUp(i: number): void;
   /** end of data: open shadows and signals reported, summary, logs closed */
   finish(): ReplayResult;
 }
@@ -394,7 +396,8 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     await hooks.done();
     if (opts.onProgress && (i % progressStep === 0 || i === n - 1)) opts.onProgress(i + 1, n);
   };
-  return { n, series, venue, step: stepCandle, stepAsync, finish };
+  const warmUp = (i: number): void => kernel.warmUp(series.at(i), setClock);
+  return { n, series, venue, step: stepCandle, stepAsync, warmUp, finish };
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {

@@ -22,6 +22,11 @@ export class StrategyRunner {
     return list;
   }
 
+  /** History before a live start: the strategies' indicators see it, nothing is published. */
+  warmUp(c: Candle): void {
+    for (const s of this.strategiesFor(c.pair)) s.onCandle(c);
+  }
+
   onCandle(c: Candle): void {
     const now = this.clock.now();
     for (const s of this.strategiesFor(c.pair)) {

@@ -1,0 +1,121 @@
+/**
+ * `tollgate run` (`npm start`): the bot on live data.
+ *
+ *   paper  live Kraken candles (public data, no keys), simulated fills: the default with no API keys.
+ *   sim    the Kraken simulator (`--url`), with its keys: the live code path against a loopback Kraken.
+ *   live   Kraken with real money: needs API keys AND `--confirm-live`.
+ *
+ * With API keys configured and no --mode, it refuses to guess: say which mode. History fetched at
+ * start only warms the indicators up. Without network it says so and retries with backoff.
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { SystemClock } from '../adapters/clock/clocks.ts';
+import { krakenClient } from '../adapters/kraken/client.ts';
+import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
+import { LiveCandleFeed } from '../adapters/kraken/live-feed.ts';
+import { PaperVenue } from '../adapters/paper/paper-venue.ts';
+import type { Config } from '../config/schema.ts';
+import { isoTime } from '../domain/time.ts';
+import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
+import { runLive } from './live.ts';
+import type { VenueFactory } from './replay.ts';
+import { buildMarkets, InputError } from './wiring.ts';
+
+interface RunOptions {
+  mode?: string;
+  pair: string;
+  interval: number;
+  config?: string;
+  logs: string;
+  credentials?: string;
+  url?: string;
+  confirmLive: boolean;
+  poll: number;
+  deadMansSwitch: number;
+  maxCandles?: number;
+  json: boolean;
+}
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${v}" is not a positive whole number`);
+  return n;
+};
+
+export function registerRunCommand(program: Command, loadConfig: (file: string | undefined) => Config): void {
+  program
+    .command('run')
+    .description('run the bot on live data: paper (default without API keys), sim (Kraken simulator) or live (Kraken, real money)')
+    .option('--mode <mode>', 'paper | sim | live')
+    .option('--pair <pair>', 'pair as BTC/USD', 'BTC/USD')
+    .option('--interval <minutes>', 'candle interval in minutes (Kraken: 1, 5, 15, 30, 60, 240, 1440, …)', positiveInt, 60)
+    .option('--config <file>', 'JSON config; default: built-in defaults')
+    .option('--logs <dir>', 'directory for the JSONL logs', 'logs')
+    .option('--credentials <file>', `Kraken API key and secret, mode 600 (or set the environment variables)`)
+    .option('--url <origin>', 'a Kraken-compatible API origin: the simulator (sim mode), or market data for paper mode')
+    .option('--confirm-live', 'required with --mode live: orders are real and cost real money', false)
+    .option('--poll <seconds>', 'how often working orders are polled', positiveInt, 5)
+    .option('--dead-mans-switch <seconds>', "CancelAllOrdersAfter timeout, refreshed while healthy (0 = off)", (v) => (v === '0' ? 0 : positiveInt(v)), 60)
+    .option('--max-candles <n>', 'stop after this many live candles (tests)', positiveInt)
+    .option('--json', 'print the final summary as JSON', false)
+    .action(async (o: RunOptions) => {
+      const config = loadConfig(o.config);
+      const markets = buildMarkets(config);
+      if (!markets.has(o.pair)) throw new InputError(`unknown pair ${o.pair} (known: ${[...markets.keys()].join(', ')})`);
+      let creds: Credentials | null = o.credentials ? credentialsFromFile(o.credentials) : credentialsFromEnv(process.env);
+      const mode = o.mode ?? (creds ? null : 'paper');
+      if (mode === null) throw new InputError(`API keys are configured (${creds!.source}): say which mode to run in — --mode paper, --mode sim --url …, or --mode live --confirm-live`);
+      if (mode !== 'paper' && mode !== 'sim' && mode !== 'live') throw new InputError(`--mode ${mode}: expected paper, sim or live`);
+      if (mode === 'live' && !o.confirmLive) throw new InputError('--mode live places real orders with real money: add --confirm-live to go ahead');
+      if (mode === 'live' && o.url) throw new InputError('--mode live talks to Kraken itself; --url is for sim and paper');
+      if (mode === 'sim' && !o.url) throw new InputError('--mode sim needs --url (the simulator, e.g. http://127.0.0.1:8899)');
+      if (mode !== 'paper' && !creds) throw new InputError(`--mode ${mode} needs API keys: --credentials FILE (mode 600) or TOLLGATE_KRAKEN_API_KEY and TOLLGATE_KRAKEN_API_SECRET`);
+      if (mode === 'paper') creds = null; // paper mode sends nothing private
+
+      const clock = new SystemClock();
+      const log = (line: string) => process.stderr.write(`${isoTime(clock.now())} ${line}\n`);
+      const { exchange } = krakenClient({ apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock });
+      const intervalMs = o.interval * 60_000;
+      let venue: KrakenVenue | null = null;
+      const venueFactory: VenueFactory | undefined =
+        mode === 'paper'
+          ? undefined
+          : (deps, fillModel) => {
+              venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: deps.meta, secrets: [creds!.apiKey, creds!.secret] });
+              const checker = new PaperVenue(fillModel, deps);
+              return { venue, check: (x) => checker.check(x) };
+            };
+      let stop!: () => void;
+      const until = new Promise<void>((r) => (stop = r));
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (log(`${sig}: stopping after the current candle`), stop()));
+      let live = 0;
+      const startedAt = clock.now();
+      let feed: LiveCandleFeed | null = null;
+      log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
+      const result = await runLive({
+        config, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
+        ...(venueFactory ? { venue: venueFactory, asyncVenue: () => venue } : {}),
+        pollMs: o.poll * 1000, deadMansSwitchMs: mode === 'paper' ? 0 : o.deadMansSwitch * 1000,
+        warmUpBefore: startedAt - intervalMs,
+        log, until,
+        feed: {
+          start: (onCandle) => {
+            feed = new LiveCandleFeed({
+              exchange, clock, pairs: [{ pair: o.pair, intervalMs }],
+              onCandle: async (c) => {
+                await onCandle(c);
+                if (c.ts + c.intervalMs >= startedAt - intervalMs && o.maxCandles !== undefined && ++live >= o.maxCandles) stop();
+              },
+              onStatus: (s) => log(`market data ${s.pair}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`),
+              onLog: (_level, message) => log(message),
+            });
+            void feed.start();
+          },
+          stop: () => feed?.stop(),
+        },
+      });
+      process.stdout.write((o.json ? JSON.stringify(result.summary) : `run finished: ${result.summary.candles} candles (history included), ${result.summary.signals} signals, ${result.summary.trades} trades, realized ${result.summary.realizedPnl}`) + '\n');
+    });
+}
+
