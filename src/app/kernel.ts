@@ -296,11 +296,13 @@ export class Kernel {
   // ── exits ──────────────────────────────────────────────────────────────────
 
   private checkExits(c: Candle): void {
+    let closePrice: Dec | null = null;
     for (const [signalId, h] of this.holdings) {
       if (h.pair !== c.pair || h.track === null || h.dust) continue;
       if (h.exitOrderId !== null) continue;
       const rules = this.d.exitRules(h.strategy);
-      const r = evaluateExit(rules, h.track, c, this.exitAdvice.has(`${h.strategy}|${h.pair}`));
+      closePrice ??= new Dec(c.close);
+      const r = evaluateExit(rules, h.track, c, this.exitAdvice.has(`${h.strategy}|${h.pair}`), closePrice);
       h.track = r.track;
       if (h.exitReason !== null) this.submitExit(signalId, h, h.exitReason, true); // an earlier exit order did not complete
       else if (r.exit) this.submitExit(signalId, h, r.exit, false);

@@ -258,10 +258,12 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     orderType: config.venue.orderType, limitOffsetBps: config.venue.limitOffsetBps,
     entryTimeoutCandles: config.venue.entryTimeoutCandles, intervalMs: series.intervalMs,
   };
+  // built once: every open position (live and shadow) asks for its strategy's rules on every candle
+  const rulesByStrategy = new Map([...strategyConfigs].map(([name, s]) => [name, exitRulesOf(s)]));
   const exitRules = (name: string) => {
-    const s = strategyConfigs.get(name);
-    if (!s) throw new Error(`no exit rules for strategy ${name}`);
-    return exitRulesOf(s);
+    const r = rulesByStrategy.get(name);
+    if (!r) throw new Error(`no exit rules for strategy ${name}`);
+    return r;
   };
   const kernel: Kernel = new Kernel(
     {

@@ -52,10 +52,12 @@ export interface ExitCheck {
 
 /**
  * Evaluate one closed candle for a long position. `strategyExit` is the strategy's exit advice for
- * this candle. Pure: returns the updated track (peak) and the exit reason, if any.
+ * this candle; `closeDec` is the candle's close as a Dec when the caller already has it. Pure: returns
+ * the updated track (peak) and the exit reason, if any.
  */
-export function evaluateExit(rules: ExitRules, track: ExitTrack, candle: Candle, strategyExit: boolean): ExitCheck {
-  const close = new Dec(candle.close);
+export function evaluateExit(rules: ExitRules, track: ExitTrack, candle: Candle, strategyExit: boolean, closeDec?: Dec): ExitCheck {
+  // callers with many positions on one candle pass the close once (it is the same exact value)
+  const close = closeDec ?? new Dec(candle.close);
   const peak = close.gt(track.peak) ? close : track.peak;
   const next: ExitTrack = peak === track.peak ? track : { ...track, peak };
   let exit: ExitReason | null = null;

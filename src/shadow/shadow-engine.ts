@@ -125,6 +125,7 @@ export class ShadowEngine {
     if (set && set.size) {
       const meta = this.d.meta(c.pair)!;
       const close = c.ts + c.intervalMs;
+      const closePrice = new Dec(c.close);
       for (const sp of [...set]) {
         // the entry deadline passed during a gap in the data: cancel before matching, like the gateway
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= c.ts) this.endEntry(sp);
@@ -138,7 +139,7 @@ export class ShadowEngine {
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= close) this.endEntry(sp);
         if (isSettled(sp)) continue;
         if (sp.phase === 'open' && sp.track) {
-          const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`));
+          const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`), closePrice);
           sp.track = r.track;
           if (r.exit) {
             sp.phase = 'exiting';
@@ -147,7 +148,7 @@ export class ShadowEngine {
             sp.exitAcceptedTs = close;
           }
         }
-        if (this.d.store.get(sp.signalId) === sp) this.d.store.set(sp.signalId, sp);
+        if (!isSettled(sp)) this.d.store.set(sp.signalId, sp); // persisted as it changed (a no-op in memory)
       }
     }
     this.advice.clear();
