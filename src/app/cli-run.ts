@@ -19,6 +19,13 @@ import type { Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
 import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
 import { runLive } from './live.ts';
+import { openLiveState, type LiveState } from './live-state.ts';
+import type { ReconcileApi } from './reconciliation.ts';
+import type { DurableOrders } from './durable-orders.ts';
+import type { Venue, VenueSink } from '../ports/venue.ts';
+import { parseConfig } from '../config/schema.ts';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { VenueFactory } from './replay.ts';
 import { buildMarkets, InputError } from './wiring.ts';
 
@@ -35,6 +42,8 @@ interface RunOptions {
   deadMansSwitch: number;
   maxCandles?: number;
   json: boolean;
+  state: string;
+  reconcile: number;
 }
 
 const positiveInt = (v: string) => {
@@ -58,6 +67,8 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--poll <seconds>', 'how often working orders are polled', positiveInt, 5)
     .option('--dead-mans-switch <seconds>', "CancelAllOrdersAfter timeout, refreshed while healthy (0 = off)", (v) => (v === '0' ? 0 : positiveInt(v)), 60)
     .option('--max-candles <n>', 'stop after this many live candles (tests)', positiveInt)
+    .option('--state <file>', 'sim and live: the SQLite state (ledger, orders, audit)', 'data/tollgate.db')
+    .option('--reconcile <minutes>', 'sim and live: reconcile the ledger with the venue this often (and at start)', positiveInt, 15)
     .option('--json', 'print the final summary as JSON', false)
     .action(async (o: RunOptions) => {
       const config = loadConfig(o.config);
@@ -78,23 +89,42 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       const { exchange } = krakenClient({ apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock });
       const intervalMs = o.interval * 60_000;
       let venue: KrakenVenue | null = null;
-      const venueFactory: VenueFactory | undefined =
-        mode === 'paper'
-          ? undefined
-          : (deps, fillModel) => {
-              venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: deps.meta, secrets: [creds!.apiKey, creds!.secret] });
-              const checker = new PaperVenue(fillModel, deps);
-              return { venue, check: (x) => checker.check(x) };
-            };
+      let live: LiveState | null = null;
+      let runConfig = config;
+      if (mode !== 'paper') {
+        // the ledger is the truth: intents recorded before they are sent, recovered and reconciled at start
+        venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [creds!.apiKey, creds!.secret] });
+        await exchange.loadMarkets();
+        ensureDir(o.state);
+        live = await openLiveState({ file: o.state, api: exchange as unknown as ReconcileApi, venue, markets, pair: o.pair, clock, log });
+        log(`state ${o.state}: sequence ${live.ledger.load().sequence}, cash ${Object.entries(live.startingCash).map(([c, v]) => `${v} ${c}`).join(', ')}, reconciliation: ${live.reconciliation.differences.length} difference(s)`);
+        runConfig = withStartingCash(config, live.startingCash);
+      }
+      const durableVenue = venue && live ? durableVenueOf(venue, live.orders) : null;
+      const venueFactory: VenueFactory | undefined = durableVenue
+        ? (deps, fillModel) => {
+            const checker = new PaperVenue(fillModel, deps);
+            return { venue: durableVenue, check: (x) => checker.check(x) };
+          }
+        : undefined;
       let stop!: () => void;
       const until = new Promise<void>((r) => (stop = r));
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (log(`${sig}: stopping after the current candle`), stop()));
-      let live = 0;
+      let liveCandles = 0;
       const startedAt = clock.now();
       let feed: LiveCandleFeed | null = null;
       log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
       const result = await runLive({
-        config, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
+        config: runConfig, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
+        every: live
+          ? [{ ms: o.reconcile * 60_000, what: 'reconciliation', run: async () => {
+              const r = await live!.reconcile();
+              if (r.halted) {
+                venue!.halt(`reconciliation: ${r.differences.filter((x) => x.policy === 'halt').map((x) => x.detail).join('; ')}`);
+                log(`reconciliation: trading halted — ${venue!.haltReason}`);
+              }
+            } }]
+          : [],
         ...(venueFactory ? { venue: venueFactory, asyncVenue: () => venue } : {}),
         pollMs: o.poll * 1000, deadMansSwitchMs: mode === 'paper' ? 0 : o.deadMansSwitch * 1000,
         warmUpBefore: startedAt - intervalMs,
@@ -105,7 +135,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
               exchange, clock, pairs: [{ pair: o.pair, intervalMs }],
               onCandle: async (c) => {
                 await onCandle(c);
-                if (c.ts + c.intervalMs >= startedAt - intervalMs && o.maxCandles !== undefined && ++live >= o.maxCandles) stop();
+                if (c.ts + c.intervalMs >= startedAt - intervalMs && o.maxCandles !== undefined && ++liveCandles >= o.maxCandles) stop();
               },
               onStatus: (s) => log(`market data ${s.pair}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`),
               onLog: (_level, message) => log(message),
@@ -115,7 +145,30 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
           stop: () => feed?.stop(),
         },
       });
+      live?.store.close();
       process.stdout.write((o.json ? JSON.stringify(result.summary) : `run finished: ${result.summary.candles} candles (history included), ${result.summary.signals} signals, ${result.summary.trades} trades, realized ${result.summary.realizedPnl}`) + '\n');
     });
 }
 
+
+/** The venue the gateway sees in sim/live: submits go through the durable order path. */
+function durableVenueOf(venue: KrakenVenue, orders: DurableOrders): Venue & { connect(sink: VenueSink): void } {
+  return {
+    name: venue.name,
+    submit: (intent) => orders.submit(intent),
+    cancel: (id, reason) => venue.cancel(id, reason),
+    onCandle: () => {},
+    connect: (sink) => orders.forward(sink),
+  };
+}
+
+function withStartingCash(config: Config, cash: Record<string, string>): Config {
+  const raw = structuredClone(config) as unknown as { startingCash: Record<string, string> };
+  raw.startingCash = cash;
+  return parseConfig(raw, 'config');
+}
+
+function ensureDir(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+}

@@ -30,12 +30,17 @@ export class DurableOrders implements VenueSink {
     private readonly clock: Clock,
     /** the strategy a signal's fills belong to */
     private readonly strategyOf: (signalId: string) => string,
-    /** who else hears the venue (the gateway) */
-    private readonly next: VenueSink | null = null,
+    /** who else hears the venue (the gateway; set later with `forward`) */
+    private next: VenueSink | null = null,
     /** fault injection for the crash tests: 'after-intent' dies between recording and sending */
     private readonly fault: string | undefined = undefined,
   ) {
     venue.connect(this);
+  }
+
+  /** events and fills are passed on to `sink` (the gateway) after they are stored */
+  forward(sink: VenueSink): void {
+    this.next = sink;
   }
 
   submit(intent: OrderIntent): void {

@@ -31,6 +31,8 @@ export interface LiveOptions {
   /** 0 = off; else CancelAllOrdersAfter with this timeout, refreshed every third of it */
   readonly deadMansSwitchMs?: number;
   readonly log?: (line: string) => void;
+  /** work to run on a schedule between candles (reconciliation) */
+  readonly every?: ReadonlyArray<{ readonly ms: number; readonly what: string; readonly run: () => Promise<void> }>;
   /** candles that closed before this time only warm the indicators up (history fetched at start) */
   readonly warmUpBefore?: number;
   /** resolves when the loop must stop (SIGINT/SIGTERM, or a test) */
@@ -72,6 +74,7 @@ export async function runLive(o: LiveOptions): Promise<ReplayResult> {
     refresh();
     timers.push(setInterval(refresh, Math.max(1_000, Math.floor(dms / 3))));
   }
+  for (const job of o.every ?? []) timers.push(setInterval(() => void enqueue(job.what, job.run), job.ms));
   await o.until;
   for (const t of timers) clearInterval(t);
   await o.feed.stop();

@@ -103,6 +103,11 @@ export class KrakenVenue implements Venue {
     this.sink = sink;
   }
 
+  /** Stop sending orders (reconciliation found something that must be looked at first). */
+  halt(reason: string): void {
+    this.halted ??= reason;
+  }
+
   /** null while healthy; the reason after a fatal error (bad key, locked account): no more orders */
   get haltReason(): string | null {
     return this.halted;
@@ -319,7 +324,7 @@ export class KrakenVenue implements Venue {
   private async tradesSince(pair: string, since: number): Promise<ApiTrade[]> {
     const out: ApiTrade[] = [];
     for (let ofs = 0; ; ofs += TRADES_PAGE) {
-      const page = await this.read(() => this.d.api.fetchMyTrades(pair, since, undefined, ofs ? { ofs } : {}));
+      const page = await this.read(() => this.d.api.fetchMyTrades(pair, since > 0 ? since : undefined, undefined, ofs ? { ofs } : {}));
       out.push(...page);
       if (page.length < TRADES_PAGE) break;
     }
