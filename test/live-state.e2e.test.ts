@@ -4,32 +4,22 @@
  * be trusted stops the start with health: degraded.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
-import { startKrakenSim, type KrakenSim } from '../src/adapters/kraken-sim/index.ts';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { DegradedError } from '../src/app/durable-replay.ts';
 import { openLiveState } from '../src/app/live-state.ts';
 import type { ReconcileApi } from '../src/app/reconciliation.ts';
-import { BIN, bundledSlice, tmp } from './helpers.ts';
+import { BIN, tmp } from './helpers.ts';
+import { testSim } from './sim-helpers.ts';
 
 const markets = bundledMarkets();
-let sims: KrakenSim[] = [];
-afterEach(async () => {
-  for (const s of sims) await s.stop();
-  sims = [];
-});
-
 async function setup() {
-  const apiKey = randomBytes(24).toString('base64url');
-  const secret = randomBytes(64).toString('base64');
-  const sim = await startKrakenSim({ apiKey, apiSecret: secret, series: [bundledSlice('2019-01-01', '2019-02-01')], balances: { USD: '10000', XBT: '0' } });
-  sims.push(sim);
+  const { sim, apiKey, secret } = await testSim();
   const clock = new SystemClock();
   const { exchange } = krakenClient({ apiKey, secret, baseUrl: sim.url, rateLimit: false, clock });
   await exchange.loadMarkets();

@@ -5,33 +5,24 @@
  * the venue.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
-import { fault, startKrakenSim, type KrakenSim } from '../src/adapters/kraken-sim/index.ts';
+import { fault, type KrakenSim } from '../src/adapters/kraken-sim/index.ts';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { DurableOrders } from '../src/app/durable-orders.ts';
 import { Dec } from '../src/domain/money.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
-import { bundledSlice, tmp } from './helpers.ts';
+import { tmp } from './helpers.ts';
+import { testSim } from './sim-helpers.ts';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'order-child.ts');
 const markets = bundledMarkets();
-let sims: KrakenSim[] = [];
-afterEach(async () => {
-  for (const s of sims) await s.stop();
-  sims = [];
-});
-
 async function setup() {
-  const apiKey = randomBytes(24).toString('base64url');
-  const secret = randomBytes(64).toString('base64');
-  const sim = await startKrakenSim({ apiKey, apiSecret: secret, series: [bundledSlice('2019-01-01', '2019-02-01')], balances: { USD: '10000', XBT: '0' } });
-  sims.push(sim);
+  const { sim, apiKey, secret } = await testSim();
   const file = join(tmp('tollgate-order-crash-'), 'state.db');
   const store = SqliteStateStore.open(file);
   new Ledger(store, new SystemClock(), (p) => markets.get(p)).setCash({ currency: 'USD', amount: '10000' }, { actor: 'test', reason: 'start', key: 'start' });

@@ -3,13 +3,11 @@
  * position removed behind its back, a balance changed, a fill the ledger missed — each detected,
  * written to the audit log, shown in status, and handled per policy (adopt, flag, halt).
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
-import { startKrakenSim, type KrakenSim } from '../src/adapters/kraken-sim/index.ts';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { statusJson } from '../src/app/cli-state.ts';
@@ -18,21 +16,13 @@ import { runReconciliation, type ReconcileApi } from '../src/app/reconciliation.
 import { Dec } from '../src/domain/money.ts';
 import { DEFAULT_POLICIES, type ReconcilePolicies } from '../src/execution/reconcile.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
-import { bundledSlice, tmp } from './helpers.ts';
+import { tmp } from './helpers.ts';
+import { testSim } from './sim-helpers.ts';
 
 const markets = bundledMarkets();
-let sims: KrakenSim[] = [];
-afterEach(async () => {
-  for (const s of sims) await s.stop();
-  sims = [];
-});
-
 /** a bot with one filled buy of 0.05 BTC, ledger and venue in agreement */
 async function bot() {
-  const apiKey = randomBytes(24).toString('base64url');
-  const secret = randomBytes(64).toString('base64');
-  const sim = await startKrakenSim({ apiKey, apiSecret: secret, series: [bundledSlice('2019-01-01', '2019-02-01')], balances: { USD: '10000', XBT: '0' } });
-  sims.push(sim);
+  const { sim, apiKey, secret } = await testSim();
   const clock = new SystemClock();
   const store = SqliteStateStore.open(join(tmp('tollgate-reconcile-'), 'state.db'));
   const ledger = new Ledger(store, clock, (p) => markets.get(p));
