@@ -67,8 +67,9 @@ export class DurableOrders implements VenueSink {
   }
 
   onFill(f: Fill): void {
-    this.ledger.applyFill(f, this.strategyOf(f.signalId), { actor: 'bot' });
-    this.next?.onFill(f);
+    // a fill seen again (recovery, a later poll) is a no-op in the ledger and must not reach the kernel twice
+    const r = this.ledger.applyFill(f, this.strategyOf(f.signalId), { actor: 'bot' });
+    if (!r.repeated) this.next?.onFill(f);
   }
 
   /** Start-up: resolve every recorded order whose fate is unknown. */

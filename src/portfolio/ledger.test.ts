@@ -272,3 +272,18 @@ describe('Ledger: mark exiting', () => {
     expect(verifyAudit(store, metaOf, () => new MemoryLedgerStore()).ok).toBe(true);
   });
 });
+
+describe('a fill reported again', () => {
+  it('is the same fill whatever time it was seen or who reported it: a no-op that returns the first result', () => {
+    const markets = bundledMarkets();
+    const ledger = new Ledger(new MemoryLedgerStore(), { now: () => 1_000 }, (p) => markets.get(p));
+    ledger.setCash({ currency: 'USD', amount: '1000' }, { actor: 't', reason: 'start', key: 's' });
+    const fill = { id: 'T1', orderId: 'tg1', signalId: 's1', pair: 'BTC/USD', side: 'buy' as const, quantity: dec('0.01'), price: dec('50000'), fee: dec('2'), liquidity: 'taker' as const, purpose: 'entry' as const, tsEvent: 10, tsInit: 11 };
+    const first = ledger.applyFill(fill, 'ema_cross');
+    const again = ledger.applyFill({ ...fill, tsInit: 99_999 }, 'reconciled', { actor: 'reconcile' });
+    expect(again).toEqual({ ...first, repeated: true });
+    expect(ledger.load().cash.get('USD')!.toFixed()).toBe('498');
+    // a different fill under the same key is refused, not booked
+    expect(() => ledger.applyFill({ ...fill, quantity: dec('0.02') }, 'ema_cross')).toThrow(/already used for another request/);
+  });
+});

@@ -382,9 +382,13 @@ export class Ledger {
     return this.store.write(() => fn());
   }
 
-  private execute(operation: string, input: unknown, ctx: OpContext): LedgerResult {
+  /**
+   * @param identity what makes two requests the same operation (default: the whole input). A fill is the
+   * same fill whatever time we saw it or which component reported it: only its economic content counts.
+   */
+  private execute(operation: string, input: unknown, ctx: OpContext, identity: unknown = input): LedgerResult {
     if (ctx.key !== undefined && ctx.key.length === 0) throw new LedgerRuleError('idempotency key must not be empty');
-    const request = JSON.stringify({ operation, input });
+    const request = JSON.stringify({ operation, input: identity });
     return this.store.write((tx) => {
       if (ctx.key !== undefined) {
         const seen = tx.idempotency(ctx.key);
@@ -404,7 +408,9 @@ export class Ledger {
 
   /** A venue fill of a signal's entry or exit. Idempotency key default: `fill:<fill id>`. */
   applyFill(fill: Fill, strategy: string, ctx: Partial<OpContext> = {}): LedgerResult {
-    return this.execute('fill', { fill: serializeFill(fill), strategy }, { actor: ctx.actor ?? 'bot', key: ctx.key ?? `fill:${fill.id}`, reason: ctx.reason });
+    const f = serializeFill(fill);
+    const identity = { id: f.id, orderId: f.orderId, signalId: f.signalId, pair: f.pair, side: f.side, purpose: f.purpose, quantity: f.quantity, price: f.price, fee: f.fee };
+    return this.execute('fill', { fill: f, strategy }, { actor: ctx.actor ?? 'bot', key: ctx.key ?? `fill:${fill.id}`, reason: ctx.reason }, identity);
   }
 
   /** Record a reconciliation difference in the audit log (no state change). */

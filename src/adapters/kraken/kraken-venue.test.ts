@@ -61,8 +61,17 @@ class FakeKraken implements KrakenApi {
     });
   }
 
+  /** runs right after an open-orders read is answered (a fill landing between two reads) */
+  afterOpenRead: (() => void) | null = null;
+
   fetchOpenOrders(_s?: string, _since?: number, _l?: number, params: Record<string, unknown> = {}): Promise<ApiOrder[]> {
-    return this.call(() => this.orders.filter((o) => o.status === 'open' && (!params.clientOrderId || o.clientOrderId === params.clientOrderId)));
+    return this.call(() => {
+      const out = this.orders.filter((o) => o.status === 'open' && (!params.clientOrderId || o.clientOrderId === params.clientOrderId));
+      const hook = this.afterOpenRead;
+      this.afterOpenRead = null;
+      hook?.();
+      return out;
+    });
   }
 
   fetchClosedOrders(_s?: string, _since?: number, _l?: number, params: Record<string, unknown> = {}): Promise<ApiOrder[]> {
@@ -197,6 +206,32 @@ describe('Kraken venue: placing an order exactly once', () => {
 });
 
 describe('Kraken venue: cancels and races', () => {
+  it('when the rest of an order fills between the poll’s reads then no fill is lost and it ends filled, not cancelled', async () => {
+    const s = setup();
+    const o = intent({ quantity: new Dec('0.01') });
+    s.venue.submit(o);
+    await s.venue.idle();
+    s.api.fillOrder('O1', 0.005, 50_000);
+    await s.venue.poll();
+    s.api.afterOpenRead = () => s.api.fillOrder('O1', 0.005, 50_001); // lands after "still open" was read
+    await s.venue.poll();
+    await s.venue.poll();
+    expect(s.fills.map((f) => f.id)).toEqual(['T1', 'T2']);
+    expect(s.events.at(-1)).toMatchObject({ kind: 'filled' });
+    expect(s.kinds().filter((k) => k === 'cancelled')).toHaveLength(0);
+  });
+
+  it('when an order whose send timed out is cancelled during the lookup and is nowhere on the venue then it is not sent again', async () => {
+    const s = setup();
+    s.api.createFaults.push('timeout_before');
+    const o = intent();
+    s.venue.submit(o);
+    s.venue.cancel(o.clientOrderId, 'entry timeout');
+    await s.venue.idle();
+    expect(s.kinds()).toEqual(['unknown', 'cancelled']);
+    expect(s.api.orders).toHaveLength(0);
+  });
+
   it('when a partly filled order is cancelled then its fills are reported and it ends cancelled with what filled', async () => {
     const s = setup();
     const o = intent({ quantity: new Dec('0.01') });

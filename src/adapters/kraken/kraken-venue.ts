@@ -228,6 +228,12 @@ export class KrakenVenue implements Venue {
       else await this.pollOrder(t);
       return;
     }
+    if (t.cancelReason) {
+      // nowhere on the venue and cancelled meanwhile (its deadline passed during the lookup): never send it
+      t.done = true;
+      this.out().onOrderEvent({ kind: 'cancelled', order: intent, filledQty: new Dec(0), reason: t.cancelReason, ts: this.d.clock.now() });
+      return;
+    }
     if (send >= this.o.maxSends) {
       t.done = true;
       this.out().onOrderEvent({ kind: 'rejected', order: intent, reason: `not on the venue after ${send} sends with unknown outcome`, ts: this.d.clock.now() });
@@ -305,14 +311,22 @@ export class KrakenVenue implements Venue {
     for (const pair of new Set(working.map((t) => t.intent.pair))) {
       const mine = working.filter((t) => t.intent.pair === pair);
       const since = Math.min(...mine.map((t) => t.submittedAt)) - TRADE_TIME_SLACK_MS;
+      // open orders FIRST: an order that is not open now has all its trades behind it, so the trade read
+      // that follows sees them; one that fills in between is still open here and is finished next poll
+      const open = new Set((await this.read(() => this.d.api.fetchOpenOrders(pair))).map((o) => o.id));
       for (const tr of await this.tradesSince(pair, since)) {
         const t = this.byVenueId.get(tr.order ?? tr.info?.ordertxid);
         if (t && !t.done) this.fill(t, tr);
       }
-      const open = new Set((await this.read(() => this.d.api.fetchOpenOrders(pair))).map((o) => o.id));
+      let closed: Map<string, ApiOrder> | null = null;
       for (const t of mine) {
         // another poll may have finished it while we awaited: report its end once
         if (t.done || open.has(t.venueId!)) continue;
+        // belt and braces: the venue's executed volume must be booked before the order is declared done
+        closed ??= new Map((await this.read(() => this.d.api.fetchClosedOrders(pair))).map((o) => [o.id, o]));
+        const volExec = closed.get(t.venueId!)?.info?.vol_exec;
+        if (volExec !== undefined && new Dec(String(volExec)).gt(t.filled)) continue; // its trades are not visible yet
+        if (t.done) continue;
         t.done = true;
         const now = this.d.clock.now();
         if (t.filled.gte(t.intent.quantity)) this.out().onOrderEvent({ kind: 'filled', order: t.intent, filledQty: t.filled, ts: now });
