@@ -84,3 +84,35 @@ describe('durable replay', () => {
     expect(existsSync(join(d, 'data', 'replay.db'))).toBe(true);
   });
 });
+
+describe('durable replay: logs shared with other runs', () => {
+  it('when another run appended to the logs after the interruption then the resume refuses instead of cutting its lines', () => {
+    const d = tmp('tollgate-durable-shared-');
+    const killed = spawnSync(process.execPath, [BIN, 'replay', ...SLICE, '--logs', 'logs', '--state', 'state.db'], { cwd: d, encoding: 'utf8', env: { ...process.env, TOLLGATE_FAULT_KILL_IN_COMMIT: '20' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const other = tollgate(['replay', ...SLICE.map((a) => (a === '2019-01-01' ? '2019-02-01' : a)), '--logs', 'logs'], d);
+    expect(other.code, other.err).toBe(0);
+    const before = sizes(d);
+    const r = tollgate(['replay', ...SLICE, '--logs', 'logs', '--state', 'state.db'], d);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/line\(s\) of another run were appended after this replay was interrupted; refusing to cut them/);
+    expect(sizes(d)).toEqual(before); // nothing cut
+  });
+
+  it('when the resume names another --logs then it is refused: the logs of one run stay in one place', () => {
+    const d = tmp('tollgate-durable-move-');
+    const killed = spawnSync(process.execPath, [BIN, 'replay', ...SLICE, '--logs', 'logs1', '--state', 'state.db'], { cwd: d, encoding: 'utf8', env: { ...process.env, TOLLGATE_FAULT_KILL_IN_COMMIT: '20' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const r = tollgate(['replay', ...SLICE, '--logs', 'logs2', '--state', 'state.db'], d);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/this replay wrote its logs to .*logs1.*; resume it with the same --logs/);
+  });
+
+  it('a --logs that cannot be written is refused before any state file is created', () => {
+    const d = tmp('tollgate-durable-badlogs-');
+    tollgate(['replay', ...SLICE, '--logs', 'logs'], d);
+    const r = tollgate(['replay', ...SLICE, '--logs', 'logs/signal_bus.jsonl', '--state', 'fresh.db'], d);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(d, 'fresh.db'))).toBe(false);
+  });
+});

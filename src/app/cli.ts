@@ -91,6 +91,14 @@ export function formatSummary(s: ReplaySummary): string {
 
 export const DEFAULT_REPLAY_STATE = 'data/replay.db';
 
+function ensureLogsDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`--logs ${dir}: cannot write logs there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /** Open (or start over) a replay's state file and say what recovery found. */
 function openReplayState(file: string, fresh: boolean) {
   if (fresh && existsSync(file)) {
@@ -197,6 +205,7 @@ export function buildCli(): Command {
               }
             };
       if (o.fresh && o.state === undefined) throw new InputError('--fresh goes with --state');
+      ensureLogsDir(o.logs); // before any state file is created: a bad --logs must leave nothing behind
       const durable = o.state === undefined ? undefined : openReplayState(o.state === true ? DEFAULT_REPLAY_STATE : String(o.state), o.fresh);
       let result;
       try {

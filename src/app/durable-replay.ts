@@ -16,7 +16,7 @@
  * guesses. The end state equals an uninterrupted run's.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
 import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
 import type { OrderRecord, SignalRecord, SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import type { SignalBus } from '../bus/bus.ts';
@@ -212,9 +212,32 @@ export function logSizes(files: readonly string[]): Record<string, number> {
   return Object.fromEntries(files.map((f) => [f, existsSync(f) ? statSync(f).size : 0]));
 }
 
-/** Cut each log back to its checkpoint size: lines after it were written by the uncommitted part of a crashed run. */
-export function rollBackLogs(offsets: Readonly<Record<string, number>>): number {
+/**
+ * Cut each log back to its checkpoint size: lines after it were written by the uncommitted part of a
+ * crashed run. Only this run's lines are ever cut: if another run appended to the file since, nothing is
+ * touched and the resume is refused (logs are append-only; another run's lines are not ours to remove).
+ */
+export function rollBackLogs(offsets: Readonly<Record<string, number>>, runId: string): number {
   let cut = 0;
+  const ours = `"runId":"${runId}"}`;
+  for (const [f, size] of Object.entries(offsets)) {
+    if (!existsSync(f)) continue;
+    const now = statSync(f).size;
+    if (now <= size) continue;
+    const fd = openSync(f, 'r');
+    const tail = Buffer.alloc(now - size);
+    try {
+      readSync(fd, tail, 0, tail.length, size);
+    } finally {
+      closeSync(fd);
+    }
+    const lines = tail.toString('utf8').split('\n');
+    const complete = lines.slice(0, -1); // the last piece is a torn line of the crash, or empty
+    const foreign = complete.filter((l) => l.length > 0 && !l.endsWith(ours));
+    if (foreign.length) {
+      throw new DegradedError(`log ${f}: ${foreign.length} line(s) of another run were appended after this replay was interrupted; refusing to cut them — resume with the --logs it started with only if nothing else writes there, or start over with --fresh`);
+    }
+  }
   for (const [f, size] of Object.entries(offsets)) {
     if (!existsSync(f)) {
       if (size > 0) throw new DegradedError(`log ${f} is missing but the state says it held ${size} bytes; refusing to continue (start over with --fresh)`);

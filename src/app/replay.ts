@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ManualClock, stopwatch } from '../adapters/clock/clocks.ts';
 import { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
 import { GatedSink, JsonlWriter, MemorySink } from '../adapters/jsonl/jsonl-writer.ts';
@@ -191,12 +191,19 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   const clock = new ManualClock(series.length ? series.ts[0]! : 0);
   const bus = new SignalBus(() => clock.now());
   let log: DecisionLog;
-  const logFiles = opts.logsDir ? Object.values(LOG_FILES).map((f) => join(opts.logsDir!, f)) : [];
+  // absolute: a resume from another working directory finds the same files
+  const logFiles = opts.logsDir ? Object.values(LOG_FILES).map((f) => resolve(opts.logsDir!, f)) : [];
   const gates: GatedSink[] = [];
   if (opts.logsDir) {
     try {
       mkdirSync(opts.logsDir, { recursive: true });
-      if (checkpoint) rollBackLogs(checkpoint.logOffsets); // lines after the last commit belong to the crashed, uncommitted part
+      if (checkpoint) {
+        const was = Object.keys(checkpoint.logOffsets).sort().join(', ');
+        if (was !== [...logFiles].sort().join(', ')) {
+          throw new InputError(`--state ${durable!.file}: this replay wrote its logs to ${was || 'memory'}; resume it with the same --logs`);
+        }
+        rollBackLogs(checkpoint.logOffsets, checkpoint.runId); // lines after the last commit belong to the crashed, uncommitted part
+      }
       const dir = opts.logsDir;
       log = mapLog((name) => {
         const w = new JsonlWriter(join(dir, LOG_FILES[name]));
@@ -206,7 +213,7 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
         return g;
       });
     } catch (e) {
-      if (e instanceof DegradedError) throw e;
+      if (e instanceof DegradedError || e instanceof InputError) throw e;
       throw new InputError(`--logs ${opts.logsDir}: cannot write logs there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   } else log = mapLog(() => new MemorySink());
