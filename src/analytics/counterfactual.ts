@@ -38,11 +38,26 @@ function onlyRun(ds: Dataset, which: string): string {
   return ds.runs[0]!.runId;
 }
 
-/** Did any other signal fill on the same candle of the same pair as this one in run 2? */
-function sharedCandle(ds: Dataset, runId: string, pair: string, key: string): boolean {
-  for (const f of ds.fills.get(key) ?? []) {
-    const at = ds.fillsAt.get(`${runId}|${pair}|${f.ts}`);
-    if (at && at.size > 1) return true;
+/**
+ * Evidence that other orders took candle volume this signal's orders needed in run 2: one of its orders
+ * filled in several parts or later than the first candle after it was sent, and other signals filled on
+ * the candles it waited through.
+ */
+function volumeContention(ds: Dataset, runId: string, pair: string, key: string): boolean {
+  const fills = ds.fills.get(key) ?? [];
+  const sub = ds.submits.get(key) ?? {};
+  for (const purpose of ['entry', 'exit'] as const) {
+    const mine = fills.filter((f) => f.purpose === purpose);
+    const sent = sub[purpose];
+    if (!mine.length || sent === undefined) continue;
+    const last = Math.max(...mine.map((f) => f.ts));
+    const waited = mine.length > 1 || Math.min(...mine.map((f) => f.ts)) > sent;
+    if (!waited) continue;
+    for (const [at, keys] of ds.fillsAt) {
+      const [r, p, ts] = at.split('|');
+      const t = Number(ts);
+      if (r === runId && p === pair && t >= sent && t <= last && [...keys].some((k) => k !== key)) return true;
+    }
   }
   return false;
 }
@@ -72,8 +87,11 @@ function compareOne(s: ShadowRec, run1: Dataset, run2: Dataset, r1: string, r2: 
     return f === 'entryTs' || f === 'exitTs' ? a !== b : String(a) !== String(b);
   });
   if (!differs.length) return { ...base, status: 'match', label: null, realizedPnl: t.pnl };
-  if (sharedCandle(run2, r2, s.pair, key2)) return inter('candle volume shared with other orders in run 2', t.pnl);
-  if (t.quantity !== s.quantity) return inter('filled a different quantity in run 2 (cash)', t.pnl);
+  // an interaction only with evidence in run 2's own fills
+  const fills2 = run2.fills.get(key2) ?? [];
+  if (volumeContention(run2, r2, s.pair, key2)) return inter('waited for candle volume other orders took in run 2 (volume cap)', t.pnl);
+  const bought = fills2.filter((f) => f.purpose === 'entry').reduce((a, f) => a + Number(f.quantity), 0);
+  if (d2.quantity !== null && bought < Number(d2.quantity)) return inter('run 2 bought less than it ordered (cash at the fill)', t.pnl);
   return { ...base, status: 'mismatch', label: `differs in ${differs.join(', ')}`, realizedPnl: t.pnl };
 }
 

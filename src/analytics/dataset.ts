@@ -109,6 +109,8 @@ export interface Dataset {
   readonly fills: Map<string, FillRec[]>;
   /** signal keys with a fill on a candle, by `runId|pair|candle ts` (volume shared within a candle) */
   readonly fillsAt: Map<string, Set<string>>;
+  /** when each signal's entry and exit orders were submitted (detail only) */
+  readonly submits: Map<string, { entry?: number; exit?: number }>;
   readonly busErrors: number;
   readonly warnings: Record<string, number>;
   /** malformed lines skipped, per file */
@@ -356,10 +358,14 @@ export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
     // a complete line of another run is skipped unparsed; anything else (torn, foreign) is parsed and judged
     return !endsWithRunId(line);
   };
-  const wanted = (runId: unknown): runId is string => isStr(runId) && (runsWanted === null || runsWanted.has(runId));
+  // a line without a run id is malformed (counted); one of another run is simply not wanted
+  const wanted = (runId: unknown): runId is string => {
+    if (!isStr(runId)) throw new Malformed('runId');
+    return runsWanted === null || runsWanted.has(runId);
+  };
   const ds: Dataset = {
     runs: [], decisions: new Map(), decisionCounts: { approved: 0, blocked: 0 }, byStrategy: new Map(), awaiting: new Map(), blockedWithoutOutcome: 0,
-    shadows: new Map(), trades: new Map(), life: new Map(), timeInState: new Map(), fills: new Map(), fillsAt: new Map(),
+    shadows: new Map(), trades: new Map(), life: new Map(), timeInState: new Map(), fills: new Map(), fillsAt: new Map(), submits: new Map(),
     busErrors: 0, warnings: {}, skipped: {}, duplicates: {}, firstTs: null, lastTs: null,
   };
   const errors = { bus: 0 };
@@ -439,6 +445,14 @@ export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
           entryTs: time(o, 'entryTs'), entryPrice: decimal(o, 'entryPrice'), exitTs: time(o, 'exitTs'), exitPrice: decimal(o, 'exitPrice'),
           exitReason: str(o, 'exitReason'), quantity: decimal(o, 'quantity'), fees: decimal(o, 'fees'), pnl: decimal(o, 'pnl'),
         });
+        break;
+      }
+      case 'order.submitted': {
+        if (!detail) break;
+        const key = keyOf(runId, str(o, 'signalId'));
+        const sub = ds.submits.get(key) ?? ds.submits.set(key, {}).get(key)!;
+        const purpose = str(o, 'purpose');
+        if (purpose === 'entry' || purpose === 'exit') sub[purpose] ??= ts; // the first: retries keep the start
         break;
       }
       case 'fill': {

@@ -358,3 +358,16 @@ describe('pipeline health: stuck signals', () => {
     expect(p.errors).toMatchObject({ busErrors: 0 });
   });
 });
+
+describe('lines without a run id', () => {
+  it('are malformed: skipped and counted, never silently dropped', async () => {
+    const { loadDataset } = await import('./dataset.ts');
+    const { MemoryLines } = await import('../adapters/jsonl/jsonl-reader.ts');
+    const ds = loadDataset({
+      bus: new MemoryLines('signal_bus.jsonl', ['{"schemaVersion":1,"ts":"2020-01-01T00:00:00.000Z","event":"signal.received","signalId":"x"}']),
+      decisions: new MemoryLines('signal_decisions.jsonl', []),
+      shadow: new MemoryLines('shadow_trade_outcomes.jsonl', []),
+    }, { run: 'all' });
+    expect(ds.skipped).toEqual({ 'signal_bus.jsonl': 1 });
+  });
+});

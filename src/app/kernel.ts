@@ -343,7 +343,8 @@ export class Kernel {
 
   /** A live position or working entry of this strategy and pair exists (shadow overlap rule). */
   hasHolding(strategy: string, pair: string): boolean {
-    for (const h of this.holdings.values()) if (h.strategy === strategy && h.pair === pair) return true;
+    // dust (below the venue's minimum, unsellable) holds no slot and is no overlap
+    for (const h of this.holdings.values()) if (h.strategy === strategy && h.pair === pair && !h.dust) return true;
     return false;
   }
 

@@ -561,3 +561,19 @@ describe('shadow engine: restart', () => {
     expect(store.get('after')!.overlaps).toBe(true);
   });
 });
+
+describe('shadow engine: dust', () => {
+  it('when a thin market leaves the shadow below Kraken’s minimum then its exit is refused like a live one: it stays open and is reported open at the end', () => {
+    // 25 % of 0.0001 BTC per candle for 3 candles: 0.000075 BTC … then cost 0.000075 × 4,000 = $0.3 < costmin $0.5
+    const s = setup({ rules: { takeProfitPct: 0.05 }, plan: { entryTimeoutCandles: 3 } });
+    s.flat(0, 4_000);
+    s.verdict('dusty', { price: 4_000 });
+    for (let i = 1; i <= 3; i++) s.candle(i, { open: 4_000, high: 4_000, low: 4_000, close: 4_000, volume: 0.0001 });
+    s.candle(4, { open: 4_300, high: 4_400, low: 4_300, close: 4_400, volume: 100 }); // take-profit would fire
+    s.candle(5, { open: 4_400, high: 4_400, low: 4_400, close: 4_400, volume: 100 });
+    expect(s.outcomes).toHaveLength(0); // not sold
+    s.engine.finish(() => 4_400);
+    expect(s.only()).toMatchObject({ status: 'open_at_end', exitReason: 'open_at_end' });
+    expect(s.only().quantity.toFixed()).toBe('0.000075');
+  });
+});

@@ -12,7 +12,7 @@
 import type { SignalBus, VerdictEvent } from '../bus/bus.ts';
 import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '../domain/exits.ts';
 import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
-import { feeFor } from '../domain/market.ts';
+import { feeFor, minimumViolation } from '../domain/market.ts';
 import { Dec } from '../domain/money.ts';
 import { closedTradeOf, entryIntent, entryPriceOf, type EntryPlan } from '../domain/orders.ts';
 import type { BlockCode, Candle, ExitReason, MarketMeta, OrderIntent, Position, ShadowOutcome } from '../domain/types.ts';
@@ -44,6 +44,8 @@ export interface ShadowPosition {
   /** highest high and lowest low seen while held (NaN before the first fill) */
   hi: number;
   lo: number;
+  /** below the venue's minimum order: it could not be sold, as a live position in the same case */
+  dust?: boolean;
 }
 
 export interface ShadowDeps {
@@ -98,7 +100,7 @@ export class ShadowEngine {
     const meta = this.d.meta(signal.pair);
     if (!meta) throw new Error(`shadow: no market metadata for ${signal.pair}`);
     const entry = entryIntent(signal, meta, new Dec(v.proposal.quantity), this.d.plan, now);
-    const overlaps = this.d.liveHolding(signal.strategy, signal.pair) || [...(this.byPair.get(signal.pair) ?? [])].some((s) => s.strategy === signal.strategy);
+    const overlaps = this.d.liveHolding(signal.strategy, signal.pair) || [...(this.byPair.get(signal.pair) ?? [])].some((s) => s.strategy === signal.strategy && !s.dust);
     const blockingGuards = decision.guards.filter((g) => g.verdict === 'block').map((g) => g.code);
     const sp: ShadowPosition = {
       signalId: signal.id, strategy: signal.strategy, pair: signal.pair,
@@ -138,10 +140,13 @@ export class ShadowEngine {
         if (sp.pos.quantity.gt(0)) this.excursion(sp, c);
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= close) this.endEntry(sp);
         if (isSettled(sp)) continue;
-        if (sp.phase === 'open' && sp.track) {
+        if (sp.phase === 'open' && sp.track && !sp.dust) {
           const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`), closePrice);
           sp.track = r.track;
-          if (r.exit) {
+          if (r.exit && minimumViolation(meta, sp.pos.quantity, closePrice) !== null) {
+            // the venue would refuse the sell (Kraken's minimums apply to sells): like the live position, it stays
+            sp.dust = true;
+          } else if (r.exit) {
             sp.phase = 'exiting';
             sp.exitReason = r.exit;
             sp.exitRemaining = sp.pos.quantity;
