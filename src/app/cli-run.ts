@@ -89,11 +89,13 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       const { exchange } = krakenClient({ apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock });
       const intervalMs = o.interval * 60_000;
       let venue: KrakenVenue | null = null;
+      let feed: LiveCandleFeed | null = null;
+      const lastClose = new Map<string, number>();
       let live: LiveState | null = null;
       let runConfig = config;
       if (mode !== 'paper') {
         // the ledger is the truth: intents recorded before they are sent, recovered and reconciled at start
-        venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [creds!.apiKey, creds!.secret] });
+        venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [creds!.apiKey, creds!.secret], lastPrice: (p) => lastClose.get(p) ?? null });
         await exchange.loadMarkets();
         ensureDir(o.state);
         live = await openLiveState({ file: o.state, api: exchange as unknown as ReconcileApi, venue, markets, pair: o.pair, clock, log });
@@ -112,7 +114,6 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (log(`${sig}: stopping after the current candle`), stop()));
       let liveCandles = 0;
       const startedAt = clock.now();
-      let feed: LiveCandleFeed | null = null;
       log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
       const result = await runLive({
         config: runConfig, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
@@ -134,6 +135,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
             feed = new LiveCandleFeed({
               exchange, clock, pairs: [{ pair: o.pair, intervalMs }],
               onCandle: async (c) => {
+                lastClose.set(c.pair, c.close);
                 await onCandle(c);
                 if (c.ts + c.intervalMs >= startedAt - intervalMs && o.maxCandles !== undefined && ++liveCandles >= o.maxCandles) stop();
               },

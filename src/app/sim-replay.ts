@@ -64,7 +64,7 @@ export async function runSimReplay(opts: SimReplayOptions & { config: Config; ma
       {
         ...opts,
         venue: (deps, fillModel) => {
-          venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock: deps.clock, meta: deps.meta, secrets: [creds!.apiKey, creds!.secret] });
+          venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock: deps.clock, meta: deps.meta, secrets: [creds!.apiKey, creds!.secret], lastPrice: deps.lastPrice });
           const checker = new PaperVenue(fillModel, deps); // minimums, market status and funds, as the shadow engine asks
           return { venue, check: (o) => checker.check(o) };
         },

@@ -100,7 +100,7 @@ class FakeKraken implements KrakenApi {
 function setup(options = {}) {
   const api = new FakeKraken();
   const markets = bundledMarkets();
-  const venue = new KrakenVenue({ api, clock: { now: () => 1_700_000_000_000 }, meta: (p) => markets.get(p)!, secrets: ['sekret-key-123'], sleep: async () => {} }, options);
+  const venue = new KrakenVenue({ api, clock: { now: () => 1_700_000_000_000 }, meta: (p) => markets.get(p)!, secrets: ['sekret-key-123'], sleep: async () => {}, lastPrice: () => 50_000 }, options);
   const events: OrderEvent[] = [];
   const fills: Fill[] = [];
   venue.connect({ onOrderEvent: (e) => events.push(e), onFill: (f) => fills.push(f) });
@@ -199,6 +199,14 @@ describe('Kraken venue: placing an order exactly once', () => {
   it('a limit entry below Kraken’s minimum is refused before anything is sent', async () => {
     const s = setup();
     s.venue.submit(intent({ type: 'limit', limitPrice: new Dec('50000'), quantity: new Dec('0.00001') }));
+    await s.venue.idle();
+    expect(s.events).toMatchObject([{ kind: 'rejected', reason: 'EOrder:Order minimum not met' }]);
+    expect(s.venue.stats.creates).toBe(0);
+  });
+
+  it('a market sell below Kraken’s cost minimum at the last price is refused before anything is sent (minimums apply to sells)', async () => {
+    const s = setup();
+    s.venue.submit(intent({ side: 'sell', purpose: 'exit', quantity: new Dec('0.000009') })); // 0.000009 × 50,000 = $0.45 < $0.5
     await s.venue.idle();
     expect(s.events).toMatchObject([{ kind: 'rejected', reason: 'EOrder:Order minimum not met' }]);
     expect(s.venue.stats.creates).toBe(0);

@@ -63,6 +63,8 @@ export interface KrakenVenueDeps {
   /** strings that must never appear in a reason or log line (API key and secret) */
   readonly secrets: readonly string[];
   readonly sleep?: (ms: number) => Promise<void>;
+  /** the last known price of a pair: market orders are checked against Kraken's minimums before sending */
+  readonly lastPrice?: (pair: string) => number | null;
 }
 
 interface Tracked {
@@ -167,8 +169,12 @@ export class KrakenVenue implements Venue {
     const now = this.d.clock.now();
     if (this.halted) return this.out().onOrderEvent({ kind: 'rejected', order, reason: `venue halted: ${this.halted}`, ts: now });
     const meta = this.d.meta(order.pair);
-    if (order.purpose === 'entry' && order.limitPrice && minimumViolation(meta, order.quantity, order.limitPrice) !== null) {
-      return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Order minimum not met', ts: now });
+    // Kraken's minimums, checked before sending (for every order, as Kraken does): a refusal costs no call
+    const last = this.d.lastPrice?.(order.pair) ?? null;
+    const ref = order.limitPrice ?? (last === null ? null : new Dec(last));
+    const small = ref === null ? null : minimumViolation(meta, order.quantity, ref);
+    if (small !== null) {
+      return this.out().onOrderEvent({ kind: 'rejected', order, reason: small.startsWith('cost') ? 'EOrder:Cost minimum not met' : 'EOrder:Order minimum not met', ts: now });
     }
     if (this.orders.has(order.clientOrderId)) return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Duplicate cl_ord_id', ts: now });
     const t: Tracked = { intent: order, submittedAt: now, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
