@@ -18,7 +18,7 @@ import { ConfigError, parseConfig, type Config } from '../config/schema.ts';
 import { renderFidelity } from '../analytics/counterfactual.ts';
 import { runCounterfactual } from './counterfactual.ts';
 import { REPORT_FORMATS, renderFromLogs } from './reporting.ts';
-import { runReplay, type ReplaySummary } from './replay.ts';
+import { runReplay, validateReplayInputs, type ReplaySummary } from './replay.ts';
 import { runSimReplay } from './sim-replay.ts';
 import { registerRunCommand } from './cli-run.ts';
 import { buildMarkets, InputError } from './wiring.ts';
@@ -205,6 +205,7 @@ export function buildCli(): Command {
               }
             };
       if (o.fresh && o.state === undefined) throw new InputError('--fresh goes with --state');
+      validateReplayInputs({ config, markets, series }); // bad input writes nothing: no logs directory, no state file
       ensureLogsDir(o.logs); // before any state file is created: a bad --logs must leave nothing behind
       const durable = o.state === undefined ? undefined : openReplayState(o.state === true ? DEFAULT_REPLAY_STATE : String(o.state), o.fresh);
       let result;

@@ -163,7 +163,8 @@ export async function runReplayAsync(opts: ReplayOptions, hooks: (i: number) => 
   return p.finish();
 }
 
-export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
+/** The checks a replay makes of its inputs before anything is written (the CLI runs them first too). */
+export function validateReplayInputs(opts: Pick<ReplayOptions, 'config' | 'markets' | 'series'>): void {
   const { config, markets, series } = opts;
   const meta = markets.get(series.pair);
   if (!meta) throw new InputError(`unknown pair ${series.pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
@@ -174,6 +175,11 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   if (currencies.length !== 1) {
     throw new InputError(`config: startingCash must hold exactly one currency, the quote of ${series.pair} (${meta.quote}); got ${currencies.join(', ')}`);
   }
+}
+
+export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
+  const { config, markets, series } = opts;
+  validateReplayInputs(opts);
   const elapsed = stopwatch();
   // durable: where the state says an earlier run of the same replay got to
   const durable = opts.durable ?? null;
