@@ -19,7 +19,7 @@ import type { Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
 import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
 import { runLive } from './live.ts';
-import { openLiveState, type LiveState } from './live-state.ts';
+import { openLiveState, recordLiveState, type LiveState } from './live-state.ts';
 import type { ReconcileApi } from './reconciliation.ts';
 import type { DurableOrders } from './durable-orders.ts';
 import type { Venue, VenueSink } from '../ports/venue.ts';
@@ -117,6 +117,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
       const result = await runLive({
         config: runConfig, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
+        ...(live ? { onPipeline: (parts) => recordLiveState(parts, live!.store, live!.ledger) } : {}),
         every: live
           ? [{ ms: o.reconcile * 60_000, what: 'reconciliation', run: async () => {
               const r = await live!.reconcile();

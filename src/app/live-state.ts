@@ -11,7 +11,9 @@
 import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { Dec } from '../domain/money.ts';
-import type { MarketMeta } from '../domain/types.ts';
+import type { ExitReason, MarketMeta, Signal } from '../domain/types.ts';
+import type { SignalBus } from '../bus/bus.ts';
+import type { LifecycleRegistry } from '../lifecycle/registry.ts';
 import { DEFAULT_POLICIES, type ReconcilePolicies } from '../execution/reconcile.ts';
 import { Ledger } from '../portfolio/ledger.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -21,6 +23,31 @@ import { runReconciliation, type ReconcileApi, type ReconcileResult } from './re
 
 /** the strategy of a bot signal id (`strategy-PAIR-unixSeconds`; strategy names have no dash) */
 export const strategyOfSignal = (signalId: string): string => signalId.split('-')[0] ?? 'operator';
+
+/**
+ * Records a live run's lifecycle in the state as it happens: each transition saves the signal with its
+ * machine snapshot (a signal is stored as `submitted` before its order intent, which the durable order
+ * path writes next), and an exit marks the ledger position before its sell is sent.
+ */
+export function recordLiveState(parts: { readonly bus: SignalBus; readonly registry: LifecycleRegistry }, store: SqliteStateStore, ledger: Ledger): void {
+  const signals = new Map<string, Signal>();
+  parts.bus.subscribe('signal', 'live-state', (s) => {
+    if (!signals.has(s.id)) signals.set(s.id, s);
+  });
+  parts.bus.subscribe('transition', 'live-state', (t) => {
+    const s = signals.get(t.signalId);
+    store.write(() => {
+      if (s) {
+        store.saveSignal({
+          id: s.id, strategy: s.strategy, pair: s.pair, side: s.side, state: t.to, terminal: t.terminal, signal: JSON.stringify(s),
+          snapshot: JSON.stringify(parts.registry.persisted(t.signalId) ?? { value: t.to, status: 'done' }), deadlineTs: null, updatedTs: t.ts,
+        });
+      }
+      if (t.to === 'exiting') ledger.markExiting(t.signalId, t.detail as ExitReason, { actor: 'bot', key: `exit:${t.signalId}` });
+    });
+    if (t.terminal) signals.delete(t.signalId);
+  });
+}
 
 export interface LiveState {
   readonly store: SqliteStateStore;

@@ -8,7 +8,7 @@
 import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
 import type { Config } from '../config/schema.ts';
 import type { Candle, MarketMeta } from '../domain/types.ts';
-import { LiveSeries, prepareReplay, type ReplayResult, type VenueFactory } from './replay.ts';
+import { LiveSeries, prepareReplay, type ReplayOptions, type ReplayResult, type VenueFactory } from './replay.ts';
 
 /** What the live loop needs of a feed: closed candles, in order, each once. */
 export interface LiveCandleSource {
@@ -31,6 +31,8 @@ export interface LiveOptions {
   /** 0 = off; else CancelAllOrdersAfter with this timeout, refreshed every third of it */
   readonly deadMansSwitchMs?: number;
   readonly log?: (line: string) => void;
+  /** called once the bus and the lifecycle registry exist (live state recording) */
+  readonly onPipeline?: ReplayOptions['onPipeline'];
   /** work to run on a schedule between candles (reconciliation) */
   readonly every?: ReadonlyArray<{ readonly ms: number; readonly what: string; readonly run: () => Promise<void> }>;
   /** candles that closed before this time only warm the indicators up (history fetched at start) */
@@ -41,7 +43,7 @@ export interface LiveOptions {
 
 export async function runLive(o: LiveOptions): Promise<ReplayResult> {
   const series = new LiveSeries(o.pair, o.intervalMs, `live:${o.mode}`);
-  const p = prepareReplay({ config: o.config, markets: o.markets, series, logsDir: o.logsDir, mode: o.mode, ...(o.venue ? { venue: o.venue } : {}) });
+  const p = prepareReplay({ config: o.config, markets: o.markets, series, logsDir: o.logsDir, mode: o.mode, ...(o.venue ? { venue: o.venue } : {}), ...(o.onPipeline ? { onPipeline: o.onPipeline } : {}) });
   const log = o.log ?? (() => {});
   const venue = () => o.asyncVenue?.() ?? null;
   // one thing at a time: candles and polls are queued, never interleaved

@@ -109,6 +109,8 @@ export interface ReplayOptions {
   readonly shadowStore?: KeyValueStore<ShadowPosition>;
   /** the venue (default: the paper venue) and its acceptance check */
   readonly venue?: VenueFactory;
+  /** called once the bus and the lifecycle registry exist, before the first candle (live state recording) */
+  readonly onPipeline?: (parts: { readonly bus: SignalBus; readonly registry: LifecycleRegistry }) => void;
   /** keep the state in this SQLite store and resume from it (`--state FILE`) */
   readonly durable?: { readonly store: SqliteStateStore; readonly file: string; readonly killInCommit?: number | undefined };
 }
@@ -301,6 +303,7 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     expire: (id, reason) => kernel.expireStuck(id, reason),
   }, { checkEveryMs: config.monitor.checkEveryMinutes * 60_000, stuckAfterMs: config.monitor.stuckAfterMinutes * 60_000, action: config.monitor.action });
 
+  opts.onPipeline?.({ bus, registry });
   const n = series.length;
   const recorder = durable
     ? new DurableRecorder({ store: durable.store, bus, clock, registry, markets, shadows: shadowStore as DirtyTrackingStore<ShadowPosition>, killInCommit: durable.killInCommit })
