@@ -117,7 +117,15 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
       const result = await runLive({
         config: runConfig, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
-        ...(live ? { onPipeline: (parts) => recordLiveState(parts, live!.store, live!.ledger) } : {}),
+        ...(live
+          ? {
+              onPipeline: (parts) => {
+                recordLiveState(parts, live!.store, live!.ledger);
+                const r = live!.resume(parts);
+                if (r.restoredSignals) log(`resumed: ${r.restoredSignals} signal(s) in flight, ${r.adoptedPositions} open position(s) adopted`);
+              },
+            }
+          : {}),
         every: live
           ? [{ ms: o.reconcile * 60_000, what: 'reconciliation', run: async () => {
               const r = await live!.reconcile();

@@ -13,7 +13,7 @@ import { Dec } from '../domain/money.ts';
 import { entryIntent, entryPriceOf, exitIntent, type EntryPlan } from '../domain/orders.ts';
 import { sizeOrder, type Sizing } from '../domain/sizing.ts';
 import { utcDayStart } from '../domain/time.ts';
-import { heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type Signal } from '../domain/types.ts';
+import { heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type Position, type Signal } from '../domain/types.ts';
 import { invalidReason } from '../domain/validation.ts';
 import type { GuardChain } from '../guards/chain.ts';
 import type { GuardSnapshot, OpenExposure, RecentSignal } from '../guards/types.ts';
@@ -99,6 +99,25 @@ export class Kernel {
     setClock(c.ts + c.intervalMs);
     this.d.market.onCandle(c);
     this.d.strategies.warmUp(c);
+    // positions carried over from before the restart: their exit tracks (trailing peak) follow the history
+    let closePrice: Dec | null = null;
+    for (const h of this.holdings.values()) {
+      if (h.pair !== c.pair || h.track === null || c.ts < h.track.entryTs) continue;
+      closePrice ??= new Dec(c.close);
+      h.track = evaluateExit(this.d.exitRules(h.strategy), h.track, c, false, closePrice).track;
+    }
+  }
+
+  /**
+   * A position carried over from the durable state at a live restart: held again, with its exit track
+   * from the entry (warm-up candles bring the trailing peak up to date). `workingExit` is the client order
+   * id of an exit order still working on the venue (it is not sent again); `exitAttempts` the exits sent so far.
+   */
+  adoptHolding(p: Position, strategy: string, exitReason: ExitReason | null, workingExit: string | null, exitAttempts: number): void {
+    this.holdings.set(p.signalId, {
+      strategy, pair: p.pair, track: startExitTrack(this.d.exitRules(strategy), entryPriceOf(p), p.openedTs),
+      exitOrderId: workingExit, exitReason, exitAttempts,
+    });
   }
 
   /**

@@ -5,8 +5,11 @@
  * and the in-memory portfolio starts from the ledger's cash. Anything that cannot be trusted stops the
  * start with `health: degraded` and the reason, instead of guessing.
  *
- * Not yet: restoring open bot positions (their exit tracks) into a new run — a restart with open bot
- * positions is refused with a clear message (issue 5 continues).
+ * A restart carries the run on: entries still working are cancelled (a restart is a good reason to drop
+ * a stale entry; what filled is kept), and `resume()` brings every signal still in flight back as a live
+ * actor in its state, every open bot position back into the portfolio and the kernel (exit rules, a
+ * working exit order, the trailing peak from the warm-up history), and settles signals whose fate was
+ * decided while the bot was down (filled → open, not filled → expired, sold → closed).
  */
 import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
@@ -14,6 +17,7 @@ import { Dec } from '../domain/money.ts';
 import type { ExitReason, MarketMeta, Signal } from '../domain/types.ts';
 import type { SignalBus } from '../bus/bus.ts';
 import type { LifecycleRegistry } from '../lifecycle/registry.ts';
+import type { PipelineParts } from './replay.ts';
 import { DEFAULT_POLICIES, type ReconcilePolicies } from '../execution/reconcile.ts';
 import { Ledger } from '../portfolio/ledger.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -58,6 +62,73 @@ export interface LiveState {
   readonly recovered: { adopted: string[]; notSent: string[] };
   readonly reconciliation: ReconcileResult;
   reconcile(): Promise<ReconcileResult>;
+  /** bring signals in flight and open positions back into a new run's pipeline (before its first candle) */
+  resume(parts: PipelineParts): { restoredSignals: number; adoptedPositions: number };
+}
+
+const TERMINAL_ORDER = new Set(['filled', 'cancelled', 'rejected', 'not_sent']);
+
+function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger: Ledger, file: string): { restoredSignals: number; adoptedPositions: number } {
+  const { registry, portfolio, kernel } = parts;
+  const state = ledger.load();
+  const orderRows = store.db.prepare(`SELECT i.signal_id AS signalId, i.client_order_id AS id, i.purpose, o.status FROM order_intents i
+    LEFT JOIN orders o ON o.client_order_id = i.client_order_id ORDER BY i.ts_init, i.id`).all() as Array<{ signalId: string; id: string; purpose: string; status: string | null }>;
+  let restored = 0;
+  let adopted = 0;
+  for (const r of store.openSignals()) {
+    let now: string;
+    try {
+      now = registry.restore(r.id, JSON.parse(r.snapshot), r.updatedTs);
+    } catch (e) {
+      throw new DegradedError(`state ${file}: signal ${r.id} cannot be restored from its stored snapshot (${(e as Error).message}); refusing to trade`);
+    }
+    restored++;
+    const pos = state.positions.get(r.id);
+    const exits = orderRows.filter((x) => x.signalId === r.id && x.purpose === 'exit');
+    const adopt = (exitReason: ExitReason | null) => {
+      const p = pos!;
+      portfolio.adopt(p);
+      const workingExit = exits.filter((x) => x.status === null || !TERMINAL_ORDER.has(x.status)).at(-1)?.id ?? null;
+      kernel.adoptHolding({ ...p, signalId: r.id }, r.strategy, exitReason, workingExit, exits.length);
+      adopted++;
+    };
+    switch (now) {
+      case 'received':
+      case 'validated':
+      case 'guarded':
+      case 'approved':
+        registry.send(r.id, { type: 'EXPIRE', reason: 'restart: not yet sent' }, 'restart');
+        break;
+      case 'submitted':
+      case 'submit_unknown':
+      case 'partially_filled':
+      case 'filled':
+        if (pos) {
+          if (now !== 'filled') registry.send(r.id, { type: 'FILL', quantity: pos.quantity.toFixed() }, 'restart: filled while the bot was down');
+          registry.send(r.id, { type: 'OPEN' });
+          adopt(null);
+        } else registry.send(r.id, { type: 'EXPIRE', reason: 'restart: the entry did not fill' }, 'restart');
+        break;
+      case 'open':
+        if (pos) adopt(null);
+        else {
+          registry.send(r.id, { type: 'EXIT', reason: 'operator', clientOrderId: 'outside' }, 'closed outside the bot');
+          registry.send(r.id, { type: 'CLOSE' });
+        }
+        break;
+      case 'exiting':
+        if (pos) adopt(pos.exitReason ?? 'operator');
+        else registry.send(r.id, { type: 'CLOSE' }, 'restart: sold while the bot was down');
+        break;
+      default:
+        break;
+    }
+  }
+  // every open bot position must have come back with its signal
+  for (const p of state.positions.values()) {
+    if (p.signalId !== null && registry.state(p.signalId) === undefined) throw new DegradedError(`state ${file}: open position ${p.id} has no signal to resume it with; refusing to trade`);
+  }
+  return { restoredSignals: restored, adoptedPositions: adopted };
 }
 
 export async function openLiveState(o: {
@@ -88,17 +159,22 @@ export async function openLiveState(o: {
       ledger.setCash({ currency: meta.quote, amount: new Dec(amount).toFixed() }, { actor: 'bot', reason: 'starting balance from the venue', key: 'live-start:cash' });
       state = ledger.load();
     }
-    const botPositions = [...state.positions.values()].filter((p) => p.signalId !== null);
-    if (botPositions.length) {
-      throw new DegradedError(`state ${o.file} holds ${botPositions.length} open bot position(s) from an earlier run (${botPositions.map((p) => p.id).join(', ')}); resuming their exit management is not supported yet — close them (tollgate close ID --state ${o.file}) after selling on the venue, or use another --state`);
-    }
+    // entries still working after the recovery are cancelled: what filled while the bot was down is kept
+    const working = store.db.prepare(`SELECT i.client_order_id AS id FROM order_intents i JOIN orders o ON o.client_order_id = i.client_order_id
+      WHERE i.purpose = 'entry' AND o.status IN ('sending', 'accepted', 'unknown', 'resolved')`).pluck().all() as string[];
+    for (const id of working) o.venue.cancel(id, 'restart: a stale entry is not left working');
+    await o.venue.idle();
+    await o.venue.poll();
     const reconcile = () => runReconciliation({ api: o.api, store, ledger, venue: o.venue, markets: o.markets, pairs: [o.pair], policies: o.policies ?? DEFAULT_POLICIES, clock: o.clock });
     const reconciliation = await reconcile();
     if (reconciliation.halted) {
       throw new DegradedError(`reconciliation with the venue: ${reconciliation.differences.filter((x) => x.policy === 'halt').map((x) => x.detail).join('; ')}; refusing to trade (see tollgate status --state ${o.file})`);
     }
     const cash = ledger.load().cash.get(meta.quote) ?? new Dec(0);
-    return { store, ledger, orders, startingCash: { [meta.quote]: cash.toFixed() }, recovered, reconciliation, reconcile };
+    return {
+      store, ledger, orders, startingCash: { [meta.quote]: cash.toFixed() }, recovered, reconciliation, reconcile,
+      resume: (parts) => resumeRun(parts, store, ledger, o.file),
+    };
   } catch (e) {
     store.close();
     throw e;

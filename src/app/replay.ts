@@ -110,7 +110,7 @@ export interface ReplayOptions {
   /** the venue (default: the paper venue) and its acceptance check */
   readonly venue?: VenueFactory;
   /** called once the bus and the lifecycle registry exist, before the first candle (live state recording) */
-  readonly onPipeline?: (parts: { readonly bus: SignalBus; readonly registry: LifecycleRegistry }) => void;
+  readonly onPipeline?: (parts: PipelineParts) => void;
   /** keep the state in this SQLite store and resume from it (`--state FILE`) */
   readonly durable?: { readonly store: SqliteStateStore; readonly file: string; readonly killInCommit?: number | undefined };
 }
@@ -126,6 +126,14 @@ export type VenueFactory = (deps: PaperVenueDeps, fillModel: FillModelParams) =>
 export function paperVenue(params: FillModelParams, deps: PaperVenueDeps): ReturnType<VenueFactory> {
   const venue = new PaperVenue(params, deps);
   return { venue, check: (o) => venue.check(o) };
+}
+
+/** What a live start may need to restore state into before the first candle. */
+export interface PipelineParts {
+  readonly bus: SignalBus;
+  readonly registry: LifecycleRegistry;
+  readonly portfolio: Portfolio;
+  readonly kernel: Kernel;
 }
 
 /** A prepared replay: candles are pushed through it one by one, by a synchronous or an async driver. */
@@ -303,7 +311,7 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     expire: (id, reason) => kernel.expireStuck(id, reason),
   }, { checkEveryMs: config.monitor.checkEveryMinutes * 60_000, stuckAfterMs: config.monitor.stuckAfterMinutes * 60_000, action: config.monitor.action });
 
-  opts.onPipeline?.({ bus, registry });
+  opts.onPipeline?.({ bus, registry, portfolio, kernel });
   const n = series.length;
   const recorder = durable
     ? new DurableRecorder({ store: durable.store, bus, clock, registry, markets, shadows: shadowStore as DirtyTrackingStore<ShadowPosition>, killInCommit: durable.killInCommit })

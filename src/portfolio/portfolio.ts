@@ -29,6 +29,15 @@ export class Portfolio {
     this.startingBalance = total;
   }
 
+  /**
+   * A position carried over from the durable ledger at a live restart. Cash is not touched: the portfolio
+   * already starts from the ledger's cash, which paid for it.
+   */
+  adopt(p: PositionState): void {
+    if (this.positions.has(p.id)) throw new Error(`position ${p.id} is already held`);
+    this.positions.set(p.id, p);
+  }
+
   cashOf(currency: string): Dec {
     return this.cash.get(currency) ?? new Dec(0);
   }
