@@ -68,7 +68,7 @@ export interface LiveState {
 
 const TERMINAL_ORDER = new Set(['filled', 'cancelled', 'rejected', 'not_sent']);
 
-function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger: Ledger, file: string): { restoredSignals: number; adoptedPositions: number } {
+export function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger: Ledger, file: string): { restoredSignals: number; adoptedPositions: number } {
   const { registry, portfolio, kernel } = parts;
   const state = ledger.load();
   const orderRows = store.db.prepare(`SELECT i.signal_id AS signalId, i.client_order_id AS id, i.purpose, o.status FROM order_intents i

@@ -6,7 +6,7 @@
 import { createActor, type Actor, type Snapshot } from 'xstate';
 import type { SignalBus } from '../bus/bus.ts';
 import type { Clock } from '../ports/clock.ts';
-import { signalMachine, TERMINAL_STATES, type LifecycleState, type SignalEvent } from './machine.ts';
+import { LIFECYCLE_STATES, signalMachine, TERMINAL_STATES, type LifecycleState, type SignalEvent } from './machine.ts';
 
 type SignalActor = Actor<typeof signalMachine>;
 const TERMINAL = new Set<string>(TERMINAL_STATES);
@@ -41,6 +41,14 @@ export class LifecycleRegistry {
    */
   restore(signalId: string, snapshot: unknown, enteredAt: number): LifecycleState {
     if (this.actors.has(signalId)) throw new InvalidTransitionError(`signal ${signalId} already has a live lifecycle`);
+    // a stored snapshot is input: check its shape before XState sees it (it would fail later, asynchronously)
+    const snap = snapshot as { value?: unknown; status?: unknown; context?: { signalId?: unknown } } | null;
+    if (snap && (snap.status === 'done' || (typeof snap.value === 'string' && TERMINAL.has(snap.value)))) {
+      throw new InvalidTransitionError(`signal ${signalId}: a ${String(snap.value)} signal is final and is not restored`);
+    }
+    if (!snap || typeof snap.value !== 'string' || !(LIFECYCLE_STATES as readonly string[]).includes(snap.value) || snap.status !== 'active' || snap.context?.signalId !== signalId) {
+      throw new InvalidTransitionError(`signal ${signalId}: the stored snapshot is not a lifecycle snapshot of this signal`);
+    }
     const actor = createActor(signalMachine, { snapshot: snapshot as Snapshot<unknown>, input: { signalId } });
     actor.start();
     const state = actor.getSnapshot().value as LifecycleState;
