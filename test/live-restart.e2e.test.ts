@@ -86,9 +86,11 @@ describe('a live run restarted with an open position', () => {
     expect(first.stoppedAt).toBeLessThan(series.length);
     const second = await segment(b.sim, b.apiKey, b.secret, file, series, first.stoppedAt, series.length);
     expect(second.resumed.adoptedPositions).toBeGreaterThanOrEqual(1);
-    // the adopted position's trade is the uninterrupted run's
+    // the adopted position's trade is the uninterrupted run's — and so is every trade after the restart:
+    // the guards' look-backs (closed trades, recent signals) came back with the state
     const adoptedTrade = second.trades.find((t) => !first.trades.includes(t))!;
     expect(straight.trades).toContain(adoptedTrade);
+    expect(second.trades).toEqual(straight.trades);
     // no order twice: every AddOrder the simulator received carries its own client order id
     const ids = b.sim.orders().map((o) => o.clOrdId);
     expect(new Set(ids).size).toBe(ids.length);

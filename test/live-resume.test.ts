@@ -69,6 +69,25 @@ describe('resuming a live run', () => {
     store.close();
   });
 
+  it('brings back what the guards look back over: closed trades and recent signals', () => {
+    const clock = new ManualClock(T);
+    const store = SqliteStateStore.open(join(tmp('tollgate-resume-guards-'), 'state.db'));
+    const ledger = new Ledger(store, clock, (p) => markets.get(p));
+    ledger.setCash({ currency: 'USD', amount: '10000' }, { actor: 'test', reason: 'start', key: 'start' });
+    const fill = (id: string, purpose: 'entry' | 'exit', price: string) => ledger.applyFill({ id, orderId: `o-${id}`, signalId: 'ema_cross-BTCUSD-7', pair: 'BTC/USD', side: purpose === 'entry' ? 'buy' : 'sell', quantity: new Dec('0.01'), price: new Dec(price), fee: new Dec('0.28'), liquidity: 'taker', purpose, tsEvent: T, tsInit: T }, 'ema_cross');
+    fill('F1', 'entry', '7000');
+    ledger.markExiting('ema_cross-BTCUSD-7', 'stop_loss', { actor: 'bot', key: 'exit:7' });
+    fill('F2', 'exit', '6800');
+    const recent = [{ id: 'ema_cross-BTCUSD-7', strategy: 'ema_cross', pair: 'BTC/USD', side: 'buy' as const, ts: T - 3_600_000 }];
+    store.setGuardState('live.recentSignals', recent, T);
+    let parts!: PipelineParts;
+    prepareReplay({ config, markets, series: new LiveSeries('BTC/USD', 3_600_000, 'live:test'), logsDir: null, onPipeline: (p) => (parts = p) });
+    resumeRun(parts, store, ledger, 'state.db');
+    expect(parts.portfolio.closedTrades.map((t) => [t.signalId, t.exitReason, t.pnl.toFixed()])).toEqual([['ema_cross-BTCUSD-7', 'stop_loss', '-2.56']]);
+    expect(parts.kernel.recentSignals()).toEqual(recent);
+    store.close();
+  });
+
   it('a snapshot that cannot be restored refuses the start', () => {
     const clock = new ManualClock(T);
     const store = SqliteStateStore.open(join(tmp('tollgate-resume-bad-'), 'state.db'));

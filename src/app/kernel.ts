@@ -216,6 +216,19 @@ export class Kernel {
     this.d.gateway.submit(intent);
   }
 
+  /** The signals the duplicate and cooldown guards look back over (persisted by live runs). */
+  recentSignals(): readonly RecentSignal[] {
+    return this.recent;
+  }
+
+  /** A live restart: the look-back of the run before it. */
+  restoreRecent(list: readonly RecentSignal[]): void {
+    for (const r of list.slice(-RECENT_SIGNALS)) {
+      this.recent.push(r);
+      this.recentIds.add(r.id);
+    }
+  }
+
   private remember(s: Signal): void {
     this.recent.push({ id: s.id, strategy: s.strategy, pair: s.pair, side: s.side, ts: s.tsEvent });
     this.recentIds.add(s.id);

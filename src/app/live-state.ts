@@ -15,8 +15,7 @@ import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { Dec } from '../domain/money.ts';
 import type { ExitReason, MarketMeta, Signal } from '../domain/types.ts';
-import type { SignalBus } from '../bus/bus.ts';
-import type { LifecycleRegistry } from '../lifecycle/registry.ts';
+import type { RecentSignal } from '../guards/types.ts';
 import type { PipelineParts } from './replay.ts';
 import { DEFAULT_POLICIES, type ReconcilePolicies } from '../execution/reconcile.ts';
 import { Ledger } from '../portfolio/ledger.ts';
@@ -33,11 +32,13 @@ export const strategyOfSignal = (signalId: string): string => signalId.split('-'
  * machine snapshot (a signal is stored as `submitted` before its order intent, which the durable order
  * path writes next), and an exit marks the ledger position before its sell is sent.
  */
-export function recordLiveState(parts: { readonly bus: SignalBus; readonly registry: LifecycleRegistry }, store: SqliteStateStore, ledger: Ledger): void {
+export function recordLiveState(parts: PipelineParts, store: SqliteStateStore, ledger: Ledger): void {
   const signals = new Map<string, Signal>();
   parts.bus.subscribe('signal', 'live-state', (s) => {
     if (!signals.has(s.id)) signals.set(s.id, s);
   });
+  // the guards' look-back of recent signals survives a restart
+  parts.bus.subscribe('verdict', 'live-state', (v) => store.setGuardState(RECENT_KEY, parts.kernel.recentSignals(), v.decision.ts));
   parts.bus.subscribe('transition', 'live-state', (t) => {
     const s = signals.get(t.signalId);
     store.write(() => {
@@ -67,10 +68,14 @@ export interface LiveState {
 }
 
 const TERMINAL_ORDER = new Set(['filled', 'cancelled', 'rejected', 'not_sent']);
+const RECENT_KEY = 'live.recentSignals';
 
 export function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger: Ledger, file: string): { restoredSignals: number; adoptedPositions: number } {
   const { registry, portfolio, kernel } = parts;
   const state = ledger.load();
+  // what the guards look back over: closed trades (from the ledger) and recent signals
+  portfolio.restoreClosed(state.closedTrades.filter((t) => t.strategy !== 'operator'));
+  kernel.restoreRecent(store.guardState<RecentSignal[]>(RECENT_KEY) ?? []);
   const orderRows = store.db.prepare(`SELECT i.signal_id AS signalId, i.client_order_id AS id, i.purpose, o.status FROM order_intents i
     LEFT JOIN orders o ON o.client_order_id = i.client_order_id ORDER BY i.ts_init, i.id`).all() as Array<{ signalId: string; id: string; purpose: string; status: string | null }>;
   let restored = 0;

@@ -38,6 +38,15 @@ export class Portfolio {
     this.positions.set(p.id, p);
   }
 
+  /** A live restart: the closed trades of the runs before (the guards look back over them). */
+  restoreClosed(trades: readonly ClosedTrade[]): void {
+    for (const t of trades) {
+      this.closed.push(t);
+      this.realized = this.realized.plus(t.pnl);
+      this.feesPaid = this.feesPaid.plus(t.fees);
+    }
+  }
+
   cashOf(currency: string): Dec {
     return this.cash.get(currency) ?? new Dec(0);
   }
