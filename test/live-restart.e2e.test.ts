@@ -13,7 +13,7 @@ import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue
 import type { KrakenSim } from '../src/adapters/kraken-sim/index.ts';
 import { PaperVenue } from '../src/adapters/paper/paper-venue.ts';
 import { runLive } from '../src/app/live.ts';
-import { openLiveState, recordLiveState } from '../src/app/live-state.ts';
+import { openLiveState, recordLiveState, SqliteShadowStore } from '../src/app/live-state.ts';
 import type { ReconcileApi } from '../src/app/reconciliation.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { Dec } from '../src/domain/money.ts';
@@ -37,7 +37,11 @@ async function segment(sim: KrakenSim, apiKey: string, secret: string, file: str
   const until = new Promise<void>((r) => (stop = r));
   let stoppedAt = to;
   let resumed = { restoredSignals: 0, adoptedPositions: 0 };
+  const shadows: string[] = [];
+  const shadowStore = new SqliteShadowStore(live.store, clock);
+  const shadowsAtStart = shadowStore.size;
   const result = await runLive({
+    shadowStore,
     config: parseConfig({ startingCash: live.startingCash }), markets, pair: 'BTC/USD', intervalMs: series.intervalMs, mode: 'sim', logsDir: null, until,
     warmUpBefore: series.ts[from]! + series.intervalMs, // candles that closed before `from` is processed: history
     venue: (deps, fillModel) => {
@@ -48,6 +52,7 @@ async function segment(sim: KrakenSim, apiKey: string, secret: string, file: str
     onPipeline: (parts) => {
       recordLiveState(parts, live.store, live.ledger);
       resumed = live.resume(parts);
+      parts.bus.subscribe('shadow', 'test', (o) => shadows.push(`${o.signalId} ${o.status} ${o.exitReason} ${o.pnl.toFixed()}`));
     },
     feed: {
       start: (onCandle: (c: Candle) => Promise<void>) => {
@@ -70,7 +75,7 @@ async function segment(sim: KrakenSim, apiKey: string, secret: string, file: str
   // (exit times are the simulator's wall clock here, so they are left out of the comparison)
   const trades = live.ledger.load().closedTrades.map((t) => `${t.signalId} ${t.quantity.toFixed()} ${t.entryPrice.toFixed()} ${t.exitPrice.toFixed()} ${t.exitReason} ${t.fees.toFixed()} ${t.pnl.toFixed()}`);
   live.store.close();
-  return { result, stoppedAt, resumed, trades };
+  return { result, stoppedAt, resumed, trades, shadows, shadowsAtStart };
 }
 
 describe('a live run restarted with an open position', () => {
@@ -91,6 +96,8 @@ describe('a live run restarted with an open position', () => {
     const adoptedTrade = second.trades.find((t) => !first.trades.includes(t))!;
     expect(straight.trades).toContain(adoptedTrade);
     expect(second.trades).toEqual(straight.trades);
+    // the shadow trades of blocked signals carry on across the restart too: the same outcomes, none lost
+    expect([...first.shadows, ...second.shadows].sort()).toEqual([...straight.shadows].sort());
     // no order twice: every AddOrder the simulator received carries its own client order id
     const ids = b.sim.orders().map((o) => o.clOrdId);
     expect(new Set(ids).size).toBe(ids.length);

@@ -19,7 +19,7 @@ import type { Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
 import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
 import { runLive } from './live.ts';
-import { openLiveState, recordLiveState, type LiveState } from './live-state.ts';
+import { openLiveState, recordLiveState, SqliteShadowStore, type LiveState } from './live-state.ts';
 import type { ReconcileApi } from './reconciliation.ts';
 import type { DurableOrders } from './durable-orders.ts';
 import type { Venue, VenueSink } from '../ports/venue.ts';
@@ -119,6 +119,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
         config: runConfig, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
         ...(live
           ? {
+              shadowStore: new SqliteShadowStore(live.store, clock),
               onPipeline: (parts) => {
                 recordLiveState(parts, live!.store, live!.ledger);
                 const r = live!.resume(parts);

@@ -16,6 +16,8 @@ import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { Dec } from '../domain/money.ts';
 import type { ExitReason, MarketMeta, Signal } from '../domain/types.ts';
 import type { RecentSignal } from '../guards/types.ts';
+import type { KeyValueStore } from '../ports/store.ts';
+import { reviveShadow, serializeShadow, type ShadowPosition } from '../shadow/shadow-engine.ts';
 import type { PipelineParts } from './replay.ts';
 import { DEFAULT_POLICIES, type ReconcilePolicies } from '../execution/reconcile.ts';
 import { Ledger } from '../portfolio/ledger.ts';
@@ -23,6 +25,34 @@ import type { Clock } from '../ports/clock.ts';
 import { DegradedError } from './durable-replay.ts';
 import { DurableOrders } from './durable-orders.ts';
 import { runReconciliation, type ReconcileApi, type ReconcileResult } from './reconciliation.ts';
+
+/**
+ * Open shadow positions of a live run, kept in the state as they change (JSON, exact decimal strings):
+ * a restart follows them on instead of reporting them open at the stop.
+ */
+export class SqliteShadowStore implements KeyValueStore<ShadowPosition> {
+  private readonly map = new Map<string, ShadowPosition>();
+  constructor(private readonly store: SqliteStateStore, private readonly clock: Clock) {
+    for (const r of store.shadowPositions('open')) this.map.set(r.signalId, reviveShadow(r.data as Record<string, any>));
+  }
+  get(key: string): ShadowPosition | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: ShadowPosition): void {
+    this.map.set(key, value);
+    this.store.saveShadowPosition(key, 'open', serializeShadow(value), this.clock.now());
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+    this.store.saveShadowPosition(key, 'settled', {}, this.clock.now());
+  }
+  values(): IterableIterator<ShadowPosition> {
+    return this.map.values();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
 
 /** the strategy of a bot signal id (`strategy-PAIR-unixSeconds`; strategy names have no dash) */
 export const strategyOfSignal = (signalId: string): string => signalId.split('-')[0] ?? 'operator';

@@ -31,6 +31,8 @@ export interface LiveOptions {
   /** 0 = off; else CancelAllOrdersAfter with this timeout, refreshed every third of it */
   readonly deadMansSwitchMs?: number;
   readonly log?: (line: string) => void;
+  /** where open shadows live (durable in sim/live), and whether they stay open at the stop */
+  readonly shadowStore?: ReplayOptions['shadowStore'];
   /** called once the bus and the lifecycle registry exist (live state recording) */
   readonly onPipeline?: ReplayOptions['onPipeline'];
   /** work to run on a schedule between candles (reconciliation) */
@@ -43,7 +45,7 @@ export interface LiveOptions {
 
 export async function runLive(o: LiveOptions): Promise<ReplayResult> {
   const series = new LiveSeries(o.pair, o.intervalMs, `live:${o.mode}`);
-  const p = prepareReplay({ config: o.config, markets: o.markets, series, logsDir: o.logsDir, mode: o.mode, ...(o.venue ? { venue: o.venue } : {}), ...(o.onPipeline ? { onPipeline: o.onPipeline } : {}) });
+  const p = prepareReplay({ config: o.config, markets: o.markets, series, logsDir: o.logsDir, mode: o.mode, ...(o.venue ? { venue: o.venue } : {}), ...(o.onPipeline ? { onPipeline: o.onPipeline } : {}), ...(o.shadowStore ? { shadowStore: o.shadowStore, keepShadowsOpen: true } : {}) });
   const log = o.log ?? (() => {});
   const venue = () => o.asyncVenue?.() ?? null;
   // one thing at a time: candles and polls are queued, never interleaved

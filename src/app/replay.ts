@@ -107,6 +107,8 @@ export interface ReplayOptions {
   readonly runId?: string;
   /** where open shadow positions are kept (default: in memory) */
   readonly shadowStore?: KeyValueStore<ShadowPosition>;
+  /** live runs: open shadows are not settled at the stop (they carry on after a restart) */
+  readonly keepShadowsOpen?: boolean;
   /** the venue (default: the paper venue) and its acceptance check */
   readonly venue?: VenueFactory;
   /** called once the bus and the lifecycle registry exist, before the first candle (live state recording) */
@@ -364,7 +366,7 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   }
 
   monitor.tick(true);
-  shadow.finish((pair) => market.lastClose(pair));
+  if (!opts.keepShadowsOpen) shadow.finish((pair) => market.lastClose(pair));
   const inFlight = kernel.inFlight();
   const byState: Record<string, number> = {};
   for (const [id, state] of inFlight) {
