@@ -90,8 +90,13 @@ describe('live run start-up on durable state', () => {
     expect((err as Error).message).toMatch(/reconciliation with the venue: the ledger holds 0.01 BTC but the venue has 0; refusing to trade/);
   });
 
-  it('tollgate run --mode sim starts on its state, says what it loaded, and stops cleanly', async () => {
+  it('tollgate run --mode sim starts on its state, says what it loaded, keeps its nonces above the last one used, and stops cleanly', async () => {
     const s = await setup();
+    // a nonce an earlier process used, far ahead of the clock: every nonce of this run must be above it
+    const seed = Date.now() + 1e9;
+    const pre = SqliteStateStore.open(s.file);
+    pre.setGuardState('kraken.nonce', seed, 0);
+    pre.close();
     const c = spawn(process.execPath, [BIN, 'run', '--mode', 'sim', '--url', s.sim.url, '--state', s.file, '--logs', tmp()], {
       env: { ...process.env, TOLLGATE_KRAKEN_API_KEY: s.apiKey, TOLLGATE_KRAKEN_API_SECRET: s.secret },
     });
@@ -102,5 +107,8 @@ describe('live run start-up on durable state', () => {
     c.kill('SIGTERM');
     expect(await new Promise((r) => c.on('exit', r))).toBe(0);
     expect(err).not.toContain(s.secret);
+    const after = SqliteStateStore.open(s.file);
+    expect(after.guardState<number>('kraken.nonce')!).toBeGreaterThan(seed);
+    after.close();
   }, 30_000);
 });

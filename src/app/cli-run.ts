@@ -19,7 +19,9 @@ import type { Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
 import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
 import { runLive } from './live.ts';
-import { openLiveState, recordLiveState, SqliteShadowStore, type LiveState } from './live-state.ts';
+import { NONCE_KEY, openLiveState, recordLiveState, SqliteShadowStore, type LiveState } from './live-state.ts';
+import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { StateDbError } from '../adapters/sqlite/errors.ts';
 import type { ReconcileApi } from './reconciliation.ts';
 import type { DurableOrders } from './durable-orders.ts';
 import type { Venue, VenueSink } from '../ports/venue.ts';
@@ -86,7 +88,21 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
 
       const clock = new SystemClock();
       const log = (line: string) => process.stderr.write(`${isoTime(clock.now())} ${line}\n`);
-      const { exchange } = krakenClient({ apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock });
+      // sim/live: the state is opened first, so that nonces continue above the last one any earlier run used
+      let stateStore: SqliteStateStore | null = null;
+      if (mode !== 'paper') {
+        ensureDir(o.state);
+        try {
+          stateStore = SqliteStateStore.open(o.state);
+        } catch (e) {
+          if (e instanceof StateDbError) throw new InputError(e.message);
+          throw e;
+        }
+      }
+      const { exchange } = krakenClient({
+        apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock,
+        ...(stateStore ? { lastNonce: stateStore.guardState<number>(NONCE_KEY) ?? 0, persistNonce: (n: number) => stateStore!.setGuardState(NONCE_KEY, n, n) } : {}),
+      });
       const intervalMs = o.interval * 60_000;
       let venue: KrakenVenue | null = null;
       let feed: LiveCandleFeed | null = null;
@@ -97,8 +113,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
         // the ledger is the truth: intents recorded before they are sent, recovered and reconciled at start
         venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [creds!.apiKey, creds!.secret], lastPrice: (p) => lastClose.get(p) ?? null });
         await exchange.loadMarkets();
-        ensureDir(o.state);
-        live = await openLiveState({ file: o.state, api: exchange as unknown as ReconcileApi, venue, markets, pair: o.pair, clock, log });
+        live = await openLiveState({ file: o.state, store: stateStore!, api: exchange as unknown as ReconcileApi, venue, markets, pair: o.pair, clock, log });
         log(`state ${o.state}: sequence ${live.ledger.load().sequence}, cash ${Object.entries(live.startingCash).map(([c, v]) => `${v} ${c}`).join(', ')}, reconciliation: ${live.reconciliation.differences.length} difference(s)`);
         runConfig = withStartingCash(config, live.startingCash);
       }

@@ -166,8 +166,12 @@ export function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger:
   return { restoredSignals: restored, adoptedPositions: adopted };
 }
 
+export const NONCE_KEY = 'kraken.nonce';
+
 export async function openLiveState(o: {
   readonly file: string;
+  /** the state, when the caller opened it already (to read the persisted nonce first) */
+  readonly store?: SqliteStateStore;
   readonly api: ReconcileApi;
   readonly venue: KrakenVenue;
   readonly markets: ReadonlyMap<string, MarketMeta>;
@@ -177,7 +181,7 @@ export async function openLiveState(o: {
   readonly log?: (line: string) => void;
 }): Promise<LiveState> {
   const meta = o.markets.get(o.pair)!;
-  const store = SqliteStateStore.open(o.file);
+  const store = o.store ?? SqliteStateStore.open(o.file);
   try {
     const ledger = new Ledger(store, o.clock, (p) => o.markets.get(p));
     const broken = store.invariantViolation();

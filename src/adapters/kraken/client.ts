@@ -17,6 +17,8 @@ export interface KrakenClientOptions {
   readonly clock: Clock;
   /** continue above a nonce persisted by an earlier process */
   readonly lastNonce?: number;
+  /** keep each nonce (before it is used) so that a restart continues above it */
+  readonly persistNonce?: (nonce: number) => void;
 }
 
 export interface KrakenClient {
@@ -25,7 +27,7 @@ export interface KrakenClient {
 }
 
 export function krakenClient(o: KrakenClientOptions): KrakenClient {
-  const nonces = new NonceSource(o.clock, o.lastNonce ?? 0);
+  const nonces = new NonceSource(o.clock, o.lastNonce ?? 0, o.persistNonce);
   const exchange = new ccxt.kraken({
     apiKey: o.apiKey,
     secret: o.secret,

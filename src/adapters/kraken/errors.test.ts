@@ -55,4 +55,11 @@ describe('nonces', () => {
     expect(seen.at(-1)).toBe(5_000);
     expect(new NonceSource(clock, 9_999).next()).toBe(10_000); // resumes above a persisted nonce
   });
+
+  it('each nonce is handed to the persister before it is used', () => {
+    const kept: number[] = [];
+    const n = new NonceSource({ now: () => 5 }, 100, (x) => kept.push(x));
+    expect([n.next(), n.next()]).toEqual([101, 102]);
+    expect(kept).toEqual([101, 102]);
+  });
 });

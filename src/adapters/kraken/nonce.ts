@@ -7,12 +7,17 @@ import type { Clock } from '../../ports/clock.ts';
 
 export class NonceSource {
   private last = 0;
-  constructor(private readonly clock: Clock, start = 0) {
+  /**
+   * @param start a nonce an earlier process used (persisted): every nonce handed out is above it
+   * @param persist called with each nonce before it is used (the state keeps the last one across restarts)
+   */
+  constructor(private readonly clock: Clock, start = 0, private readonly persist?: (nonce: number) => void) {
     this.last = start;
   }
   next(): number {
     const now = this.clock.now();
     this.last = now > this.last ? now : this.last + 1;
+    this.persist?.(this.last);
     return this.last;
   }
   /** the last nonce handed out (persist it to survive a restart with a clock that went backwards) */
