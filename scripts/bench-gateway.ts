@@ -29,7 +29,7 @@ import { loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue } from '../src/adapters/kraken/kraken-venue.ts';
 import { startKrakenSim, type KrakenSim } from '../src/adapters/kraken-sim/index.ts';
-import { runSimReplay } from '../src/app/sim-replay.ts';
+import { runSimReplay, startReplaySim } from '../src/app/sim-replay.ts';
 import { buildMarkets } from '../src/app/wiring.ts';
 import { SignalBus } from '../src/bus/bus.ts';
 import { parseConfig } from '../src/config/schema.ts';
@@ -110,17 +110,9 @@ async function signalToWire(from: string, to: string): Promise<{ traces: Trace[]
   });
   const markets = buildMarkets(config);
   const series = loadKrakenOhlcvt(DATA, { pair: 'BTC/USD', fromMs: Date.parse(from), toMs: Date.parse(to) });
-  const meta = markets.get(series.pair)!;
   const { apiKey, secret } = creds();
-  // the simulator runSimReplay would start itself, started here so its request handling can be observed
-  let clockSim: KrakenSim | null = null;
-  const sim = await startKrakenSim({
-    apiKey, apiSecret: secret, series: [series], markets,
-    balances: { ...config.startingCash, [meta.base]: '0' },
-    fill: { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare },
-    clock: { now: () => (clockSim ? clockSim.exchange.current(series.pair).ts : series.ts[0] ?? 0) },
-  });
-  clockSim = sim;
+  // the simulator runSimReplay would start itself, started here to observe it or inject faults
+  const { sim } = await startReplaySim(series, config, markets, apiKey, secret);
 
   const byOrder = new Map<string, Trace>();
   const onWire: Trace[] = []; // AddOrders handed to the HTTP client, not yet seen by the simulator

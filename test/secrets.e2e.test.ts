@@ -19,7 +19,7 @@ import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue
 import { fault, startKrakenSim, type Fault, type KrakenSim } from '../src/adapters/kraken-sim/index.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { credentialsFromEnv, credentialsFromFile, ENV_KEY, ENV_SECRET } from '../src/app/credentials.ts';
-import { runSimReplay } from '../src/app/sim-replay.ts';
+import { runSimReplay, startReplaySim } from '../src/app/sim-replay.ts';
 import { clientOrderId } from '../src/domain/ids.ts';
 import { Dec } from '../src/domain/money.ts';
 import type { Fill, OrderEvent, OrderIntent } from '../src/domain/types.ts';
@@ -205,16 +205,8 @@ describe('the pipeline in sim mode', () => {
       ],
     });
     const series = bundledSlice('2019-01-01', '2019-03-01');
-    const meta = markets.get(series.pair)!;
-    let clockSim: KrakenSim | null = null;
-    // the simulator runSimReplay starts itself, started here so faults can be injected while it runs
-    const sim = await startKrakenSim({
-      apiKey, apiSecret: secret, series: [series], markets,
-      balances: { ...config.startingCash, [meta.base]: '0' },
-      fill: { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare },
-      clock: { now: () => (clockSim ? clockSim.exchange.current(series.pair).ts : series.ts[0] ?? 0) },
-    });
-    clockSim = sim;
+    // the simulator runSimReplay would start itself, started here to observe it or inject faults
+    const { sim } = await startReplaySim(series, config, markets, apiKey, secret);
     const plan: Array<[number, string, Fault, number]> = [
       [0.1, 'AddOrder', fault.http(502, true), 1],
       [0.15, 'AddOrder', fault.http(503, false), 1],

@@ -142,6 +142,18 @@ interface InputOptions {
   skipBadRows: boolean;
 }
 
+/** The input options every replay-like command takes (data, pair, config, logs, window). */
+function withInputOptions(cmd: Command, logsHelp: string): Command {
+  return cmd
+    .requiredOption('--data <file>', 'Kraken OHLCVT export, e.g. XBTUSD_60.csv or .csv.gz')
+    .option('--pair <pair>', 'pair as BTC/USD; default: from the file name (XBTUSD_60.csv → BTC/USD)')
+    .option('--config <file>', 'JSON config (see config.example.json); default: built-in defaults')
+    .option('--logs <dir>', logsHelp, 'logs')
+    .option('--from <date>', 'first candle time, UTC (YYYY-MM-DD[THH:MM:SSZ])', parseDate)
+    .option('--to <date>', 'replay candles before this time, UTC', parseDate)
+    .option('--skip-bad-rows', 'skip and count malformed CSV rows instead of stopping', false);
+}
+
 /** Config, markets and candles of a replay-like command, validated before anything is written. */
 function loadInputs(o: InputOptions) {
   const config = loadConfig(o.config);
@@ -163,16 +175,7 @@ export function buildCli(): Command {
   const program = new Command();
   program.name('tollgate').description('Kraken trading bot: signal bus, lifecycle machine, guards, paper venue, replay').exitOverride();
 
-  program
-    .command('replay')
-    .description('replay a Kraken OHLCVT CSV (plain or .gz) through the full pipeline with the paper venue')
-    .requiredOption('--data <file>', 'Kraken OHLCVT export, e.g. XBTUSD_60.csv or .csv.gz')
-    .option('--pair <pair>', 'pair as BTC/USD; default: from the file name (XBTUSD_60.csv → BTC/USD)')
-    .option('--config <file>', 'JSON config (see config.example.json); default: built-in defaults')
-    .option('--logs <dir>', 'directory for the JSONL logs', 'logs')
-    .option('--from <date>', 'first candle time, UTC (YYYY-MM-DD[THH:MM:SSZ])', parseDate)
-    .option('--to <date>', 'replay candles before this time, UTC', parseDate)
-    .option('--skip-bad-rows', 'skip and count malformed CSV rows instead of stopping', false)
+  withInputOptions(program.command('replay').description('replay a Kraken OHLCVT CSV (plain or .gz) through the full pipeline: paper venue, or the Kraken simulator with --venue sim'), 'directory for the JSONL logs')
     .option('--json', 'print the summary as JSON', false)
     .option('--no-progress', 'no progress output')
     .option('--report [format]', `after the summary, print the report of this run (${REPORT_FORMATS.join('|')}; default text)`)
@@ -244,17 +247,7 @@ export function buildCli(): Command {
       } else process.stdout.write(text + '\n');
     });
 
-  program
-    .command('counterfactual')
-    .description('fidelity check of the shadow engine: replay twice (GUARD enforcing, then observing) and compare shadow with realized outcomes')
-    .requiredOption('--guard <code>', 'guard code, e.g. COOLDOWN')
-    .requiredOption('--data <file>', 'Kraken OHLCVT export (plain or .gz)')
-    .option('--pair <pair>', 'pair as BTC/USD; default: from the file name')
-    .option('--config <file>', 'JSON config; default: built-in defaults')
-    .option('--logs <dir>', 'logs of both runs go under DIR/counterfactual-GUARD/', 'logs')
-    .option('--from <date>', 'first candle time, UTC', parseDate)
-    .option('--to <date>', 'replay candles before this time, UTC', parseDate)
-    .option('--skip-bad-rows', 'skip and count malformed CSV rows', false)
+  withInputOptions(program.command('counterfactual').description('fidelity check of the shadow engine: replay twice (GUARD enforcing, then observing) and compare shadow with realized outcomes').requiredOption('--guard <code>', 'guard code, e.g. COOLDOWN'), 'logs of both runs go under DIR/counterfactual-GUARD/')
     .option('--json', 'print the comparison as JSON', false)
     .action((o: InputOptions & { guard: string; logs: string; json: boolean }) => {
       const { config, markets, series } = loadInputs(o);

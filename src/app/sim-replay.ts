@@ -30,6 +30,23 @@ export interface SimReplayResult extends ReplayResult {
   readonly simAddOrderCalls: number;
 }
 
+/**
+ * A simulator replaying `series` for a sim-mode replay: the config's starting cash and fill model, and
+ * order and trade times on the simulator's current candle, as the paper venue stamps its fills.
+ */
+export async function startReplaySim(series: CandleSeries, config: Config, markets: Map<string, MarketMeta>, apiKey: string, secret: string): Promise<{ sim: KrakenSim; apiKey: string; secret: string }> {
+  const meta = markets.get(series.pair);
+  let clockSim: KrakenSim | null = null;
+  const sim = await startKrakenSim({
+    apiKey, apiSecret: secret, series: [series], markets,
+    balances: { ...config.startingCash, ...(meta ? { [meta.base]: '0' } : {}) },
+    fill: { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare },
+    clock: { now: () => (clockSim ? clockSim.exchange.current(series.pair).ts : series.ts[0] ?? 0) },
+  });
+  clockSim = sim;
+  return { sim, apiKey, secret };
+}
+
 export interface SimReplayOptions extends Omit<ReplayOptions, 'venue' | 'durable'> {
   /** a simulator already running on the same candles (tests inject faults into it); default: one started here */
   readonly sim?: { readonly sim: KrakenSim; readonly apiKey: string; readonly secret: string };
@@ -42,18 +59,8 @@ export async function runSimReplay(opts: SimReplayOptions & { config: Config; ma
   let creds = opts.sim;
   if (!creds) {
     // throwaway credentials for a simulator that lives as long as this run; never printed
-    const apiKey = randomBytes(24).toString('base64url');
-    const secret = randomBytes(64).toString('base64');
-    let clockSim: KrakenSim | null = null;
-    own = await startKrakenSim({
-      apiKey, apiSecret: secret, series: [series], markets: opts.markets,
-      balances: { ...config.startingCash, ...(meta ? { [meta.base]: '0' } : {}) },
-      fill: { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare },
-      // order and trade times are the simulator's current candle, as the paper venue stamps fills
-      clock: { now: () => (clockSim ? clockSim.exchange.current(series.pair).ts : series.ts[0] ?? 0) },
-    });
-    clockSim = own;
-    creds = { sim: own, apiKey, secret };
+    creds = await startReplaySim(series, config, opts.markets, randomBytes(24).toString('base64url'), randomBytes(64).toString('base64'));
+    own = creds.sim;
   }
   const { sim } = creds;
   const { exchange } = krakenClient({ apiKey: creds.apiKey, secret: creds.secret, baseUrl: sim.url, rateLimit: false, clock: new SystemClock() });
