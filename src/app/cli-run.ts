@@ -13,7 +13,9 @@ import { InvalidArgumentError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { krakenClient } from '../adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
-import { LiveCandleFeed } from '../adapters/kraken/live-feed.ts';
+import { LiveCandleFeed, scaledTimer } from '../adapters/kraken/live-feed.ts';
+import type { Clock } from '../ports/clock.ts';
+import { SimClockError, syncSimClock } from './sim-clock.ts';
 import { PaperVenue } from '../adapters/paper/paper-venue.ts';
 import type { Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
@@ -46,7 +48,14 @@ interface RunOptions {
   json: boolean;
   state: string;
   reconcile: number;
+  pace?: number;
 }
+
+const positiveNumber = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${v}" is not a positive number`);
+  return n;
+};
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -71,6 +80,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--max-candles <n>', 'stop after this many live candles (tests)', positiveInt)
     .option('--state <file>', 'sim and live: the SQLite state (ledger, orders, audit)', 'data/tollgate.db')
     .option('--reconcile <minutes>', 'sim and live: reconcile the ledger with the venue this often (and at start)', positiveInt, 15)
+    .option('--pace <candlesPerSecond>', "sim mode: the simulator's --pace; the bot's clock then runs as fast as the simulator's", positiveNumber)
     .option('--json', 'print the final summary as JSON', false)
     .action(async (o: RunOptions) => {
       const config = loadConfig(o.config);
@@ -85,8 +95,11 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       if (mode === 'sim' && !o.url) throw new InputError('--mode sim needs --url (the simulator, e.g. http://127.0.0.1:8899)');
       if (mode !== 'paper' && !creds) throw new InputError(`--mode ${mode} needs API keys: --credentials FILE (mode 600) or TOLLGATE_KRAKEN_API_KEY and TOLLGATE_KRAKEN_API_SECRET`);
       if (mode === 'paper') creds = null; // paper mode sends nothing private
+      if (o.pace !== undefined && mode !== 'sim') throw new InputError(`--pace is for --mode sim (the simulator's pace); ${mode} mode runs on real time`);
 
-      const clock = new SystemClock();
+      // nonces are real time; event time (and these stamps) is the simulator's clock in sim mode
+      const wall = new SystemClock();
+      let clock: Clock = wall;
       const log = (line: string) => process.stderr.write(`${isoTime(clock.now())} ${line}\n`);
       // sim/live: the state is opened first, so that nonces continue above the last one any earlier run used
       let stateStore: SqliteStateStore | null = null;
@@ -100,10 +113,20 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
         }
       }
       const { exchange } = krakenClient({
-        apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock,
+        apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock: wall,
         ...(stateStore ? { lastNonce: stateStore.guardState<number>(NONCE_KEY) ?? 0, persistNonce: (n: number) => stateStore!.setGuardState(NONCE_KEY, n, n) } : {}),
       });
       const intervalMs = o.interval * 60_000;
+      const speed = o.pace === undefined ? 1 : (o.pace * intervalMs) / 1000;
+      if (mode === 'sim') {
+        try {
+          clock = await syncSimClock({ fetchTime: () => exchange.fetchTime() as Promise<number>, speed });
+        } catch (e) {
+          if (e instanceof SimClockError) throw new InputError(e.message);
+          throw new InputError(`cannot read the simulator's time at ${o.url}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (speed !== 1) log(`sim clock: ${isoTime(clock.now())}, ${speed.toLocaleString('en-US')}× real time (--pace ${o.pace})`);
+      }
       let venue: KrakenVenue | null = null;
       let feed: LiveCandleFeed | null = null;
       const lastClose = new Map<string, number>();
@@ -159,6 +182,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
           start: (onCandle) => {
             feed = new LiveCandleFeed({
               exchange, clock, pairs: [{ pair: o.pair, intervalMs }],
+              ...(speed !== 1 ? { timer: scaledTimer(speed) } : {}),
               onCandle: async (c) => {
                 lastClose.set(c.pair, c.close);
                 await onCandle(c);

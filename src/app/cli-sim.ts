@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { isBase64, loadSimSeries, SimDataError, startKrakenSim } from '../adapters/kraken-sim/index.ts';
+import { isoTime } from '../domain/time.ts';
 import { InputError } from './wiring.ts';
 
 function port(v: string): number {
@@ -51,7 +52,7 @@ export function registerSimCommand(program: Command): void {
     .requiredOption('--api-key <key>', 'the API key clients must send')
     .requiredOption('--api-secret <secret>', 'the API secret (base64, as Kraken issues them)')
     .option('--pair <pair>', 'pair of a single data file as BTC/USD; default: from the file name (XBTUSD_60.csv → BTC/USD)')
-    .option('--pace <candlesPerSecond>', 'candles replayed per second (0 = only when stepped via /__sim/step)', pace, 0)
+    .option('--pace <candlesPerSecond>', "candles per second: the simulator's clock starts at the start candle and runs this fast (run the bot with the same --pace); 0 = only when stepped via /__sim/step", pace, 0)
     .option('--balance <list>', 'starting balances, e.g. USD=10000,XBT=0', parseBalances, { USD: '10000' } as Record<string, string>)
     .option('--start-index <n>', 'index of the first current candle', (v: string) => Math.max(0, Math.floor(Number(v)) || 0), 0)
     .option('--control', 'expose the unauthenticated /__sim/* control endpoints (faults, step, balance, state)', false)
@@ -79,7 +80,8 @@ export function registerSimCommand(program: Command): void {
         throw e;
       }
       const pairs = series.map((s) => `${s.pair} (${s.length} candles)`).join(', ');
-      process.stdout.write(`kraken-sim listening on ${sim.url} — ${pairs}; pace ${o.pace || 'stepped'}${o.control ? '; control at /__sim/' : ''}\n`);
+      const pace = sim.speed === null ? 'stepped' : `${o.pace} candles/s (its clock: ${isoTime(sim.exchange.current(series[0]!.pair).ts)}, ${sim.speed.toLocaleString('en-US')}× real time)`;
+      process.stdout.write(`kraken-sim listening on ${sim.url} (websocket ${sim.wsUrl}) — ${pairs}; pace ${pace}${o.control ? '; control at /__sim/' : ''}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           void sim.stop().then(resolve);

@@ -22,8 +22,54 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Monotonic high-resolution stopwatch for measuring elapsed time (never used for event time). */
+/** Monotonic high-resolution stopwatch for measuring elapsed time (event time only through ScaledClock). */
 export function stopwatch(): () => number {
   const t0 = process.hrtime.bigint();
   return () => Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * A clock that runs `speed` times as fast as real time from `origin` (epoch ms): the Kraken simulator's
+ * paced clock, and the bot's clock in sim mode at the same pace. Elapsed time is measured monotonically, so a
+ * wall-clock step (NTP) does not move it. `setSpeed` keeps the reading continuous; speed 0 stops it.
+ */
+export class ScaledClock implements Clock {
+  private origin: number;
+  private start: number;
+  private _speed: number;
+
+  constructor(origin: number, speed: number, private readonly elapsed: () => number = stopwatch()) {
+    if (!Number.isFinite(origin)) throw new Error(`clock origin must be a time, got ${origin}`);
+    ScaledClock.check(speed);
+    this.origin = origin;
+    this._speed = speed;
+    this.start = elapsed();
+  }
+
+  private static check(speed: number): void {
+    if (!(Number.isFinite(speed) && speed >= 0)) throw new Error(`clock speed must be a number >= 0, got ${speed}`);
+  }
+
+  get speed(): number {
+    return this._speed;
+  }
+
+  now(): number {
+    return Math.floor(this.origin + (this.elapsed() - this.start) * this._speed);
+  }
+
+  setSpeed(speed: number): void {
+    ScaledClock.check(speed);
+    const t = this.origin + (this.elapsed() - this.start) * this._speed;
+    this.origin = t;
+    this.start = this.elapsed();
+    this._speed = speed;
+  }
+
+  /** real milliseconds until this clock reads `t` (Infinity while stopped) */
+  realMsUntil(t: number): number {
+    const d = t - this.now();
+    if (d <= 0) return 0;
+    return this._speed === 0 ? Infinity : d / this._speed;
+  }
 }

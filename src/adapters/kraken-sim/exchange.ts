@@ -143,6 +143,7 @@ export class SimExchange {
   private readonly byTxid = new Map<string, SimOrder>();
   private readonly tradeList: SimTrade[] = [];
   private tradeSeq = 0;
+  private readonly advanceListeners = new Set<(pairs: readonly string[]) => void>();
   readonly ids: KrakenIds;
 
   constructor(private readonly opts: ExchangeOptions) {
@@ -220,19 +221,72 @@ export class SimExchange {
    */
   step(n = 1): number {
     let advanced = 0;
+    const movedPairs = new Set<string>();
     for (let k = 0; k < n; k++) {
       let moved = false;
       for (const b of this.books.values()) {
         if (b.cursor >= b.series.length - 1) continue;
         b.cursor++;
         moved = true;
+        movedPairs.add(b.meta.pair);
         this.match(b);
       }
       this.expire();
       if (!moved) break;
       advanced++;
     }
+    this.announce(movedPairs);
     return advanced;
+  }
+
+  /**
+   * Advances each pair to its last candle that opened at or before `ts` (candles in time order, so pairs
+   * with gaps stay aligned by time), matching open orders against each new candle. Returns how many candles
+   * were taken in all.
+   */
+  advanceTo(ts: number): number {
+    let taken = 0;
+    const movedPairs = new Set<string>();
+    for (const b of this.books.values()) {
+      while (b.cursor < b.series.length - 1 && b.series.ts[b.cursor + 1]! <= ts) {
+        b.cursor++;
+        taken++;
+        movedPairs.add(b.meta.pair);
+        this.match(b);
+      }
+    }
+    if (taken > 0) this.expire();
+    this.announce(movedPairs);
+    return taken;
+  }
+
+  /** open time of the next candle of any pair, or null at the end of the data */
+  nextCandleTs(): number | null {
+    let next: number | null = null;
+    for (const b of this.books.values()) {
+      if (b.cursor >= b.series.length - 1) continue;
+      const t = b.series.ts[b.cursor + 1]!;
+      if (next === null || t < next) next = t;
+    }
+    return next;
+  }
+
+  /** called with the pairs (ccxt symbols) whose current candle changed, after orders were matched */
+  onAdvance(listener: (pairs: readonly string[]) => void): () => void {
+    this.advanceListeners.add(listener);
+    return () => this.advanceListeners.delete(listener);
+  }
+
+  private announce(pairs: Set<string>): void {
+    if (pairs.size === 0) return;
+    const list = [...pairs];
+    for (const l of this.advanceListeners) {
+      try {
+        l(list);
+      } catch (e) {
+        process.stderr.write(`kraken-sim: advance listener failed: ${(e as Error).message}\n`);
+      }
+    }
   }
 
   // ---------- balances ----------

@@ -3,21 +3,23 @@
  * AssetPairs, Ticker, OHLC, Depth; private BalanceEx, AddOrder, CancelOrder, CancelAll,
  * CancelAllOrdersAfter, OpenOrders, ClosedOrders, QueryOrders, TradesHistory) with Kraken's signing,
  * nonces, error strings and `{ error: [], result }` envelope, over a SimExchange replaying OHLCVT candles.
+ * The same port serves Kraken's public WebSocket v2 at `/v2` (`wsUrl`; ohlc and ticker channels, see ws.ts).
  * Faults are scriptable from tests (`sim.inject`) and, when `control` is on, over `POST /__sim/faults`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SystemClock } from '../clock/clocks.ts';
+import { ScaledClock, SystemClock } from '../clock/clocks.ts';
 import { bundledMarkets } from '../market/asset-pairs.ts';
 import type { CandleSeries } from '../csv/kraken-ohlcvt.ts';
 import type { FillModelParams } from '../../domain/fill-model.ts';
 import { Dec } from '../../domain/money.ts';
 import { isoTime } from '../../domain/time.ts';
-import type { MarketMeta } from '../../domain/types.ts';
+import type { Candle, MarketMeta } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { KeyAuth, type RateLimitOptions } from './auth.ts';
 import { describe, KrakenError, RAW_ASSETS, RAW_PAIRS, SimExchange, type AddOrderParams, type SimOrder, type SimTrade } from './exchange.ts';
 import { FaultPlan, validateFault, type Fault, type FaultRule } from './faults.ts';
+import { attachKrakenWs, WS_PATH, type CandleFigures, type KrakenWs, type TickerFigures } from './ws.ts';
 
 export interface KrakenSimOptions {
   readonly apiKey: string;
@@ -30,7 +32,12 @@ export interface KrakenSimOptions {
   readonly host?: string;
   /** starting balances by asset: { USD: '10000', XBT: '0' } */
   readonly balances?: Record<string, string | number>;
-  /** candles per second; 0/undefined = prices move only when stepped */
+  /**
+   * candles per second; 0/undefined = prices move only when stepped. With a pace (and no `clock`) the
+   * simulator's clock is the data's: it starts at the open time of the start candle and runs `pace × interval`
+   * times as fast as real time, and each candle becomes current when that clock reaches its open time, so a
+   * bot whose clock runs at the same pace (`tollgate run --mode sim --pace`) sees live candles.
+   */
   readonly pace?: number;
   /** index of the first current candle (default 0) */
   readonly startIndex?: number;
@@ -71,6 +78,13 @@ function num(d: Dec): string {
   return d.toFixed();
 }
 
+/** a candle at its pair's precision, as a row of Kraken's OHLC shows it (REST OHLC and the websocket ohlc channel) */
+function candleFigures(meta: MarketMeta, c: Candle): CandleFigures {
+  const px = (v: number) => new Dec(v).toFixed(meta.priceDecimals);
+  // vwap: the data has no trade prices, so the candle's typical price stands in
+  return { open: px(c.open), high: px(c.high), low: px(c.low), close: px(c.close), vwap: px((c.open + c.high + c.low + c.close) / 4), volume: new Dec(c.volume).toFixed(8), trades: c.trades };
+}
+
 export class KrakenSim {
   readonly exchange: SimExchange;
   readonly faults = new FaultPlan();
@@ -79,21 +93,31 @@ export class KrakenSim {
   private readonly auth: KeyAuth;
   private readonly clock: Clock;
   private readonly server: Server;
+  /** Kraken's public WebSocket v2 on the same server (`wsUrl`) */
+  private readonly ws: KrakenWs;
   private readonly held = new Set<ServerResponse>();
   private paceTimer: ReturnType<typeof setInterval> | null = null;
+  /** the data clock of a paced simulator (null: the wall clock or the given clock) */
+  private readonly paced: ScaledClock | null;
+  private readonly paceIntervalMs: number;
   private deadMan: { timer: ReturnType<typeof setTimeout>; triggerAtMs: number } | null = null;
   private readonly markets: Map<string, MarketMeta>;
   private readonly handlers: Record<'public' | 'private', Record<string, Handler>>;
   private _port = 0;
+  private stopped = false;
 
   private constructor(private readonly opts: KrakenSimOptions) {
-    this.clock = opts.clock ?? new SystemClock();
+    this.paceIntervalMs = Math.min(...opts.series.map((x) => x.intervalMs));
+    const start = Math.max(0, opts.startIndex ?? 0);
+    const origin = Math.min(...opts.series.map((x) => x.ts[Math.min(start, x.length - 1)] ?? Infinity));
+    this.paced = !opts.clock && (opts.pace ?? 0) > 0 && Number.isFinite(origin) ? new ScaledClock(origin, this.speedOf(opts.pace!)) : null;
+    this.clock = opts.clock ?? this.paced ?? new SystemClock();
     this.markets = opts.markets ?? bundledMarkets();
     this.exchange = new SimExchange({
       markets: this.markets, series: opts.series, clock: this.clock, fill: opts.fill ?? DEFAULT_FILL,
       balances: opts.balances ?? {}, startIndex: opts.startIndex ?? 0, seed: opts.seed ?? 1,
     });
-    this.auth = new KeyAuth(opts.apiKey, opts.apiSecret, this.clock, opts.rateLimit ?? null, BigInt(Math.max(0, Math.floor(opts.nonceWindow ?? 0))));
+    this.auth = new KeyAuth(opts.apiKey, opts.apiSecret, opts.clock ?? new SystemClock(), opts.rateLimit ?? null, BigInt(Math.max(0, Math.floor(opts.nonceWindow ?? 0))));
     this.handlers = {
       public: {
         Time: () => ({ unixtime: secs(this.clock.now()), rfc1123: new Date(this.clock.now()).toUTCString() }),
@@ -124,6 +148,7 @@ export class KrakenSim {
       });
     });
     this.server.keepAliveTimeout = 5_000;
+    this.ws = attachKrakenWs(this.server, { exchange: this.exchange, clock: this.clock, candleFigures, tickerFigures: (m) => this.tickerFigures(m) });
   }
 
   /** Starts the simulator; resolves once it listens. */
@@ -137,7 +162,8 @@ export class KrakenSim {
       });
     });
     sim._port = (sim.server.address() as AddressInfo).port;
-    if (opts.pace) sim.setPace(opts.pace);
+    if (sim.paced) sim.followClock();
+    else if (opts.pace) sim.setPace(opts.pace);
     return sim;
   }
 
@@ -150,12 +176,35 @@ export class KrakenSim {
     return `http://${this.opts.host ?? '127.0.0.1'}:${this._port}`;
   }
 
+  /** the URL ccxt.pro's `urls.api.ws.publicV2` takes: Kraken's public WebSocket v2 */
+  get wsUrl(): string {
+    return `ws://${this.opts.host ?? '127.0.0.1'}:${this._port}${WS_PATH}`;
+  }
+
+  /** open WebSocket connections */
+  get socketCount(): number {
+    return this.ws.socketCount;
+  }
+
+  /** terminates every open WebSocket, as a network cut would (clients see code 1006) */
+  dropSockets(): void {
+    this.ws.drop();
+  }
+
+  /** true: the WebSocket endpoint sends nothing (no updates, heartbeats, acks or pongs) without closing; false resumes */
+  pauseSockets(on: boolean): void {
+    this.ws.pause(on);
+  }
+
   async stop(): Promise<void> {
-    this.setPace(0);
+    this.stopped = true;
+    if (this.paceTimer) clearTimeout(this.paceTimer);
+    this.paceTimer = null;
     if (this.deadMan) clearTimeout(this.deadMan.timer);
     this.deadMan = null;
     for (const r of this.held) r.destroy();
     this.held.clear();
+    await this.ws.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -169,16 +218,51 @@ export class KrakenSim {
     return this.exchange.step(n);
   }
 
-  /** candles per second; 0 stops the clock of prices */
+  /** real-time multiple of a pace: candles per second × seconds per candle */
+  private speedOf(candlesPerSecond: number): number {
+    return (candlesPerSecond * this.paceIntervalMs) / 1000;
+  }
+
+  /** the paced simulator's clock speed (simulated ms per real ms), or null when it is not paced */
+  get speed(): number | null {
+    return this.paced ? this.paced.speed : null;
+  }
+
+  /**
+   * candles per second; 0 stops the clock of prices. A paced simulator changes its clock's speed (candles
+   * still become current at their own open times); one started without a pace steps one candle per tick
+   * with the data's timestamps, its Time endpoint keeping the wall clock.
+   */
   setPace(candlesPerSecond: number): void {
-    if (this.paceTimer) clearInterval(this.paceTimer);
+    // Node's timers: clearTimeout clears an interval too
+    if (this.paceTimer) clearTimeout(this.paceTimer);
     this.paceTimer = null;
+    if (this.paced) {
+      this.paced.setSpeed(this.speedOf(Math.max(0, candlesPerSecond)));
+      this.followClock();
+      return;
+    }
     if (candlesPerSecond > 0) {
       this.paceTimer = setInterval(() => {
         if (this.exchange.step(1) === 0) this.setPace(0);
       }, Math.max(1, 1000 / candlesPerSecond));
       this.paceTimer.unref();
     }
+  }
+
+  /** paced: takes every candle whose open time the clock has reached, then sleeps until the next one opens */
+  private followClock(): void {
+    if (!this.paced || this.stopped) return;
+    this.exchange.advanceTo(this.paced.now());
+    const next = this.exchange.nextCandleTs();
+    if (next === null) return;
+    const wait = this.paced.realMsUntil(next);
+    if (!Number.isFinite(wait)) return;
+    this.paceTimer = setTimeout(() => {
+      this.paceTimer = null;
+      this.followClock();
+    }, Math.max(1, Math.ceil(wait)));
+    this.paceTimer.unref();
   }
 
   /** faults for the next `times` calls of a Kraken method (`AddOrder`, …, or `*`) */
@@ -435,37 +519,47 @@ export class KrakenSim {
     const keys = p.pair ? this.pairKeys(p, true) : this.exchange.pairs().map((m) => m.krakenPair);
     const out: Record<string, unknown> = {};
     for (const key of keys) {
-      const meta = this.dataPair(key);
-      const cur = this.exchange.current(key);
-      const i = this.exchange.cursor(key);
-      const day = this.exchange.candles(key, 0, i).filter((c) => c.ts > cur.ts - 86_400_000);
-      const today = day.filter((c) => c.ts >= Math.floor(cur.ts / 86_400_000) * 86_400_000);
-      const agg = (cs: typeof day) => {
-        const vol = cs.reduce((s, c) => s.plus(c.volume), new Dec(0));
-        const pv = cs.reduce((s, c) => s.plus(new Dec(c.close).mul(c.volume)), new Dec(0));
-        return {
-          vol: vol.toFixed(8), vwap: (vol.gt(0) ? pv.div(vol) : new Dec(cur.close)).toFixed(meta.priceDecimals),
-          trades: cs.reduce((s, c) => s + c.trades, 0), low: Math.min(...cs.map((c) => c.low)), high: Math.max(...cs.map((c) => c.high)),
-        };
-      };
-      const t = agg(today.length ? today : [cur]);
-      const d = agg(day);
-      const px = (v: number) => new Dec(v).toFixed(meta.priceDecimals);
-      const tick = new Dec(10).pow(-meta.priceDecimals);
-      const close = new Dec(cur.close);
+      const f = this.tickerFigures(this.dataPair(key));
       out[key] = {
-        a: [close.plus(tick).toFixed(meta.priceDecimals), '1', '1.000'],
-        b: [close.toFixed(meta.priceDecimals), '1', '1.000'],
-        c: [close.toFixed(meta.priceDecimals), new Dec(cur.volume).toFixed(8)],
-        v: [t.vol, d.vol],
-        p: [t.vwap, d.vwap],
-        t: [t.trades, d.trades],
-        l: [px(t.low), px(d.low)],
-        h: [px(t.high), px(d.high)],
-        o: px((today[0] ?? cur).open),
+        a: [f.ask, '1', f.topQty],
+        b: [f.bid, '1', f.topQty],
+        c: [f.last, f.lastVolume],
+        v: [f.today.volume, f.day.volume],
+        p: [f.today.vwap, f.day.vwap],
+        t: [f.today.trades, f.day.trades],
+        l: [f.today.low, f.day.low],
+        h: [f.today.high, f.day.high],
+        o: f.today.open,
       };
     }
     return out;
+  }
+
+  /** Kraken's ticker of a pair at its current candle, at the pair's precision (REST Ticker and the websocket ticker channel) */
+  private tickerFigures(meta: MarketMeta): TickerFigures {
+    const key = meta.krakenPair;
+    const cur = this.exchange.current(key);
+    const i = this.exchange.cursor(key);
+    // candles are at least an interval apart, so the last 24 hours lie within this many candles
+    const day = this.exchange.candles(key, i - Math.ceil(86_400_000 / cur.intervalMs), i).filter((c) => c.ts > cur.ts - 86_400_000);
+    const today = day.filter((c) => c.ts >= Math.floor(cur.ts / 86_400_000) * 86_400_000);
+    const px = (v: number) => new Dec(v).toFixed(meta.priceDecimals);
+    const agg = (cs: typeof day) => {
+      const vol = cs.reduce((s, c) => s.plus(c.volume), new Dec(0));
+      const pv = cs.reduce((s, c) => s.plus(new Dec(c.close).mul(c.volume)), new Dec(0));
+      return {
+        volume: vol.toFixed(8), vwap: (vol.gt(0) ? pv.div(vol) : new Dec(cur.close)).toFixed(meta.priceDecimals),
+        trades: cs.reduce((s, c) => s + c.trades, 0), low: px(Math.min(...cs.map((c) => c.low))), high: px(Math.max(...cs.map((c) => c.high))),
+        open: px(cs[0]!.open),
+      };
+    };
+    const tick = new Dec(10).pow(-meta.priceDecimals);
+    const close = new Dec(cur.close);
+    return {
+      bid: close.toFixed(meta.priceDecimals), ask: close.plus(tick).toFixed(meta.priceDecimals), topQty: '1.000',
+      last: close.toFixed(meta.priceDecimals), lastVolume: new Dec(cur.volume).toFixed(8),
+      today: agg(today.length ? today : [cur]), day: agg(day),
+    };
   }
 
   private ohlc(p: Params): unknown {
@@ -477,9 +571,11 @@ export class KrakenSim {
     if (p.interval !== undefined && Number(p.interval) !== intervalMin) throw new KrakenError('EGeneral:Invalid arguments');
     const since = p.since !== undefined ? Number(p.since) * 1000 : -Infinity;
     const rows = this.exchange.candles(series, i - 719, i).filter((c) => c.ts > since);
-    const px = (v: number) => new Dec(v).toFixed(meta.priceDecimals);
     return {
-      [key!]: rows.map((c) => [secs(c.ts), px(c.open), px(c.high), px(c.low), px(c.close), px((c.open + c.high + c.low + c.close) / 4), new Dec(c.volume).toFixed(8), c.trades]),
+      [key!]: rows.map((c) => {
+        const f = candleFigures(meta, c);
+        return [secs(c.ts), f.open, f.high, f.low, f.close, f.vwap, f.volume, f.trades];
+      }),
       last: secs(this.exchange.current(series).ts),
     };
   }

@@ -2,7 +2,12 @@
  * Builds ccxt's kraken for Tollgate: the nonce from NonceSource (strictly increasing), the rate limiter
  * on against Kraken (off only against the loopback simulator in tests), a base URL for the simulator
  * (`mode: sim`), and a request timeout. Credentials are passed in, never read here.
+ *
+ * With `ws` (or a `wsUrl`) it builds ccxt.pro's kraken instead, which extends the REST one (every REST call
+ * works as before) and adds `watchOHLCV`, `watchTicker`, … over Kraken's public WebSocket v2; `wsUrl` points
+ * that socket elsewhere (the simulator's `sim.wsUrl`). Private websocket URLs are left as ccxt has them.
  */
+import { Agent } from 'node:http';
 import ccxt from 'ccxt';
 import type { Clock } from '../../ports/clock.ts';
 import { NonceSource } from './nonce.ts';
@@ -12,6 +17,10 @@ export interface KrakenClientOptions {
   readonly secret?: string | undefined;
   /** e.g. http://127.0.0.1:7345 for the simulator; undefined = Kraken */
   readonly baseUrl?: string | undefined;
+  /** build ccxt.pro's kraken (websocket market data); implied by `wsUrl` */
+  readonly ws?: boolean | undefined;
+  /** Kraken's public WebSocket v2 URL, e.g. ws://127.0.0.1:7345/v2 for the simulator; undefined = Kraken's */
+  readonly wsUrl?: string | undefined;
   readonly rateLimit?: boolean;
   readonly timeoutMs?: number;
   readonly clock: Clock;
@@ -22,13 +31,17 @@ export interface KrakenClientOptions {
 }
 
 export interface KrakenClient {
+  /** ccxt's kraken, or ccxt.pro's (a subclass) when websocket was asked for */
   readonly exchange: InstanceType<typeof ccxt.kraken>;
   readonly nonces: NonceSource;
 }
 
 export function krakenClient(o: KrakenClientOptions): KrakenClient {
+  if (o.ws === false && o.wsUrl !== undefined) throw new Error('krakenClient: wsUrl was given with ws: false; drop one of them');
+  if (o.wsUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(o.wsUrl)) throw new Error(`krakenClient: wsUrl must be a ws:// or wss:// URL, got "${o.wsUrl}"`);
   const nonces = new NonceSource(o.clock, o.lastNonce ?? 0, o.persistNonce);
-  const exchange = new ccxt.kraken({
+  const Kraken = o.ws === true || o.wsUrl !== undefined ? ccxt.pro.kraken : ccxt.kraken;
+  const exchange: InstanceType<typeof ccxt.kraken> = new Kraken({
     apiKey: o.apiKey,
     secret: o.secret,
     enableRateLimit: o.rateLimit ?? o.baseUrl === undefined,
@@ -39,6 +52,13 @@ export function krakenClient(o: KrakenClientOptions): KrakenClient {
     const api = exchange.urls['api'] as Record<string, string>;
     api['public'] = o.baseUrl;
     api['private'] = o.baseUrl;
+  }
+  if (o.wsUrl !== undefined) {
+    const api = exchange.urls['api'] as Record<string, unknown>;
+    api['ws'] = { ...(api['ws'] as Record<string, string>), publicV2: o.wsUrl };
+    // ccxt connects to a plain ws:// URL only through an http agent of its own (it has none by default);
+    // a bare Agent carries no proxy, so REST calls are unchanged
+    if (o.wsUrl.startsWith('ws://')) exchange.httpAgent = new Agent();
   }
   return { exchange, nonces };
 }

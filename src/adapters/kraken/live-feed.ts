@@ -67,6 +67,12 @@ export const realTimer: FeedTimer = {
   clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
+/** Waits on a clock that runs `speed` times as fast as real time (sim mode at a pace): at least `minMs` real ms. */
+export function scaledTimer(speed: number, minMs = 5): FeedTimer {
+  if (!(speed > 0)) throw new Error(`market data: timer speed must be > 0, got ${speed}`);
+  return { set: (fn, ms) => realTimer.set(fn, Math.max(minMs, ms / speed)), clear: realTimer.clear };
+}
+
 export interface LivePairOptions {
   /** ccxt symbol, e.g. BTC/USD */
   readonly pair: string;
