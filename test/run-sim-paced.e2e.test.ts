@@ -2,7 +2,7 @@
  * `tollgate run --mode sim` end to end on candles arriving in real time: a paced Kraken simulator (its clock
  * runs 72,000× real time from its start candle) and the bot as a separate process at the same pace. History
  * before the start only warms the indicators up; the live candles trade through signed ccxt requests. After
- * the run: no duplicate order, every venue trade in the ledger once, the ledger equals the venue, the audit
+ * the run (market data over REST polling, and over the simulator's websocket): no duplicate order, every venue trade in the ledger once, the ledger equals the venue, the audit
  * verifies, and the logs hold the run's decisions. A bot at another pace is refused before anything is sent.
  */
 import { spawn } from 'node:child_process';
@@ -38,7 +38,7 @@ function runBot(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
 }
 
 describe('tollgate run --mode sim on a paced simulator', () => {
-  it('trades the live candles; nothing is sent twice or lost; the ledger equals the venue', async () => {
+  it.each(['rest', 'ws'])('with market data over %s it trades the live candles; nothing is sent twice or lost; the ledger equals the venue', async (transport) => {
     const { markets } = defaults();
     // 2019-01-01 .. 2019-03-01: 800 candles of history before the start candle, then live at 20 candles/s
     const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-03-01', pace: 20, startIndex: 800 });
@@ -50,10 +50,12 @@ describe('tollgate run --mode sim on a paced simulator', () => {
     writeFileSync(config, JSON.stringify(DENSE));
     const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
     const startCursor = sim.exchange.cursor('BTC/USD');
-    const r = await runBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--max-candles', '60', '--config', config, '--state', state, '--logs', logs, '--json', '--dead-mans-switch', '0'], env);
+    const r = await runBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--max-candles', '60', '--config', config, '--state', state, '--logs', logs, '--json', '--dead-mans-switch', '0', '--market-data', transport], env);
     expect(r.err).not.toMatch(/internal error|\n\s+at /);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/sim clock: 2019-\d\d-\d\dT[\d:.]+Z, 72,000× real time \(--pace 20\)/);
+    expect(r.err).toContain(`market data over ${transport === 'ws' ? 'websocket (REST fallback)' : 'REST'}`);
+    expect(r.err).not.toMatch(/websocket .*(lost|refused)/);
     expect(r.out + r.err).not.toContain(secret);
     const summary = JSON.parse(r.out.trim().split('\n').at(-1)!) as { trades: number; signals: number; candles: number; cash: Record<string, string>; from: string; to: string };
 

@@ -49,6 +49,7 @@ interface RunOptions {
   state: string;
   reconcile: number;
   pace?: number;
+  marketData: string;
 }
 
 const positiveNumber = (v: string) => {
@@ -81,6 +82,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--state <file>', 'sim and live: the SQLite state (ledger, orders, audit)', 'data/tollgate.db')
     .option('--reconcile <minutes>', 'sim and live: reconcile the ledger with the venue this often (and at start)', positiveInt, 15)
     .option('--pace <candlesPerSecond>', "sim mode: the simulator's --pace; the bot's clock then runs as fast as the simulator's", positiveNumber)
+    .option('--market-data <transport>', "rest (OHLC polled) or ws (Kraken's websocket says when a candle closes; REST stays the fallback)", 'rest')
     .option('--json', 'print the final summary as JSON', false)
     .action(async (o: RunOptions) => {
       const config = loadConfig(o.config);
@@ -95,6 +97,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       if (mode === 'sim' && !o.url) throw new InputError('--mode sim needs --url (the simulator, e.g. http://127.0.0.1:8899)');
       if (mode !== 'paper' && !creds) throw new InputError(`--mode ${mode} needs API keys: --credentials FILE (mode 600) or TOLLGATE_KRAKEN_API_KEY and TOLLGATE_KRAKEN_API_SECRET`);
       if (mode === 'paper') creds = null; // paper mode sends nothing private
+      if (o.marketData !== 'rest' && o.marketData !== 'ws') throw new InputError(`--market-data ${o.marketData}: expected rest or ws`);
       if (o.pace !== undefined && mode !== 'sim') throw new InputError(`--pace is for --mode sim (the simulator's pace); ${mode} mode runs on real time`);
 
       // nonces are real time; event time (and these stamps) is the simulator's clock in sim mode
@@ -114,6 +117,8 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       }
       const { exchange } = krakenClient({
         apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock: wall,
+        // the websocket of a Kraken-compatible --url is its /v2 (Kraken's own: ccxt's default)
+        ...(o.marketData === 'ws' ? { ws: true, ...(o.url ? { wsUrl: `${o.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/v2` } : {}) } : {}),
         ...(stateStore ? { lastNonce: stateStore.guardState<number>(NONCE_KEY) ?? 0, persistNonce: (n: number) => stateStore!.setGuardState(NONCE_KEY, n, n) } : {}),
       });
       const intervalMs = o.interval * 60_000;
@@ -152,7 +157,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (log(`${sig}: stopping after the current candle`), stop()));
       let liveCandles = 0;
       const startedAt = clock.now();
-      log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
+      log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}, market data over ${o.marketData === 'ws' ? 'websocket (REST fallback)' : 'REST'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
       const result = await runLive({
         config: runConfig, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
         ...(live
@@ -181,7 +186,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
         feed: {
           start: (onCandle) => {
             feed = new LiveCandleFeed({
-              exchange, clock, pairs: [{ pair: o.pair, intervalMs }],
+              exchange, clock, pairs: [{ pair: o.pair, intervalMs }], transport: o.marketData as 'rest' | 'ws',
               ...(speed !== 1 ? { timer: scaledTimer(speed) } : {}),
               onCandle: async (c) => {
                 lastClose.set(c.pair, c.close);

@@ -317,8 +317,9 @@ describe('LiveCandleFeed options', () => {
   const exchange = krakenClient({ clock: new ManualClock(0), baseUrl: 'http://127.0.0.1:9' }).exchange;
   const base = { exchange, clock: new ManualClock(0), pairs: [{ pair: 'BTC/USD', intervalMs: H }], onCandle: () => {} };
 
-  it("when the websocket transport is asked for then it is refused as not available yet", () => {
-    expect(() => new LiveCandleFeed({ ...base, transport: 'ws' })).toThrow(/transport 'ws' is not available yet/);
+  it('when a transport is unknown, or ws is asked of a client without websockets, then it is refused at construction', () => {
+    expect(() => new LiveCandleFeed({ ...base, transport: 'fix' as 'ws' })).toThrow(/transport 'fix' is not one of rest, ws/);
+    expect(() => new LiveCandleFeed({ ...base, transport: 'ws' })).toThrow(/transport 'ws' needs ccxt.pro's kraken/);
     expect(() => new LiveCandleFeed({ ...base, transport: 'rest' })).not.toThrow();
   });
 

@@ -1,5 +1,5 @@
 /**
- * Live market data from Kraken through ccxt (REST polling): each CLOSED candle of each configured pair is
+ * Live market data from Kraken through ccxt (REST polling, or websocket-triggered with `transport: 'ws'`): each CLOSED candle of each configured pair is
  * emitted exactly once, in time order, as a domain Candle; a last price per pair can be polled for marks.
  *
  * - Closed means `ts + intervalMs <= clock.now()` AND not the last row of Kraken's OHLC answer (Kraken always
@@ -21,12 +21,19 @@ import { isoTime } from '../../domain/time.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { classifyVenueError, type ClassifiedError } from './errors.ts';
 
-/** The part of ccxt's kraken the feed uses (a `krakenClient(...).exchange` fits). */
+/** The part of ccxt's kraken the feed uses (a `krakenClient(...).exchange` fits; ccxt.pro's for `transport: 'ws'`). */
 export interface KrakenMarketDataApi {
   loadMarkets(reload?: boolean): Promise<unknown>;
   market(symbol: string): { id?: string | undefined };
   publicGetOHLC(params: Record<string, unknown>): Promise<unknown>;
   fetchTicker(symbol: string): Promise<{ last?: number | undefined }>;
+  /** ccxt.pro: resolves with candles `[ts, o, h, l, c, v]` each time the socket brings some */
+  watchOHLCV?(symbol: string, timeframe?: string): Promise<ReadonlyArray<ReadonlyArray<number | undefined>>>;
+  watchTicker?(symbol: string): Promise<{ last?: number | undefined }>;
+  /** ccxt.pro: closes the websockets (pending watches reject) */
+  close?(): Promise<unknown>;
+  /** ccxt's capability map (`watchOHLCV: true` on ccxt.pro's kraken; the REST class has stubs that throw) */
+  readonly has?: Record<string, unknown>;
 }
 
 export type FeedState = 'ok' | 'stale' | 'offline' | 'stopped';
@@ -87,7 +94,13 @@ export interface LiveFeedOptions {
   readonly exchange: KrakenMarketDataApi;
   readonly clock: Clock;
   readonly pairs: readonly LivePairOptions[];
-  /** 'ws' (ccxt.pro watchOHLCV/watchTicker) is refused until it can be tested without the internet */
+  /**
+   * 'rest' (default): OHLC polled on a timer. 'ws': ccxt.pro's `watchOHLCV` tells the feed the moment a
+   * candle closes (the next candle's first update), and the closed candle is then read from OHLC — the same
+   * rows the REST transport emits, with Kraken's trade count, which ccxt's websocket candle drops — so both
+   * transports emit identical candles; `watchTicker` keeps the last price. The REST timer keeps running as
+   * the safety net, and while a socket is down (reconnected with backoff) REST alone carries the feed.
+   */
   readonly transport?: 'rest' | 'ws';
   readonly onCandle: (c: Candle) => void | Promise<void>;
   readonly onStatus?: (s: FeedStatus) => void;
@@ -124,6 +137,8 @@ export interface PollReport {
 export const KRAKEN_INTERVALS_MIN = [1, 5, 15, 30, 60, 240, 1440, 10080, 21600] as const;
 /** Kraken's OHLC answers at most this many rows (the last one forming). */
 export const KRAKEN_OHLC_LIMIT = 720;
+/** ccxt's timeframe names for Kraken's intervals (minutes) */
+const CCXT_TIMEFRAMES: Record<number, string> = { 1: '1m', 5: '5m', 15: '15m', 30: '30m', 60: '1h', 240: '4h', 1440: '1d', 10080: '1w', 21600: '2w' };
 
 interface PairState {
   readonly pair: string;
@@ -135,6 +150,10 @@ interface PairState {
   status: FeedStatus;
   /** earliest row of the answer in which a gap was last reported (reported once) */
   gapReportedAt: number | null;
+  /** ws: the forming candle for which a poll was already asked (one poll per close) */
+  socketAskedFor: number | null;
+  /** ws: clock time of the last ticker the socket brought */
+  socketTickAt: number | null;
 }
 
 const ERRNO = /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE)\b/;
@@ -153,6 +172,7 @@ export function plainCause(c: ClassifiedError): string {
 }
 
 function seconds(ms: number): string {
+  if (ms < 100) return `${Math.round(ms)} ms`;
   if (ms >= 10_000) return `${Math.round(ms / 1000)} s`;
   return `${Math.round(ms / 100) / 10} s`;
 }
@@ -197,13 +217,16 @@ export class LiveCandleFeed {
   private inFlight: Promise<PollReport> | null = null;
   private running = false;
   private handle: unknown = null;
+  private readonly ws: boolean;
+  private readonly sockets: Promise<void>[] = [];
+  private readonly sleepers = new Set<{ handle: unknown; wake: () => void }>();
 
   constructor(private readonly o: LiveFeedOptions) {
-    if ((o.transport ?? 'rest') !== 'rest') {
-      throw new Error(
-        `market data: transport '${String(o.transport)}' is not available yet (ccxt.pro watchOHLCV/watchTicker is not wired: ` +
-          `the Kraken simulator has no websocket to test it against); use transport 'rest'`,
-      );
+    const transport = o.transport ?? 'rest';
+    if (transport !== 'rest' && transport !== 'ws') throw new Error(`market data: transport '${String(transport)}' is not one of rest, ws`);
+    this.ws = transport === 'ws';
+    if (this.ws && (o.exchange.has?.['watchOHLCV'] !== true || o.exchange.has?.['watchTicker'] !== true || typeof o.exchange.watchOHLCV !== 'function' || typeof o.exchange.watchTicker !== 'function')) {
+      throw new Error("market data: transport 'ws' needs ccxt.pro's kraken (krakenClient with ws: true); this client has no watchOHLCV/watchTicker");
     }
     if (o.pairs.length === 0) throw new Error('market data: no pairs configured');
     this.timer = o.timer ?? realTimer;
@@ -230,7 +253,7 @@ export class LiveCandleFeed {
       const lastTs = p.lastTs ?? null;
       this.pairs.set(p.pair, {
         pair: p.pair, intervalMs: p.intervalMs, staleAfterMs, lastTs, lastDataTs: lastTs === null ? null : lastTs + p.intervalMs,
-        lastPrice: null, gapReportedAt: null,
+        lastPrice: null, gapReportedAt: null, socketAskedFor: null, socketTickAt: null,
         status: { pair: p.pair, state: 'stale', since: now, reason: `no ${p.pair} market data yet` },
       });
     }
@@ -278,19 +301,96 @@ export class LiveCandleFeed {
     return this.inFlight;
   }
 
-  /** Polls now, then keeps polling on the timer until `stop()` or every pair is stopped. Resolves after the first poll. */
+  /**
+   * Polls now, then keeps polling on the timer until `stop()` or every pair is stopped (with 'ws', the
+   * sockets open after the first poll). Resolves after the first poll.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
     await this.tick();
+    if (this.ws && this.running) {
+      for (const p of this.active()) {
+        this.sockets.push(this.watch(p, 'candles'));
+        if (this.o.ticker) this.sockets.push(this.watch(p, 'ticker'));
+      }
+    }
   }
 
-  /** Stops the loop; resolves once a poll in flight has finished. */
+  /** Stops the loop and closes the sockets; resolves once a poll in flight has finished. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.handle !== null) this.timer.clear(this.handle);
     this.handle = null;
+    for (const s of [...this.sleepers]) s.wake();
+    if (this.ws) {
+      try {
+        await this.o.exchange.close?.();
+      } catch {
+        // closing a socket that is already gone
+      }
+      await Promise.all(this.sockets.splice(0));
+    }
     if (this.inFlight) await this.inFlight;
+  }
+
+  /** ws: one watch loop per pair and stream, reconnecting with backoff until stop() */
+  private async watch(p: PairState, stream: 'candles' | 'ticker'): Promise<void> {
+    const ex = this.o.exchange;
+    const what = `${p.pair} ${stream} websocket`;
+    let failures = 0;
+    while (this.running && p.status.state !== 'stopped') {
+      try {
+        if (stream === 'candles') this.onSocketCandles(p, await ex.watchOHLCV!(p.pair, CCXT_TIMEFRAMES[p.intervalMs / 60_000]));
+        else this.onSocketTicker(p, await ex.watchTicker!(p.pair));
+        if (failures > 0) this.log('info', `market data: ${what} is back after ${failures} failed attempt${failures === 1 ? '' : 's'}`);
+        failures = 0;
+      } catch (e) {
+        if (!this.running) return;
+        const c = classifyVenueError(e);
+        if (c.kind !== 'retryable' && c.kind !== 'ambiguous') {
+          this.log('error', `market data: ${what} refused (${plainCause(c)}: ${c.message}); REST polling carries on without it`);
+          return;
+        }
+        failures++;
+        const delay = this.backoffDelay(failures);
+        this.log('warn', `market data: ${what} lost (${plainCause(c)}); REST polling carries on; reconnecting in ${seconds(delay)}`);
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** a candle newer than the one after our last emitted one has begun: ours closed, read it from OHLC now */
+  private onSocketCandles(p: PairState, rows: ReadonlyArray<ReadonlyArray<number | undefined>>): void {
+    let forming = -Infinity;
+    for (const r of rows) if (typeof r[0] === 'number' && r[0] > forming) forming = r[0];
+    if (!Number.isFinite(forming)) return;
+    const closedSince = p.lastTs === null ? true : forming - p.intervalMs > p.lastTs;
+    if (!closedSince || p.socketAskedFor === forming) return;
+    p.socketAskedFor = forming;
+    // after a poll in flight (it may have started before this close), not instead of it
+    void (this.inFlight ?? Promise.resolve()).then(() => (this.running ? this.pollOnce() : undefined));
+  }
+
+  private onSocketTicker(p: PairState, t: { last?: number | undefined }): void {
+    if (typeof t.last !== 'number' || !Number.isFinite(t.last)) return;
+    p.socketTickAt = this.o.clock.now();
+    p.lastPrice = { pair: p.pair, price: t.last, ts: p.socketTickAt };
+    const tick = p.lastPrice;
+    this.safe('onTicker', () => this.o.onTicker?.(tick));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const s = { handle: null as unknown, wake: () => {} };
+      s.wake = () => {
+        this.timer.clear(s.handle);
+        this.sleepers.delete(s);
+        resolve();
+      };
+      s.handle = this.timer.set(s.wake, ms);
+      this.sleepers.add(s);
+    });
   }
 
   private async tick(): Promise<void> {
@@ -325,7 +425,7 @@ export class LiveCandleFeed {
     for (const p of this.active()) {
       try {
         emitted += await this.pollPair(p);
-        if (this.o.ticker) await this.pollTicker(p);
+        if (this.o.ticker && !this.socketTickerFresh(p)) await this.pollTicker(p);
       } catch (e) {
         const c = classifyVenueError(e);
         if (c.kind === 'retryable' || c.kind === 'ambiguous') {
@@ -387,6 +487,11 @@ export class LiveCandleFeed {
       }
     }
     return fresh.length;
+  }
+
+  /** ws: the socket brought a ticker within the last poll period, so REST need not ask */
+  private socketTickerFresh(p: PairState): boolean {
+    return p.socketTickAt !== null && this.o.clock.now() - p.socketTickAt <= this.pollMs;
   }
 
   private async pollTicker(p: PairState): Promise<void> {
