@@ -50,11 +50,11 @@ describe('tollgate run --mode sim on a paced simulator', () => {
     writeFileSync(config, JSON.stringify(DENSE));
     const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
     const startCursor = sim.exchange.cursor('BTC/USD');
-    const r = await runBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--max-candles', '60', '--config', config, '--state', state, '--logs', logs, '--json', '--dead-mans-switch', '0', '--market-data', transport], env);
+    const r = await runBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--max-candles', '60', '--config', config, '--state', state, '--logs', logs, '--json', '--dead-mans-switch', '0', ...(transport === 'ws' ? ['--ws'] : [])], env);
     expect(r.err).not.toMatch(/internal error|\n\s+at /);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/sim clock: 2019-\d\d-\d\dT[\d:.]+Z, 72,000× real time \(--pace 20\)/);
-    expect(r.err).toContain(`market data over ${transport === 'ws' ? 'websocket (REST fallback)' : 'REST'}`);
+    expect(r.err).toContain(transport === 'ws' ? 'websockets for market data and executions (REST fallback)' : 'REST polling');
     expect(r.err).not.toMatch(/websocket .*(lost|refused)/);
     expect(r.out + r.err).not.toContain(secret);
     const summary = JSON.parse(r.out.trim().split('\n').at(-1)!) as { trades: number; signals: number; candles: number; cash: Record<string, string>; from: string; to: string };

@@ -14,6 +14,7 @@ import { SystemClock } from '../adapters/clock/clocks.ts';
 import { krakenClient } from '../adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
 import { LiveCandleFeed, scaledTimer } from '../adapters/kraken/live-feed.ts';
+import { ExecutionsWatch } from '../adapters/kraken/executions-watch.ts';
 import type { Clock } from '../ports/clock.ts';
 import { SimClockError, syncSimClock } from './sim-clock.ts';
 import { PaperVenue } from '../adapters/paper/paper-venue.ts';
@@ -49,7 +50,7 @@ interface RunOptions {
   state: string;
   reconcile: number;
   pace?: number;
-  marketData: string;
+  ws: boolean;
 }
 
 const positiveNumber = (v: string) => {
@@ -82,7 +83,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--state <file>', 'sim and live: the SQLite state (ledger, orders, audit)', 'data/tollgate.db')
     .option('--reconcile <minutes>', 'sim and live: reconcile the ledger with the venue this often (and at start)', positiveInt, 15)
     .option('--pace <candlesPerSecond>', "sim mode: the simulator's --pace; the bot's clock then runs as fast as the simulator's", positiveNumber)
-    .option('--market-data <transport>', "rest (OHLC polled) or ws (Kraken's websocket says when a candle closes; REST stays the fallback)", 'rest')
+    .option('--ws', "use Kraken's websockets: candle closes and the last price, and in sim/live your executions (a fill is polled the moment it happens); REST stays the fallback", false)
     .option('--json', 'print the final summary as JSON', false)
     .action(async (o: RunOptions) => {
       const config = loadConfig(o.config);
@@ -97,7 +98,6 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       if (mode === 'sim' && !o.url) throw new InputError('--mode sim needs --url (the simulator, e.g. http://127.0.0.1:8899)');
       if (mode !== 'paper' && !creds) throw new InputError(`--mode ${mode} needs API keys: --credentials FILE (mode 600) or TOLLGATE_KRAKEN_API_KEY and TOLLGATE_KRAKEN_API_SECRET`);
       if (mode === 'paper') creds = null; // paper mode sends nothing private
-      if (o.marketData !== 'rest' && o.marketData !== 'ws') throw new InputError(`--market-data ${o.marketData}: expected rest or ws`);
       if (o.pace !== undefined && mode !== 'sim') throw new InputError(`--pace is for --mode sim (the simulator's pace); ${mode} mode runs on real time`);
 
       // nonces are real time; event time (and these stamps) is the simulator's clock in sim mode
@@ -117,8 +117,8 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       }
       const { exchange } = krakenClient({
         apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock: wall,
-        // the websocket of a Kraken-compatible --url is its /v2 (Kraken's own: ccxt's default)
-        ...(o.marketData === 'ws' ? { ws: true, ...(o.url ? { wsUrl: `${o.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/v2` } : {}) } : {}),
+        // the websockets of a Kraken-compatible --url are its /v2 and /v2/auth (Kraken's own: ccxt's defaults)
+        ...(o.ws ? { ws: true, ...(o.url ? { wsUrl: `${wsOrigin(o.url)}/v2`, wsAuthUrl: `${wsOrigin(o.url)}/v2/auth` } : {}) } : {}),
         ...(stateStore ? { lastNonce: stateStore.guardState<number>(NONCE_KEY) ?? 0, persistNonce: (n: number) => stateStore!.setGuardState(NONCE_KEY, n, n) } : {}),
       });
       const intervalMs = o.interval * 60_000;
@@ -157,7 +157,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (log(`${sig}: stopping after the current candle`), stop()));
       let liveCandles = 0;
       const startedAt = clock.now();
-      log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}, market data over ${o.marketData === 'ws' ? 'websocket (REST fallback)' : 'REST'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
+      log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}, ${o.ws ? `websockets for market data${venue ? ' and executions' : ''} (REST fallback)` : 'REST polling'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
       const result = await runLive({
         config: runConfig, markets, pair: o.pair, intervalMs, mode, logsDir: o.logs,
         ...(live
@@ -180,13 +180,14 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
             } }]
           : [],
         ...(venueFactory ? { venue: venueFactory, asyncVenue: () => venue } : {}),
+        ...(venue && o.ws ? { venueActivity: new ExecutionsWatch({ exchange, onLog: (_l, m) => log(m) }) } : {}),
         pollMs: o.poll * 1000, deadMansSwitchMs: mode === 'paper' ? 0 : o.deadMansSwitch * 1000,
         warmUpBefore: startedAt - intervalMs,
         log, until,
         feed: {
           start: (onCandle) => {
             feed = new LiveCandleFeed({
-              exchange, clock, pairs: [{ pair: o.pair, intervalMs }], transport: o.marketData as 'rest' | 'ws',
+              exchange, clock, pairs: [{ pair: o.pair, intervalMs }], transport: o.ws ? 'ws' : 'rest',
               ...(speed !== 1 ? { timer: scaledTimer(speed) } : {}),
               onCandle: async (c) => {
                 lastClose.set(c.pair, c.close);
@@ -222,6 +223,11 @@ function withStartingCash(config: Config, cash: Record<string, string>): Config 
   const raw = structuredClone(config) as unknown as { startingCash: Record<string, string> };
   raw.startingCash = cash;
   return parseConfig(raw, 'config');
+}
+
+/** http://127.0.0.1:8899/ → ws://127.0.0.1:8899 */
+function wsOrigin(url: string): string {
+  return url.replace(/^http/, 'ws').replace(/\/+$/, '');
 }
 
 function ensureDir(file: string): void {

@@ -35,6 +35,8 @@ export interface LiveOptions {
   readonly shadowStore?: ReplayOptions['shadowStore'];
   /** called once the bus and the lifecycle registry exist (live state recording) */
   readonly onPipeline?: ReplayOptions['onPipeline'];
+  /** tells when an order of ours changed on the venue (the executions websocket): it is polled at once */
+  readonly venueActivity?: { start(onActivity: () => void): void; stop(): Promise<void> };
   /** work to run on a schedule between candles (reconciliation) */
   readonly every?: ReadonlyArray<{ readonly ms: number; readonly what: string; readonly run: () => Promise<void> }>;
   /** candles that closed before this time only warm the indicators up (history fetched at start) */
@@ -67,8 +69,19 @@ export async function runLive(o: LiveOptions): Promise<ReplayResult> {
       }, close: idle, done: idle });
     }),
   );
+  // one poll waiting in the queue at most: the websocket may announce many executions at once
+  let pollQueued = false;
+  const pollSoon = () => {
+    if (pollQueued || !venue()) return;
+    pollQueued = true;
+    void enqueue('poll', async () => {
+      pollQueued = false;
+      await venue()?.poll();
+    });
+  };
   const timers: NodeJS.Timeout[] = [];
-  if (venue() && (o.pollMs ?? 0) > 0) timers.push(setInterval(() => void enqueue('poll', async () => venue()?.poll()), o.pollMs));
+  if (venue() && (o.pollMs ?? 0) > 0) timers.push(setInterval(pollSoon, o.pollMs));
+  if (venue()) o.venueActivity?.start(pollSoon);
   const dms = o.deadMansSwitchMs ?? 0;
   if (venue() && dms > 0) {
     const refresh = () =>
@@ -81,6 +94,7 @@ export async function runLive(o: LiveOptions): Promise<ReplayResult> {
   for (const job of o.every ?? []) timers.push(setInterval(() => void enqueue(job.what, job.run), job.ms));
   await o.until;
   for (const t of timers) clearInterval(t);
+  await o.venueActivity?.stop();
   await o.feed.stop();
   await chain;
   await idle();

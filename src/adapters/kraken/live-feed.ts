@@ -20,6 +20,7 @@ import type { Candle } from '../../domain/types.ts';
 import { isoTime } from '../../domain/time.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { classifyVenueError, type ClassifiedError } from './errors.ts';
+import { seconds, Sleeper, watchLoop, type WatchTimer } from './ws-loop.ts';
 
 /** The part of ccxt's kraken the feed uses (a `krakenClient(...).exchange` fits; ccxt.pro's for `transport: 'ws'`). */
 export interface KrakenMarketDataApi {
@@ -64,10 +65,7 @@ export interface FeedTicker {
 }
 
 /** Scheduling, injectable so tests drive it. `set` returns a handle for `clear`. */
-export interface FeedTimer {
-  set(fn: () => unknown, ms: number): unknown;
-  clear(handle: unknown): void;
-}
+export type FeedTimer = WatchTimer;
 
 export const realTimer: FeedTimer = {
   set: (fn, ms) => setTimeout(fn, ms),
@@ -171,11 +169,6 @@ export function plainCause(c: ClassifiedError): string {
   return c.code;
 }
 
-function seconds(ms: number): string {
-  if (ms < 100) return `${Math.round(ms)} ms`;
-  if (ms >= 10_000) return `${Math.round(ms / 1000)} s`;
-  return `${Math.round(ms / 100) / 10} s`;
-}
 
 function finite(v: unknown, what: string): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
@@ -219,7 +212,7 @@ export class LiveCandleFeed {
   private handle: unknown = null;
   private readonly ws: boolean;
   private readonly sockets: Promise<void>[] = [];
-  private readonly sleepers = new Set<{ handle: unknown; wake: () => void }>();
+  private readonly sleeper: Sleeper;
 
   constructor(private readonly o: LiveFeedOptions) {
     const transport = o.transport ?? 'rest';
@@ -230,6 +223,7 @@ export class LiveCandleFeed {
     }
     if (o.pairs.length === 0) throw new Error('market data: no pairs configured');
     this.timer = o.timer ?? realTimer;
+    this.sleeper = new Sleeper(this.timer);
     this.random = o.random ?? Math.random;
     this.baseMs = o.backoff?.baseMs ?? 1_000;
     this.maxMs = o.backoff?.maxMs ?? 60_000;
@@ -322,7 +316,7 @@ export class LiveCandleFeed {
     this.running = false;
     if (this.handle !== null) this.timer.clear(this.handle);
     this.handle = null;
-    for (const s of [...this.sleepers]) s.wake();
+    this.sleeper.wakeAll();
     if (this.ws) {
       try {
         await this.o.exchange.close?.();
@@ -335,29 +329,16 @@ export class LiveCandleFeed {
   }
 
   /** ws: one watch loop per pair and stream, reconnecting with backoff until stop() */
-  private async watch(p: PairState, stream: 'candles' | 'ticker'): Promise<void> {
+  private watch(p: PairState, stream: 'candles' | 'ticker'): Promise<void> {
     const ex = this.o.exchange;
-    const what = `${p.pair} ${stream} websocket`;
-    let failures = 0;
-    while (this.running && p.status.state !== 'stopped') {
-      try {
-        if (stream === 'candles') this.onSocketCandles(p, await ex.watchOHLCV!(p.pair, CCXT_TIMEFRAMES[p.intervalMs / 60_000]));
-        else this.onSocketTicker(p, await ex.watchTicker!(p.pair));
-        if (failures > 0) this.log('info', `market data: ${what} is back after ${failures} failed attempt${failures === 1 ? '' : 's'}`);
-        failures = 0;
-      } catch (e) {
-        if (!this.running) return;
-        const c = classifyVenueError(e);
-        if (c.kind !== 'retryable' && c.kind !== 'ambiguous') {
-          this.log('error', `market data: ${what} refused (${plainCause(c)}: ${c.message}); REST polling carries on without it`);
-          return;
-        }
-        failures++;
-        const delay = this.backoffDelay(failures);
-        this.log('warn', `market data: ${what} lost (${plainCause(c)}); REST polling carries on; reconnecting in ${seconds(delay)}`);
-        await this.sleep(delay);
-      }
-    }
+    const common = {
+      what: `market data: ${p.pair} ${stream} websocket`, fallback: 'REST polling carries on',
+      running: () => this.running && p.status.state !== 'stopped', backoffMs: (n: number) => this.backoffDelay(n),
+      sleeper: this.sleeper, log: (l: FeedLogLevel, m: string) => this.log(l, m), duration: seconds, cause: plainCause,
+    };
+    return stream === 'candles'
+      ? watchLoop({ ...common, next: () => ex.watchOHLCV!(p.pair, CCXT_TIMEFRAMES[p.intervalMs / 60_000]), onMessage: (rows) => this.onSocketCandles(p, rows) })
+      : watchLoop({ ...common, next: () => ex.watchTicker!(p.pair), onMessage: (t) => this.onSocketTicker(p, t) });
   }
 
   /** a candle newer than the one after our last emitted one has begun: ours closed, read it from OHLC now */
@@ -378,19 +359,6 @@ export class LiveCandleFeed {
     p.lastPrice = { pair: p.pair, price: t.last, ts: p.socketTickAt };
     const tick = p.lastPrice;
     this.safe('onTicker', () => this.o.onTicker?.(tick));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const s = { handle: null as unknown, wake: () => {} };
-      s.wake = () => {
-        this.timer.clear(s.handle);
-        this.sleepers.delete(s);
-        resolve();
-      };
-      s.handle = this.timer.set(s.wake, ms);
-      this.sleepers.add(s);
-    });
   }
 
   private async tick(): Promise<void> {
