@@ -30,3 +30,54 @@ describe('live loop', () => {
     expect(live.summary.trades).toBeGreaterThan(5);
   });
 });
+
+describe('live loop and venue activity', () => {
+  it('polls the venue when it reports activity, one poll queued at most however many messages come, and stops the watch at the end', async () => {
+    const { config, markets } = defaults();
+    let polls = 0;
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    // a venue whose first poll waits for the test: messages arriving meanwhile queue one poll, not ten
+    const venue = {
+      poll: async () => {
+        polls++;
+        await gate;
+      },
+      idle: async () => {},
+      deadMansSwitch: async () => true,
+      haltReason: null,
+    };
+    let notify!: () => void;
+    let watching = false;
+    const activity = {
+      start: (on: () => void) => {
+        notify = on;
+        watching = true;
+      },
+      stop: async () => {
+        watching = false;
+      },
+    };
+    let stop!: () => void;
+    const until = new Promise<void>((r) => (stop = r));
+    const run = runLive({
+      config, markets, pair: 'BTC/USD', intervalMs: 3_600_000, mode: 'sim', logsDir: null, until,
+      feed: { start: () => {}, stop: () => {} },
+      asyncVenue: () => venue as never, venueActivity: activity,
+    });
+    expect(watching).toBe(true);
+    notify();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(polls).toBe(1);
+    for (let i = 0; i < 10; i++) notify();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(polls).toBe(1);
+    release();
+    gate = Promise.resolve();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(polls).toBe(2);
+    stop();
+    await run;
+    expect(watching).toBe(false);
+  });
+});
