@@ -13,10 +13,11 @@ import { InvalidArgumentError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { krakenClient } from '../adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
-import { LiveCandleFeed, scaledTimer } from '../adapters/kraken/live-feed.ts';
+import { LiveCandleFeed } from '../adapters/kraken/live-feed.ts';
 import { ExecutionsWatch } from '../adapters/kraken/executions-watch.ts';
 import type { Clock } from '../ports/clock.ts';
-import { SimClockError, syncSimClock } from './sim-clock.ts';
+import { SimClockError, SimClockFollower, syncSimClock } from './sim-clock.ts';
+import type { ScaledClock } from '../adapters/clock/clocks.ts';
 import { PaperVenue } from '../adapters/paper/paper-venue.ts';
 import type { Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
@@ -103,6 +104,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       // nonces are real time; event time (and these stamps) is the simulator's clock in sim mode
       const wall = new SystemClock();
       let clock: Clock = wall;
+      let follower: SimClockFollower | null = null;
       const log = (line: string) => process.stderr.write(`${isoTime(clock.now())} ${line}\n`);
       // sim/live: the state is opened first, so that nonces continue above the last one any earlier run used
       let stateStore: SqliteStateStore | null = null;
@@ -131,6 +133,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
           throw new InputError(`cannot read the simulator's time at ${o.url}: ${e instanceof Error ? e.message : String(e)}`);
         }
         if (speed !== 1) log(`sim clock: ${isoTime(clock.now())}, ${speed.toLocaleString('en-US')}× real time (--pace ${o.pace})`);
+        follower = new SimClockFollower(clock as ScaledClock, () => exchange.fetchTime() as Promise<number>);
       }
       let venue: KrakenVenue | null = null;
       let feed: LiveCandleFeed | null = null;
@@ -139,7 +142,9 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       let runConfig = config;
       if (mode !== 'paper') {
         // the ledger is the truth: intents recorded before they are sent, recovered and reconciled at start
-        venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [creds!.apiKey, creds!.secret], lastPrice: (p) => lastClose.get(p) ?? null });
+        venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [creds!.apiKey, creds!.secret], lastPrice: (p) => lastClose.get(p) ?? null,
+          // at a pace the bot's clock is synced to the simulator's only to within a few simulated minutes
+          ...(speed !== 1 ? { tradeTimeSlackMs: Math.max(60_000, 2 * intervalMs) } : {}) });
         await exchange.loadMarkets();
         live = await openLiveState({ file: o.state, store: stateStore!, api: exchange as unknown as ReconcileApi, venue, markets, pair: o.pair, clock, log });
         log(`state ${o.state}: sequence ${live.ledger.load().sequence}, cash ${Object.entries(live.startingCash).map(([c, v]) => `${v} ${c}`).join(', ')}, reconciliation: ${live.reconciliation.differences.length} difference(s)`);
@@ -155,6 +160,20 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       let stop!: () => void;
       const until = new Promise<void>((r) => (stop = r));
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (log(`${sig}: stopping after the current candle`), stop()));
+      // sim mode: the simulator's clock is re-read every 2 s; its end (the clock stops) ends the run
+      let stoppedChecks = 0;
+      const followTimer = follower
+        ? setInterval(() => {
+            void follower!.check().then((r) => {
+              if (r.state === 'adjusted') log(`sim clock: re-synced by ${(r.offsetMs / 1000).toFixed(1)} s to the simulator's (did its pace change? run with its --pace)`);
+              stoppedChecks = r.state === 'stopped' ? stoppedChecks + 1 : 0;
+              if (stoppedChecks === 2) {
+                log(`sim clock: the simulator's clock has stopped at ${isoTime((r as { at: number }).at)} (the end of its data, or pace 0); stopping the run`);
+                stop();
+              }
+            }, (e: unknown) => log(`sim clock: cannot read the simulator's time (${e instanceof Error ? e.message : String(e)})`));
+          }, 2_000)
+        : null;
       let liveCandles = 0;
       const startedAt = clock.now();
       log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}, ${o.ws ? `websockets for market data${venue ? ' and executions' : ''} (REST fallback)` : 'REST polling'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
@@ -188,7 +207,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
           start: (onCandle) => {
             feed = new LiveCandleFeed({
               exchange, clock, pairs: [{ pair: o.pair, intervalMs }], transport: o.ws ? 'ws' : 'rest',
-              ...(speed !== 1 ? { timer: scaledTimer(speed) } : {}),
+              clockSpeed: speed,
               onCandle: async (c) => {
                 lastClose.set(c.pair, c.close);
                 await onCandle(c);
@@ -202,6 +221,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
           stop: () => feed?.stop(),
         },
       });
+      if (followTimer) clearInterval(followTimer);
       live?.store.close();
       process.stdout.write((o.json ? JSON.stringify(result.summary) : `run finished: ${result.summary.candles} candles (history included), ${result.summary.signals} signals, ${result.summary.trades} trades, realized ${result.summary.realizedPnl}`) + '\n');
     });

@@ -94,8 +94,8 @@ export async function runLive(o: LiveOptions): Promise<ReplayResult> {
   for (const job of o.every ?? []) timers.push(setInterval(() => void enqueue(job.what, job.run), job.ms));
   await o.until;
   for (const t of timers) clearInterval(t);
-  await o.venueActivity?.stop();
-  await o.feed.stop();
+  // both at once: each marks itself stopped before the shared client's sockets close under the other
+  await Promise.all([o.feed.stop(), o.venueActivity?.stop()]);
   await chain;
   await idle();
   return p.finish();

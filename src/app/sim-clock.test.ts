@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { syncSimClock } from './sim-clock.ts';
+import { ScaledClock } from '../adapters/clock/clocks.ts';
+import { describeSpeed, SimClockFollower, syncSimClock } from './sim-clock.ts';
 
 /** a simulator whose clock starts at `origin` and runs `speed`× real time; requests take `rtt` real ms */
-function fakeSim(origin: number, speed: number, rtt = 2) {
+function fakeSim(origin: number, speed: number, rtt = 0.02) {
   let real = 0;
   let calls = 0;
   return {
+    setSpeed: (s: number) => {
+      origin += real * (speed - s);
+      speed = s;
+    },
     elapsed: () => real,
     sleep: async (ms: number) => {
       real += ms;
@@ -28,8 +33,8 @@ describe('syncSimClock', () => {
     expect(clock.speed).toBe(72_000);
     // within the whole-second resolution of Kraken's Time plus one request
     const truth = Date.UTC(2019, 5, 1) + sim.elapsed() * 72_000;
-    expect(Math.abs(clock.now() - truth)).toBeLessThanOrEqual(1_000 + 72_000);
-    expect(sim.calls()).toBe(3);
+    expect(Math.abs(clock.now() - truth)).toBeLessThanOrEqual(1_000 + 0.02 * 72_000);
+    expect(sim.calls()).toBe(7);
   });
 
   it('accepts a simulator on the wall clock at speed 1', async () => {
@@ -44,5 +49,43 @@ describe('syncSimClock', () => {
     );
     await expect(syncSimClock({ ...fakeSim(0, 72_000), speed: 7_200 })).rejects.toThrow(/expects 7,200× real time/);
     await expect(syncSimClock({ ...fakeSim(0, 1), speed: 3_600 })).rejects.toThrow(/runs at about real time .* expects 3,600× real time/);
+    // 5 % off is refused too: at 72,000× that is a candle of drift every real second
+    await expect(syncSimClock({ ...fakeSim(0, 72_000), speed: 75_600 })).rejects.toThrow(/about 72,000× .* expects 75,600×/);
+    await expect(syncSimClock({ ...fakeSim(0, 0), speed: 72_000 })).rejects.toThrow(/clock runs at about stopped \(it advanced 0 s in \d+ ms\)/);
+  });
+
+  it('names speeds plainly', () => {
+    expect(describeSpeed(0)).toBe('stopped');
+    expect(describeSpeed(1.01)).toBe('real time');
+    expect(describeSpeed(0.6)).toBe('0.60× real time');
+    expect(describeSpeed(72_000)).toBe('72,000× real time');
+  });
+});
+
+describe('SimClockFollower', () => {
+  it('leaves an agreeing clock alone, corrects a drifting one forward and backward without going back, and reports a stopped simulator', async () => {
+    const sim = fakeSim(Date.UTC(2019, 5, 1), 72_000);
+    const clock = await syncSimClock({ ...sim, speed: 72_000 });
+    const follow = new SimClockFollower(clock, sim.fetchTime, sim.elapsed);
+    expect((await follow.check()).state).toBe('ok');
+    // the simulator's pace changed: it runs 10 % faster
+    sim.setSpeed(79_200);
+    await sim.sleep(1_000);
+    const ahead = await follow.check();
+    expect(ahead.state).toBe('adjusted');
+    expect((await follow.check()).state).toBe('ok');
+    // now slower: the bot's clock is ahead, so it stands still until the simulator catches up
+    sim.setSpeed(36_000);
+    await sim.sleep(1_000);
+    const before = clock.now();
+    const behind = await follow.check();
+    expect(behind.state).toBe('adjusted');
+    expect(behind.state === 'adjusted' && behind.offsetMs).toBeLessThan(0);
+    expect(clock.now()).toBeGreaterThanOrEqual(before);
+    // the end of the data: the simulator's clock stops
+    sim.setSpeed(0);
+    await follow.check();
+    await sim.sleep(500);
+    expect((await follow.check()).state).toBe('stopped');
   });
 });

@@ -37,6 +37,7 @@ export class ScaledClock implements Clock {
   private origin: number;
   private start: number;
   private _speed: number;
+  private last = -Infinity;
 
   constructor(origin: number, speed: number, private readonly elapsed: () => number = stopwatch()) {
     if (!Number.isFinite(origin)) throw new Error(`clock origin must be a time, got ${origin}`);
@@ -54,8 +55,18 @@ export class ScaledClock implements Clock {
     return this._speed;
   }
 
+  /** never goes backwards: after an `adjust` back it stands still until it catches up */
   now(): number {
-    return Math.floor(this.origin + (this.elapsed() - this.start) * this._speed);
+    const t = Math.floor(this.origin + (this.elapsed() - this.start) * this._speed);
+    if (t < this.last) return this.last;
+    this.last = t;
+    return t;
+  }
+
+  /** moves the reading by `deltaMs` (a re-sync); forward at once, backward by standing still meanwhile */
+  adjust(deltaMs: number): void {
+    if (!Number.isFinite(deltaMs)) throw new Error(`clock adjustment must be a number, got ${deltaMs}`);
+    this.origin += deltaMs;
   }
 
   setSpeed(speed: number): void {

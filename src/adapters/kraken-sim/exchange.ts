@@ -69,6 +69,16 @@ export interface SimTrade {
   readonly candleTs: number;
 }
 
+/**
+ * An execution event of the engine, after its state change is complete (Kraken's executions channel reports
+ * these): an order accepted, a fill, an order fully filled, cancelled (by the user, cancel-all, the dead man's
+ * switch, an unfilled IOC, a post-only that would take, lack of funds) or expired.
+ */
+export type SimExecution =
+  | { readonly type: 'new'; readonly order: SimOrder }
+  | { readonly type: 'trade'; readonly order: SimOrder; readonly trade: SimTrade }
+  | { readonly type: 'filled' | 'canceled' | 'expired'; readonly order: SimOrder };
+
 export interface AddOrderParams {
   readonly pair: string;
   readonly type: string;
@@ -144,6 +154,7 @@ export class SimExchange {
   private readonly tradeList: SimTrade[] = [];
   private tradeSeq = 0;
   private readonly advanceListeners = new Set<(pairs: readonly string[]) => void>();
+  private readonly executionListeners = new Set<(e: SimExecution) => void>();
   readonly ids: KrakenIds;
 
   constructor(private readonly opts: ExchangeOptions) {
@@ -289,6 +300,22 @@ export class SimExchange {
     }
   }
 
+  /** called with every execution event (see SimExecution), synchronously, once the engine's state is consistent */
+  onExecution(listener: (e: SimExecution) => void): () => void {
+    this.executionListeners.add(listener);
+    return () => this.executionListeners.delete(listener);
+  }
+
+  private executed(e: SimExecution): void {
+    for (const l of this.executionListeners) {
+      try {
+        l(e);
+      } catch (err) {
+        process.stderr.write(`kraken-sim: execution listener failed: ${(err as Error).message}\n`);
+      }
+    }
+  }
+
   // ---------- balances ----------
 
   setBalance(asset: string, amount: string | number | Dec): void {
@@ -415,10 +442,11 @@ export class SimExchange {
     };
     this.orderList.push(order);
     this.byTxid.set(order.txid, order);
+    this.executed({ type: 'new', order });
     // post-only: a limit that would take liquidity at once is cancelled by the engine (Kraken accepts, then cancels)
     if (postOnly && price !== null) {
       const last = new Dec(book.series.close[book.cursor]!);
-      if ((p.type === 'buy' && price.gte(last)) || (p.type === 'sell' && price.lte(last))) this.close(order, 'canceled', 'Post only order');
+      if ((p.type === 'buy' && price.gte(last)) || (p.type === 'sell' && price.lte(last))) this.closeAndReport(order, 'canceled', 'Post only order');
     }
     return { descr, txid: [order.txid] };
   }
@@ -436,6 +464,12 @@ export class SimExchange {
     o.status = status;
     o.reason = reason;
     o.closeTm = this.opts.clock.now() / 1000;
+  }
+
+  /** closes an order as cancelled or expired and reports it to the execution listeners */
+  private closeAndReport(o: SimOrder, status: 'canceled' | 'expired', reason: string | null): void {
+    this.close(o, status, reason);
+    this.executed({ type: status, order: o });
   }
 
   /** open orders matching `txid` (a txid or a userref) or `clOrdId` */
@@ -456,7 +490,7 @@ export class SimExchange {
     if (txid === undefined && clOrdId === undefined) throw new KrakenError('EGeneral:Invalid arguments');
     const targets = this.findOpen(txid, clOrdId);
     if (targets.length === 0) throw new KrakenError('EOrder:Unknown order');
-    for (const o of targets) this.close(o, 'canceled', 'User requested');
+    for (const o of targets) this.closeAndReport(o, 'canceled', 'User requested');
     return { count: targets.length };
   }
 
@@ -464,7 +498,7 @@ export class SimExchange {
     let n = 0;
     for (const o of this.orderList) {
       if (o.status === 'open' || o.status === 'pending') {
-        this.close(o, 'canceled', reason);
+        this.closeAndReport(o, 'canceled', reason);
         n++;
       }
     }
@@ -499,14 +533,14 @@ export class SimExchange {
           used = used.plus(got);
         }
       }
-      if (o.timeInForce === 'IOC' && (o.status === 'open' || o.status === 'pending')) this.close(o, 'canceled', 'Unfilled IOC');
+      if (o.timeInForce === 'IOC' && (o.status === 'open' || o.status === 'pending')) this.closeAndReport(o, 'canceled', 'Unfilled IOC');
     }
   }
 
   private expire(): void {
     const now = this.opts.clock.now() / 1000;
     for (const o of this.orderList) {
-      if ((o.status === 'open' || o.status === 'pending') && o.timeInForce === 'GTD' && o.expireTm <= now) this.close(o, 'expired', null);
+      if ((o.status === 'open' || o.status === 'pending') && o.timeInForce === 'GTD' && o.expireTm <= now) this.closeAndReport(o, 'expired', null);
     }
   }
 
@@ -531,7 +565,7 @@ export class SimExchange {
           fee = feeFor(meta, quantity.mul(price), liquidity);
         }
         if (quantity.lte(0)) {
-          this.close(o, 'canceled', 'Insufficient funds');
+          this.closeAndReport(o, 'canceled', 'Insufficient funds');
           return new Dec(0);
         }
       }
@@ -539,7 +573,7 @@ export class SimExchange {
       const have = this.balance.get(raw.base) ?? new Dec(0);
       if (quantity.gt(have)) quantity = have;
       if (quantity.lte(0)) {
-        this.close(o, 'canceled', 'Insufficient funds');
+        this.closeAndReport(o, 'canceled', 'Insufficient funds');
         return new Dec(0);
       }
       fee = feeFor(meta, quantity.mul(price), liquidity);
@@ -553,15 +587,18 @@ export class SimExchange {
       this.add(raw.quote, cost.minus(fee));
     }
     const id = this.ids.trade();
-    this.tradeList.push({
+    const trade: SimTrade = {
       id, tradeId: ++this.tradeSeq, ordertxid: o.txid, postxid: this.ids.trade(), pair: meta.pair, krakenPair: meta.krakenPair,
       time: this.opts.clock.now() / 1000, side: o.side, ordertype: o.type, price, cost, fee, vol: quantity, maker: liquidity === 'maker', candleTs,
-    });
+    };
+    this.tradeList.push(trade);
     o.trades.push(id);
     o.volExec = o.volExec.plus(quantity);
     o.cost = o.cost.plus(cost);
     o.fee = o.fee.plus(fee);
     if (o.volExec.gte(o.volume)) this.close(o, 'closed', null);
+    this.executed({ type: 'trade', order: o, trade });
+    if (o.status === 'closed') this.executed({ type: 'filled', order: o });
     return quantity;
   }
 

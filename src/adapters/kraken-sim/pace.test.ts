@@ -50,9 +50,13 @@ describe('paced kraken-sim', () => {
     const cur = sim.exchange.current('BTC/USD');
     expect(cur.ts).toBeLessThanOrEqual(now + 1_000);
     await until(() => sim.exchange.cursor('BTC/USD') === 9);
-    // at the end of the data the clock runs on; prices stay
+    // at the end of the data the clock runs to the last candle's close and stops there
+    await until(() => sim.speed === 0);
     const end = await ex.fetchTime();
-    expect(end).toBeGreaterThanOrEqual(T0 + 9 * HOUR);
+    expect(end).toBeGreaterThanOrEqual(T0 + 10 * HOUR);
+    expect(end).toBeLessThan(T0 + 10 * HOUR + 600_000); // the timer fires a few ms late: minutes at 72,000×
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await ex.fetchTime()).toBe(end);
   });
 
   it('keeps pairs with gaps aligned by time, and setPace(0) stops the clock and the candles', async () => {

@@ -3,7 +3,8 @@
  * AssetPairs, Ticker, OHLC, Depth; private BalanceEx, AddOrder, CancelOrder, CancelAll,
  * CancelAllOrdersAfter, OpenOrders, ClosedOrders, QueryOrders, TradesHistory) with Kraken's signing,
  * nonces, error strings and `{ error: [], result }` envelope, over a SimExchange replaying OHLCVT candles.
- * The same port serves Kraken's public WebSocket v2 at `/v2` (`wsUrl`; ohlc and ticker channels, see ws.ts).
+ * The same port serves Kraken's public WebSocket v2 at `/v2` (`wsUrl`; ohlc and ticker channels, see ws.ts), and its
+ * private one at `/v2/auth` (`wsAuthUrl`; the executions channel, with a token from private GetWebSocketsToken).
  * Faults are scriptable from tests (`sim.inject`) and, when `control` is on, over `POST /__sim/faults`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -19,7 +20,7 @@ import type { Clock } from '../../ports/clock.ts';
 import { KeyAuth, type RateLimitOptions } from './auth.ts';
 import { describe, KrakenError, RAW_ASSETS, RAW_PAIRS, SimExchange, type AddOrderParams, type SimOrder, type SimTrade } from './exchange.ts';
 import { FaultPlan, validateFault, type Fault, type FaultRule } from './faults.ts';
-import { attachKrakenWs, WS_PATH, type CandleFigures, type KrakenWs, type TickerFigures } from './ws.ts';
+import { attachKrakenWs, WS_AUTH_PATH, WS_PATH, type CandleFigures, type KrakenWs, type TickerFigures } from './ws.ts';
 
 export interface KrakenSimOptions {
   readonly apiKey: string;
@@ -139,6 +140,8 @@ export class KrakenSim {
         ClosedOrders: (p) => this.closedOrders(p),
         QueryOrders: (p) => this.queryOrders(p),
         TradesHistory: (p) => this.tradesHistory(p),
+        // a token for the private websocket, valid 15 minutes of real time (the websocket endpoint keeps them)
+        GetWebSocketsToken: () => this.ws.issueToken(this.auth.apiKey),
       },
     };
     this.server = createServer((req, res) => {
@@ -179,6 +182,11 @@ export class KrakenSim {
   /** the URL ccxt.pro's `urls.api.ws.publicV2` takes: Kraken's public WebSocket v2 */
   get wsUrl(): string {
     return `ws://${this.opts.host ?? '127.0.0.1'}:${this._port}${WS_PATH}`;
+  }
+
+  /** the URL ccxt.pro's `urls.api.ws.private`/`.privateV2` take: Kraken's private WebSocket v2 (executions) */
+  get wsAuthUrl(): string {
+    return `ws://${this.opts.host ?? '127.0.0.1'}:${this._port}${WS_AUTH_PATH}`;
   }
 
   /** open WebSocket connections */
@@ -254,14 +262,24 @@ export class KrakenSim {
   private followClock(): void {
     if (!this.paced || this.stopped) return;
     this.exchange.advanceTo(this.paced.now());
-    const next = this.exchange.nextCandleTs();
-    if (next === null) return;
+    let next = this.exchange.nextCandleTs();
+    if (next === null) {
+      // the end of the data: the clock runs to the last candle's close and stops there (Time then stands
+      // still, which tells a bot following it that the data is over)
+      const end = Math.max(...this.exchange.pairs().map((m) => this.exchange.current(m.pair)).map((c) => c.ts + c.intervalMs));
+      if (this.paced.now() >= end) {
+        this.paced.setSpeed(0);
+        return;
+      }
+      next = end;
+    }
     const wait = this.paced.realMsUntil(next);
     if (!Number.isFinite(wait)) return;
+    // at most a minute at a time: a long gap at a slow pace must not overflow the timer
     this.paceTimer = setTimeout(() => {
       this.paceTimer = null;
       this.followClock();
-    }, Math.max(1, Math.ceil(wait)));
+    }, Math.min(60_000, Math.max(1, Math.ceil(wait))));
     this.paceTimer.unref();
   }
 

@@ -5,7 +5,9 @@
  *
  * With `ws` (or a `wsUrl`) it builds ccxt.pro's kraken instead, which extends the REST one (every REST call
  * works as before) and adds `watchOHLCV`, `watchTicker`, … over Kraken's public WebSocket v2; `wsUrl` points
- * that socket elsewhere (the simulator's `sim.wsUrl`). Private websocket URLs are left as ccxt has them.
+ * that socket elsewhere (the simulator's `sim.wsUrl`). `wsAuthUrl` points Kraken's private WebSocket v2
+ * (`watchMyTrades`, `watchOrders`: ccxt keeps the GetWebSocketsToken token on its `private` URL's client and connects
+ * to `privateV2`, so both are set) elsewhere (the simulator's `sim.wsAuthUrl`); otherwise they stay Kraken's.
  */
 import { Agent } from 'node:http';
 import ccxt from 'ccxt';
@@ -21,6 +23,8 @@ export interface KrakenClientOptions {
   readonly ws?: boolean | undefined;
   /** Kraken's public WebSocket v2 URL, e.g. ws://127.0.0.1:7345/v2 for the simulator; undefined = Kraken's */
   readonly wsUrl?: string | undefined;
+  /** Kraken's private WebSocket v2 URL, e.g. ws://127.0.0.1:7345/v2/auth for the simulator; undefined = Kraken's */
+  readonly wsAuthUrl?: string | undefined;
   readonly rateLimit?: boolean;
   readonly timeoutMs?: number;
   readonly clock: Clock;
@@ -37,10 +41,12 @@ export interface KrakenClient {
 }
 
 export function krakenClient(o: KrakenClientOptions): KrakenClient {
-  if (o.ws === false && o.wsUrl !== undefined) throw new Error('krakenClient: wsUrl was given with ws: false; drop one of them');
-  if (o.wsUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(o.wsUrl)) throw new Error(`krakenClient: wsUrl must be a ws:// or wss:// URL, got "${o.wsUrl}"`);
+  for (const [name, url] of [['wsUrl', o.wsUrl], ['wsAuthUrl', o.wsAuthUrl]] as const) {
+    if (o.ws === false && url !== undefined) throw new Error(`krakenClient: ${name} was given with ws: false; drop one of them`);
+    if (url !== undefined && !/^wss?:\/\/[^/\s]+/.test(url)) throw new Error(`krakenClient: ${name} must be a ws:// or wss:// URL, got "${url}"`);
+  }
   const nonces = new NonceSource(o.clock, o.lastNonce ?? 0, o.persistNonce);
-  const Kraken = o.ws === true || o.wsUrl !== undefined ? ccxt.pro.kraken : ccxt.kraken;
+  const Kraken = o.ws === true || o.wsUrl !== undefined || o.wsAuthUrl !== undefined ? ccxt.pro.kraken : ccxt.kraken;
   const exchange: InstanceType<typeof ccxt.kraken> = new Kraken({
     apiKey: o.apiKey,
     secret: o.secret,
@@ -53,12 +59,16 @@ export function krakenClient(o: KrakenClientOptions): KrakenClient {
     api['public'] = o.baseUrl;
     api['private'] = o.baseUrl;
   }
-  if (o.wsUrl !== undefined) {
+  if (o.wsUrl !== undefined || o.wsAuthUrl !== undefined) {
     const api = exchange.urls['api'] as Record<string, unknown>;
-    api['ws'] = { ...(api['ws'] as Record<string, string>), publicV2: o.wsUrl };
+    api['ws'] = {
+      ...(api['ws'] as Record<string, string>),
+      ...(o.wsUrl !== undefined ? { publicV2: o.wsUrl } : {}),
+      ...(o.wsAuthUrl !== undefined ? { private: o.wsAuthUrl, privateV2: o.wsAuthUrl } : {}),
+    };
     // ccxt connects to a plain ws:// URL only through an http agent of its own (it has none by default);
     // a bare Agent carries no proxy, so REST calls are unchanged
-    if (o.wsUrl.startsWith('ws://')) exchange.httpAgent = new Agent();
+    if (o.wsUrl?.startsWith('ws://') || o.wsAuthUrl?.startsWith('ws://')) exchange.httpAgent = new Agent();
   }
   return { exchange, nonces };
 }

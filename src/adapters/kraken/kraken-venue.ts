@@ -65,6 +65,11 @@ export interface KrakenVenueDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** the last known price of a pair: market orders are checked against Kraken's minimums before sending */
   readonly lastPrice?: (pair: string) => number | null;
+  /**
+   * how far before a submission (our clock) trades are asked for, for skew between our clock and the venue's
+   * (default 60 s; in sim mode at a pace, simulated time: a few intervals)
+   */
+  readonly tradeTimeSlackMs?: number;
 }
 
 interface Tracked {
@@ -79,7 +84,7 @@ interface Tracked {
 
 /** Kraken's TradesHistory page size */
 const TRADES_PAGE = 50;
-/** trade times are the venue's: allow for clock skew when asking for trades since a submission */
+/** trade times are the venue's: allow for clock skew when asking for trades since a submission (default) */
 const TRADE_TIME_SLACK_MS = 60_000;
 
 const DEFAULTS: KrakenVenueOptions = { maxSends: 3, maxRetries: 5, backoffMs: 250 };
@@ -316,7 +321,7 @@ export class KrakenVenue implements Venue {
     const working = list.filter((t) => !t.done && t.venueId);
     for (const pair of new Set(working.map((t) => t.intent.pair))) {
       const mine = working.filter((t) => t.intent.pair === pair);
-      const since = Math.min(...mine.map((t) => t.submittedAt)) - TRADE_TIME_SLACK_MS;
+      const since = Math.min(...mine.map((t) => t.submittedAt)) - (this.d.tradeTimeSlackMs ?? TRADE_TIME_SLACK_MS);
       // open orders FIRST: an order that is not open now has all its trades behind it, so the trade read
       // that follows sees them; one that fills in between is still open here and is finished next poll
       const open = new Set((await this.read(() => this.d.api.fetchOpenOrders(pair))).map((o) => o.id));

@@ -72,11 +72,6 @@ export const realTimer: FeedTimer = {
   clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-/** Waits on a clock that runs `speed` times as fast as real time (sim mode at a pace): at least `minMs` real ms. */
-export function scaledTimer(speed: number, minMs = 5): FeedTimer {
-  if (!(speed > 0)) throw new Error(`market data: timer speed must be > 0, got ${speed}`);
-  return { set: (fn, ms) => realTimer.set(fn, Math.max(minMs, ms / speed)), clear: realTimer.clear };
-}
 
 export interface LivePairOptions {
   /** ccxt symbol, e.g. BTC/USD */
@@ -107,10 +102,15 @@ export interface LiveFeedOptions {
   readonly onLog?: (level: FeedLogLevel, message: string) => void;
   /** poll the last price too (fetchTicker), default false */
   readonly ticker?: boolean;
-  /** longest wait between two polls while healthy (default 30 s) */
+  /** longest wait between two polls while healthy, real time (default 30 s) */
   readonly pollMs?: number;
-  /** wait after a candle's close before asking for it (default 2 s) */
+  /** wait after a candle's close before asking for it, clock time (default 2 s) */
   readonly closeLagMs?: number;
+  /**
+   * how many times as fast as real time the clock runs (sim mode at a pace; default 1): the wait for a
+   * candle's close is divided by it; pollMs and the retry backoff stay real time
+   */
+  readonly clockSpeed?: number;
   /** stale after this long without a newer closed candle (default 2 intervals of the pair) */
   readonly staleAfterMs?: number;
   /** closed candles emitted on a fresh start (no lastTs), newest last; default 720 (all Kraken gives) */
@@ -127,7 +127,7 @@ export interface PollReport {
   readonly emitted: number;
   /** the failure that ended this poll, if any */
   readonly error: ClassifiedError | null;
-  /** when to poll next; null once every pair is stopped */
+  /** when to poll next, real ms; null once every pair is stopped */
   readonly nextPollMs: number | null;
 }
 
@@ -204,6 +204,7 @@ export class LiveCandleFeed {
   private readonly pollMs: number;
   private readonly closeLagMs: number;
   private readonly backfill: number;
+  private readonly speed: number;
   private marketsLoaded = false;
   private marketsFailed = false;
   private failures = 0;
@@ -231,6 +232,8 @@ export class LiveCandleFeed {
     this.pollMs = o.pollMs ?? 30_000;
     this.closeLagMs = o.closeLagMs ?? 2_000;
     this.backfill = o.backfill ?? KRAKEN_OHLC_LIMIT;
+    this.speed = o.clockSpeed ?? 1;
+    if (!(this.speed > 0 && Number.isFinite(this.speed))) throw new Error(`market data: clockSpeed must be > 0, got ${this.speed}`);
     if (!(this.baseMs > 0) || !(this.maxMs >= this.baseMs)) throw new Error(`market data: backoff needs 0 < baseMs <= maxMs, got ${this.baseMs}, ${this.maxMs}`);
     if (!(this.jitter >= 0 && this.jitter < 1)) throw new Error(`market data: backoff jitter must be in [0, 1), got ${this.jitter}`);
     if (!(this.pollMs > 0)) throw new Error(`market data: pollMs must be > 0, got ${this.pollMs}`);
@@ -459,7 +462,7 @@ export class LiveCandleFeed {
 
   /** ws: the socket brought a ticker within the last poll period, so REST need not ask */
   private socketTickerFresh(p: PairState): boolean {
-    return p.socketTickAt !== null && this.o.clock.now() - p.socketTickAt <= this.pollMs;
+    return p.socketTickAt !== null && (this.o.clock.now() - p.socketTickAt) / this.speed <= this.pollMs;
   }
 
   private async pollTicker(p: PairState): Promise<void> {
@@ -522,15 +525,15 @@ export class LiveCandleFeed {
     return Math.max(1, Math.round(raw * (1 - this.jitter * this.random())));
   }
 
-  /** until the forming candle of some pair closes (plus the lag), at most pollMs */
+  /** real ms until the forming candle of some pair closes (plus the lag), at most pollMs */
   private healthyDelay(): number {
     const now = this.o.clock.now();
     let delay = this.pollMs;
     for (const p of this.active()) {
       const nextClose = (Math.floor(now / p.intervalMs) + 1) * p.intervalMs;
-      delay = Math.min(delay, nextClose + this.closeLagMs - now);
+      delay = Math.min(delay, (nextClose + this.closeLagMs - now) / this.speed);
     }
-    return Math.max(1, delay);
+    return Math.max(1, Math.ceil(delay));
   }
 
   private safe(what: string, fn: () => void): void {
