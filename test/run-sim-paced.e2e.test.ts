@@ -50,12 +50,18 @@ describe('tollgate run --mode sim on a paced simulator', () => {
     writeFileSync(config, JSON.stringify(DENSE));
     const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
     const startCursor = sim.exchange.cursor('BTC/USD');
+    let sockets = 0;
+    const watch = setInterval(() => (sockets = Math.max(sockets, sim.socketCount)), 5);
     const r = await runBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--max-candles', '60', '--config', config, '--state', state, '--logs', logs, '--json', '--dead-mans-switch', '0', ...(transport === 'ws' ? ['--ws'] : [])], env);
     expect(r.err).not.toMatch(/internal error|\n\s+at /);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/sim clock: 2019-\d\d-\d\dT[\d:.]+Z, 72,000× real time \(--pace 20\)/);
     expect(r.err).toContain(transport === 'ws' ? 'websockets for market data and executions (REST fallback)' : 'REST polling');
     expect(r.err).not.toMatch(/websocket .*(lost|refused)/);
+    clearInterval(watch);
+    // over ws: the public socket (candles) and the private one (executions, after a GetWebSocketsToken)
+    expect(sockets).toBe(transport === 'ws' ? 2 : 0);
+    expect(sim.calls['GetWebSocketsToken'] ?? 0).toBe(transport === 'ws' ? 1 : 0);
     expect(r.out + r.err).not.toContain(secret);
     const summary = JSON.parse(r.out.trim().split('\n').at(-1)!) as { trades: number; signals: number; candles: number; cash: Record<string, string>; from: string; to: string };
 
@@ -88,6 +94,30 @@ describe('tollgate run --mode sim on a paced simulator', () => {
       expect(held.toFixed()).toBe(sim.exchange.balanceOf('XBT').toFixed());
       expect(summary.cash['USD']).toBe(ledger.cash.get('USD')!.toFixed());
       expect(verifyAudit(store, (p) => markets.get(p), () => new MemoryLedgerStore())).toMatchObject({ ok: true });
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+
+  it('when the simulator reaches the end of its data its clock stops, and the bot says so and finishes cleanly', async () => {
+    const { markets } = defaults();
+    // 2019-01-01 .. 2019-02-09: ~150 live candles after the start (a few seconds), then the data ends
+    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-02-09', pace: 20, startIndex: 800 });
+    const dir = tmp('tollgate-run-paced-');
+    const state = join(dir, 'state.db');
+    const config = join(dir, 'dense.json');
+    writeFileSync(config, JSON.stringify(DENSE));
+    const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
+    const r = await runBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--config', config, '--state', state, '--logs', join(dir, 'logs'), '--json', '--dead-mans-switch', '0'], env);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/sim clock: the simulator's clock has stopped at 2019-02-0\dT[\d:.]+Z \(the end of its data, or pace 0\); stopping the run/);
+    expect(sim.speed).toBe(0);
+    const summary = JSON.parse(r.out.trim().split('\n').at(-1)!) as { cash: Record<string, string> };
+    const store = SqliteStateStore.open(state);
+    try {
+      const ledger = new Ledger(store, new SystemClock(), (p) => markets.get(p)).load();
+      expect(ledger.cash.get('USD')!.toFixed()).toBe(sim.exchange.balanceOf('USD').toFixed());
+      expect(summary.cash['USD']).toBe(ledger.cash.get('USD')!.toFixed());
     } finally {
       store.close();
     }
