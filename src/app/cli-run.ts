@@ -174,6 +174,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
             }, (e: unknown) => log(`sim clock: cannot read the simulator's time (${e instanceof Error ? e.message : String(e)})`));
           }, 2_000)
         : null;
+      followTimer?.unref();
       let liveCandles = 0;
       const startedAt = clock.now();
       log(`tollgate run: mode ${mode}, ${o.pair} ${o.interval}m, ${o.url ? `API ${o.url}` : 'Kraken'}, ${o.ws ? `websockets for market data${venue ? ' and executions' : ''} (REST fallback)` : 'REST polling'}${mode === 'live' ? ' — REAL ORDERS' : ''}`);
