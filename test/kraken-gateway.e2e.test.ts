@@ -55,14 +55,14 @@ afterEach(async () => {
   rigs = [];
 });
 
-async function rig(o: { timeoutMs?: number } = {}): Promise<Rig> {
+async function rig(o: { timeoutMs?: number; clockMs?: number } = {}): Promise<Rig> {
   const apiKey = randomBytes(24).toString('base64url');
   const secret = randomBytes(64).toString('base64');
   const series = bundledSlice('2019-01-01', '2019-02-01');
   const sim = await startKrakenSim({ apiKey, apiSecret: secret, series: [series], balances: { USD: '10000', XBT: '0' }, fill: { slippageBps: 5, maxVolumeShare: 0.25 } });
   const { exchange } = krakenClient({ apiKey, secret, baseUrl: sim.url, rateLimit: false, clock: new SystemClock(), timeoutMs: o.timeoutMs ?? 1_500 });
   await exchange.loadMarkets();
-  const clock = { now: () => 1_546_300_800_000 };
+  const clock = { now: () => o.clockMs ?? 1_546_300_800_000 };
   const venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret], sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) });
   const ledger = new Ledger(new MemoryLedgerStore(), clock, (p) => markets.get(p));
   ledger.setCash({ currency: 'USD', amount: '10000' }, { actor: 'test', reason: 'start', key: 'start' });
@@ -109,6 +109,16 @@ describe('Kraken venue through ccxt: faults', () => {
     const o = buy();
     r.venue.submit(o);
     await settle(r);
+    expect(r.events.map((e) => e.kind)).toEqual(['accepted', 'filled']);
+    expectConsistent(r, [o.clientOrderId]);
+  });
+
+  it("when the bot's clock is a day ahead of the venue's then the fill is still found, from the order's own open time", async () => {
+    // trades asked for since (our submission − 60 s) would miss every trade: the venue's opentm decides
+    const r = await rig({ clockMs: Date.now() + 86_400_000 });
+    const o = buy();
+    r.venue.submit(o);
+    await settle(r, 3);
     expect(r.events.map((e) => e.kind)).toEqual(['accepted', 'filled']);
     expectConsistent(r, [o.clientOrderId]);
   });

@@ -34,6 +34,8 @@ export interface ApiOrder {
   readonly clientOrderId?: string | undefined;
   readonly status?: string | undefined;
   readonly filled?: number | undefined;
+  /** when the venue opened it (Kraken's `opentm`), ms */
+  readonly timestamp?: number | undefined;
   readonly info?: Record<string, any>;
 }
 
@@ -76,6 +78,8 @@ interface Tracked {
   readonly intent: OrderIntent;
   /** our clock when it was submitted (the lower bound of its trades' times) */
   readonly submittedAt: number;
+  /** the venue's own open time, once seen: trades are asked for from here, whatever our clock said */
+  venueOpenedAt?: number;
   venueId: string | null;
   filled: Dec;
   done: boolean;
@@ -321,10 +325,13 @@ export class KrakenVenue implements Venue {
     const working = list.filter((t) => !t.done && t.venueId);
     for (const pair of new Set(working.map((t) => t.intent.pair))) {
       const mine = working.filter((t) => t.intent.pair === pair);
-      const since = Math.min(...mine.map((t) => t.submittedAt)) - (this.d.tradeTimeSlackMs ?? TRADE_TIME_SLACK_MS);
       // open orders FIRST: an order that is not open now has all its trades behind it, so the trade read
       // that follows sees them; one that fills in between is still open here and is finished next poll
-      const open = new Set((await this.read(() => this.d.api.fetchOpenOrders(pair))).map((o) => o.id));
+      const openOrders = await this.read(() => this.d.api.fetchOpenOrders(pair));
+      this.learnOpenTimes(openOrders);
+      const open = new Set(openOrders.map((o) => o.id));
+      // trades since the earliest of these orders opened: the venue's time where known, else ours less the slack
+      const since = Math.min(...mine.map((t) => (t.venueOpenedAt ?? t.submittedAt - (this.d.tradeTimeSlackMs ?? TRADE_TIME_SLACK_MS)) - 1_000));
       for (const tr of await this.tradesSince(pair, since)) {
         const t = this.byVenueId.get(tr.order ?? tr.info?.ordertxid);
         if (t && !t.done) this.fill(t, tr);
@@ -334,15 +341,27 @@ export class KrakenVenue implements Venue {
         // another poll may have finished it while we awaited: report its end once
         if (t.done || open.has(t.venueId!)) continue;
         // belt and braces: the venue's executed volume must be booked before the order is declared done
-        closed ??= new Map((await this.read(() => this.d.api.fetchClosedOrders(pair))).map((o) => [o.id, o]));
+        if (!closed) {
+          const list = await this.read(() => this.d.api.fetchClosedOrders(pair));
+          this.learnOpenTimes(list);
+          closed = new Map(list.map((o) => [o.id, o]));
+        }
         const volExec = closed.get(t.venueId!)?.info?.vol_exec;
-        if (volExec !== undefined && new Dec(String(volExec)).gt(t.filled)) continue; // its trades are not visible yet
+        // its trades are not visible yet (or were asked for from too late: the next poll asks from its open time)
+        if (volExec !== undefined && new Dec(String(volExec)).gt(t.filled)) continue;
         if (t.done) continue;
         t.done = true;
         const now = this.d.clock.now();
         if (t.filled.gte(t.intent.quantity)) this.out().onOrderEvent({ kind: 'filled', order: t.intent, filledQty: t.filled, ts: now });
         else this.out().onOrderEvent({ kind: 'cancelled', order: t.intent, filledQty: t.filled, reason: t.cancelReason ?? 'cancelled on the venue', ts: now });
       }
+    }
+  }
+
+  private learnOpenTimes(orders: readonly ApiOrder[]): void {
+    for (const o of orders) {
+      const t = this.byVenueId.get(o.id);
+      if (t && typeof o.timestamp === 'number' && Number.isFinite(o.timestamp)) t.venueOpenedAt = o.timestamp;
     }
   }
 
