@@ -16,8 +16,8 @@ import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts'
 import { LiveCandleFeed } from '../adapters/kraken/live-feed.ts';
 import { ExecutionsWatch } from '../adapters/kraken/executions-watch.ts';
 import type { Clock } from '../ports/clock.ts';
-import { SimClockError, SimClockFollower, syncSimClock } from './sim-clock.ts';
-import type { ScaledClock } from '../adapters/clock/clocks.ts';
+import { describeSpeed, SimClockError, SimClockFollower, syncSimClock } from './sim-clock.ts';
+import { ScaledClock } from '../adapters/clock/clocks.ts';
 import { PaperVenue } from '../adapters/paper/paper-venue.ts';
 import type { Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
@@ -162,16 +162,25 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (log(`${sig}: stopping after the current candle`), stop()));
       // sim mode: the simulator's clock is re-read every 2 s; its end (the clock stops) ends the run
       let stoppedChecks = 0;
+      let checking = false;
+      let failedChecks = 0;
       const followTimer = follower
         ? setInterval(() => {
+            if (checking) return; // a check still waiting for the simulator: no second one meanwhile
+            checking = true;
             void follower!.check().then((r) => {
-              if (r.state === 'adjusted') log(`sim clock: re-synced by ${(r.offsetMs / 1000).toFixed(1)} s to the simulator's (did its pace change? run with its --pace)`);
+              failedChecks = 0;
+              if (r.state === 'speed') log(`sim clock: the simulator now runs at ${describeSpeed(r.speed)} (was ${describeSpeed(r.was)}): following it`);
+              if (r.state === 'adjusted') log(`sim clock: re-synced by ${(r.offsetMs / 1000).toFixed(1)} s to the simulator's`);
               stoppedChecks = r.state === 'stopped' ? stoppedChecks + 1 : 0;
               if (stoppedChecks === 2) {
                 log(`sim clock: the simulator's clock has stopped at ${isoTime((r as { at: number }).at)} (the end of its data, or pace 0); stopping the run`);
                 stop();
               }
-            }, (e: unknown) => log(`sim clock: cannot read the simulator's time (${e instanceof Error ? e.message : String(e)})`));
+            }, (e: unknown) => {
+              // said on the first failure and every 30th after (a minute), not every 2 s
+              if (failedChecks++ % 30 === 0) log(`sim clock: cannot read the simulator's time (${e instanceof Error ? e.message : String(e)}); ${failedChecks} failed check(s)`);
+            }).finally(() => (checking = false));
           }, 2_000)
         : null;
       followTimer?.unref();
@@ -208,7 +217,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
           start: (onCandle) => {
             feed = new LiveCandleFeed({
               exchange, clock, pairs: [{ pair: o.pair, intervalMs }], transport: o.ws ? 'ws' : 'rest',
-              clockSpeed: speed,
+              clockSpeed: () => clock instanceof ScaledClock ? clock.speed || speed : speed,
               onCandle: async (c) => {
                 lastClose.set(c.pair, c.close);
                 await onCandle(c);

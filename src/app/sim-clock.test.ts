@@ -7,6 +7,7 @@ function fakeSim(origin: number, speed: number, rtt = 0.02) {
   let real = 0;
   let calls = 0;
   return {
+    simNow: () => origin + real * speed,
     setSpeed: (s: number) => {
       origin += real * (speed - s);
       speed = s;
@@ -63,25 +64,35 @@ describe('syncSimClock', () => {
 });
 
 describe('SimClockFollower', () => {
-  it('leaves an agreeing clock alone, corrects a drifting one forward and backward without going back, and reports a stopped simulator', async () => {
+  it("follows a pace change (its speed and its time), never runs ahead of the simulator, never goes back, and reports a stopped simulator", async () => {
     const sim = fakeSim(Date.UTC(2019, 5, 1), 72_000);
     const clock = await syncSimClock({ ...sim, speed: 72_000 });
     const follow = new SimClockFollower(clock, sim.fetchTime, sim.elapsed);
+    const truth = () => sim.simNow();
     expect((await follow.check()).state).toBe('ok');
-    // the simulator's pace changed: it runs 10 % faster
+    // the simulator's pace changed: 10 % faster
     sim.setSpeed(79_200);
-    await sim.sleep(1_000);
-    const ahead = await follow.check();
-    expect(ahead.state).toBe('adjusted');
+    await sim.sleep(2_000);
+    const faster = await follow.check();
+    expect(faster).toMatchObject({ state: 'speed', was: 72_000 });
+    expect(clock.speed / 79_200).toBeCloseTo(1, 2);
+    expect(clock.now()).toBeLessThanOrEqual(truth() + 2_000); // within the readings' whole-second resolution
+    await sim.sleep(2_000);
     expect((await follow.check()).state).toBe('ok');
-    // now slower: the bot's clock is ahead, so it stands still until the simulator catches up
+    expect(clock.now()).toBeLessThanOrEqual(truth() + 2_000); // within the readings' whole-second resolution
+    // now half as fast: the bot's clock must not run ahead (it stands still until the simulator catches up)
     sim.setSpeed(36_000);
-    await sim.sleep(1_000);
+    await sim.sleep(2_000);
     const before = clock.now();
-    const behind = await follow.check();
-    expect(behind.state).toBe('adjusted');
-    expect(behind.state === 'adjusted' && behind.offsetMs).toBeLessThan(0);
+    const slower = await follow.check();
+    expect(slower.state).toBe('speed');
+    expect(clock.speed / 36_000).toBeCloseTo(1, 2);
     expect(clock.now()).toBeGreaterThanOrEqual(before);
+    // it ran 2 s at 79,200× while the simulator ran at 36,000×: a day ahead, which it waits out (2.4 s)
+    await sim.sleep(3_000);
+    await follow.check();
+    expect(clock.now()).toBeLessThanOrEqual(truth() + 2_000); // within the readings' whole-second resolution
+    expect(truth() - clock.now()).toBeLessThan(2_000 + 0.02 * 36_000);
     // the end of the data: the simulator's clock stops
     sim.setSpeed(0);
     await follow.check();

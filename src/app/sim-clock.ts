@@ -89,6 +89,8 @@ export async function syncSimClock(o: SimClockOptions): Promise<ScaledClock> {
 export type SimClockCheck =
   | { readonly state: 'ok'; readonly offsetMs: number }
   | { readonly state: 'adjusted'; readonly offsetMs: number }
+  /** the simulator's speed changed (its pace was changed): the clock now runs at `speed` */
+  | { readonly state: 'speed'; readonly offsetMs: number; readonly speed: number; readonly was: number }
   | { readonly state: 'stopped'; readonly at: number };
 
 /** Re-reads the simulator's time and keeps the bot's clock on it. */
@@ -108,12 +110,26 @@ export class SimClockFollower {
     const r = await bestReading(this.fetchTime, this.elapsed, 2);
     const prev = this.prev;
     this.prev = r;
-    const speed = this.clock.speed;
+    const was = this.clock.speed;
     // stopped: not a second further although more than two seconds of simulated time should have passed
-    if (prev && r.t === prev.t && (r.at - prev.at) * speed > 2_000) return { state: 'stopped', at: r.t };
-    const offsetMs = timeAt(r, this.elapsed(), speed) - this.clock.now();
-    if (Math.abs(offsetMs) <= Math.max(1_000, 2 * uncertainty(r, speed))) return { state: 'ok', offsetMs };
-    this.clock.adjust(offsetMs);
-    return { state: 'adjusted', offsetMs };
+    if (prev && r.t === prev.t && (r.at - prev.at) * was > 2_000) return { state: 'stopped', at: r.t };
+    // the simulator's own speed between the two readings: followed when it differs by more than its uncertainty
+    let speedChanged = false;
+    if (prev && r.at - prev.at >= 500 && r.t > prev.t) {
+      const measured = (r.t - prev.t) / (r.at - prev.at);
+      const relUncertainty = (uncertainty(prev, measured) + uncertainty(r, measured)) / (r.t - prev.t);
+      if (Math.abs(measured - was) / was > Math.max(0.005, 2 * relUncertainty)) {
+        this.clock.setSpeed(measured);
+        speedChanged = true;
+      }
+    }
+    const speed = this.clock.speed;
+    // aim a reading's uncertainty behind the simulator, never ahead: a bot ahead of the venue misreads what
+    // has closed and when its orders were placed; one a moment behind only sees the close a moment later
+    const offsetMs = timeAt(r, this.elapsed(), speed) - uncertainty(r, speed) - this.clock.now();
+    const off = Math.abs(offsetMs) > Math.max(1_000, 2 * uncertainty(r, speed));
+    if (off) this.clock.adjust(offsetMs);
+    if (speedChanged) return { state: 'speed', offsetMs: off ? offsetMs : 0, speed, was };
+    return off ? { state: 'adjusted', offsetMs } : { state: 'ok', offsetMs };
   }
 }

@@ -110,7 +110,7 @@ export interface LiveFeedOptions {
    * how many times as fast as real time the clock runs (sim mode at a pace; default 1): the wait for a
    * candle's close is divided by it; pollMs and the retry backoff stay real time
    */
-  readonly clockSpeed?: number;
+  readonly clockSpeed?: number | (() => number);
   /** stale after this long without a newer closed candle (default 2 intervals of the pair) */
   readonly staleAfterMs?: number;
   /** closed candles emitted on a fresh start (no lastTs), newest last; default 720 (all Kraken gives) */
@@ -204,7 +204,7 @@ export class LiveCandleFeed {
   private readonly pollMs: number;
   private readonly closeLagMs: number;
   private readonly backfill: number;
-  private readonly speed: number;
+  private readonly speedOf: () => number;
   private marketsLoaded = false;
   private marketsFailed = false;
   private failures = 0;
@@ -232,8 +232,10 @@ export class LiveCandleFeed {
     this.pollMs = o.pollMs ?? 30_000;
     this.closeLagMs = o.closeLagMs ?? 2_000;
     this.backfill = o.backfill ?? KRAKEN_OHLC_LIMIT;
-    this.speed = o.clockSpeed ?? 1;
-    if (!(this.speed > 0 && Number.isFinite(this.speed))) throw new Error(`market data: clockSpeed must be > 0, got ${this.speed}`);
+    const cs = o.clockSpeed ?? 1;
+    if (typeof cs === 'number' && !(cs > 0 && Number.isFinite(cs))) throw new Error(`market data: clockSpeed must be > 0, got ${cs}`);
+    // a speed that can change (the simulator's pace); never 0 or less, which would make waits endless
+    this.speedOf = typeof cs === 'number' ? () => cs : () => Math.max(1e-6, cs());
     if (!(this.baseMs > 0) || !(this.maxMs >= this.baseMs)) throw new Error(`market data: backoff needs 0 < baseMs <= maxMs, got ${this.baseMs}, ${this.maxMs}`);
     if (!(this.jitter >= 0 && this.jitter < 1)) throw new Error(`market data: backoff jitter must be in [0, 1), got ${this.jitter}`);
     if (!(this.pollMs > 0)) throw new Error(`market data: pollMs must be > 0, got ${this.pollMs}`);
@@ -462,7 +464,7 @@ export class LiveCandleFeed {
 
   /** ws: the socket brought a ticker within the last poll period, so REST need not ask */
   private socketTickerFresh(p: PairState): boolean {
-    return p.socketTickAt !== null && (this.o.clock.now() - p.socketTickAt) / this.speed <= this.pollMs;
+    return p.socketTickAt !== null && (this.o.clock.now() - p.socketTickAt) / this.speedOf() <= this.pollMs;
   }
 
   private async pollTicker(p: PairState): Promise<void> {
@@ -531,7 +533,7 @@ export class LiveCandleFeed {
     let delay = this.pollMs;
     for (const p of this.active()) {
       const nextClose = (Math.floor(now / p.intervalMs) + 1) * p.intervalMs;
-      delay = Math.min(delay, (nextClose + this.closeLagMs - now) / this.speed);
+      delay = Math.min(delay, (nextClose + this.closeLagMs - now) / this.speedOf());
     }
     return Math.max(1, Math.ceil(delay));
   }
