@@ -4,6 +4,7 @@ import { CandleSeries } from '../csv/kraken-ohlcvt.ts';
 import { bundledMarkets } from '../market/asset-pairs.ts';
 import { quoteFill } from '../../domain/fill-model.ts';
 import { Dec } from '../../domain/money.ts';
+import { rejection } from '../../../test/promise-helpers.ts';
 import { fault, krakenSignature, startKrakenSim, TXID, type KrakenSim } from './index.ts';
 
 const KEY = 'sim-key';
@@ -30,15 +31,6 @@ function client(sim: KrakenSim, secret = SECRET, key = KEY): Exchange {
   ex.urls['api'] = { ...(ex.urls['api'] as Record<string, string>), public: sim.url, private: sim.url };
   ex.nonce = () => ++nonce;
   return ex;
-}
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('kraken-sim with real ccxt', () => {
@@ -114,12 +106,12 @@ describe('kraken-sim with real ccxt', () => {
     const [closed] = await ex.fetchClosedOrders('BTC/USD', undefined, undefined, { clientOrderId: 'lim-1' });
     expect(closed!.status).toBe('canceled');
     expect(closed!.filled).toBe(0.25);
-    expect(await rejects(ex.cancelOrder(o.id!))).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(await rejection(ex.cancelOrder(o.id!))).toBeInstanceOf(ccxt.OrderNotFound);
   });
 
   it('when a cl_ord_id is open then it cannot be reused, and once cancelled it can (unique among open orders only)', async () => {
     await ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'dup-1' });
-    const e = await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'dup-1' }));
+    const e = await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'dup-1' }));
     expect(e.message).toContain('EOrder:Duplicate cl_ord_id');
     await ex.cancelOrder('', undefined, { clientOrderId: 'dup-1' });
     await ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'dup-1' });
@@ -127,17 +119,17 @@ describe('kraken-sim with real ccxt', () => {
   });
 
   it("when a request is badly signed, reuses a nonce, or the order is unaffordable or too small then ccxt raises Kraken's error classes", async () => {
-    expect(await rejects(client(sim, Buffer.from('another secret').toString('base64')).fetchBalance())).toBeInstanceOf(ccxt.ExchangeError);
-    expect((await rejects(client(sim, Buffer.from('another secret').toString('base64')).fetchBalance())).message).toContain('EAPI:Invalid signature');
-    expect(await rejects(client(sim, SECRET, 'wrong-key').fetchBalance())).toBeInstanceOf(ccxt.AuthenticationError);
+    expect(await rejection(client(sim, Buffer.from('another secret').toString('base64')).fetchBalance())).toBeInstanceOf(ccxt.ExchangeError);
+    expect((await rejection(client(sim, Buffer.from('another secret').toString('base64')).fetchBalance())).message).toContain('EAPI:Invalid signature');
+    expect(await rejection(client(sim, SECRET, 'wrong-key').fetchBalance())).toBeInstanceOf(ccxt.AuthenticationError);
     await ex.fetchBalance();
     const fixed = client(sim);
     fixed.nonce = () => 42;
-    expect(await rejects(fixed.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce); // below the last nonce
-    const e1 = await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 1, 50_000));
+    expect(await rejection(fixed.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce); // below the last nonce
+    const e1 = await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 1, 50_000));
     expect(e1).toBeInstanceOf(ccxt.InsufficientFunds);
-    expect(await rejects(ex.createOrder('BTC/USD', 'market', 'sell', 0.6))).toBeInstanceOf(ccxt.InsufficientFunds);
-    const e2 = await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.00001, 40_000));
+    expect(await rejection(ex.createOrder('BTC/USD', 'market', 'sell', 0.6))).toBeInstanceOf(ccxt.InsufficientFunds);
+    const e2 = await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.00001, 40_000));
     expect(e2).toBeInstanceOf(ccxt.InvalidOrder);
     expect(e2.message).toContain('EOrder:Order minimum not met');
     expect(sim.orders()).toHaveLength(0);
@@ -147,7 +139,7 @@ describe('kraken-sim with real ccxt', () => {
     let n = nonce + 1_000;
     ex.nonce = () => n;
     await ex.fetchBalance();
-    expect(await rejects(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);
+    expect(await rejection(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);
     n++;
     await ex.fetchBalance();
   });
@@ -180,7 +172,7 @@ describe('kraken-sim with real ccxt', () => {
   describe('faults', () => {
     it('when the response is dropped after accepting then ccxt sees a NetworkError and the order exists', async () => {
       sim.inject('AddOrder', fault.drop('hangup'));
-      const e = await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'drop-1' }));
+      const e = await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'drop-1' }));
       expect(e).toBeInstanceOf(ccxt.NetworkError);
       expect((await ex.fetchOpenOrders('BTC/USD', undefined, undefined, { clientOrderId: 'drop-1' })).length).toBe(1);
     });
@@ -188,29 +180,29 @@ describe('kraken-sim with real ccxt', () => {
     it('when the response is held after accepting then ccxt times out (RequestTimeout) and the order exists', async () => {
       ex.timeout = 300;
       sim.inject('AddOrder', fault.drop('hold'));
-      const e = await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'hold-1' }));
+      const e = await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'hold-1' }));
       expect(e).toBeInstanceOf(ccxt.RequestTimeout);
       expect(sim.order('hold-1')?.status).toBe('open');
     });
 
     it('when a 5xx comes before processing then nothing is placed; after accepting, the order exists', async () => {
       sim.inject('AddOrder', fault.http(502));
-      expect(await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.ExchangeNotAvailable);
+      expect(await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.ExchangeNotAvailable);
       expect(sim.orders()).toHaveLength(0);
       sim.inject('AddOrder', fault.http(503, true));
-      expect(await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.NetworkError);
+      expect(await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.NetworkError);
       expect(sim.orders()).toHaveLength(1);
       expect(sim.calls['AddOrder']).toBe(2);
     });
 
     it('when rate limit, nonce or unavailable faults are injected then ccxt raises DDoSProtection, InvalidNonce, ExchangeNotAvailable', async () => {
       sim.inject('AddOrder', fault.rateLimit());
-      expect(await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.DDoSProtection);
+      expect(await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.DDoSProtection);
       sim.inject('AddOrder', fault.invalidNonce());
-      expect(await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.InvalidNonce);
+      expect(await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000))).toBeInstanceOf(ccxt.InvalidNonce);
       expect(sim.orders()).toHaveLength(0);
       sim.inject('AddOrder', fault.unavailable());
-      expect(await rejects(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'unav-1' }))).toBeInstanceOf(ccxt.ExchangeNotAvailable);
+      expect(await rejection(ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000, { clientOrderId: 'unav-1' }))).toBeInstanceOf(ccxt.ExchangeNotAvailable);
       expect(sim.order('unav-1')?.status).toBe('open');
     });
 
@@ -235,7 +227,7 @@ describe('kraken-sim with real ccxt', () => {
     it('when a cancel races a fill then the cancel answers Unknown order and the order is closed, filled', async () => {
       const o = await ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 49_900, { clientOrderId: 'race-1' });
       sim.inject('CancelOrder', fault.cancelRace());
-      expect(await rejects(ex.cancelOrder(o.id!))).toBeInstanceOf(ccxt.OrderNotFound);
+      expect(await rejection(ex.cancelOrder(o.id!))).toBeInstanceOf(ccxt.OrderNotFound);
       const [closed] = await ex.fetchClosedOrders('BTC/USD', undefined, undefined, { clientOrderId: 'race-1' });
       expect(closed!.status).toBe('closed');
       expect(closed!.filled).toBe(0.01);
@@ -245,7 +237,7 @@ describe('kraken-sim with real ccxt', () => {
     it('when the control endpoint injects a fault then it applies; without the control flag the endpoint does not exist', async () => {
       const r = await fetch(`${sim.url}/__sim/faults`, { method: 'POST', body: JSON.stringify({ method: 'BalanceEx', fault: { kind: 'error', error: 'EService:Unavailable' } }) });
       expect(r.status).toBe(200);
-      expect(await rejects(ex.fetchBalance())).toBeInstanceOf(ccxt.ExchangeNotAvailable);
+      expect(await rejection(ex.fetchBalance())).toBeInstanceOf(ccxt.ExchangeNotAvailable);
       await ex.fetchBalance();
       await fetch(`${sim.url}/__sim/step`, { method: 'POST', body: JSON.stringify({ n: 2 }) });
       expect(sim.exchange.cursor('BTC/USD')).toBe(2);
@@ -266,7 +258,7 @@ describe('kraken-sim with real ccxt', () => {
     await ex.fetchOpenOrders();
     await ex.fetchBalance();
     await ex.createOrder('BTC/USD', 'limit', 'buy', 0.01, 40_000);
-    expect(await rejects(ex.fetchBalance())).toBeInstanceOf(ccxt.DDoSProtection);
+    expect(await rejection(ex.fetchBalance())).toBeInstanceOf(ccxt.DDoSProtection);
   });
 
   it("when the dead man's switch runs out then open orders are cancelled", async () => {
@@ -290,9 +282,9 @@ describe('kraken-sim nonces', () => {
       await ex.fetchBalance();
       n = 1_001; // late but inside the window
       await ex.fetchBalance();
-      expect(await rejects(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce); // 1001 again
+      expect(await rejection(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce); // 1001 again
       n = 990; // outside the window
-      expect(await rejects(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);
+      expect(await rejection(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);
     } finally {
       await sim.stop();
     }

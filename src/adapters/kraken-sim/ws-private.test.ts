@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bundledSlice } from '../../../test/helpers.ts';
 import { Dec } from '../../domain/money.ts';
+import { rejection, within } from '../../../test/promise-helpers.ts';
 import { testSim } from '../../../test/sim-helpers.ts';
 import { ManualClock, SystemClock } from '../clock/clocks.ts';
 import { krakenClient } from '../kraken/client.ts';
@@ -48,25 +49,6 @@ async function proClient(sim: KrakenSim, apiKey: string, secret: string): Promis
   return exchange;
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** resolves to 'pending' when p has not settled within ms */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | 'pending'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** a raw client that records every message (parsed, and its text) */
 async function rawSocket(url: string): Promise<{ ws: WebSocket; got: Msg[]; texts: string[]; send: (m: Msg) => void; next: (pred: (m: Msg) => boolean) => Promise<Msg> }> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import ccxt, { type Exchange, type OHLCV } from 'ccxt';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { rejection, within } from '../../../test/promise-helpers.ts';
 import { testSim } from '../../../test/sim-helpers.ts';
 import { SystemClock } from '../clock/clocks.ts';
 import { krakenClient } from '../kraken/client.ts';
@@ -40,25 +41,6 @@ function rows(sim: KrakenSim, from: number, to: number): OHLCV[] {
   return sim.exchange.candles(PAIR, from, to).map((c) => [c.ts, c.open, c.high, c.low, c.close, c.volume]);
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** resolves to 'pending' when p has not settled within ms */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | 'pending'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** a raw client that records every message */
 async function rawSocket(sim: KrakenSim): Promise<{ ws: WebSocket; got: Array<Record<string, any>>; next: (pred: (m: Record<string, any>) => boolean) => Promise<Record<string, any>> }> {
