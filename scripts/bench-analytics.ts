@@ -9,7 +9,7 @@ import { ManualClock } from '../src/adapters/clock/clocks.ts';
 import { JsonlWriter } from '../src/adapters/jsonl/jsonl-writer.ts';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { InMemoryStore } from '../src/adapters/memory/memory-store.ts';
-import { reportFromLogs } from '../src/app/reporting.ts';
+import { reportFromLogs } from '../src/engine/reporting.ts';
 import { renderReport } from '../src/analytics/render.ts';
 import { SignalBus } from '../src/bus/bus.ts';
 import { BLOCK_CODES, type Candle, type Decision, type Signal } from '../src/domain/types.ts';

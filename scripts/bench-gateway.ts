@@ -3,7 +3,7 @@
  * requests against the loopback Kraken simulator:
  *
  * - order round trip: `createOrder` → response, and the same for `cancelOrder`, p50/p99 over 500 orders;
- * - signal → AddOrder on the wire: the whole pipeline in sim mode (src/app/sim-replay.ts) on a bundled
+ * - signal → AddOrder on the wire: the whole pipeline in sim mode (src/cli/sim-replay.ts) on a bundled
  *   slice with the signal-dense config, from the moment the kernel receives a signal (`signal` bus topic)
  *   to the moment the simulator's HTTP server has the AddOrder request (its per-method `calls` counter is
  *   bumped once the body is read), split into its parts:
@@ -28,9 +28,9 @@ import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue } from '../src/adapters/kraken/kraken-venue.ts';
-import { startKrakenSim, type KrakenSim } from '../src/adapters/kraken-sim/index.ts';
-import { runSimReplay, startReplaySim } from '../src/app/sim-replay.ts';
-import { buildMarkets } from '../src/app/wiring.ts';
+import { startKrakenSim, type KrakenSim } from '../src/sim/index.ts';
+import { runSimReplay, startReplaySim } from '../src/cli/sim-replay.ts';
+import { buildMarkets } from '../src/engine/wiring.ts';
 import { SignalBus } from '../src/bus/bus.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { clientOrderId } from '../src/domain/ids.ts';

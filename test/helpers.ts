@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CandleSeries, loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
-import { buildMarkets } from '../src/app/wiring.ts';
+import { buildMarkets } from '../src/engine/wiring.ts';
 import { parseConfig, type Config } from '../src/config/schema.ts';
 
 export const BUNDLED = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MemorySink } from '../src/adapters/jsonl/jsonl-writer.ts';
 import { CandleSeries } from '../src/adapters/csv/kraken-ohlcvt.ts';
-import { runReplay } from '../src/app/replay.ts';
+import { runReplay } from '../src/engine/compose.ts';
 import { BLOCK_CODES } from '../src/domain/types.ts';
 import { defaults, seriesOf } from './helpers.ts';
 

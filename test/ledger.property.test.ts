@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MemorySink } from '../src/adapters/jsonl/jsonl-writer.ts';
-import { runReplay } from '../src/app/replay.ts';
+import { runReplay } from '../src/engine/compose.ts';
 import { Dec } from '../src/domain/money.ts';
 import { BLOCK_CODES } from '../src/domain/types.ts';
 import { defaults, seriesOf } from './helpers.ts';

@@ -3,8 +3,8 @@
  * delivers them, it ends where a replay ends.
  */
 import { describe, expect, it } from 'vitest';
-import { runLive } from '../src/app/live.ts';
-import { runReplay } from '../src/app/replay.ts';
+import { runLive } from '../src/engine/live.ts';
+import { runReplay } from '../src/engine/compose.ts';
 import type { Candle } from '../src/domain/types.ts';
 import { bundledSlice, defaults } from './helpers.ts';
 

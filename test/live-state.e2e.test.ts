@@ -11,9 +11,9 @@ import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { DegradedError } from '../src/app/durable-replay.ts';
-import { openLiveState } from '../src/app/live-state.ts';
-import type { ReconcileApi } from '../src/app/reconciliation.ts';
+import { DegradedError } from '../src/engine/durable-replay.ts';
+import { openLiveState } from '../src/engine/live-state.ts';
+import type { ReconcileApi } from '../src/engine/reconciliation.ts';
 import { BIN, tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 

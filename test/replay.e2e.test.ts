@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runReplay } from '../src/app/replay.ts';
+import { runReplay } from '../src/engine/compose.ts';
 import { BLOCK_CODES } from '../src/domain/types.ts';
 import { bundledSlice, defaults, readJsonl, tmp } from './helpers.ts';
 

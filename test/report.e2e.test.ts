@@ -8,8 +8,8 @@ import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
-import { runReplay } from '../src/app/replay.ts';
-import { renderFromLogs, reportFromLogs } from '../src/app/reporting.ts';
+import { runReplay } from '../src/engine/compose.ts';
+import { renderFromLogs, reportFromLogs } from '../src/engine/reporting.ts';
 import type { Report } from '../src/analytics/report.ts';
 import { BIN, BUNDLED, bundledSlice, defaults, readJsonl, tmp } from './helpers.ts';
 

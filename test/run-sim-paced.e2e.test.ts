@@ -16,8 +16,8 @@ import { MemoryLedgerStore } from '../src/portfolio/memory-ledger-store.ts';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
-import { openLiveState } from '../src/app/live-state.ts';
-import type { ReconcileApi } from '../src/app/reconciliation.ts';
+import { openLiveState } from '../src/engine/live-state.ts';
+import type { ReconcileApi } from '../src/engine/reconciliation.ts';
 import { BIN, defaults, tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 

@@ -8,8 +8,8 @@ import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import type { MemorySink } from '../src/adapters/jsonl/jsonl-writer.ts';
 import { InMemoryStore } from '../src/adapters/memory/memory-store.ts';
-import { runCounterfactual, withGuardMode } from '../src/app/counterfactual.ts';
-import { runReplay, type ReplayResult } from '../src/app/replay.ts';
+import { runCounterfactual, withGuardMode } from '../src/engine/counterfactual.ts';
+import { runReplay, type ReplayResult } from '../src/engine/compose.ts';
 import type { ShadowPosition } from '../src/shadow/shadow-engine.ts';
 import { bundledSlice, defaults, readJsonl, tmp } from './helpers.ts';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { LATEST_VERSION } from '../src/adapters/sqlite/migrations.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { main } from '../src/app/cli.ts';
+import { main } from '../src/cli/cli.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
 import { BIN, tmp } from './helpers.ts';
 

@@ -7,7 +7,7 @@
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { main } from '../src/app/cli.ts';
+import { main } from '../src/cli/cli.ts';
 import { dec } from '../src/domain/money.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
 

@@ -8,7 +8,7 @@
  * strategy_exit.
  */
 import { Dec } from './money.ts';
-import type { Candle, ExitReason } from './types.ts';
+import { candleDec, type Candle, type ExitReason } from './types.ts';
 
 export interface ExitRules {
   /** 0.05 = leave when close ≥ entry × 1.05 */
@@ -57,7 +57,7 @@ export interface ExitCheck {
  */
 export function evaluateExit(rules: ExitRules, track: ExitTrack, candle: Candle, strategyExit: boolean, closeDec?: Dec): ExitCheck {
   // callers with many positions on one candle pass the close once (it is the same exact value)
-  const close = closeDec ?? new Dec(candle.close);
+  const close = closeDec ?? candleDec(candle, 'close');
   const peak = close.gt(track.peak) ? close : track.peak;
   const next: ExitTrack = peak === track.peak ? track : { ...track, peak };
   let exit: ExitReason | null = null;

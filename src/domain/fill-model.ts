@@ -5,7 +5,7 @@
  */
 import { Dec, bps } from './money.ts';
 import { feeFor, roundPriceAdverse, roundQuantity } from './market.ts';
-import type { Candle, MarketMeta, OrderType, Side } from './types.ts';
+import { candleDec, type Candle, type MarketMeta, type OrderType, type Side } from './types.ts';
 
 export interface FillModelParams {
   readonly slippageBps: number;
@@ -29,7 +29,7 @@ export interface WorkingOrder {
 
 /** Base-quantity cap for this candle: share × volume, minus what other orders already took. */
 export function volumeCapacity(params: FillModelParams, meta: MarketMeta, candle: Candle, used: Dec): Dec {
-  const cap = roundQuantity(meta, new Dec(candle.volume).mul(params.maxVolumeShare)).minus(used);
+  const cap = roundQuantity(meta, candleDec(candle, 'volume').mul(params.maxVolumeShare)).minus(used);
   return cap.gt(0) ? cap : new Dec(0);
 }
 
@@ -38,13 +38,13 @@ export function quoteFill(params: FillModelParams, meta: MarketMeta, order: Work
   let liquidity: 'maker' | 'taker';
   if (order.type === 'market') {
     const slip = bps(params.slippageBps);
-    const open = new Dec(candle.open);
+    const open = candleDec(candle, 'open');
     price = roundPriceAdverse(meta, order.side === 'buy' ? open.mul(slip.plus(1)) : open.mul(new Dec(1).minus(slip)), order.side);
     liquidity = 'taker';
   } else {
     const limit = order.limitPrice;
     if (limit === undefined) return null;
-    const touched = order.side === 'buy' ? new Dec(candle.low).lte(limit) : new Dec(candle.high).gte(limit);
+    const touched = order.side === 'buy' ? candleDec(candle, 'low').lte(limit) : candleDec(candle, 'high').gte(limit);
     if (!touched) return null;
     price = limit;
     liquidity = 'maker';

@@ -53,21 +53,4 @@ export function exitIntent(position: Position, attempt: number, reason: ExitReas
   };
 }
 
-/** Average entry price of what was bought. */
-export function entryPriceOf(p: Pick<Position, 'entryCost' | 'entryQuantity'>): Dec {
-  return p.entryCost.div(p.entryQuantity);
-}
-
-/** The closed trade of a fully exited long position: net PnL after all fees. */
-export function closedTradeOf(p: Position, exitTs: number, exitReason: ExitReason): ClosedTrade {
-  const fees = p.entryFees.plus(p.exitFees);
-  const pnl = p.exitProceeds.minus(p.entryCost).minus(fees);
-  return {
-    signalId: p.signalId, strategy: p.strategy, pair: p.pair, side: 'buy',
-    quantity: p.entryQuantity,
-    entryTs: p.openedTs, entryPrice: entryPriceOf(p),
-    exitTs, exitPrice: p.exitProceeds.div(p.exitQuantity),
-    exitReason,
-    fees, pnl, pnlRatio: pnl.div(p.entryCost).toNumber(),
-  };
-}
+export { closedTradeOf, entryPriceOf } from './position.ts';

@@ -1,5 +1,5 @@
 /** Plain domain types. No I/O, no framework: messages are immutable values. */
-import type { Dec } from './money.ts';
+import { Dec } from './money.ts';
 
 export type Side = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit';
@@ -19,13 +19,33 @@ export const BLOCK_CODES = [
   'STALE_MARKET_DATA',
   'VOLATILITY',
 ] as const;
-export type BlockCode = (typeof BLOCK_CODES)[number];
+/** The guards' codes, in their canonical evaluation order. */
+export type GuardCode = (typeof BLOCK_CODES)[number];
+/**
+ * Not a guard: the operator paused new entries (`pause`). A signal that arrives while entries are paused is
+ * blocked with this code after every guard has been evaluated, so the shadow engine measures what the pause cost.
+ */
+export const ENTRIES_PAUSED = 'ENTRIES_PAUSED' as const;
+/** Why new entries are paused, when they are (set through the operator service). */
+export interface EntryPause {
+  readonly by: string;
+  readonly reason: string;
+  readonly since: number;
+}
+
+/** Every code a decision can be blocked by: the guards' and the operator's pause. */
+export type BlockCode = GuardCode | typeof ENTRIES_PAUSED;
 
 export const EXIT_REASONS = ['stop_loss', 'trailing_stop', 'take_profit', 'max_hold', 'strategy_exit', 'operator'] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
-/** One OHLCV candle. `ts` is the open time in ms (Kraken's `unix` column × 1000). Prices are the
- * exchange's printed decimals parsed to numbers; `Dec` of them is exact (≤ 15 significant digits, checked at parse). */
+/** The decimal fields of a candle: prices and base volume. */
+export type CandleDecimalField = 'open' | 'high' | 'low' | 'close' | 'volume';
+
+/** One OHLCV candle. `ts` is the open time in ms (Kraken's `unix` column × 1000). Prices and volume are the
+ * exchange's printed decimals as the nearest number (for indicators). `new Dec(candle.x)` is that decimal
+ * exactly unless `exact.x` is present, which holds it when the number cannot (more than 15 significant
+ * digits); money code reads `candleDec(candle, 'x')`. */
 export interface Candle {
   readonly pair: string;
   readonly intervalMs: number;
@@ -36,6 +56,13 @@ export interface Candle {
   readonly close: number;
   readonly volume: number;
   readonly trades: number;
+  /** Exact decimal strings (plain notation) of the fields whose number above is not the printed decimal; absent when there are none. */
+  readonly exact?: Readonly<Partial<Record<CandleDecimalField, string>>>;
+}
+
+/** A candle's price or volume as an exact decimal: the printed one, also where the number cannot hold it. */
+export function candleDec(c: Candle, field: CandleDecimalField): Dec {
+  return new Dec(c.exact?.[field] ?? c[field]);
 }
 
 export interface Signal {
@@ -106,6 +133,7 @@ export interface Fill {
   readonly tsInit: number;
 }
 
+/** What the venue reports of an order. Each kind is also the order status it moves the order to (./order-status.ts). */
 export type OrderEvent =
   | { readonly kind: 'accepted'; readonly order: OrderIntent; readonly ts: number }
   | { readonly kind: 'rejected'; readonly order: OrderIntent; readonly reason: string; readonly ts: number }

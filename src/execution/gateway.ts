@@ -7,6 +7,7 @@ import type { SignalBus } from '../bus/bus.ts';
 import { Dec } from '../domain/money.ts';
 import type { Fill, OrderEvent, OrderIntent } from '../domain/types.ts';
 import type { Venue, VenueSink } from '../ports/venue.ts';
+import { endsOrder } from './order-status.ts';
 
 interface Tracked {
   readonly intent: OrderIntent;
@@ -28,7 +29,7 @@ export class ExecutionGateway implements VenueSink {
 
   onOrderEvent(event: OrderEvent): void {
     const t = this.orders.get(event.order.clientOrderId);
-    if (t && event.kind !== 'accepted' && event.kind !== 'unknown' && event.kind !== 'resolved') {
+    if (t && endsOrder(event)) {
       t.done = true;
       this.orders.delete(event.order.clientOrderId);
     }

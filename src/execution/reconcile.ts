@@ -1,7 +1,7 @@
 /**
  * Reconciliation: what the ledger believes against what the venue says. Pure: both sides are passed in,
  * the differences come out with the action the configured policy asks for. The app applies them
- * (audit log, adoption, halting) — see src/app/reconciliation.ts.
+ * (audit log, adoption, halting) — see src/engine/reconciliation.ts.
  */
 import { Dec } from '../domain/money.ts';
 

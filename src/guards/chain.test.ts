@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BLOCK_CODES, type BlockCode } from '../domain/types.ts';
 import { GUARDS, GuardChain, type GuardSpec } from './chain.ts';
 import type { GuardSnapshot } from './types.ts';
-import { BTC, HOUR, at, open, signal, snapshot, trade } from './test-fixtures.ts';
+import { BTC, HOUR, at, open, signal, snapshot, trade } from '../../test/fixtures/guards.ts';
 
 /** A realistic spec for every guard, in the canonical order of BLOCK_CODES, all enforcing. */
 const ALL: readonly GuardSpec[] = [

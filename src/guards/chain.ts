@@ -3,7 +3,7 @@
  * `enforce` guards that block make the decision `blocked`; `observe` guards only record a would-block;
  * `off` guards are listed, not evaluated.
  */
-import type { BlockCode, Decision, GuardMode, GuardOutcome, Signal } from '../domain/types.ts';
+import { ENTRIES_PAUSED, type BlockCode, type EntryPause, type Decision, type GuardCode, type GuardMode, type GuardOutcome, type Signal } from '../domain/types.ts';
 import { cooldown, type CooldownParams } from './cooldown.ts';
 import { dailyLossLimit, type DailyLossLimitParams } from './daily-loss-limit.ts';
 import { duplicateSignal, type DuplicateSignalParams } from './duplicate-signal.ts';
@@ -16,6 +16,8 @@ import { minOrderSize, type MinOrderSizeParams } from './min-order-size.ts';
 import { staleMarketData, type StaleMarketDataParams } from './stale-market-data.ts';
 import { stoplossGuard, type StoplossGuardParams } from './stoploss-guard.ts';
 import type { GuardDefinition, GuardFn, GuardSnapshot } from './types.ts';
+
+export type { EntryPause };
 import { volatility, type VolatilityParams } from './volatility.ts';
 
 export interface GuardParams {
@@ -33,7 +35,7 @@ export interface GuardParams {
   VOLATILITY: VolatilityParams;
 }
 
-export const GUARDS: { readonly [K in BlockCode]: GuardDefinition<GuardParams[K]> } = {
+export const GUARDS: { readonly [K in GuardCode]: GuardDefinition<GuardParams[K]> } = {
   MAX_OPEN_POSITIONS: maxOpenPositions,
   COOLDOWN: cooldown,
   DUPLICATE_SIGNAL: duplicateSignal,
@@ -48,13 +50,15 @@ export const GUARDS: { readonly [K in BlockCode]: GuardDefinition<GuardParams[K]
   VOLATILITY: volatility,
 };
 
-export type GuardSpec = { [K in BlockCode]: { readonly code: K; readonly mode: GuardMode; readonly params: GuardParams[K] } }[BlockCode];
+export type GuardSpec = { [K in GuardCode]: { readonly code: K; readonly mode: GuardMode; readonly params: GuardParams[K] } }[GuardCode];
 
 interface Compiled {
-  readonly code: BlockCode;
-  readonly mode: GuardMode;
+  readonly code: GuardCode;
+  /** switched at run time by the operator (`guard set CODE MODE`) */
+  mode: GuardMode;
   readonly fn: GuardFn;
 }
+
 
 export class GuardChain {
   private readonly guards: readonly Compiled[];
@@ -63,15 +67,33 @@ export class GuardChain {
     this.guards = specs.map((s) => ({ code: s.code, mode: s.mode, fn: (GUARDS[s.code] as GuardDefinition<typeof s.params>).create(s.params) }));
   }
 
-  get codes(): readonly BlockCode[] {
+  get codes(): readonly GuardCode[] {
     return this.guards.map((g) => g.code);
   }
 
-  modeOf(code: BlockCode): GuardMode | undefined {
+  modeOf(code: GuardCode): GuardMode | undefined {
     return this.guards.find((g) => g.code === code)?.mode;
   }
 
-  evaluate(signal: Signal, snapshot: GuardSnapshot, now: number): Decision {
+  /** Every guard's code and current mode, in evaluation order. */
+  modes(): Array<{ code: GuardCode; mode: GuardMode }> {
+    return this.guards.map((g) => ({ code: g.code, mode: g.mode }));
+  }
+
+  /** Switches a guard's mode from the next decision on; returns the mode it had. */
+  setMode(code: GuardCode, mode: GuardMode): GuardMode {
+    const g = this.guards.find((x) => x.code === code);
+    if (!g) throw new Error(`guard ${code} is not in the chain (${this.codes.join(', ')})`);
+    const was = g.mode;
+    g.mode = mode;
+    return was;
+  }
+
+  /**
+   * Every guard's verdict; while entries are paused the decision is also blocked by ENTRIES_PAUSED (listed
+   * after the guards), so a paused signal is recorded and shadowed like any other blocked one.
+   */
+  evaluate(signal: Signal, snapshot: GuardSnapshot, now: number, pause: EntryPause | null = null): Decision {
     const outcomes: GuardOutcome[] = [];
     const blockedBy: BlockCode[] = [];
     const observed: BlockCode[] = [];
@@ -87,6 +109,10 @@ export class GuardChain {
       } else {
         outcomes.push({ code: g.code, mode: g.mode, verdict: 'allow', detail: null });
       }
+    }
+    if (pause) {
+      outcomes.push({ code: ENTRIES_PAUSED, mode: 'enforce', verdict: 'block', detail: `entries paused by ${pause.by}: ${pause.reason}` });
+      blockedBy.push(ENTRIES_PAUSED);
     }
     return { signalId: signal.id, decision: blockedBy.length ? 'blocked' : 'approved', guards: outcomes, blockedBy, observedBlocks: observed, ts: now };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../domain/money.ts';
 import { dailyLossLimit } from './daily-loss-limit.ts';
-import { ETH, T0, at, signal, snapshot, trade } from './test-fixtures.ts';
+import { ETH, T0, at, signal, snapshot, trade } from '../../test/fixtures/guards.ts';
 
 // T0 is a UTC midnight; "today" is [T0, T0 + 24h)
 const pct = dailyLossLimit.create({ maxLossPct: 0.03, maxLoss: null }); // 3 % of 10 000 = 300 USD

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoTime } from '../domain/time.ts';
 import { duplicateSignal } from './duplicate-signal.ts';
-import { BTC, ETH, HOUR, at, recent, signal, snapshot } from './test-fixtures.ts';
+import { BTC, ETH, HOUR, at, recent, signal, snapshot } from '../../test/fixtures/guards.ts';
 
 // window of 6 hourly candles
 const WINDOW = 6 * HOUR;

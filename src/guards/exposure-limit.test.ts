@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../domain/money.ts';
 import { exposureLimit } from './exposure-limit.ts';
-import { BTC, ETH, T0, open, signal, snapshot } from './test-fixtures.ts';
+import { BTC, ETH, T0, open, signal, snapshot } from '../../test/fixtures/guards.ts';
 
 // equity 10 000, new order costs 1 000
 const total = exposureLimit.create({ maxTotalPct: 0.6, maxPairPct: null }); // cap 6 000

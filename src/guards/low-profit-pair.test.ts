@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoTime } from '../domain/time.ts';
 import { lowProfitPair, type LowProfitPairParams } from './low-profit-pair.ts';
-import { BTC, ETH, HOUR, MINUTE, at, blockOf, signal, snapshot, trade } from './test-fixtures.ts';
+import { BTC, ETH, HOUR, MINUTE, at, blockOf, signal, snapshot, trade } from '../../test/fixtures/guards.ts';
 
 const sig = signal({ pair: BTC });
 

@@ -3,7 +3,7 @@ import { Dec } from '../domain/money.ts';
 import { isoTime } from '../domain/time.ts';
 import type { ClosedTrade } from '../domain/types.ts';
 import { maxDrawdown, relativeDrawdown, type MaxDrawdownParams } from './max-drawdown.ts';
-import { BTC, ETH, HOUR, SOL, at, blockOf, signal, snapshot, trade } from './test-fixtures.ts';
+import { BTC, ETH, HOUR, SOL, at, blockOf, signal, snapshot, trade } from '../../test/fixtures/guards.ts';
 
 const sig = signal({ pair: BTC });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maxOpenPositions } from './max-open-positions.ts';
-import { BTC, ETH, SOL, T0, open, signal, snapshot } from './test-fixtures.ts';
+import { BTC, ETH, SOL, T0, open, signal, snapshot } from '../../test/fixtures/guards.ts';
 
 const guard = maxOpenPositions.create({ maxGlobal: 3, maxPerPair: 2 });
 const sig = signal({ pair: BTC });

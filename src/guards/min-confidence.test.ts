@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { minConfidence } from './min-confidence.ts';
-import { T0, signal, snapshot } from './test-fixtures.ts';
+import { T0, signal, snapshot } from '../../test/fixtures/guards.ts';
 
 const guard = minConfidence.create({ min: 0.5 });
 const s = snapshot();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../domain/money.ts';
 import { minOrderSize } from './min-order-size.ts';
-import { ETH, T0, meta, signal, snapshot } from './test-fixtures.ts';
+import { ETH, T0, meta, signal, snapshot } from '../../test/fixtures/guards.ts';
 
 // Kraken BTC/USD facts in the fixture: ordermin 0.0001 BTC, costmin 0.5 USD, 8 lot decimals, 5 cost decimals
 const guard = minOrderSize.create({});

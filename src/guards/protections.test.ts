@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClosedTrade } from '../domain/types.ts';
 import { activeLock, type LockQuery } from './protections.ts';
-import { BTC, ETH, HOUR, at, trade } from './test-fixtures.ts';
+import { BTC, ETH, HOUR, at, trade } from '../../test/fixtures/guards.ts';
 
 /** A StoplossGuard-like query: ≥ `limit` stop-loss exits in a 24-candle lookback lock for 4 candles. */
 function query(trades: readonly ClosedTrade[], now: number, over: Partial<LockQuery> = {}, limit = 2): LockQuery {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoTime } from '../domain/time.ts';
 import { staleMarketData } from './stale-market-data.ts';
-import { ETH, HOUR, MINUTE, at, signal, snapshot } from './test-fixtures.ts';
+import { ETH, HOUR, MINUTE, at, signal, snapshot } from '../../test/fixtures/guards.ts';
 
 // maxAge of 2 hourly candles
 const guard = staleMarketData.create({ maxAge: { candles: 2 } });

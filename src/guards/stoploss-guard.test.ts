@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoTime } from '../domain/time.ts';
 import { stoplossGuard, type StoplossGuardParams } from './stoploss-guard.ts';
-import { BTC, ETH, HOUR, SOL, at, blockOf, signal, snapshot, trade } from './test-fixtures.ts';
+import { BTC, ETH, HOUR, SOL, at, blockOf, signal, snapshot, trade } from '../../test/fixtures/guards.ts';
 
 const sig = signal({ pair: BTC });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { volatility } from './volatility.ts';
-import { ETH, T0, signal, snapshot } from './test-fixtures.ts';
+import { ETH, T0, signal, snapshot } from '../../test/fixtures/guards.ts';
 
 const both = volatility.create({ maxAtrPct: 0.03, minAtrPct: 0.005 });
 const sig = signal();

@@ -281,6 +281,12 @@ const OPS: Record<string, Op> = {
     return { currency: i.currency, before: before.toFixed(), after: v.toFixed() };
   },
 
+  /** An operator control (pause, resume, guard mode switch): recorded in the audit log with its caller, state unchanged. */
+  control(_t, i: { command: string; detail: Record<string, unknown> }) {
+    if (!i.command) throw new LedgerRuleError('a control record needs a command');
+    return { command: i.command, ...i.detail };
+  },
+
   /** A reconciliation finding: recorded in the audit log (sequence, time, what differed), state unchanged. */
   reconcile(_t, i: { kind: string; detail: string; policy: string }) {
     if (!i.kind || !i.detail) throw new LedgerRuleError('a reconciliation record needs a kind and a detail');
@@ -416,6 +422,11 @@ export class Ledger {
   /** Record a reconciliation difference in the audit log (no state change). */
   recordReconciliation(input: { kind: string; detail: string; policy: string }, ctx: OpContext): LedgerResult {
     return this.execute('reconcile', input, ctx);
+  }
+
+  /** Record an operator control (pause, resume, guard switch) in the audit log (no ledger change). */
+  recordControl(command: string, detail: Record<string, unknown>, ctx: OpContext): LedgerResult {
+    return this.execute('control', { command, detail }, ctx);
   }
 
   markExiting(positionId: string, reason: ExitReason, ctx: OpContext): LedgerResult {

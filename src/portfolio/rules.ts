@@ -4,6 +4,7 @@
  * Pure functions over values; the callers decide where the values live.
  */
 import { Dec } from '../domain/money.ts';
+import { cashDelta, closedTradeOf, markedToMarket, withEntry, withExit } from '../domain/position.ts';
 import type { ClosedTrade, ExitReason, Position } from '../domain/types.ts';
 
 /** A position's accumulated money: the domain `Position` plus its key, quote currency and exit reason. */
@@ -31,50 +32,19 @@ export function emptyPosition(o: { id: string; signalId: string | null; strategy
   return { ...o, quantity: z, entryCost: z, entryQuantity: z, entryFees: z, exitProceeds: z, exitQuantity: z, exitFees: z, exitReason: null };
 }
 
-/** A buy that opens or grows `p`: cash falls by quantity × price + fee. */
+/** A buy that opens or grows `p` (the arithmetic: domain/position.ts). */
 export function applyEntry(p: PositionState, quantity: Dec, price: Dec, fee: Dec): TradeEffect {
-  const notional = quantity.mul(price);
-  return {
-    position: {
-      ...p,
-      quantity: p.quantity.plus(quantity),
-      entryCost: p.entryCost.plus(notional),
-      entryQuantity: p.entryQuantity.plus(quantity),
-      entryFees: p.entryFees.plus(fee),
-    },
-    cashDelta: notional.plus(fee).neg(),
-    closed: null,
-  };
+  return { position: withEntry(p, quantity, price, fee), cashDelta: cashDelta('buy', quantity, price, fee), closed: null };
 }
 
-/**
- * A sell that shrinks `p`: cash rises by quantity × price − fee. At quantity zero the position closes:
- * pnl = all exit proceeds − all entry cost − all fees, prices volume-weighted.
- */
+/** A sell that shrinks `p`; at quantity zero the position closes into a trade (domain/position.ts). */
 export function applyExit(p: PositionState, quantity: Dec, price: Dec, fee: Dec, ts: number, what: string): TradeEffect {
   if (quantity.gt(p.quantity)) throw new LedgerRuleError(`${what} sells ${quantity.toFixed()} > held ${p.quantity.toFixed()}`);
-  const notional = quantity.mul(price);
-  const next: PositionState = {
-    ...p,
-    quantity: p.quantity.minus(quantity),
-    exitProceeds: p.exitProceeds.plus(notional),
-    exitQuantity: p.exitQuantity.plus(quantity),
-    exitFees: p.exitFees.plus(fee),
-  };
-  let closed: ClosedTrade | null = null;
-  if (next.quantity.isZero()) {
-    const fees = next.entryFees.plus(next.exitFees);
-    const pnl = next.exitProceeds.minus(next.entryCost).minus(fees);
-    closed = {
-      signalId: next.signalId ?? next.id, strategy: next.strategy, pair: next.pair, side: 'buy',
-      quantity: next.entryQuantity,
-      entryTs: next.openedTs, entryPrice: next.entryCost.div(next.entryQuantity),
-      exitTs: ts, exitPrice: next.exitProceeds.div(next.exitQuantity),
-      exitReason: next.exitReason ?? 'operator',
-      fees, pnl, pnlRatio: next.entryCost.isZero() ? 0 : pnl.div(next.entryCost).toNumber(),
-    };
-  }
-  return { position: next, cashDelta: notional.minus(fee), closed };
+  const next = withExit(p, quantity, price, fee);
+  const closed: ClosedTrade | null = next.quantity.isZero()
+    ? closedTradeOf({ ...next, signalId: next.signalId ?? next.id }, ts, next.exitReason ?? 'operator')
+    : null;
+  return { position: next, cashDelta: cashDelta('sell', quantity, price, fee), closed };
 }
 
 /**
@@ -82,5 +52,5 @@ export function applyExit(p: PositionState, quantity: Dec, price: Dec, fee: Dec,
  * − entry cost − fees paid. Equals the closed trade's pnl when the rest is sold at `mark` for free.
  */
 export function unrealizedPnl(p: PositionState, mark: Dec): Dec {
-  return p.exitProceeds.plus(p.quantity.mul(mark)).minus(p.entryCost).minus(p.entryFees).minus(p.exitFees);
+  return markedToMarket(p, mark).pnl;
 }

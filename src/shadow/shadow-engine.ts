@@ -14,8 +14,9 @@ import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '..
 import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
 import { feeFor, minimumViolation } from '../domain/market.ts';
 import { Dec } from '../domain/money.ts';
-import { closedTradeOf, entryIntent, entryPriceOf, type EntryPlan } from '../domain/orders.ts';
-import type { BlockCode, Candle, ExitReason, MarketMeta, OrderIntent, Position, ShadowOutcome } from '../domain/types.ts';
+import { entryIntent, type EntryPlan } from '../domain/orders.ts';
+import { closedTradeOf, entryPriceOf, markedToMarket, withEntry, withExit } from '../domain/position.ts';
+import { candleDec, type BlockCode, type Candle, type ExitReason, type MarketMeta, type OrderIntent, type Position, type ShadowOutcome } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { KeyValueStore } from '../ports/store.ts';
 
@@ -127,7 +128,7 @@ export class ShadowEngine {
     if (set && set.size) {
       const meta = this.d.meta(c.pair)!;
       const close = c.ts + c.intervalMs;
-      const closePrice = new Dec(c.close);
+      const closePrice = candleDec(c, 'close');
       for (const sp of [...set]) {
         // the entry deadline passed during a gap in the data: cancel before matching, like the gateway
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= c.ts) this.endEntry(sp);
@@ -162,12 +163,8 @@ export class ShadowEngine {
   private fillEntry(sp: ShadowPosition, meta: MarketMeta, c: Candle): void {
     const q = quoteFill(this.d.fillModel, meta, { side: 'buy', type: sp.entry.type, remaining: sp.entryRemaining, limitPrice: sp.entry.limitPrice }, c, ZERO);
     if (!q) return;
-    const p = sp.pos;
-    if (p.entryQuantity.isZero()) p.openedTs = c.ts;
-    p.quantity = p.quantity.plus(q.quantity);
-    p.entryCost = p.entryCost.plus(q.quantity.mul(q.price));
-    p.entryQuantity = p.entryQuantity.plus(q.quantity);
-    p.entryFees = p.entryFees.plus(q.fee);
+    if (sp.pos.entryQuantity.isZero()) sp.pos.openedTs = c.ts;
+    Object.assign(sp.pos, withEntry(sp.pos, q.quantity, q.price, q.fee));
     sp.entryRemaining = sp.entryRemaining.minus(q.quantity);
     if (sp.entryRemaining.lte(0)) this.open(sp);
   }
@@ -186,13 +183,9 @@ export class ShadowEngine {
   private fillExit(sp: ShadowPosition, meta: MarketMeta, c: Candle): void {
     const q = quoteFill(this.d.fillModel, meta, { side: 'sell', type: 'market', remaining: sp.exitRemaining }, c, ZERO);
     if (!q) return;
-    const p = sp.pos;
-    p.quantity = p.quantity.minus(q.quantity);
-    p.exitProceeds = p.exitProceeds.plus(q.quantity.mul(q.price));
-    p.exitQuantity = p.exitQuantity.plus(q.quantity);
-    p.exitFees = p.exitFees.plus(q.fee);
+    Object.assign(sp.pos, withExit(sp.pos, q.quantity, q.price, q.fee));
     sp.exitRemaining = sp.exitRemaining.minus(q.quantity);
-    if (p.quantity.isZero()) this.settle(sp, 'closed', c.ts, null);
+    if (sp.pos.quantity.isZero()) this.settle(sp, 'closed', c.ts, null);
   }
 
   private excursion(sp: ShadowPosition, c: Candle): void {
@@ -233,14 +226,9 @@ export class ShadowEngine {
     } else if (status === 'open_at_end' && bought) {
       const meta = this.d.meta(sp.pair)!;
       const m = new Dec(mark ?? entryPrice!.toNumber());
-      const value = p.quantity.mul(m);
-      const exitFee = feeFor(meta, value, 'taker');
-      fees = fees.plus(exitFee);
-      const proceeds = p.exitProceeds.plus(value);
-      pnl = proceeds.minus(p.entryCost).minus(fees);
-      pnlRatio = pnl.div(p.entryCost).toNumber();
+      const marked = markedToMarket(p, m, feeFor(meta, p.quantity.mul(m), 'taker'));
+      ({ fees, pnl, pnlRatio, exitPrice } = marked);
       exitTs = ts;
-      exitPrice = proceeds.div(p.entryQuantity);
       exitReason = 'open_at_end';
     }
     const outcome: ShadowOutcome = {

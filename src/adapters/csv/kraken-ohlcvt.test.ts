@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dec } from '../../domain/money.ts';
 import { CsvError, intervalFromFileName, loadKrakenOhlcvt, readCsvText } from './kraken-ohlcvt.ts';
 
 const H = 3_600_000;
@@ -93,6 +94,67 @@ describe('loadKrakenOhlcvt: good files', () => {
   });
 });
 
+describe('loadKrakenOhlcvt: exact decimals (Kraken prints more digits than a float holds)', () => {
+  it("when a volume has 16 significant digits like Kraken's ETH/USD 108678.6963763609 then the file loads and money math sees that decimal", () => {
+    const p = file('ETHUSD_60.csv', `${row(U0, '2001.5', '2010', '1995.01', '2005.37', '108678.6963763609', '4112')}\n`);
+    const s = loadKrakenOhlcvt(p, { pair: 'ETH/USD' });
+    expect(s.decimal('volume', 0)).toBe('108678.6963763609');
+    const c = s.at(0);
+    expect(new Dec(c.exact?.volume ?? c.volume).toFixed()).toBe('108678.6963763609');
+  });
+
+  it('when every decimal column has 16 to 20 significant digits then each keeps its exact decimal string', () => {
+    const o = '0.000012345678901234567'; // 17
+    const h = '0.0000123456789012345679'; // 18
+    const l = '0.00001234567890123456'; // 16
+    const c = '0.0000123456789012345671'; // 18
+    const v = '12345678901.123456789'; // 20
+    const p = file('XBTUSD_60.csv', `${row(U0, o, h, l, c, v, '12')}\n${row(U0 + 3600, '100.00000000000000001', '110.1234567890123456', '90.000000000000000001', '105.99999999999999999', '108678.696376360911', '3')}\n`);
+    const s = loadKrakenOhlcvt(p, { pair: 'XYZ/USD' });
+    expect(['open', 'high', 'low', 'close', 'volume'].map((k) => s.decimal(k as 'open', 0))).toEqual([o, h, l, c, v]);
+    // the 16-digit low is the shortest form of its float, so new Dec(low) is already exact and needs no override
+    expect(s.at(0).exact).toEqual({ open: o, high: h, close: c, volume: v });
+    expect(new Dec(s.at(0).low).toFixed()).toBe(l);
+    expect(s.at(1).exact).toEqual({ open: '100.00000000000000001', high: '110.1234567890123456', low: '90.000000000000000001', close: '105.99999999999999999', volume: '108678.696376360911' });
+    // the number beside it is the nearest float, for indicators
+    expect(s.at(0).open).toBe(Number(o));
+    expect(s.at(1).volume).toBe(108678.69637636091); // nearest float of 108678.696376360911
+    expect(s.at(0).trades).toBe(12);
+  });
+
+  it('when a SHIB-like coin trades at 0.00000812 with a 20-digit volume then the prices are exact as numbers and the volume keeps its decimal', () => {
+    const p = file('SHIBUSD_60.csv', `${row(U0, '0.00000812', '0.00000815', '0.00000809', '0.00000813', '123456789012.12345678', '88')}\n${row(U0 + 3600, '0.00000813', '0.00000813', '0.00000813', '0.00000813', '5E+7', '1')}\n`);
+    const s = loadKrakenOhlcvt(p, { pair: 'SHIB/USD' });
+    expect(s.at(0).low).toBe(0.00000809);
+    expect(s.at(0).exact).toEqual({ volume: '123456789012.12345678' }); // prices need no override: new Dec(0.00000812) is exact
+    expect(s.at(1).exact).toBeUndefined(); // ≤ 15 digits: new Dec(number) is already exact
+    expect(['open', 'high', 'low', 'close'].map((k) => s.decimal(k as 'open', 0))).toEqual(['0.00000812', '0.00000815', '0.00000809', '0.00000813']);
+    expect(s.decimal('volume', 0)).toBe('123456789012.12345678');
+    expect(s.decimal('volume', 1)).toBe('50000000');
+    expect(new Dec(s.at(0).exact?.volume ?? s.at(0).volume).mul('0.25').toFixed()).toBe('30864197253.030864195');
+  });
+
+  it('when prices differ only beyond the 15th significant digit then the consistency check still sees it (high below low)', () => {
+    const p = file('XBTUSD_60.csv', `${row(U0, '100.00000000000000001', '100.00000000000000001', '100.00000000000000002', '100.00000000000000001')}\n`);
+    const e = csvError(() => loadKrakenOhlcvt(p, { pair: 'BTC/USD' }));
+    expect(e.message).toBe(`${p}:1: inconsistent prices: high 100.00000000000000001, low 100.00000000000000002, open 100.00000000000000001, close 100.00000000000000001`);
+  });
+
+  it('when bad rows are skipped and a window is applied then each exact decimal stays with its own candle', () => {
+    const lines = [
+      row(U0, '1', '1', '1', '1', '1.00000000000000001'), // before the window
+      'garbage',
+      row(U0 + 3600, '2', '2', '2', '2', '2.00000000000000002'),
+      row(U0 + 7200),
+      row(U0 + 10800, '4', '4', '4', '4', '4.00000000000000004'),
+    ];
+    const s = loadKrakenOhlcvt(file('XBTUSD_60.csv', lines.join('\n')), { pair: 'BTC/USD', skipBadRows: true, fromMs: (U0 + 3600) * 1000 });
+    expect(s.length).toBe(3);
+    expect([0, 1, 2].map((i) => s.at(i).exact?.volume)).toEqual(['2.00000000000000002', undefined, '4.00000000000000004']);
+    expect([0, 1, 2].map((i) => s.decimal('volume', i))).toEqual(['2.00000000000000002', '1.5', '4.00000000000000004']);
+  });
+});
+
 describe('interval', () => {
   it.each([
     ['XBTUSD_60.csv', 3_600_000],
@@ -144,7 +206,18 @@ describe('loadKrakenOhlcvt: malformed rows', () => {
     ['low above the open', row(U0 + 3600, '100', '110', '101', '105'), /inconsistent prices/],
     ['zero prices', row(U0 + 3600, '0', '0', '0', '0'), /non-positive price/],
     ['a fractional unix time', row(U0 + 3600.5), /unix time is not an integer/],
-    ['more than 15 significant digits', row(U0 + 3600, '100', '110', '90', '105.000000000000001'), /more than 15 significant digits/],
+    ['scientific notation in the unix column (1e5)', row(0).replace(/^0/, '1e5'), /field unix: unix time is not an integer number of seconds: "1e5"/],
+    ['scientific notation in the trades column (1e5)', row(U0 + 3600, '100', '110', '90', '105', '1.5', '1e5'), /field trades: the trade count is not an integer: "1e5"/],
+    ['a fractional trade count', row(U0 + 3600, '100', '110', '90', '105', '1.5', '7.5'), /field trades: the trade count is not an integer: "7.5"/],
+    ['a close of abc', row(U0 + 3600, '100', '110', '90', 'abc'), /field close is not a non-negative number: "abc"/],
+    ['a low of 1.2.3', row(U0 + 3600, '100', '110', '1.2.3'), /field low is not a non-negative number: "1.2.3"/],
+    ['an empty volume', row(U0 + 3600, '100', '110', '90', '105', ''), /field volume is not a non-negative number: ""/],
+    ['a negative volume with many digits', row(U0 + 3600, '100', '110', '90', '105', '-108678.6963763609'), /field volume is not a non-negative number: "-108678.6963763609"/],
+    ['an open of NaN', row(U0 + 3600, 'NaN'), /field open is not a non-negative number: "NaN"/],
+    ['a high beyond the float range', row(U0 + 3600, '100', '1e400'), /field high is out of range: "1e400"/],
+    ['a positive close too small for a float', row(U0 + 3600, '100', '110', '90', '1e-400'), /field close is out of range: "1e-400"/],
+    ['a unix time beyond what a ms timestamp holds', row(U0 + 3600).replace(/^\d+/, '12345678901234567'), /field unix is out of range: "12345678901234567"/],
+    ['a trade count beyond a safe integer', row(U0 + 3600, '100', '110', '90', '105', '1.5', '12345678901234567890'), /field trades is out of range: "12345678901234567890"/],
     ['a duplicate timestamp', row(U0), /timestamp 1381093200 is not after the previous row's 1381093200/],
     ['an out-of-order timestamp', row(U0 - 3600), /timestamp 1381089600 is not after the previous row's 1381093200/],
   ];

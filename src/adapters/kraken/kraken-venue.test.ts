@@ -5,7 +5,7 @@
  */
 import ccxt from 'ccxt';
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../market/asset-pairs.ts';
+import { krakenMarkets } from '../../kraken/pairs.ts';
 import { Dec } from '../../domain/money.ts';
 import type { Fill, OrderEvent, OrderIntent } from '../../domain/types.ts';
 import { KrakenVenue, type ApiOrder, type ApiTrade, type KrakenApi } from './kraken-venue.ts';
@@ -99,7 +99,7 @@ class FakeKraken implements KrakenApi {
 
 function setup(options = {}) {
   const api = new FakeKraken();
-  const markets = bundledMarkets();
+  const markets = krakenMarkets();
   const venue = new KrakenVenue({ api, clock: { now: () => 1_700_000_000_000 }, meta: (p) => markets.get(p)!, secrets: ['sekret-key-123'], sleep: async () => {}, lastPrice: () => 50_000 }, options);
   const events: OrderEvent[] = [];
   const fills: Fill[] = [];

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, SystemClock } from '../clock/clocks.ts';
 import { CandleSeries } from '../csv/kraken-ohlcvt.ts';
-import { startKrakenSim, type KrakenSim } from '../kraken-sim/index.ts';
+import { startKrakenSim, type KrakenSim } from '../../sim/index.ts';
 import type { Candle } from '../../domain/types.ts';
 import { krakenClient } from './client.ts';
 import { LiveCandleFeed, type FeedTimer, type KrakenMarketDataApi } from './live-feed.ts';

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { bundledSlice } from '../../../test/helpers.ts';
 import type { Candle } from '../../domain/types.ts';
 import { ManualClock } from '../clock/clocks.ts';
-import { fault, startKrakenSim, type KrakenSim } from '../kraken-sim/index.ts';
+import { fault, startKrakenSim, type KrakenSim } from '../../sim/index.ts';
 import { krakenClient } from './client.ts';
 import { LiveCandleFeed, type FeedGap, type FeedStatus, type FeedTicker, type FeedTimer, type LiveFeedOptions } from './live-feed.ts';
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../domain/money.ts';
+import { FINAL_ORDER_STATUSES, ORDER_STATUSES, OrderTransitionError, type OrderStatus } from '../../domain/order-status.ts';
 import { Ledger, verifyAudit } from '../../portfolio/ledger.ts';
 import { MemoryLedgerStore } from '../../portfolio/memory-ledger-store.ts';
 import { bundledMarkets } from '../market/asset-pairs.ts';
@@ -198,12 +199,57 @@ describe('SqliteStateStore: bot records and backup', () => {
     s.saveOrderIntent(intent);
     expect(() => s.saveOrderIntent({ ...intent, id: 'i2' })).toThrow(/UNIQUE/);
     expect(s.orderIntentByClientId('tgabc')).toEqual(intent);
-    s.saveOrder({ clientOrderId: 'tgabc', venueOrderId: 'OABC', status: 'open', filledQuantity: '0', detail: null, updatedTs: T0 });
+    s.saveOrder({ clientOrderId: 'tgabc', venueOrderId: 'OABC', status: 'accepted', filledQuantity: '0', detail: null, updatedTs: T0 });
     expect(s.order('tgabc')?.venueOrderId).toBe('OABC');
     s.saveShadowPosition('s3', 'open', { entry: '1.5' }, T0);
     expect(s.shadowPositions('open')).toEqual([{ signalId: 's3', status: 'open', data: { entry: '1.5' } }]);
     s.setGuardState('COOLDOWN:BTC/USD', { until: T0 }, T0);
     expect(s.guardState('COOLDOWN:BTC/USD')).toEqual({ until: T0 });
+    s.close();
+  });
+
+  it('when an order is moved then only along the order state table: an illegal move names both statuses and writes nothing', () => {
+    const s = SqliteStateStore.open(join(dir(), 'm.db'));
+    const row = (clientOrderId: string, status: OrderStatus) => ({ clientOrderId, venueOrderId: null, status, filledQuantity: '0', detail: null, updatedTs: T0 });
+    for (const id of ['tga', 'tgb', 'tgc']) {
+      s.saveOrderIntent({ id, signalId: 's1', clientOrderId: id, pair: 'BTC/USD', side: 'buy', type: 'market', quantity: '0.1', limitPrice: null, purpose: 'entry', exitReason: null, deadlineTs: null, tsEvent: T0, tsInit: T0 });
+    }
+    expect(s.moveOrder(row('tga', 'sending'))).toBe('initialized');
+    expect(s.moveOrder(row('tga', 'unknown'))).toBe('sending');
+    expect(s.moveOrder(row('tga', 'resolved'))).toBe('unknown');
+    expect(s.moveOrder(row('tga', 'accepted'))).toBe('resolved');
+    expect(s.moveOrder(row('tga', 'filled'))).toBe('accepted');
+    expect(() => s.moveOrder({ ...row('tga', 'cancelled'), detail: 'late' })).toThrow(/order tga: illegal order status move 'filled' → 'cancelled' \('filled' is final\)/);
+    expect(s.order('tga')).toMatchObject({ status: 'filled', detail: null });
+    // an order with no row is `initialized`: it may be adopted (recovery, reconciliation) but not filled out of nowhere
+    expect(() => s.moveOrder(row('tgb', 'filled'))).toThrow(OrderTransitionError);
+    expect(s.order('tgb')).toBeUndefined();
+    // inside a surrounding write, the refusal rolls the whole write back
+    expect(() => s.write(() => {
+      s.moveOrder(row('tgc', 'sending'));
+      s.moveOrder(row('tgc', 'filled'));
+    })).toThrow(/'sending' → 'filled'/);
+    expect(s.order('tgc')).toBeUndefined();
+    s.close();
+  });
+
+  it('when orders are in every status then recovery sees those not final (or with no row) and the working ones are those still on the venue', () => {
+    const s = SqliteStateStore.open(join(dir(), 'u.db'));
+    const intent = { signalId: 's1', pair: 'BTC/USD', side: 'buy', type: 'limit', quantity: '0.1', limitPrice: '50000', exitReason: null, deadlineTs: null, tsEvent: T0 };
+    ORDER_STATUSES.forEach((status, i) => {
+      for (const purpose of ['entry', 'exit'] as const) {
+        const clientOrderId = `tg-${purpose}-${status}`;
+        s.saveOrderIntent({ ...intent, id: clientOrderId, clientOrderId, purpose, tsInit: T0 + i });
+        if (status !== 'initialized') s.saveOrder({ clientOrderId, venueOrderId: null, status, filledQuantity: '0', detail: null, updatedTs: T0 });
+      }
+    });
+    const notFinal = ORDER_STATUSES.filter((x) => !(FINAL_ORDER_STATUSES as readonly string[]).includes(x));
+    expect(s.unresolvedOrderIntents().map((r) => [r.clientOrderId, r.status])).toEqual(
+      notFinal.flatMap((x) => [[`tg-entry-${x}`, x === 'initialized' ? null : x], [`tg-exit-${x}`, x === 'initialized' ? null : x]]),
+    );
+    expect(s.unresolvedOrderIntents()[0]).toMatchObject({ ...intent, id: 'tg-entry-initialized', purpose: 'entry', tsInit: T0 });
+    expect(s.workingOrderIds('entry')).toEqual(['tg-entry-sending', 'tg-entry-accepted', 'tg-entry-unknown', 'tg-entry-resolved']);
+    expect(s.workingOrderIds('exit')).toEqual(['tg-exit-sending', 'tg-exit-accepted', 'tg-exit-unknown', 'tg-exit-resolved']);
     s.close();
   });
 

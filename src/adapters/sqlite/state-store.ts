@@ -5,6 +5,7 @@
  * share the file: every write is a BEGIN IMMEDIATE transaction and waits up to the busy timeout for another.
  */
 import Database from 'better-sqlite3';
+import { FINAL_ORDER_STATUSES, INITIAL_ORDER_STATUS, transitionOrder, WORKING_ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.ts';
 import type { AuditRow, ClosedTradeRow, FillRow, IdempotencyRow, LedgerSnapshot, LedgerStore, LedgerTx, Mark, PositionRow, TotalsRow } from '../../ports/ledger.ts';
 import { classifySqliteError } from './errors.ts';
 import { LATEST_VERSION } from './migrations.ts';
@@ -15,6 +16,10 @@ const POSITION_COLS = `id, signal_id AS signalId, strategy, pair, quote, quantit
 const CLOSED_COLS = `seq, position_id AS positionId, signal_id AS signalId, strategy, pair, quantity, entry_ts AS entryTs, entry_price AS entryPrice,
   exit_ts AS exitTs, exit_price AS exitPrice, exit_reason AS exitReason, fees, pnl`;
 const AUDIT_COLS = 'seq, ts, operation, actor, reason, idempotency_key AS idempotencyKey, input, before, after';
+const INTENT_COLS = `i.id, i.signal_id AS signalId, i.client_order_id AS clientOrderId, i.pair, i.side, i.type, i.quantity, i.limit_price AS limitPrice,
+  i.purpose, i.exit_reason AS exitReason, i.deadline_ts AS deadlineTs, i.ts_event AS tsEvent, i.ts_init AS tsInit`;
+/** `?, ?, …` for binding a status list to `status IN (…)` */
+const placeholders = (list: readonly unknown[]) => list.map(() => '?').join(', ');
 
 export interface SignalRecord {
   readonly id: string;
@@ -52,7 +57,7 @@ export interface OrderIntentRecord {
 export interface OrderRecord {
   readonly clientOrderId: string;
   readonly venueOrderId: string | null;
-  readonly status: string;
+  readonly status: OrderStatus;
   readonly filledQuantity: string;
   readonly detail: string | null;
   readonly updatedTs: number;
@@ -229,14 +234,49 @@ export class SqliteStateStore implements LedgerStore {
       purpose, exit_reason AS exitReason, deadline_ts AS deadlineTs, ts_event AS tsEvent, ts_init AS tsInit FROM order_intents WHERE client_order_id = ?`).get(clientOrderId) as OrderIntentRecord | undefined);
   }
 
-  saveOrder(o: OrderRecord): void {
+  /**
+   * Writes an order row as given, WITHOUT the order state table: for writers that coalesce several moves
+   * into one row (the replay recorder's checkpoints) and for imports and tests. The live durable path
+   * moves an order with `moveOrder`.
+   */
+  saveOrder(o: Omit<OrderRecord, 'status'> & { readonly status: string }): void {
     this.write(() => this.stmt(`INSERT OR REPLACE INTO orders (client_order_id, venue_order_id, status, filled_quantity, detail, updated_ts)
       VALUES (@clientOrderId, @venueOrderId, @status, @filledQuantity, @detail, @updatedTs)`).run(o));
+  }
+
+  /**
+   * Moves an order to `o.status` along the order state table, in one transaction with the write: its stored
+   * status (`initialized` while it has no order row) must allow the move, else transitionOrder throws an
+   * OrderTransitionError naming both and nothing is written.
+   * @returns the status it moved from
+   */
+  moveOrder(o: OrderRecord): OrderStatus {
+    return this.write(() => {
+      const from = this.order(o.clientOrderId)?.status ?? INITIAL_ORDER_STATUS;
+      transitionOrder(from, o.status, `order ${o.clientOrderId}`);
+      this.saveOrder(o);
+      return from;
+    });
   }
 
   order(clientOrderId: string): OrderRecord | undefined {
     return this.guard(() => this.db.prepare(`SELECT client_order_id AS clientOrderId, venue_order_id AS venueOrderId, status, filled_quantity AS filledQuantity,
       detail, updated_ts AS updatedTs FROM orders WHERE client_order_id = ?`).get(clientOrderId) as OrderRecord | undefined);
+  }
+
+  /**
+   * Order intents whose order is not in a final status (no order row counts as not final), oldest first:
+   * what recovery looks up on the venue. `status` is null where there is no order row.
+   */
+  unresolvedOrderIntents(): Array<OrderIntentRecord & { readonly status: OrderStatus | null }> {
+    return this.guard(() => this.stmt(`SELECT ${INTENT_COLS}, o.status FROM order_intents i LEFT JOIN orders o ON o.client_order_id = i.client_order_id
+      WHERE o.status IS NULL OR o.status NOT IN (${placeholders(FINAL_ORDER_STATUSES)}) ORDER BY i.ts_init, i.id`).all(...FINAL_ORDER_STATUSES) as Array<OrderIntentRecord & { status: OrderStatus | null }>);
+  }
+
+  /** Client order ids of the orders of `purpose` that may still be working on the venue (a stored, non-final status), oldest first. */
+  workingOrderIds(purpose: 'entry' | 'exit'): string[] {
+    return this.guard(() => this.stmt(`SELECT i.client_order_id FROM order_intents i JOIN orders o ON o.client_order_id = i.client_order_id
+      WHERE i.purpose = ? AND o.status IN (${placeholders(WORKING_ORDER_STATUSES)}) ORDER BY i.ts_init, i.id`).pluck().all(purpose, ...WORKING_ORDER_STATUSES) as string[]);
   }
 
   saveShadowPosition(signalId: string, status: string, data: unknown, ts: number): void {

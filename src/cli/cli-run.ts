@@ -1,0 +1,127 @@
+/**
+ * `tollgate run` (`npm start`): the bot on live data.
+ *
+ *   paper  live Kraken candles (public data, no keys), simulated fills: the default with no API keys.
+ *   sim    the Kraken simulator (`--url`), with its keys: the live code path against a loopback Kraken.
+ *   live   Kraken with real money: needs API keys AND `--confirm-live`.
+ *
+ * With API keys configured and no --mode, it refuses to guess: say which mode. History fetched at
+ * start only warms the indicators up. Without network it says so and retries with backoff.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { createPinoLogger } from '../adapters/log/pino-logger.ts';
+import type { Config } from '../config/schema.ts';
+import type { Bot } from '../engine/bot.ts';
+import type { ReplayResult } from '../engine/compose.ts';
+import { composeBot } from '../engine/compose-bot.ts';
+import { buildMarkets, InputError } from '../engine/wiring.ts';
+import type { Logger } from '../ports/logger.ts';
+import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
+
+/**
+ * The operational log of a process: `LOGS/bot.jsonl` (JSONL, pino) and readable lines on stderr (pino-pretty,
+ * coloured on a terminal). The API key and secret are masked wherever they would appear.
+ */
+export function operationalLogger(logsDir: string, level: string, secrets: readonly string[]): Logger {
+  try {
+    return createPinoLogger({ file: join(logsDir, 'bot.jsonl'), level, pretty: true, secrets });
+  } catch (e) {
+    throw new InputError(`operational log: ${(e as Error).message}`);
+  }
+}
+
+interface RunOptions {
+  mode?: string;
+  pair: string;
+  interval: number;
+  config?: string;
+  logs: string;
+  credentials?: string;
+  url?: string;
+  confirmLive: boolean;
+  poll: number;
+  deadMansSwitch: number;
+  maxCandles?: number;
+  json: boolean;
+  state: string;
+  reconcile: number;
+  pace?: number;
+  ws: boolean;
+}
+
+const positiveNumber = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${v}" is not a positive number`);
+  return n;
+};
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${v}" is not a positive whole number`);
+  return n;
+};
+
+export function registerRunCommand(program: Command, loadConfig: (file: string | undefined) => Config): void {
+  program
+    .command('run')
+    .description('run the bot on live data: paper (default without API keys), sim (Kraken simulator) or live (Kraken, real money)')
+    .option('--mode <mode>', 'paper | sim | live')
+    .option('--pair <pair>', 'pair as BTC/USD', 'BTC/USD')
+    .option('--interval <minutes>', 'candle interval in minutes (Kraken: 1, 5, 15, 30, 60, 240, 1440, …)', positiveInt, 60)
+    .option('--config <file>', 'JSON config; default: built-in defaults')
+    .option('--logs <dir>', 'directory for the JSONL logs', 'logs')
+    .option('--credentials <file>', `Kraken API key and secret, mode 600 (or set the environment variables)`)
+    .option('--url <origin>', 'a Kraken-compatible API origin: the simulator (sim mode), or market data for paper mode')
+    .option('--confirm-live', 'required with --mode live: orders are real and cost real money', false)
+    .option('--poll <seconds>', 'how often working orders are polled', positiveInt, 5)
+    .option('--dead-mans-switch <seconds>', "CancelAllOrdersAfter timeout, refreshed while healthy (0 = off)", (v) => (v === '0' ? 0 : positiveInt(v)), 60)
+    .option('--max-candles <n>', 'stop after this many live candles (tests)', positiveInt)
+    .option('--state <file>', 'sim and live: the SQLite state (ledger, orders, audit)', 'data/tollgate.db')
+    .option('--reconcile <minutes>', 'sim and live: reconcile the ledger with the venue this often (and at start)', positiveInt, 15)
+    .option('--pace <candlesPerSecond>', "sim mode: the simulator's --pace; the bot's clock then runs as fast as the simulator's", positiveNumber)
+    .option('--ws', "use Kraken's websockets: candle closes and the last price, and in sim/live your executions (a fill is polled the moment it happens); REST stays the fallback", false)
+    .option('--json', 'print the final summary as JSON', false)
+    .option('--log-level <level>', 'operational log level (trace, debug, info, warn, error, fatal, silent)', 'info')
+    .action(async (o: RunOptions & { logLevel: string }) => {
+      const config = loadConfig(o.config);
+      const markets = buildMarkets(config);
+      if (!markets.has(o.pair)) throw new InputError(`unknown pair ${o.pair} (known: ${[...markets.keys()].join(', ')})`);
+      let creds: Credentials | null = o.credentials ? credentialsFromFile(o.credentials) : credentialsFromEnv(process.env);
+      const mode = o.mode ?? (creds ? null : 'paper');
+      if (mode === null) throw new InputError(`API keys are configured (${creds!.source}): say which mode to run in — --mode paper, --mode sim --url …, or --mode live --confirm-live`);
+      if (mode !== 'paper' && mode !== 'sim' && mode !== 'live') throw new InputError(`--mode ${mode}: expected paper, sim or live`);
+      if (mode === 'live' && !o.confirmLive) throw new InputError('--mode live places real orders with real money: add --confirm-live to go ahead');
+      if (mode === 'live' && o.url) throw new InputError('--mode live talks to Kraken itself; --url is for sim and paper');
+      if (mode === 'sim' && !o.url) throw new InputError('--mode sim needs --url (the simulator, e.g. http://127.0.0.1:8899)');
+      if (mode !== 'paper' && !creds) throw new InputError(`--mode ${mode} needs API keys: --credentials FILE (mode 600) or TOLLGATE_KRAKEN_API_KEY and TOLLGATE_KRAKEN_API_SECRET`);
+      if (mode === 'paper') creds = null; // paper mode sends nothing private
+      if (o.pace !== undefined && mode !== 'sim') throw new InputError(`--pace is for --mode sim (the simulator's pace); ${mode} mode runs on real time`);
+      const logger = operationalLogger(o.logs, o.logLevel, creds ? [creds.apiKey, creds.secret] : []);
+      const bot = await composeBot({
+        mode, config, markets, pair: o.pair, intervalMs: o.interval * 60_000, logsDir: o.logs, logger,
+        credentials: creds, ...(o.url ? { url: o.url } : {}), stateFile: o.state,
+        pollMs: o.poll * 1000, deadMansSwitchMs: o.deadMansSwitch * 1000, reconcileMs: o.reconcile * 60_000,
+        ...(o.pace !== undefined ? { pace: o.pace } : {}), ws: o.ws, ...(o.maxCandles !== undefined ? { maxCandles: o.maxCandles } : {}),
+      });
+      const result = await runUntilSignalled(bot);
+      process.stdout.write((o.json ? JSON.stringify(result.summary) : `run finished: ${result.summary.candles} candles (history included), ${result.summary.signals} signals, ${result.summary.trades} trades, realized ${result.summary.realizedPnl}`) + '\n');
+      await logger.close();
+    });
+}
+
+/** Starts the bot and stops it gracefully on SIGINT/SIGTERM (after the current candle); resolves with its result. */
+export async function runUntilSignalled(bot: Bot): Promise<ReplayResult> {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const h = () => void bot.stop(sig);
+    process.once(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    await bot.start();
+    return await bot.done;
+  } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
+  }
+}

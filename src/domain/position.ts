@@ -1,0 +1,78 @@
+/**
+ * The one position arithmetic: how an entry or an exit execution moves a long spot position's money, how a
+ * closed position becomes a trade, and what an open one is worth at a mark. Used by the in-memory Portfolio
+ * (replay), the durable Ledger (SQLite) and the shadow engine alike, so a shadow trade and a real one with the
+ * same fills have the same PnL to the last digit. Exact (Dec), pure, no I/O.
+ */
+import { Dec } from './money.ts';
+import type { ClosedTrade, ExitReason, Position } from './types.ts';
+
+/** The money fields of a position (what an execution changes). */
+export type PositionAmounts = Pick<Position, 'quantity' | 'entryCost' | 'entryQuantity' | 'entryFees' | 'exitProceeds' | 'exitQuantity' | 'exitFees'>;
+
+/** A buy of `quantity` at `price` paying `fee`: the position's new amounts; cash falls by quantity × price + fee. */
+export function withEntry<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
+  return {
+    ...p,
+    quantity: p.quantity.plus(quantity),
+    entryCost: p.entryCost.plus(quantity.mul(price)),
+    entryQuantity: p.entryQuantity.plus(quantity),
+    entryFees: p.entryFees.plus(fee),
+  };
+}
+
+/** A sell of `quantity` at `price` paying `fee`: the new amounts; cash rises by quantity × price − fee. */
+export function withExit<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
+  return {
+    ...p,
+    quantity: p.quantity.minus(quantity),
+    exitProceeds: p.exitProceeds.plus(quantity.mul(price)),
+    exitQuantity: p.exitQuantity.plus(quantity),
+    exitFees: p.exitFees.plus(fee),
+  };
+}
+
+/** Signed change of the quote cash of an execution: −(q × price + fee) for a buy, q × price − fee for a sell. */
+export function cashDelta(side: 'buy' | 'sell', quantity: Dec, price: Dec, fee: Dec): Dec {
+  const notional = quantity.mul(price);
+  return side === 'buy' ? notional.plus(fee).neg() : notional.minus(fee);
+}
+
+/** Average entry price of what was bought. */
+export function entryPriceOf(p: Pick<Position, 'entryCost' | 'entryQuantity'>): Dec {
+  return p.entryCost.div(p.entryQuantity);
+}
+
+/** Net PnL of an amount of proceeds against the whole entry: proceeds − entry cost − fees. */
+function netPnl(p: PositionAmounts, proceeds: Dec, fees: Dec): Dec {
+  return proceeds.minus(p.entryCost).minus(fees);
+}
+
+function ratio(pnl: Dec, p: PositionAmounts): number {
+  return p.entryCost.isZero() ? 0 : pnl.div(p.entryCost).toNumber();
+}
+
+/** The closed trade of a fully exited long position: net PnL after all fees, prices volume-weighted. */
+export function closedTradeOf(p: Position, exitTs: number, exitReason: ExitReason): ClosedTrade {
+  const fees = p.entryFees.plus(p.exitFees);
+  const pnl = netPnl(p, p.exitProceeds, fees);
+  return {
+    signalId: p.signalId, strategy: p.strategy, pair: p.pair, side: 'buy',
+    quantity: p.entryQuantity,
+    entryTs: p.openedTs, entryPrice: entryPriceOf(p),
+    exitTs, exitPrice: p.exitProceeds.div(p.exitQuantity),
+    exitReason,
+    fees, pnl, pnlRatio: ratio(pnl, p),
+  };
+}
+
+/**
+ * An open position valued as if the rest were sold at `mark` paying `exitFee`: proceeds (so far plus the
+ * rest at the mark), all fees, net PnL and its ratio to the entry cost, and the average exit price.
+ */
+export function markedToMarket(p: PositionAmounts, mark: Dec, exitFee: Dec = new Dec(0)): { proceeds: Dec; fees: Dec; pnl: Dec; pnlRatio: number; exitPrice: Dec } {
+  const proceeds = p.exitProceeds.plus(p.quantity.mul(mark));
+  const fees = p.entryFees.plus(p.exitFees).plus(exitFee);
+  const pnl = netPnl(p, proceeds, fees);
+  return { proceeds, fees, pnl, pnlRatio: ratio(pnl, p), exitPrice: proceeds.div(p.entryQuantity) };
+}

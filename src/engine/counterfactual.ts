@@ -1,0 +1,40 @@
+/**
+ * `tollgate counterfactual --guard G`: replay the same data twice, G enforcing then G observing, and
+ * compare run 1's shadow outcomes of the signals G alone blocked with what run 2 really did.
+ */
+import { join } from 'node:path';
+import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import { JsonlFileSource } from '../adapters/jsonl/jsonl-reader.ts';
+import { compareCounterfactual, type FidelityResult } from '../analytics/counterfactual.ts';
+import { loadDataset, type Dataset } from '../analytics/dataset.ts';
+import { parseConfig, type Config } from '../config/schema.ts';
+import { BLOCK_CODES, type BlockCode, type MarketMeta } from '../domain/types.ts';
+import { LOG_FILES } from '../ports/decision-log.ts';
+import { runReplay } from './compose.ts';
+import { InputError } from './wiring.ts';
+
+export function withGuardMode(config: Config, code: BlockCode, mode: 'enforce' | 'observe' | 'off'): Config {
+  const raw = structuredClone(config) as unknown as { guards: Record<string, { mode: string }> };
+  raw.guards[code]!.mode = mode;
+  return parseConfig(raw, 'config');
+}
+
+export function loadRun(dir: string, runId: string): Dataset {
+  const src = (f: string) => new JsonlFileSource(join(dir, f));
+  return loadDataset({ bus: src(LOG_FILES.bus), decisions: src(LOG_FILES.decisions), shadow: src(LOG_FILES.shadow) }, { run: runId, detail: true });
+}
+
+export interface CounterfactualRun {
+  readonly result: FidelityResult;
+  readonly dirs: { enforce: string; observe: string };
+}
+
+export function runCounterfactual(guard: string, config: Config, markets: Map<string, MarketMeta>, series: CandleSeries, logsDir: string): CounterfactualRun {
+  if (!(BLOCK_CODES as readonly string[]).includes(guard)) throw new InputError(`--guard ${guard}: not a guard code (${BLOCK_CODES.join(', ')})`);
+  const code = guard as BlockCode;
+  const dirs = { enforce: join(logsDir, `counterfactual-${code}`, 'enforce'), observe: join(logsDir, `counterfactual-${code}`, 'observe') };
+  const r1 = runReplay({ config: withGuardMode(config, code, 'enforce'), markets, series, logsDir: dirs.enforce });
+  const r2 = runReplay({ config: withGuardMode(config, code, 'observe'), markets, series, logsDir: dirs.observe });
+  const result = compareCounterfactual(code, loadRun(dirs.enforce, r1.summary.runId), loadRun(dirs.observe, r2.summary.runId));
+  return { result, dirs };
+}

@@ -1,0 +1,97 @@
+/**
+ * Durable order placement for a live venue: every order intent is written to the state database BEFORE
+ * it is sent, its venue events update its stored state, and every fill goes to the ledger keyed by its
+ * trade id (a fill seen twice is a no-op). At start-up, `recover()` resolves the intents whose fate was
+ * not recorded: each is looked up on the venue by client order id — adopted with its fills if the venue
+ * has it, marked `not_sent` if it does not (the process died before the send reached Kraken). Nothing
+ * is ever re-sent blindly. Every status change goes through the order state table (src/domain/order-status.ts):
+ * the store refuses an illegal move.
+ */
+import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
+import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { Dec } from '../domain/money.ts';
+import type { ExitReason, Fill, OrderEvent, OrderIntent } from '../domain/types.ts';
+import { orderStatusAfter } from '../execution/order-status.ts';
+import type { Ledger } from '../portfolio/ledger.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { VenueSink } from '../ports/venue.ts';
+
+export interface RecoveryReport {
+  readonly unresolved: number;
+  readonly adopted: string[];
+  readonly notSent: string[];
+}
+
+export class DurableOrders implements VenueSink {
+  constructor(
+    private readonly store: SqliteStateStore,
+    private readonly ledger: Ledger,
+    private readonly venue: KrakenVenue,
+    private readonly clock: Clock,
+    /** the strategy a signal's fills belong to */
+    private readonly strategyOf: (signalId: string) => string,
+    /** who else hears the venue (the gateway; set later with `forward`) */
+    private next: VenueSink | null = null,
+    /** fault injection for the crash tests: 'after-intent' dies between recording and sending */
+    private readonly fault: string | undefined = undefined,
+  ) {
+    venue.connect(this);
+  }
+
+  /** events and fills are passed on to `sink` (the gateway) after they are stored */
+  forward(sink: VenueSink): void {
+    this.next = sink;
+  }
+
+  submit(intent: OrderIntent): void {
+    this.store.write(() => {
+      this.store.saveOrderIntent({
+        id: intent.id, signalId: intent.signalId, clientOrderId: intent.clientOrderId, pair: intent.pair, side: intent.side, type: intent.type,
+        quantity: intent.quantity.toFixed(), limitPrice: intent.limitPrice?.toFixed() ?? null, purpose: intent.purpose,
+        exitReason: intent.exitReason ?? null, deadlineTs: intent.deadlineTs ?? null, tsEvent: intent.tsEvent, tsInit: intent.tsInit,
+      });
+      this.store.moveOrder({ clientOrderId: intent.clientOrderId, venueOrderId: null, status: 'sending', filledQuantity: '0', detail: null, updatedTs: this.clock.now() });
+    });
+    if (this.fault === 'after-intent') process.kill(process.pid, 'SIGKILL'); // crash test: recorded, never sent
+    this.venue.submit(intent);
+  }
+
+  onOrderEvent(e: OrderEvent): void {
+    this.store.write(() => {
+      const prev = this.store.order(e.order.clientOrderId);
+      this.store.moveOrder({
+        clientOrderId: e.order.clientOrderId, venueOrderId: prev?.venueOrderId ?? null, status: orderStatusAfter(e),
+        filledQuantity: e.kind === 'filled' || e.kind === 'cancelled' ? e.filledQty.toFixed() : prev?.filledQuantity ?? '0',
+        detail: e.kind === 'rejected' || e.kind === 'cancelled' || e.kind === 'unknown' ? e.reason : null, updatedTs: this.clock.now(),
+      });
+    });
+    this.next?.onOrderEvent(e);
+  }
+
+  onFill(f: Fill): void {
+    // a fill seen again (recovery, a later poll) is a no-op in the ledger and must not reach the kernel twice
+    const r = this.ledger.applyFill(f, this.strategyOf(f.signalId), { actor: 'bot' });
+    if (!r.repeated) this.next?.onFill(f);
+  }
+
+  /** Start-up: resolve every recorded order whose fate is unknown. */
+  async recover(): Promise<RecoveryReport> {
+    const report = { unresolved: 0, adopted: [] as string[], notSent: [] as string[] };
+    for (const r of this.store.unresolvedOrderIntents()) {
+      report.unresolved++;
+      const intent: OrderIntent = {
+        id: r.id, signalId: r.signalId, clientOrderId: r.clientOrderId, pair: r.pair, side: r.side as OrderIntent['side'], type: r.type as OrderIntent['type'], quantity: new Dec(r.quantity),
+        ...(r.limitPrice ? { limitPrice: new Dec(r.limitPrice) } : {}), purpose: r.purpose as OrderIntent['purpose'], ...(r.exitReason ? { exitReason: r.exitReason as ExitReason } : {}),
+        ...(r.deadlineTs !== null ? { deadlineTs: r.deadlineTs } : {}), tsEvent: r.tsEvent, tsInit: r.tsInit,
+      };
+      const how = await this.venue.recover(intent, r.tsInit);
+      if (how === 'found') report.adopted.push(intent.clientOrderId);
+      else {
+        report.notSent.push(intent.clientOrderId);
+        this.store.moveOrder({ clientOrderId: intent.clientOrderId, venueOrderId: null, status: 'not_sent', filledQuantity: '0', detail: 'not on the venue after a restart: the process died before the send reached it', updatedTs: this.clock.now() });
+      }
+    }
+    await this.venue.idle();
+    return report;
+  }
+}
