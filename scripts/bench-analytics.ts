@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../src/adapters/clock/clocks.ts';
 import { JsonlWriter } from '../src/adapters/jsonl/jsonl-writer.ts';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { InMemoryStore } from '../src/adapters/memory/memory-store.ts';
 import { reportFromLogs } from '../src/engine/reporting.ts';
 import { renderReport } from '../src/analytics/render.ts';
@@ -23,7 +23,7 @@ const H = 3_600_000;
 function shadowCost(open: number, candles: number): number {
   const clock = new ManualClock(0);
   const bus = new SignalBus(() => clock.now());
-  const markets = bundledMarkets();
+  const markets = krakenMarkets();
   const eng = new ShadowEngine({
     bus, clock, meta: (p) => markets.get(p), fillModel: { slippageBps: 5, maxVolumeShare: 1 },
     plan: { orderType: 'market', limitOffsetBps: 0, entryTimeoutCandles: 3, intervalMs: H },

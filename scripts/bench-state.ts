@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopwatch } from '../src/adapters/clock/clocks.ts';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { dec } from '../src/domain/money.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
 import { fmt, row } from './bench-util.ts';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 const metaOf = (p: string) => markets.get(p);
 const T0 = Date.UTC(2024, 0, 1);
 

@@ -3,6 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Dec } from '../src/domain/money.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { BIN, BUNDLED, readJsonl, tmp } from './helpers.ts';
 
 function tollgate(args: string[], cwd?: string) {
@@ -108,13 +110,67 @@ describe('tollgate CLI', () => {
     expect(JSON.parse(skipped.out)).toMatchObject({ candles: 199 });
   });
 
-  it('when the pair is unknown then it names the pair and lists the known ones', () => {
+  it('when the pair is unknown then it names what was tried and suggests the closest altnames, never a fixed default', () => {
     const dir = tmp();
     const logs = join(dir, 'logs');
     const r = tollgate(['replay', '--data', BUNDLED, '--pair', 'FOO/BAR', '--logs', logs]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown pair FOO\/BAR.*BTC\/USD/);
+    expect(r.err).toMatch(/unknown Kraken pair "FOO\/BAR": tried FOO\/BAR as a ccxt symbol.*closest altnames: /);
     expect(existsSync(logs)).toBe(false);
+    const f = join(dir, 'STORJUSX_60.csv');
+    writeFileSync(f, '1600000000,0.3,0.31,0.29,0.3,10,1\n');
+    const byName = tollgate(['replay', '--data', f, '--logs', logs]);
+    expect(byName.code).toBe(2);
+    expect(byName.err).toContain(`tried "${f}" as a Kraken file name → STORJUSX`);
+    expect(byName.err).toMatch(/closest altnames: STORJUSD \(STORJ\/USD\)/);
+    expect(byName.err).not.toMatch(/pass --pair BTC\/USD/);
+    expect(existsSync(logs)).toBe(false);
+  });
+
+  it('when a Kraken export of a tiny-priced coin (STORJUSD_60.csv, SHIBUSD_60.csv) is replayed then its pair comes from the file name and orders meet its minimums', () => {
+    const dir = tmp();
+    for (const [name, pair, start] of [['STORJUSD_60.csv', 'STORJ/USD', 0.31], ['SHIBUSD_60.csv', 'SHIB/USD', 0.0000123456]] as const) {
+      const lines: string[] = [];
+      let p = start;
+      for (let i = 0; i < 600; i++) {
+        if (i % 97 === 13) continue; // hours without trades
+        const o = p;
+        p = o * (1 + Math.sin(i / 9) * 0.02);
+        const hi = Math.max(o, p) * 1.004;
+        const lo = Math.min(o, p) * 0.996;
+        // long decimals as Kraken writes them (up to 14 places for SHIB, 17-digit volumes), volume worth ~$400k an hour
+        const volume = (400_000 / o + i / 7).toFixed(8);
+        lines.push(`${1_600_000_000 + i * 3600},${o.toPrecision(9)},${hi.toPrecision(9)},${lo.toPrecision(9)},${p.toPrecision(9)},${volume},${3 + (i % 5)}`);
+      }
+      const f = join(dir, name);
+      writeFileSync(f, lines.join('\n') + '\n');
+      const logs = join(dir, `logs-${name}`);
+      const r = tollgate(['replay', '--data', f, '--logs', logs, '--json']);
+      expect(r.err).not.toMatch(/internal error/);
+      expect(r.code, r.err).toBe(0);
+      const summary = JSON.parse(r.out);
+      expect(summary.candles).toBeGreaterThan(500);
+      expect(summary.trades, `${pair} closes trades`).toBeGreaterThan(0);
+      const m = krakenMarkets().get(pair)!;
+      const places = (x: string) => (x.split('.')[1] ?? '').length;
+      const bus = readJsonl(join(logs, 'signal_bus.jsonl'));
+      const orders = bus.filter((e) => e.event === 'order.submitted');
+      expect(bus.filter((e) => e.event === 'order.rejected')).toEqual([]);
+      const fills = bus.filter((e) => e.event === 'fill');
+      expect(orders.length).toBeGreaterThan(0);
+      expect(fills.length).toBeGreaterThan(0);
+      for (const o of orders) {
+        expect(o.pair).toBe(pair);
+        expect(places(o.quantity), o.quantity).toBeLessThanOrEqual(m.lotDecimals);
+        expect(new Dec(o.quantity).gte(m.orderMin), `${o.quantity} >= ordermin ${m.orderMin}`).toBe(true);
+      }
+      for (const f of fills) {
+        expect(places(f.price), f.price).toBeLessThanOrEqual(m.priceDecimals);
+        expect(places(f.quantity), f.quantity).toBeLessThanOrEqual(m.lotDecimals);
+        expect(new Dec(f.price).gt(0)).toBe(true);
+      }
+      for (const d of readJsonl(join(logs, 'signal_decisions.jsonl'))) expect(d.pair).toBe(pair);
+    }
   });
 
   it('when --logs points at a file then it says it cannot write there, without a stack trace', () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { DegradedError } from '../src/engine/durable-replay.ts';
 import { openLiveState } from '../src/engine/live-state.ts';
@@ -17,7 +17,7 @@ import type { ReconcileApi } from '../src/engine/reconciliation.ts';
 import { BIN, tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 async function setup() {
   const { sim, apiKey, secret } = await testSim();
   const clock = new SystemClock();

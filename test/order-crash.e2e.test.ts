@@ -11,7 +11,7 @@ import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
 import { fault, type KrakenSim } from '../src/sim/index.ts';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { DurableOrders } from '../src/engine/durable-orders.ts';
 import { Dec } from '../src/domain/money.ts';
@@ -20,7 +20,7 @@ import { tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'order-child.ts');
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 async function setup() {
   const { sim, apiKey, secret } = await testSim();
   const file = join(tmp('tollgate-order-crash-'), 'state.db');

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { statusJson } from '../src/cli/cli-state.ts';
 import { DurableOrders } from '../src/engine/durable-orders.ts';
@@ -19,7 +19,7 @@ import { Ledger } from '../src/portfolio/ledger.ts';
 import { tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 /** a bot with one filled buy of 0.05 BTC, ledger and venue in agreement */
 async function bot() {
   const { sim, apiKey, secret } = await testSim();

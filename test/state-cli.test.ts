@@ -3,14 +3,14 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { LATEST_VERSION } from '../src/adapters/sqlite/migrations.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { main } from '../src/cli/cli.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
 import { BIN, tmp } from './helpers.ts';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 
 interface Run { code: number | null; out: string; err: string }
 
@@ -120,7 +120,7 @@ describe('tollgate operator commands', () => {
     ]);
     const expected = [
       /AMOUNT 0.123456789 has 9 decimals; BTC\/USD \(lot decimals\) allows 8/,
-      /unknown pair FOO\/BAR/,
+      /unknown Kraken pair "FOO\/BAR"/,
       /insufficient USD cash/,
       /no open position manual-ETHUSD/,
       /AMOUNT "-5" is not a decimal amount|unknown option '-5'/,

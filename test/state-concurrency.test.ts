@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { dec } from '../src/domain/money.ts';
 import { Ledger, verifyAudit, type SerializedFill } from '../src/portfolio/ledger.ts';
@@ -10,7 +10,7 @@ import { BIN, tmp } from './helpers.ts';
 import type { Done } from './state-worker.ts';
 
 const WORKER = join(import.meta.dirname, 'state-worker.ts');
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 const metaOf = (p: string) => markets.get(p);
 
 function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {

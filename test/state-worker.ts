@@ -5,7 +5,7 @@
  * Prints one JSON line: every command with its result (seq, repeated) or refusal.
  */
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
-import { bundledMarkets } from '../src/adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { main } from '../src/cli/cli.ts';
 import { dec } from '../src/domain/money.ts';
@@ -52,7 +52,7 @@ if (role === 'operator') {
     }
   }
 } else {
-  const markets = bundledMarkets();
+  const markets = krakenMarkets();
   const store = SqliteStateStore.open(db);
   const ledger = new Ledger(store, new SystemClock(), (p) => markets.get(p));
   for (let i = 0; i < n / 2; i++) {

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
-import { bundledMarkets, symbolFromKraken } from '../adapters/market/asset-pairs.ts';
+import { findSymbol, krakenMarkets } from '../kraken/pairs.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { Dec } from '../domain/money.ts';
@@ -19,24 +19,23 @@ import { Ledger, LedgerRuleError, verifyAudit, type ImportCheck, type LedgerResu
 import { MemoryLedgerStore } from '../portfolio/memory-ledger-store.ts';
 import { fromRow } from '../portfolio/ledger.ts';
 import { unrealizedPnl } from '../portfolio/rules.ts';
-import { InputError } from '../engine/wiring.ts';
+import { InputError, pairFromName } from '../engine/wiring.ts';
 import { OperatorError, OperatorService, type Caller, type ControlResult } from '../operator/service.ts';
 
 export const DEFAULT_STATE = 'data/tollgate.db';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 const metaOf = (pair: string): MarketMeta | undefined => markets.get(pair);
 
+/** A pair named any Kraken way, for the CSV importers (they report an unknown one with its line). */
 function resolvePair(name: string): MarketMeta | undefined {
-  const m = markets.get(name.toUpperCase());
-  if (m) return m;
-  const sym = symbolFromKraken(name, markets);
-  return sym ? markets.get(sym) : undefined;
+  const sym = findSymbol(name);
+  return sym === null ? undefined : markets.get(sym);
 }
 
 function pairOf(name: string): string {
-  const m = resolvePair(name);
-  if (!m) throw new InputError(`unknown pair ${name}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
+  const m = markets.get(pairFromName(name));
+  if (!m) throw new InputError(`pair ${name}: not a market of the bundled snapshot`);
   return m.pair;
 }
 

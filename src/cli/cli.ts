@@ -13,7 +13,6 @@ import { DegradedError } from '../engine/durable-replay.ts';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { CsvError, loadKrakenOhlcvt } from '../adapters/csv/kraken-ohlcvt.ts';
-import { symbolFromKraken } from '../adapters/market/asset-pairs.ts';
 import { ConfigError, parseConfig, type Config } from '../config/schema.ts';
 import { renderFidelity } from '../analytics/counterfactual.ts';
 import { runCounterfactual } from '../engine/counterfactual.ts';
@@ -23,7 +22,7 @@ import { composeBot } from '../engine/compose-bot.ts';
 import type { Bot } from '../engine/bot.ts';
 import { runSimReplay } from './sim-replay.ts';
 import { registerRunCommand } from './cli-run.ts';
-import { buildMarkets, InputError } from '../engine/wiring.ts';
+import { buildMarkets, InputError, pairFromName } from '../engine/wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
 
@@ -154,7 +153,7 @@ interface InputOptions {
 function withInputOptions(cmd: Command, logsHelp: string): Command {
   return cmd
     .requiredOption('--data <file>', 'Kraken OHLCVT export, e.g. XBTUSD_60.csv or .csv.gz')
-    .option('--pair <pair>', 'pair as BTC/USD; default: from the file name (XBTUSD_60.csv → BTC/USD)')
+    .option('--pair <pair>', 'pair as BTC/USD or any Kraken spelling (XBTUSD, XXBTZUSD); default: from the file name (STORJUSD_60.csv → STORJ/USD)')
     .option('--config <file>', 'JSON config (see config.example.json); default: built-in defaults')
     .option('--logs <dir>', logsHelp, 'logs')
     .option('--from <date>', 'first candle time, UTC (YYYY-MM-DD[THH:MM:SSZ])', parseDate)
@@ -166,13 +165,9 @@ function withInputOptions(cmd: Command, logsHelp: string): Command {
 function loadInputs(o: InputOptions) {
   const config = loadConfig(o.config);
   const markets = buildMarkets(config);
-  let pair = o.pair;
-  if (!pair) {
-    const stem = /([A-Z0-9]+)_\d+\.csv(\.gz)?$/i.exec(o.data)?.[1];
-    pair = stem ? symbolFromKraken(stem, markets) ?? undefined : undefined;
-    if (!pair) throw new InputError(`cannot tell the pair from "${o.data}"; pass --pair BTC/USD`);
-  }
-  if (!markets.has(pair)) throw new InputError(`unknown pair ${pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
+  // the pair as written (--pair, any spelling) or from the file name (STORJUSD_60.csv)
+  const pair = pairFromName(o.pair ?? o.data);
+  if (!markets.has(pair)) throw new InputError(`pair ${pair}: not a market of this config`);
   if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new InputError(`--from must be before --to`);
   const series = loadKrakenOhlcvt(o.data, { pair, skipBadRows: o.skipBadRows, fromMs: o.from, toMs: o.to });
   if (series.length === 0) throw new InputError(`${o.data}: no candles between --from and --to`);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../kraken/pairs.ts';
 import { quoteFill, volumeCapacity, type FillModelParams, type WorkingOrder } from './fill-model.ts';
 import { dec, Dec } from './money.ts';
 import type { Candle } from './types.ts';
 
-const BTC = bundledMarkets().get('BTC/USD')!; // price 1 dp, lot 8 dp, cost 5 dp, taker 0.4 %, maker 0.25 %
+const BTC = krakenMarkets().get('BTC/USD')!; // price 1 dp, lot 8 dp, cost 5 dp, taker 0.4 %, maker 0.25 %
 const P: FillModelParams = { slippageBps: 10, maxVolumeShare: 0.1 };
 const T0 = Date.UTC(2024, 0, 1);
 const c = (o: Partial<Candle> = {}): Candle => ({

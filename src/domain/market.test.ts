@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../kraken/pairs.ts';
 import { feeFor, minimumViolation, roundPriceAdverse, roundQuantity } from './market.ts';
 import { dec, Dec } from './money.ts';
 import type { MarketMeta } from './types.ts';
 
-const BTC: MarketMeta = bundledMarkets().get('BTC/USD')!;
+const BTC: MarketMeta = krakenMarkets().get('BTC/USD')!;
 const META: MarketMeta = {
   pair: 'TST/USD', krakenPair: 'TSTUSD', altname: 'TSTUSD', base: 'TST', quote: 'USD',
   priceDecimals: 2, lotDecimals: 3, costDecimals: 4,

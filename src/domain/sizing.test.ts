@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../kraken/pairs.ts';
 import { dec } from './money.ts';
 import { sizeOrder } from './sizing.ts';
 
-const BTC = bundledMarkets().get('BTC/USD')!;
+const BTC = krakenMarkets().get('BTC/USD')!;
 
 describe('sizeOrder', () => {
   it('when fixed_quote then quantity = amount / price rounded down to lot decimals, cost = quantity × price', () => {

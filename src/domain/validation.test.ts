@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../kraken/pairs.ts';
 import type { Signal } from './types.ts';
 import { invalidReason } from './validation.ts';
 
-const BTC = bundledMarkets().get('BTC/USD')!;
+const BTC = krakenMarkets().get('BTC/USD')!;
 const NOW = Date.UTC(2024, 0, 1, 12);
 
 const good: Signal = {

@@ -1,10 +1,10 @@
 /** Builds components from the validated config: markets (bundled snapshot + overrides), strategies, guards. */
-import { bundledMarkets } from '../adapters/market/asset-pairs.ts';
 import type { Config, StrategyConfig } from '../config/schema.ts';
 import { guardSpecs } from '../config/schema.ts';
 import type { ExitRules } from '../domain/exits.ts';
 import { Dec } from '../domain/money.ts';
 import type { MarketMeta } from '../domain/types.ts';
+import { krakenMarkets, symbolFromKraken, UnknownPairError } from '../kraken/pairs.ts';
 import { GuardChain, type GuardSpec } from '../guards/chain.ts';
 import { donchianBreakout } from '../strategies/donchian-breakout.ts';
 import { emaCross } from '../strategies/ema-cross.ts';
@@ -13,8 +13,21 @@ import type { Strategy } from '../strategies/types.ts';
 
 export class InputError extends Error {}
 
+/**
+ * The ccxt symbol of a pair given any way a user writes it (BTC/USD, XBTUSD, XXBTZUSD, STORJUSD_60.csv …).
+ * @throws InputError saying what was tried and suggesting the closest altnames (never a fixed default)
+ */
+export function pairFromName(name: string): string {
+  try {
+    return symbolFromKraken(name);
+  } catch (e) {
+    if (e instanceof UnknownPairError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
 export function buildMarkets(config: Config): Map<string, MarketMeta> {
-  const markets = bundledMarkets();
+  const markets = krakenMarkets();
   for (const [pair, o] of Object.entries(config.markets)) {
     const base = markets.get(pair);
     if (!base) throw new InputError(`config: markets.${pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);

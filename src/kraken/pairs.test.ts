@@ -18,6 +18,37 @@ function unknown(name: string): UnknownPairError {
 }
 
 describe('krakenMarkets', () => {
+  it('when fees are converted then percent becomes an exact fraction (0.4 % → 0.004, not a float artefact)', () => {
+    for (const m of markets.values()) {
+      expect(m.takerFee.mul(100).decimalPlaces()).toBeLessThanOrEqual(4);
+      expect(m.makerFee.gte(0)).toBe(true);
+      expect(m.takerFee.gt(0)).toBe(true);
+    }
+    // Kraken's own schedules: a few pairs charge makers more than takers (TBTC/BTC: taker 0.2 %, maker 0.23 %)
+    expect(markets.get('TBTC/BTC')!.makerFee.toFixed()).toBe('0.0023');
+    expect(markets.get('TBTC/BTC')!.takerFee.toFixed()).toBe('0.002');
+  });
+
+  it('when the snapshot is loaded then every pair is keyed by its ccxt symbol with Kraken codes mapped (XBT→BTC, XDG→DOGE, X/Z prefixes dropped)', () => {
+    for (const k of ['BTC/USD', 'ETH/USD', 'BTC/EUR', 'ETH/EUR', 'ETH/BTC', 'SOL/USD', 'DOGE/USD', 'USDT/USD', 'LTC/USD', 'XRP/USD', 'XLM/EUR', 'AIXBT/EUR']) expect(markets.has(k), k).toBe(true);
+    expect(markets.size).toBe(1434);
+    const krakenSpellings = new Set(['XBT', 'XDG', 'XXBT', 'XXDG', 'XETH', 'XLTC', 'XXRP', 'XXLM', 'XETC', 'XXMR', 'XZEC', 'ZUSD', 'ZEUR', 'ZGBP', 'ZCAD', 'ZJPY', 'ZAUD']);
+    for (const [key, m] of markets) {
+      expect(m.pair).toBe(key);
+      expect(key).toBe(`${m.base}/${m.quote}`);
+      expect(krakenSpellings.has(m.base), key).toBe(false);
+      expect(krakenSpellings.has(m.quote), key).toBe(false);
+    }
+  });
+
+  it('when ETH/BTC is looked up then its quote is BTC with its own decimals', () => {
+    const m = markets.get('ETH/BTC')!;
+    expect(m.quote).toBe('BTC');
+    expect(m.altname).toBe('ETHXBT');
+    expect(m.priceDecimals).toBe(5);
+    expect(m.costDecimals).toBe(10);
+  });
+
   it('when BTC/USD is looked up then it has Kraken’s XBTUSD facts', () => {
     expect(markets.get('BTC/USD')).toMatchObject({ pair: 'BTC/USD', krakenPair: 'XXBTZUSD', altname: 'XBTUSD', base: 'BTC', quote: 'USD', priceDecimals: 1, lotDecimals: 8, costDecimals: 5, status: 'online' });
     const m = markets.get('BTC/USD')!;

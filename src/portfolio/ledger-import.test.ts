@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bundledMarkets } from '../adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../kraken/pairs.ts';
 import { parseCsv, parseKrakenTradesCsv, parsePortfolioCsv } from './import.ts';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 const resolve = (name: string) => markets.get(name) ?? [...markets.values()].find((m) => m.krakenPair === name || m.altname === name);
 const KRAKEN_HEADER = 'txid,ordertxid,pair,time,type,ordertype,price,cost,fee,vol,margin,misc,ledgers';
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../adapters/clock/clocks.ts';
-import { bundledMarkets } from '../adapters/market/asset-pairs.ts';
+import { krakenMarkets } from '../kraken/pairs.ts';
 import { dec } from '../domain/money.ts';
 import type { Fill } from '../domain/types.ts';
 import { IdempotencyConflictError, Ledger, LedgerRuleError, verifyAudit } from './ledger.ts';
 import { MemoryLedgerStore } from './memory-ledger-store.ts';
 import { Portfolio } from './portfolio.ts';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 const metaOf = (p: string) => markets.get(p);
 const T0 = Date.UTC(2024, 0, 1);
 const op = (key: string, reason?: string) => ({ actor: 'operator:test', key, ...(reason ? { reason } : {}) });
@@ -275,7 +275,7 @@ describe('Ledger: mark exiting', () => {
 
 describe('a fill reported again', () => {
   it('is the same fill whatever time it was seen or who reported it: a no-op that returns the first result', () => {
-    const markets = bundledMarkets();
+    const markets = krakenMarkets();
     const ledger = new Ledger(new MemoryLedgerStore(), { now: () => 1_000 }, (p) => markets.get(p));
     ledger.setCash({ currency: 'USD', amount: '1000' }, { actor: 't', reason: 'start', key: 's' });
     const fill = { id: 'T1', orderId: 'tg1', signalId: 's1', pair: 'BTC/USD', side: 'buy' as const, quantity: dec('0.01'), price: dec('50000'), fee: dec('2'), liquidity: 'taker' as const, purpose: 'entry' as const, tsEvent: 10, tsInit: 11 };

@@ -13,6 +13,7 @@ import type { Candle, MarketMeta, Side } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import { krakenAssets, resolveAssetId } from '../kraken/assets.ts';
 import { krakenPairKey, rawAssetPairs } from '../kraken/pairs.ts';
+import { minimumRefusal, precisionRefusal } from '../kraken/rules.ts';
 import type { RawAssetPair } from '../kraken/snapshot.ts';
 import { KrakenIds } from './ids.ts';
 
@@ -127,11 +128,6 @@ export function validClOrdId(s: string): boolean {
 }
 
 const DECIMAL = /^\d+(\.\d+)?$/;
-
-function decimals(s: string): number {
-  const i = s.indexOf('.');
-  return i < 0 ? 0 : s.length - i - 1;
-}
 
 interface Book {
   readonly meta: MarketMeta;
@@ -397,19 +393,12 @@ export class SimExchange {
     if (flags.includes('viqc')) throw new KrakenError('EGeneral:Invalid arguments:viqc');
     const postOnly = flags.includes('post');
     if (postOnly && p.ordertype === 'market') throw new KrakenError('EGeneral:Invalid arguments:oflags');
-    if (!DECIMAL.test(p.volume) || new Dec(p.volume).lte(0)) throw new KrakenError('EGeneral:Invalid arguments:volume');
-    if (decimals(p.volume) > meta.lotDecimals && !new Dec(p.volume).toDecimalPlaces(meta.lotDecimals).eq(p.volume)) {
-      throw new KrakenError('EGeneral:Invalid arguments:volume');
-    }
+    if (!DECIMAL.test(p.volume)) throw new KrakenError('EGeneral:Invalid arguments:volume');
+    if (p.ordertype === 'limit' && (p.price === undefined || !DECIMAL.test(p.price))) throw new KrakenError('EGeneral:Invalid arguments:price');
     const volume = new Dec(p.volume);
-    let price: Dec | null = null;
-    if (p.ordertype === 'limit') {
-      if (p.price === undefined || !DECIMAL.test(p.price) || new Dec(p.price).lte(0)) throw new KrakenError('EGeneral:Invalid arguments:price');
-      if (decimals(p.price) > meta.priceDecimals && !new Dec(p.price).toDecimalPlaces(meta.priceDecimals).eq(p.price)) {
-        throw new KrakenError(`EOrder:Invalid price:${meta.krakenPair} price can only be specified up to ${meta.priceDecimals} decimals.`);
-      }
-      price = new Dec(p.price);
-    }
+    const price: Dec | null = p.ordertype === 'limit' ? new Dec(p.price!) : null;
+    const badNumber = precisionRefusal(meta, { quantity: volume, limitPrice: price });
+    if (badNumber) throw new KrakenError(badNumber);
     const clOrdId = p.cl_ord_id ?? null;
     if (clOrdId !== null && !validClOrdId(clOrdId)) throw new KrakenError('EGeneral:Invalid arguments:cl_ord_id');
     let userref: number | null = null;
@@ -435,8 +424,8 @@ export class SimExchange {
     if (book.status === 'limit_only' && p.ordertype !== 'limit') throw new KrakenError('EService:Market in limit_only mode');
     // minimums
     const ref = price ?? new Dec(book.series.close[book.cursor]!);
-    if (volume.lt(meta.orderMin)) throw new KrakenError('EOrder:Order minimum not met');
-    if (volume.mul(ref).lt(meta.costMin)) throw new KrakenError('EOrder:Cost minimum not met');
+    const small = minimumRefusal(meta, volume, ref);
+    if (small) throw new KrakenError(small);
     if (clOrdId !== null && this.orderList.some((o) => o.clOrdId === clOrdId && (o.status === 'open' || o.status === 'pending'))) {
       throw new KrakenError('EOrder:Duplicate cl_ord_id');
     }

@@ -12,10 +12,10 @@
  * - A cancel that finds the order gone (it filled while we cancelled) reports the fills it finds.
  */
 import { Dec } from '../../domain/money.ts';
-import { minimumViolation } from '../../domain/market.ts';
 import type { Candle, Fill, MarketMeta, OrderIntent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Venue, VenueSink } from '../../ports/venue.ts';
+import { orderRefusal, precisionRefusal } from '../../kraken/rules.ts';
 import { classifyVenueError, type ClassifiedError } from './errors.ts';
 
 /** The part of ccxt's kraken class this venue uses (a fake implements it in unit tests). */
@@ -178,13 +178,11 @@ export class KrakenVenue implements Venue {
     const now = this.d.clock.now();
     if (this.halted) return this.out().onOrderEvent({ kind: 'rejected', order, reason: `venue halted: ${this.halted}`, ts: now });
     const meta = this.d.meta(order.pair);
-    // Kraken's minimums, checked before sending (for every order, as Kraken does): a refusal costs no call
+    // Kraken's acceptance rules (decimals, minimums), checked before sending, for every order as Kraken does: a refusal costs no call
     const last = this.d.lastPrice?.(order.pair) ?? null;
     const ref = order.limitPrice ?? (last === null ? null : new Dec(last));
-    const small = ref === null ? null : minimumViolation(meta, order.quantity, ref);
-    if (small !== null) {
-      return this.out().onOrderEvent({ kind: 'rejected', order, reason: small.startsWith('cost') ? 'EOrder:Cost minimum not met' : 'EOrder:Order minimum not met', ts: now });
-    }
+    const refused = ref === null ? precisionRefusal(meta, order) : orderRefusal(meta, order, ref);
+    if (refused !== null) return this.out().onOrderEvent({ kind: 'rejected', order, reason: refused, ts: now });
     if (this.orders.has(order.clientOrderId)) return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Duplicate cl_ord_id', ts: now });
     const t: Tracked = { intent: order, submittedAt: now, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
     this.orders.set(order.clientOrderId, t);

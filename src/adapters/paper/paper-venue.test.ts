@@ -4,12 +4,12 @@ import { dec, Dec } from '../../domain/money.ts';
 import type { Candle, Fill, MarketMeta, OrderEvent, OrderIntent } from '../../domain/types.ts';
 import { Portfolio } from '../../portfolio/portfolio.ts';
 import { ManualClock } from '../clock/clocks.ts';
-import { bundledMarkets } from '../market/asset-pairs.ts';
+import { krakenMarkets } from '../../kraken/pairs.ts';
 import { PaperVenue } from './paper-venue.ts';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 const BTC = markets.get('BTC/USD')!; // price 1 dp, lot 8 dp, cost 5 dp, ordermin 0.00005, costmin 0.5, taker 0.4 %, maker 0.25 %
 
 interface Harness {

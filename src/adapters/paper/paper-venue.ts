@@ -5,11 +5,12 @@
  * Funds are checked like Kraken does, with Kraken's error strings.
  */
 import { quoteFill, type FillModelParams } from '../../domain/fill-model.ts';
-import { feeFor, minimumViolation } from '../../domain/market.ts';
+import { feeFor } from '../../domain/market.ts';
 import { Dec } from '../../domain/money.ts';
 import type { Candle, MarketMeta, OrderIntent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Venue, VenueSink } from '../../ports/venue.ts';
+import { orderRefusal } from '../../kraken/rules.ts';
 
 interface Working {
   readonly order: OrderIntent;
@@ -76,10 +77,8 @@ export class PaperVenue implements Venue {
     if (this.working.some((w) => w.order.clientOrderId === order.clientOrderId)) return 'EOrder:Duplicate cl_ord_id';
     if (meta.status !== 'online') return `EService:Market in ${meta.status} mode`;
     const ref = order.limitPrice ?? new Dec(this.deps.lastPrice(order.pair) ?? 0);
-    if (order.quantity.lte(0)) return 'EGeneral:Invalid arguments:volume';
-    // Kraken applies its minimums to every order, a sell that closes a position included
-    const small = minimumViolation(meta, order.quantity, ref);
-    if (small !== null) return small.startsWith('cost') ? 'EOrder:Cost minimum not met' : 'EOrder:Order minimum not met';
+    const refused = orderRefusal(meta, order, ref);
+    if (refused !== null) return refused;
     if (order.side === 'buy') {
       const need = order.quantity.mul(ref).mul(meta.takerFee.plus(1));
       if (need.plus(this.reserved(meta.quote)).gt(this.deps.cash(meta.quote))) return 'EOrder:Insufficient funds';

@@ -7,12 +7,12 @@ import { dec } from '../../domain/money.ts';
 import { FINAL_ORDER_STATUSES, ORDER_STATUSES, OrderTransitionError, type OrderStatus } from '../../domain/order-status.ts';
 import { Ledger, verifyAudit } from '../../portfolio/ledger.ts';
 import { MemoryLedgerStore } from '../../portfolio/memory-ledger-store.ts';
-import { bundledMarkets } from '../market/asset-pairs.ts';
+import { krakenMarkets } from '../../kraken/pairs.ts';
 import { StateDbError } from './errors.ts';
 import { LATEST_VERSION, MIGRATIONS, SQLITE_APPLICATION_ID } from './migrations.ts';
 import { SqliteStateStore } from './state-store.ts';
 
-const markets = bundledMarkets();
+const markets = krakenMarkets();
 const metaOf = (p: string) => markets.get(p);
 const T0 = Date.UTC(2024, 0, 1);
 const op = (key: string, reason = 'test') => ({ actor: 'operator:test', key, reason });
