@@ -45,7 +45,7 @@ module.exports = {
     only('config-imports-domain', '^src/config/', ['domain', 'config']),
     only('engine-imports-engine-folders', '^src/engine/', [components, 'domain', 'bus', 'ports', 'kraken', 'config', 'engine', 'adapters']),
     only('operator-imports-engine', '^src/operator/', ['engine', 'portfolio', 'ports', 'domain', 'config', 'operator']),
-    only('http-imports-engine-operator', '^src/http/', ['engine', 'operator', 'config', 'domain', 'ports', 'http']),
+    only('http-imports-engine-operator', '^src/http/', ['engine', 'operator', 'config', 'domain', 'ports', 'kraken', 'http'], 'the HTTP face calls the engine and the operator service; tickers map through the one Kraken pair source'),
     only('cli-imports-engine-operator', '^src/cli/', ['engine', 'operator', 'config', 'domain', 'ports', 'adapters', 'sim', 'http', 'cli', components]),
     only('sim-imports-domain-and-kraken-rules', '^src/sim/', ['domain', 'kraken', 'ports', 'sim', 'adapters/(clock|csv|market)']),
     {

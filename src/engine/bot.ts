@@ -13,7 +13,7 @@
  * Commands (pause/resume entries, guard modes) are methods here, but fronts call them through the operator
  * service (src/operator/), which adds idempotency and the audit trail.
  */
-import type { BlockCode, EntryPause, GuardCode, GuardMode } from '../domain/types.ts';
+import type { BlockCode, EntryPause, GuardCode, GuardMode, Signal } from '../domain/types.ts';
 import { isoTime } from '../domain/time.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -200,6 +200,16 @@ export class Bot {
 
   get stopping(): boolean {
     return this.state === 'stopping' || this.state === 'stopped' || this.state === 'failed';
+  }
+
+  /**
+   * A signal from outside the strategies (a webhook): published on the bus topic `signal`, the one path every
+   * signal takes (validation, guards, shadow engine). Throws BotStateError until the pipeline exists or once
+   * the bot is stopping.
+   */
+  submitSignal(signal: Signal): void {
+    if (!this.parts || this.state !== 'running') throw new BotStateError(`the bot is ${this.state}: it takes signals only while running`);
+    this.parts.bus.publish('signal', signal);
   }
 
   /** New entries blocked (ENTRIES_PAUSED) until resume(); exits and working orders carry on. */

@@ -89,6 +89,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'webhook intake: accepted alerts, written before the reply, with their first answer and their verdict',
+    sql: `
+      CREATE TABLE webhook_intake (
+        signal_id TEXT PRIMARY KEY, dedup_key TEXT NOT NULL, body_hash TEXT NOT NULL, source TEXT NOT NULL,
+        received_ts INTEGER NOT NULL, signal TEXT NOT NULL, reply TEXT NOT NULL, status TEXT NOT NULL,
+        state TEXT, decision TEXT, blocked_by TEXT, detail TEXT, updated_ts INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX webhook_intake_dedup ON webhook_intake (dedup_key, received_ts);
+      CREATE INDEX webhook_intake_pending ON webhook_intake (status) WHERE status = 'accepted';
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -9,7 +9,7 @@ import { FINAL_ORDER_STATUSES, INITIAL_ORDER_STATUS, transitionOrder, WORKING_OR
 import type { AuditRow, ClosedTradeRow, FillRow, IdempotencyRow, LedgerSnapshot, LedgerStore, LedgerTx, Mark, PositionRow, TotalsRow } from '../../ports/ledger.ts';
 import { classifySqliteError } from './errors.ts';
 import { LATEST_VERSION } from './migrations.ts';
-import { openStateDb, schemaVersion, type OpenOptions } from './open.ts';
+import { migrate, openStateDb, schemaVersion, type OpenOptions } from './open.ts';
 
 const POSITION_COLS = `id, signal_id AS signalId, strategy, pair, quote, quantity, entry_cost AS entryCost, entry_quantity AS entryQuantity,
   entry_fees AS entryFees, exit_proceeds AS exitProceeds, exit_quantity AS exitQuantity, exit_fees AS exitFees, opened_ts AS openedTs, exit_reason AS exitReason`;
@@ -76,6 +76,31 @@ export interface ReplayCheckpoint {
   readonly updatedTs: number;
 }
 
+/** An alert the webhook accepted (written before its 202), with the first answer and, later, its verdict. */
+export interface IntakeRecord {
+  readonly signalId: string;
+  /** what makes a repeat a repeat: the body's id, else a hash of source and body */
+  readonly dedupKey: string;
+  readonly bodyHash: string;
+  readonly source: string;
+  readonly receivedTs: number;
+  /** the signal as JSON */
+  readonly signal: string;
+  /** the first answer as JSON (a repeated delivery gets it again) */
+  readonly reply: string;
+  /** accepted (written, not yet on the bus) or submitted */
+  readonly status: 'accepted' | 'submitted';
+  readonly state: string | null;
+  readonly decision: string | null;
+  /** JSON array of block codes */
+  readonly blockedBy: string | null;
+  readonly detail: string | null;
+  readonly updatedTs: number;
+}
+
+const INTAKE_COLS = `signal_id AS signalId, dedup_key AS dedupKey, body_hash AS bodyHash, source, received_ts AS receivedTs, signal, reply, status,
+  state, decision, blocked_by AS blockedBy, detail, updated_ts AS updatedTs`;
+
 export interface StoreHealth {
   readonly file: string;
   readonly schemaVersion: number;
@@ -100,6 +125,16 @@ export class SqliteStateStore implements LedgerStore {
   static open(file: string, o: OpenOptions = {}): SqliteStateStore {
     const { db, migrated } = openStateDb(file, o);
     return new SqliteStateStore(db, file, migrated);
+  }
+
+  /**
+   * An in-memory state (no file): the same schema and code paths, gone when closed. For runs without --state
+   * that still need the store (the webhook intake of an in-memory replay, tests).
+   */
+  static memory(): SqliteStateStore {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    return new SqliteStateStore(db, ':memory:', migrate(db, ':memory:'));
   }
 
   /** @param migrated the migrations this open applied */
@@ -343,6 +378,45 @@ export class SqliteStateStore implements LedgerStore {
       if (undecided) return `order intent ${undecided} has no approved decision`;
       return null;
     });
+  }
+
+  // ---- webhook intake ----------------------------------------------------------------------------------
+
+  /**
+   * The newest intake row of `dedupKey` received at or after `sinceTs`, or else inserts `r`; in one transaction,
+   * so a repeated delivery finds the first and never writes a second.
+   */
+  intakeOnce(r: IntakeRecord, sinceTs: number): { readonly inserted: boolean; readonly record: IntakeRecord } {
+    return this.write(() => {
+      const found = this.stmt(`SELECT ${INTAKE_COLS} FROM webhook_intake WHERE dedup_key = ? AND received_ts >= ? ORDER BY received_ts DESC LIMIT 1`).get(r.dedupKey, sinceTs) as IntakeRecord | undefined;
+      if (found) return { inserted: false, record: found };
+      this.stmt(`INSERT INTO webhook_intake (signal_id, dedup_key, body_hash, source, received_ts, signal, reply, status, state, decision, blocked_by, detail, updated_ts)
+        VALUES (@signalId, @dedupKey, @bodyHash, @source, @receivedTs, @signal, @reply, @status, @state, @decision, @blockedBy, @detail, @updatedTs)`).run(r);
+      return { inserted: true, record: r };
+    });
+  }
+
+  intake(signalId: string): IntakeRecord | undefined {
+    return this.guard(() => this.stmt(`SELECT ${INTAKE_COLS} FROM webhook_intake WHERE signal_id = ?`).get(signalId) as IntakeRecord | undefined);
+  }
+
+  /** Accepted alerts not yet handed to the bus, oldest first: what a restart submits. */
+  pendingIntake(): IntakeRecord[] {
+    return this.guard(() => this.stmt(`SELECT ${INTAKE_COLS} FROM webhook_intake WHERE status = 'accepted' ORDER BY received_ts, signal_id`).all() as IntakeRecord[]);
+  }
+
+  /** The newest intake rows, newest first. */
+  recentIntake(limit: number): IntakeRecord[] {
+    return this.guard(() => this.stmt(`SELECT ${INTAKE_COLS} FROM webhook_intake ORDER BY received_ts DESC, signal_id DESC LIMIT ?`).all(limit) as IntakeRecord[]);
+  }
+
+  /** Moves an intake row on: submitted to the bus, then its lifecycle state and verdict as they come. */
+  updateIntake(signalId: string, u: { status?: 'submitted'; state?: string; decision?: string; blockedBy?: readonly string[]; detail?: string | null }, ts: number): void {
+    this.write(() => this.stmt(`UPDATE webhook_intake SET status = coalesce(@status, status), state = coalesce(@state, state), decision = coalesce(@decision, decision),
+      blocked_by = coalesce(@blockedBy, blocked_by), detail = coalesce(@detail, detail), updated_ts = @ts WHERE signal_id = @signalId`).run({
+      signalId, ts, status: u.status ?? null, state: u.state ?? null, decision: u.decision ?? null,
+      blockedBy: u.blockedBy ? JSON.stringify(u.blockedBy) : null, detail: u.detail ?? null,
+    }));
   }
 
   // ---- operations --------------------------------------------------------------------------------------
