@@ -10,7 +10,7 @@
  *   config                    → domain
  *   engine                    → components, bus, ports, domain, config, kraken; adapters only in the composition
  *   operator                  → engine, portfolio, ports, domain, config
- *   http, cli                 → engine, operator, config, domain, ports (cli also adapters and sim, for set-up)
+ *   http, cli                 → engine, operator, config, domain, ports, kraken (cli also adapters and sim, for set-up)
  *   sim                       → domain, kraken (and the clock and CSV adapters it replays with)
  *   nothing imports cli/ or http/
  */
@@ -44,9 +44,19 @@ module.exports = {
     only('adapters-import-ports-domain', '^src/adapters/', ['domain', 'ports', 'kraken', 'adapters']),
     only('config-imports-domain', '^src/config/', ['domain', 'config']),
     only('engine-imports-engine-folders', '^src/engine/', [components, 'domain', 'bus', 'ports', 'kraken', 'config', 'engine', 'adapters']),
+    {
+      name: 'engine-imports-adapters-only-to-compose',
+      comment:
+        'the kernel, the Bot and the live loop see ports only; adapters are chosen in the composition (compose*.ts). ' +
+        'Named exceptions, each a recorder or reader of one adapter: the durable state of a replay and of a live run ' +
+        '(SQLite), the log readers of report/counterfactual (JSONL) and the sim clock follower (its scaled clock)',
+      severity: 'error',
+      from: { path: '^src/engine/', pathNot: '^src/engine/(compose[^/]*|durable-replay|live-state|reporting|counterfactual|sim-clock)\\.ts$' },
+      to: { path: '^src/adapters/' },
+    },
     only('operator-imports-engine', '^src/operator/', ['engine', 'portfolio', 'ports', 'domain', 'config', 'operator']),
     only('http-imports-engine-operator', '^src/http/', ['engine', 'operator', 'config', 'domain', 'ports', 'kraken', 'http'], 'the HTTP face calls the engine and the operator service; tickers map through the one Kraken pair source'),
-    only('cli-imports-engine-operator', '^src/cli/', ['engine', 'operator', 'config', 'domain', 'ports', 'adapters', 'sim', 'http', 'cli', components]),
+    only('cli-imports-engine-operator', '^src/cli/', ['engine', 'operator', 'config', 'domain', 'ports', 'kraken', 'adapters', 'sim', 'http', 'cli', components]),
     only('sim-imports-domain-and-kraken-rules', '^src/sim/', ['domain', 'kraken', 'ports', 'sim', 'adapters/(clock|csv|market)']),
     {
       name: 'nothing-imports-cli-or-http',

@@ -14,7 +14,7 @@ import type { KrakenSim } from '../src/sim/index.ts';
 import { PaperVenue } from '../src/adapters/paper/paper-venue.ts';
 import { runLive } from '../src/engine/live.ts';
 import { openLiveState, recordLiveState, SqliteShadowStore } from '../src/engine/live-state.ts';
-import type { ReconcileApi } from '../src/engine/reconciliation.ts';
+import { KrakenAccount, type AccountApi } from '../src/adapters/kraken/account.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { Dec } from '../src/domain/money.ts';
 import type { Candle } from '../src/domain/types.ts';
@@ -32,7 +32,7 @@ async function segment(sim: KrakenSim, apiKey: string, secret: string, file: str
   await exchange.loadMarkets();
   const lastClose = new Map<string, number>();
   const venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret], lastPrice: (p) => lastClose.get(p) ?? null });
-  const live = await openLiveState({ file, api: exchange as unknown as ReconcileApi, venue, markets, pair: 'BTC/USD', clock });
+  const live = await openLiveState({ file, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: 'BTC/USD', clock });
   let stop!: () => void;
   const until = new Promise<void>((r) => (stop = r));
   let stoppedAt = to;

@@ -12,7 +12,7 @@ import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue
 import { PaperVenue } from '../src/adapters/paper/paper-venue.ts';
 import { runLive } from '../src/engine/live.ts';
 import { openLiveState, recordLiveState } from '../src/engine/live-state.ts';
-import type { ReconcileApi } from '../src/engine/reconciliation.ts';
+import { KrakenAccount, type AccountApi } from '../src/adapters/kraken/account.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { Dec } from '../src/domain/money.ts';
 import type { Candle } from '../src/domain/types.ts';
@@ -32,7 +32,7 @@ describe('live run in sim mode on durable state', () => {
     const file = join(tmp('tollgate-live-sim-'), 'state.db');
     const lastClose = new Map<string, number>();
     const venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret], lastPrice: (p) => lastClose.get(p) ?? null });
-    const live = await openLiveState({ file, api: exchange as unknown as ReconcileApi, venue, markets, pair: 'BTC/USD', clock });
+    const live = await openLiveState({ file, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: 'BTC/USD', clock });
     const config = parseConfig({ startingCash: live.startingCash });
     let stop!: () => void;
     const until = new Promise<void>((r) => (stop = r));
@@ -78,7 +78,7 @@ describe('live run in sim mode on durable state', () => {
     expect(verifyAudit(store, (p) => markets.get(p), () => new MemoryLedgerStore())).toMatchObject({ ok: true });
     store.close();
     // a restart on the same state passes its invariants and reconciles clean (live-restart.e2e resumes one)
-    const again = await openLiveState({ file, api: exchange as unknown as ReconcileApi, venue: new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret] }), markets, pair: 'BTC/USD', clock });
+    const again = await openLiveState({ file, account: new KrakenAccount(exchange as unknown as AccountApi), venue: new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret] }), markets, pair: 'BTC/USD', clock });
     expect(again.reconciliation.differences).toEqual([]);
     again.store.close();
   }, 60_000);

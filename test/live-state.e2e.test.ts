@@ -13,7 +13,7 @@ import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { DegradedError } from '../src/engine/durable-replay.ts';
 import { openLiveState } from '../src/engine/live-state.ts';
-import type { ReconcileApi } from '../src/engine/reconciliation.ts';
+import { KrakenAccount, type AccountApi } from '../src/adapters/kraken/account.ts';
 import { BIN, tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 
@@ -26,7 +26,7 @@ async function setup() {
   const file = join(tmp('tollgate-live-state-'), 'state.db');
   const open = () => {
     const venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret] });
-    return openLiveState({ file, api: exchange as unknown as ReconcileApi, venue, markets, pair: 'BTC/USD', clock });
+    return openLiveState({ file, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: 'BTC/USD', clock });
   };
   return { sim, file, open, apiKey, secret };
 }

@@ -13,7 +13,7 @@ import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue
 import { fault, type KrakenSim } from '../src/sim/index.ts';
 import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { DurableOrders } from '../src/engine/durable-orders.ts';
+import { DurableOrders } from '../src/execution/durable-orders.ts';
 import { Dec } from '../src/domain/money.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
 import { tmp } from './helpers.ts';

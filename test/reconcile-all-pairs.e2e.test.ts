@@ -18,7 +18,7 @@ import { ceilTo, Dec } from '../src/domain/money.ts';
 import { sizeOrder } from '../src/domain/sizing.ts';
 import type { MarketMeta } from '../src/domain/types.ts';
 import { openLiveState } from '../src/engine/live-state.ts';
-import type { ReconcileApi } from '../src/engine/reconciliation.ts';
+import { KrakenAccount, type AccountApi } from '../src/adapters/kraken/account.ts';
 import { commonCode } from '../src/kraken/assets.ts';
 import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { DEFAULT_FILL, type KrakenSim } from '../src/sim/index.ts';
@@ -86,7 +86,7 @@ describe('reconciliation on every pair of the snapshot', () => {
       // ccxt sees every pair the simulator serves, under our symbol and Kraken id
       expect(Object.keys(loaded)).toHaveLength(markets.size);
       if (b === 0) for (const m of markets.values()) expect(loaded[m.pair]?.id, m.pair).toBe(m.krakenPair);
-      const api = exchange as unknown as KrakenApi & ReconcileApi;
+      const api = exchange as unknown as KrakenApi & AccountApi;
       for (const [j, m] of batch.entries()) {
         const i = b + j;
         const file = join(dir, `${m.altname}.db`);
@@ -98,7 +98,7 @@ describe('reconciliation on every pair of the snapshot', () => {
         const venueOf = () => new KrakenVenue({ api, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret], lastPrice: () => price.toNumber() });
         // the first run: a new state takes the venue's quote balance, buys, books the fill
         const v1 = venueOf();
-        const first = await openLiveState({ file, api, venue: v1, markets, pair: m.pair, clock });
+        const first = await openLiveState({ file, account: new KrakenAccount(api), venue: v1, markets, pair: m.pair, clock });
         const quantity = quantityOf(m, price);
         const cl = `tgall${String(i).padStart(6, '0')}`;
         const now = clock.now();
@@ -116,7 +116,7 @@ describe('reconciliation on every pair of the snapshot', () => {
         expect(first.ledger.load().positions.get(cl)?.quantity.toFixed(), m.pair).toBe(quantity.toFixed());
         first.store.close();
         // the restart: the same state, a new venue; recovery and reconciliation run before trading
-        const second = await openLiveState({ file, api, venue: venueOf(), markets, pair: m.pair, clock });
+        const second = await openLiveState({ file, account: new KrakenAccount(api), venue: venueOf(), markets, pair: m.pair, clock });
         const r = second.reconciliation;
         if (r.halted || r.differences.length) dirty.push(`${m.pair}: ${r.differences.map((x) => `${x.kind}/${x.policy} ${x.detail}`).join('; ')}`);
         const state = second.ledger.load();
@@ -217,7 +217,7 @@ describe('staked and Auto Earn balances in reconciliation', () => {
     const clock = new SystemClock();
     const venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret] });
     const file = join(stateDir(), 'state.db');
-    const live = await openLiveState({ file, api: exchange as unknown as ReconcileApi, venue, markets, pair: 'LTC/USD', clock });
+    const live = await openLiveState({ file, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: 'LTC/USD', clock });
     // the bot believes it holds 2 LTC (imported), then asks the venue again
     live.ledger.importPortfolio({ cash: {}, positions: [{ pair: 'LTC/USD', quantity: '2', entryPrice: '80' }] }, { actor: 'test', key: 'imp', reason: 'test' });
     const r = await live.reconcile();

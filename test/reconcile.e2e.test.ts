@@ -11,8 +11,9 @@ import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue
 import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { statusJson } from '../src/cli/cli-state.ts';
-import { DurableOrders } from '../src/engine/durable-orders.ts';
-import { runReconciliation, type ReconcileApi } from '../src/engine/reconciliation.ts';
+import { DurableOrders } from '../src/execution/durable-orders.ts';
+import { runReconciliation } from '../src/execution/reconciliation.ts';
+import { KrakenAccount, type AccountApi } from '../src/adapters/kraken/account.ts';
 import { Dec } from '../src/domain/money.ts';
 import { DEFAULT_POLICIES, type ReconcilePolicies } from '../src/execution/reconcile.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
@@ -37,7 +38,7 @@ async function bot() {
   sim.step(1);
   await venue.poll();
   const reconcileNow = (policies: Partial<ReconcilePolicies> = {}) =>
-    runReconciliation({ api: exchange as unknown as ReconcileApi, store, ledger, venue, markets, pairs: ['BTC/USD'], policies: { ...DEFAULT_POLICIES, ...policies }, clock });
+    runReconciliation({ account: new KrakenAccount(exchange as unknown as AccountApi), store, ledger, venue, pairs: ['BTC/USD'], policies: { ...DEFAULT_POLICIES, ...policies }, clock });
   const auditOf = () => [...store.audit()].filter((r) => r.operation === 'reconcile').map((r) => JSON.parse(r.input) as { kind: string; policy: string });
   return { sim, store, ledger, venue, reconcileNow, auditOf };
 }

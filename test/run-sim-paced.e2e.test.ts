@@ -17,7 +17,7 @@ import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
 import { openLiveState } from '../src/engine/live-state.ts';
-import type { ReconcileApi } from '../src/engine/reconciliation.ts';
+import { KrakenAccount, type AccountApi } from '../src/adapters/kraken/account.ts';
 import { BIN, defaults, tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 
@@ -110,7 +110,7 @@ describe('tollgate run --mode sim on a paced simulator', () => {
     await exchange.loadMarkets();
     const clock = new SystemClock();
     const venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret], tradeTimeSlackMs: 2 * 3_600_000 });
-    const again = await openLiveState({ file: state, api: exchange as unknown as ReconcileApi, venue, markets, pair: 'BTC/USD', clock });
+    const again = await openLiveState({ file: state, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: 'BTC/USD', clock });
     try {
       expect(again.reconciliation.differences).toEqual([]);
       const fills = again.store.db.prepare('SELECT id FROM fills').pluck().all() as string[];

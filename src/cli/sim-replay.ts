@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SystemClock } from '../adapters/clock/clocks.ts';
-import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import type { CandleSeries } from '../domain/candle-series.ts';
 import { krakenClient } from '../adapters/kraken/client.ts';
 import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
 import { startKrakenSim, type KrakenSim } from '../sim/index.ts';

@@ -133,6 +133,32 @@ export interface Fill {
   readonly tsInit: number;
 }
 
+/** One trade of the account as the venue reports it, in exact figures: what a fill is made from. */
+export interface VenueTrade {
+  readonly id: string;
+  readonly venueOrderId: string;
+  /** the client order id of the trade's order, where the venue knows it */
+  readonly clientOrderId: string | null;
+  readonly quantity: Dec;
+  readonly price: Dec;
+  readonly fee: Dec;
+  readonly liquidity: 'maker' | 'taker';
+  /** epoch ms, or null when the venue did not say */
+  readonly ts: number | null;
+}
+
+/**
+ * The one trade-to-fill conversion: a venue trade of the order `intent` placed, booked at `now` (and at the
+ * trade's own time when the venue gave one). The live venue's fills and reconciliation's adopted fills both
+ * come from here, so they are the same fill to the last field.
+ */
+export function fillFromTrade(t: VenueTrade, intent: Pick<OrderIntent, 'clientOrderId' | 'signalId' | 'pair' | 'side' | 'purpose'>, now: number): Fill {
+  return {
+    id: t.id, orderId: intent.clientOrderId, signalId: intent.signalId, pair: intent.pair, side: intent.side,
+    quantity: t.quantity, price: t.price, fee: t.fee, liquidity: t.liquidity, purpose: intent.purpose, tsEvent: t.ts ?? now, tsInit: now,
+  };
+}
+
 /** What the venue reports of an order. Each kind is also the order status it moves the order to (./order-status.ts). */
 export type OrderEvent =
   | { readonly kind: 'accepted'; readonly order: OrderIntent; readonly ts: number }

@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ManualClock, ScaledClock, SystemClock } from '../adapters/clock/clocks.ts';
-import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import type { CandleSeries } from '../domain/candle-series.ts';
 import { krakenClient } from '../adapters/kraken/client.ts';
 import { ExecutionsWatch } from '../adapters/kraken/executions-watch.ts';
 import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
@@ -30,10 +30,10 @@ import { nullLogger, type Logger } from '../ports/logger.ts';
 import type { Venue, VenueSink } from '../ports/venue.ts';
 import { Bot, type BotMode, type BotRun, type ComponentHealth } from './bot.ts';
 import { prepareReplay, type ReplayOptions, type VenueFactory } from './compose.ts';
-import type { DurableOrders } from './durable-orders.ts';
+import type { DurableOrders } from '../execution/durable-orders.ts';
 import { runLive } from './live.ts';
 import { NONCE_KEY, openLiveState, recordLiveState, SqliteShadowStore, type LiveState } from './live-state.ts';
-import type { ReconcileApi } from './reconciliation.ts';
+import { KrakenAccount, type AccountApi } from '../adapters/kraken/account.ts';
 import { describeSpeed, SimClockError, SimClockFollower, syncSimClock } from './sim-clock.ts';
 import { InputError } from './wiring.ts';
 
@@ -180,7 +180,7 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
         // at a pace the bot's clock is synced to the simulator's only to within a few simulated minutes
         ...(speed !== 1 ? { tradeTimeSlackMs: Math.max(60_000, 2 * intervalMs) } : {}) });
       await exchange.loadMarkets();
-      live = await openLiveState({ file: stateFile, store: stateStore!, api: exchange as unknown as ReconcileApi, venue, markets, pair: o.pair, clock, log });
+      live = await openLiveState({ file: stateFile, store: stateStore!, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: o.pair, clock, log });
       lastReconciliation = { ts: live.reconciliation.ts, differences: live.reconciliation.differences.length, halted: live.reconciliation.halted };
       say('recovery.done', `state ${stateFile}: sequence ${live.ledger.load().sequence}, cash ${Object.entries(live.startingCash).map(([c, v]) => `${v} ${c}`).join(', ')}, reconciliation: ${live.reconciliation.differences.length} difference(s)`, {
         state: stateFile, sequence: live.ledger.load().sequence, cash: live.startingCash, adopted: live.recovered.adopted.length, notSent: live.recovered.notSent.length, differences: live.reconciliation.differences.length,

@@ -3,7 +3,7 @@
  * compare run 1's shadow outcomes of the signals G alone blocked with what run 2 really did.
  */
 import { join } from 'node:path';
-import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import type { CandleSeries } from '../domain/candle-series.ts';
 import { JsonlFileSource } from '../adapters/jsonl/jsonl-reader.ts';
 import { compareCounterfactual, type FidelityResult } from '../analytics/counterfactual.ts';
 import { loadDataset, type Dataset } from '../analytics/dataset.ts';

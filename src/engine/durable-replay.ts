@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
-import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import type { CandleSeries } from '../domain/candle-series.ts';
 import type { OrderRecord, SignalRecord, SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import type { SignalBus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';

@@ -11,21 +11,21 @@
  * working exit order, the trailing peak from the warm-up history), and settles signals whose fate was
  * decided while the bot was down (filled → open, not filled → expired, sold → closed).
  */
-import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { Dec } from '../domain/money.ts';
+import { isFinalOrderStatus } from '../domain/order-status.ts';
 import type { ExitReason, MarketMeta, Signal } from '../domain/types.ts';
 import type { RecentSignal } from '../guards/types.ts';
 import type { KeyValueStore } from '../ports/store.ts';
 import { reviveShadow, serializeShadow, type ShadowPosition } from '../shadow/shadow-engine.ts';
 import type { PipelineParts } from './compose.ts';
 import { DEFAULT_POLICIES, type ReconcilePolicies } from '../execution/reconcile.ts';
-import { tradableBalances } from '../kraken/assets.ts';
 import { Ledger } from '../portfolio/ledger.ts';
 import type { Clock } from '../ports/clock.ts';
 import { DegradedError } from './durable-replay.ts';
-import { DurableOrders } from './durable-orders.ts';
-import { runReconciliation, type ReconcileApi, type ReconcileResult } from './reconciliation.ts';
+import { DurableOrders } from '../execution/durable-orders.ts';
+import { runReconciliation, type ReconcileResult } from '../execution/reconciliation.ts';
+import type { VenueAccount, VenueOrders } from '../ports/orders.ts';
 
 /**
  * Open shadow positions of a live run, kept in the state as they change (JSON, exact decimal strings):
@@ -98,7 +98,6 @@ export interface LiveState {
   resume(parts: PipelineParts): { restoredSignals: number; adoptedPositions: number };
 }
 
-const TERMINAL_ORDER = new Set(['filled', 'cancelled', 'rejected', 'not_sent']);
 const RECENT_KEY = 'live.recentSignals';
 
 export function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger: Ledger, file: string): { restoredSignals: number; adoptedPositions: number } {
@@ -107,8 +106,7 @@ export function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger:
   // what the guards look back over: closed trades (from the ledger) and recent signals
   portfolio.restoreClosed(state.closedTrades.filter((t) => t.strategy !== 'operator'));
   kernel.restoreRecent(store.guardState<RecentSignal[]>(RECENT_KEY) ?? []);
-  const orderRows = store.db.prepare(`SELECT i.signal_id AS signalId, i.client_order_id AS id, i.purpose, o.status FROM order_intents i
-    LEFT JOIN orders o ON o.client_order_id = i.client_order_id ORDER BY i.ts_init, i.id`).all() as Array<{ signalId: string; id: string; purpose: string; status: string | null }>;
+  const orderRows = store.orderIntentsWithStatus();
   let restored = 0;
   let adopted = 0;
   for (const r of store.openSignals()) {
@@ -124,7 +122,7 @@ export function resumeRun(parts: PipelineParts, store: SqliteStateStore, ledger:
     const adopt = (exitReason: ExitReason | null) => {
       const p = pos!;
       portfolio.adopt(p);
-      const workingExit = exits.filter((x) => x.status === null || !TERMINAL_ORDER.has(x.status)).at(-1)?.id ?? null;
+      const workingExit = exits.filter((x) => !isFinalOrderStatus(x.status)).at(-1)?.clientOrderId ?? null;
       kernel.adoptHolding({ ...p, signalId: r.id }, r.strategy, exitReason, workingExit, exits.length);
       adopted++;
     };
@@ -173,8 +171,9 @@ export async function openLiveState(o: {
   readonly file: string;
   /** the state, when the caller opened it already (to read the persisted nonce first) */
   readonly store?: SqliteStateStore;
-  readonly api: ReconcileApi;
-  readonly venue: KrakenVenue;
+  /** what the venue's account holds (src/adapters/kraken/account.ts) */
+  readonly account: VenueAccount & { balances(): Promise<ReadonlyMap<string, Dec>> };
+  readonly venue: VenueOrders;
   readonly markets: ReadonlyMap<string, MarketMeta>;
   readonly pair: string;
   readonly clock: Clock;
@@ -194,19 +193,15 @@ export async function openLiveState(o: {
     if (state.sequence === 0) {
       // a new state: the venue's balance is the starting point — the quote's tradable balance, from Kraken's exact
       // strings by common code (src/kraken/assets.ts), as reconciliation reads it
-      const bal = await o.api.fetchBalance();
-      const raw = tradableBalances(bal.info?.result ?? {});
-      const amount = (raw.size ? raw : tradableBalances(bal.total ?? {}, 'common')).get(meta.quote) ?? new Dec(0);
+      const amount = (await o.account.balances()).get(meta.quote) ?? new Dec(0);
       ledger.setCash({ currency: meta.quote, amount: amount.toFixed() }, { actor: 'bot', reason: 'starting balance from the venue', key: 'live-start:cash' });
       state = ledger.load();
     }
     // entries still working after the recovery are cancelled: what filled while the bot was down is kept
-    const working = store.db.prepare(`SELECT i.client_order_id AS id FROM order_intents i JOIN orders o ON o.client_order_id = i.client_order_id
-      WHERE i.purpose = 'entry' AND o.status IN ('sending', 'accepted', 'unknown', 'resolved')`).pluck().all() as string[];
-    for (const id of working) o.venue.cancel(id, 'restart: a stale entry is not left working');
+    for (const id of store.workingOrderIds('entry')) o.venue.cancel(id, 'restart: a stale entry is not left working');
     await o.venue.idle();
     await o.venue.poll();
-    const reconcile = () => runReconciliation({ api: o.api, store, ledger, venue: o.venue, markets: o.markets, pairs: [o.pair], policies: o.policies ?? DEFAULT_POLICIES, clock: o.clock });
+    const reconcile = () => runReconciliation({ account: o.account, store, ledger, venue: o.venue, pairs: [o.pair], policies: o.policies ?? DEFAULT_POLICIES, clock: o.clock });
     const reconciliation = await reconcile();
     if (reconciliation.halted) {
       throw new DegradedError(`reconciliation with the venue: ${reconciliation.differences.filter((x) => x.policy === 'halt').map((x) => x.detail).join('; ')}; refusing to trade (see tollgate status --state ${o.file})`);

@@ -5,7 +5,7 @@
  * simulator), `live` (Kraken). An asynchronous venue is polled on a schedule between candles and awaited
  * between the kernel's phases of each candle; while it is healthy its dead man's switch is refreshed.
  */
-import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
+import type { PolledVenue } from '../ports/orders.ts';
 import type { Config } from '../config/schema.ts';
 import type { Candle, MarketMeta } from '../domain/types.ts';
 import { LiveSeries, prepareReplay, type ReplayOptions, type ReplayResult, type VenueFactory } from './compose.ts';
@@ -26,7 +26,7 @@ export interface LiveOptions {
   readonly feed: LiveCandleSource;
   /** the venue (default: paper) and, for an asynchronous one, the instance to poll */
   readonly venue?: VenueFactory;
-  readonly asyncVenue?: () => KrakenVenue | null;
+  readonly asyncVenue?: () => PolledVenue | null;
   readonly pollMs?: number;
   /** 0 = off; else CancelAllOrdersAfter with this timeout, refreshed every third of it */
   readonly deadMansSwitchMs?: number;

@@ -5,7 +5,7 @@
  * limit orders when a candle touches the limit, all orders of a pair together never take more than
  * `maxVolumeShare` of a candle's volume (partial fills). Errors are Kraken's strings.
  */
-import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import type { CandleSeries } from '../domain/candle-series.ts';
 import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
 import { feeFor, roundPriceAdverse } from '../domain/market.ts';
 import { bps, Dec } from '../domain/money.ts';

@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ScaledClock, SystemClock } from '../adapters/clock/clocks.ts';
-import type { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
+import type { CandleSeries } from '../domain/candle-series.ts';
 import type { FillModelParams } from '../domain/fill-model.ts';
 import { Dec } from '../domain/money.ts';
 import { isoTime } from '../domain/time.ts';

@@ -12,10 +12,11 @@
  * - A cancel that finds the order gone (it filled while we cancelled) reports the fills it finds.
  */
 import { Dec } from '../../domain/money.ts';
-import type { Candle, Fill, MarketMeta, OrderIntent } from '../../domain/types.ts';
+import { fillFromTrade, type Candle, type Fill, type MarketMeta, type OrderIntent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Venue, VenueSink } from '../../ports/venue.ts';
 import { orderRefusal, precisionRefusal } from '../../kraken/rules.ts';
+import { venueOrderIdOf, venueTrade, type CcxtTrade } from './account.ts';
 import { classifyVenueError, type ClassifiedError } from './errors.ts';
 
 /** The part of ccxt's kraken class this venue uses (a fake implements it in unit tests). */
@@ -39,16 +40,8 @@ export interface ApiOrder {
   readonly info?: Record<string, any>;
 }
 
-export interface ApiTrade {
-  readonly id: string;
-  readonly order?: string | undefined;
-  readonly timestamp?: number | undefined;
-  readonly price: number;
-  readonly amount: number;
-  readonly fee?: { cost?: number | undefined } | undefined;
-  readonly takerOrMaker?: string | undefined;
-  readonly info?: Record<string, any>;
-}
+/** A trade as ccxt returns it. */
+export type ApiTrade = CcxtTrade;
 
 export interface KrakenVenueOptions {
   /** sends of one order at most (first send + re-sends after a lookup found nothing) */
@@ -331,7 +324,7 @@ export class KrakenVenue implements Venue {
       // trades since the earliest of these orders opened: the venue's time where known, else ours less the slack
       const since = Math.min(...mine.map((t) => (t.venueOpenedAt ?? t.submittedAt - (this.d.tradeTimeSlackMs ?? TRADE_TIME_SLACK_MS)) - 1_000));
       for (const tr of await this.tradesSince(pair, since)) {
-        const t = this.byVenueId.get(tr.order ?? tr.info?.ordertxid);
+        const t = this.byVenueId.get(venueOrderIdOf(tr));
         if (t && !t.done) this.fill(t, tr);
       }
       let closed: Map<string, ApiOrder> | null = null;
@@ -378,16 +371,8 @@ export class KrakenVenue implements Venue {
   private fill(t: Tracked, tr: ApiTrade): void {
     if (this.seenTrades.has(tr.id)) return;
     this.seenTrades.add(tr.id);
-    // Kraken's own decimal strings where ccxt kept them; ccxt's numbers otherwise
-    const quantity = new Dec(String(tr.info?.vol ?? tr.amount));
-    const price = new Dec(String(tr.info?.price ?? tr.price));
-    const fee = new Dec(String(tr.info?.fee ?? tr.fee?.cost ?? 0));
-    t.filled = t.filled.plus(quantity);
-    const f: Fill = {
-      id: tr.id, orderId: t.intent.clientOrderId, signalId: t.intent.signalId, pair: t.intent.pair, side: t.intent.side,
-      quantity, price, fee, liquidity: tr.takerOrMaker === 'maker' ? 'maker' : 'taker', purpose: t.intent.purpose,
-      tsEvent: tr.timestamp ?? this.d.clock.now(), tsInit: this.d.clock.now(),
-    };
+    const f = fillFromTrade(venueTrade(tr, t.intent.clientOrderId), t.intent, this.d.clock.now());
+    t.filled = t.filled.plus(f.quantity);
     this.out().onFill(f);
   }
 

@@ -10,6 +10,7 @@ import type { AuditRow, ClosedTradeRow, FillRow, IdempotencyRow, LedgerSnapshot,
 import { classifySqliteError } from './errors.ts';
 import { LATEST_VERSION } from './migrations.ts';
 import { migrate, openStateDb, schemaVersion, type OpenOptions } from './open.ts';
+import type { OrderIntentRecord, OrderRecord, OrderStore } from '../../ports/orders.ts';
 
 const POSITION_COLS = `id, signal_id AS signalId, strategy, pair, quote, quantity, entry_cost AS entryCost, entry_quantity AS entryQuantity,
   entry_fees AS entryFees, exit_proceeds AS exitProceeds, exit_quantity AS exitQuantity, exit_fees AS exitFees, opened_ts AS openedTs, exit_reason AS exitReason`;
@@ -38,30 +39,7 @@ export interface SignalRecord {
   readonly updatedTs: number;
 }
 
-export interface OrderIntentRecord {
-  readonly id: string;
-  readonly signalId: string;
-  readonly clientOrderId: string;
-  readonly pair: string;
-  readonly side: string;
-  readonly type: string;
-  readonly quantity: string;
-  readonly limitPrice: string | null;
-  readonly purpose: string;
-  readonly exitReason: string | null;
-  readonly deadlineTs: number | null;
-  readonly tsEvent: number;
-  readonly tsInit: number;
-}
-
-export interface OrderRecord {
-  readonly clientOrderId: string;
-  readonly venueOrderId: string | null;
-  readonly status: OrderStatus;
-  readonly filledQuantity: string;
-  readonly detail: string | null;
-  readonly updatedTs: number;
-}
+export type { OrderIntentRecord, OrderRecord } from '../../ports/orders.ts';
 
 /** How far a resumable replay got: every effect of the first `candlesDone` candles is committed. */
 export interface ReplayCheckpoint {
@@ -115,7 +93,7 @@ export interface StoreHealth {
   readonly integrity: string;
 }
 
-export class SqliteStateStore implements LedgerStore {
+export class SqliteStateStore implements LedgerStore, OrderStore {
   readonly db: Database.Database;
   private readonly st;
   private readonly tx: LedgerTx;
@@ -306,6 +284,17 @@ export class SqliteStateStore implements LedgerStore {
   unresolvedOrderIntents(): Array<OrderIntentRecord & { readonly status: OrderStatus | null }> {
     return this.guard(() => this.stmt(`SELECT ${INTENT_COLS}, o.status FROM order_intents i LEFT JOIN orders o ON o.client_order_id = i.client_order_id
       WHERE o.status IS NULL OR o.status NOT IN (${placeholders(FINAL_ORDER_STATUSES)}) ORDER BY i.ts_init, i.id`).all(...FINAL_ORDER_STATUSES) as Array<OrderIntentRecord & { status: OrderStatus | null }>);
+  }
+
+  /** Every order intent with its order's status (null where there is no order row), oldest first. */
+  orderIntentsWithStatus(): Array<OrderIntentRecord & { readonly status: OrderStatus | null }> {
+    return this.guard(() => this.stmt(`SELECT ${INTENT_COLS}, o.status FROM order_intents i LEFT JOIN orders o ON o.client_order_id = i.client_order_id
+      ORDER BY i.ts_init, i.id`).all() as Array<OrderIntentRecord & { status: OrderStatus | null }>);
+  }
+
+  /** Ids of every fill the ledger booked. */
+  fillIds(): Set<string> {
+    return this.guard(() => new Set(this.stmt('SELECT id FROM fills').pluck().all() as string[]));
   }
 
   /** Client order ids of the orders of `purpose` that may still be working on the venue (a stored, non-final status), oldest first. */

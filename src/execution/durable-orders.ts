@@ -7,14 +7,12 @@
  * is ever re-sent blindly. Every status change goes through the order state table (src/domain/order-status.ts):
  * the store refuses an illegal move.
  */
-import type { KrakenVenue } from '../adapters/kraken/kraken-venue.ts';
-import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { Dec } from '../domain/money.ts';
 import type { ExitReason, Fill, OrderEvent, OrderIntent } from '../domain/types.ts';
-import { orderStatusAfter } from '../execution/order-status.ts';
-import type { Ledger } from '../portfolio/ledger.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { OrderIntentRecord, OrderLedger, OrderStore, VenueOrders } from '../ports/orders.ts';
 import type { VenueSink } from '../ports/venue.ts';
+import { orderStatusAfter } from './order-status.ts';
 
 export interface RecoveryReport {
   readonly unresolved: number;
@@ -24,9 +22,9 @@ export interface RecoveryReport {
 
 export class DurableOrders implements VenueSink {
   constructor(
-    private readonly store: SqliteStateStore,
-    private readonly ledger: Ledger,
-    private readonly venue: KrakenVenue,
+    private readonly store: OrderStore,
+    private readonly ledger: OrderLedger,
+    private readonly venue: VenueOrders,
     private readonly clock: Clock,
     /** the strategy a signal's fills belong to */
     private readonly strategyOf: (signalId: string) => string,
@@ -79,11 +77,7 @@ export class DurableOrders implements VenueSink {
     const report = { unresolved: 0, adopted: [] as string[], notSent: [] as string[] };
     for (const r of this.store.unresolvedOrderIntents()) {
       report.unresolved++;
-      const intent: OrderIntent = {
-        id: r.id, signalId: r.signalId, clientOrderId: r.clientOrderId, pair: r.pair, side: r.side as OrderIntent['side'], type: r.type as OrderIntent['type'], quantity: new Dec(r.quantity),
-        ...(r.limitPrice ? { limitPrice: new Dec(r.limitPrice) } : {}), purpose: r.purpose as OrderIntent['purpose'], ...(r.exitReason ? { exitReason: r.exitReason as ExitReason } : {}),
-        ...(r.deadlineTs !== null ? { deadlineTs: r.deadlineTs } : {}), tsEvent: r.tsEvent, tsInit: r.tsInit,
-      };
+      const intent = intentOf(r);
       const how = await this.venue.recover(intent, r.tsInit);
       if (how === 'found') report.adopted.push(intent.clientOrderId);
       else {
@@ -94,4 +88,13 @@ export class DurableOrders implements VenueSink {
     await this.venue.idle();
     return report;
   }
+}
+
+/** The order intent a stored record describes (recovery and reconciliation read intents back). */
+export function intentOf(r: OrderIntentRecord): OrderIntent {
+  return {
+    id: r.id, signalId: r.signalId, clientOrderId: r.clientOrderId, pair: r.pair, side: r.side as OrderIntent['side'], type: r.type as OrderIntent['type'], quantity: new Dec(r.quantity),
+    ...(r.limitPrice ? { limitPrice: new Dec(r.limitPrice) } : {}), purpose: r.purpose as OrderIntent['purpose'], ...(r.exitReason ? { exitReason: r.exitReason as ExitReason } : {}),
+    ...(r.deadlineTs !== null ? { deadlineTs: r.deadlineTs } : {}), tsEvent: r.tsEvent, tsInit: r.tsInit,
+  };
 }
