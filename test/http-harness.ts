@@ -27,7 +27,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function settingsOf(over: Partial<HttpSettings> & { webhook?: Partial<HttpSettings['webhook']> } = {}): HttpSettings {
+export function settingsOf(over: Omit<Partial<HttpSettings>, 'webhook'> & { webhook?: Partial<HttpSettings['webhook']> } = {}): HttpSettings {
   const { webhook, ...rest } = over;
   return {
     host: '127.0.0.1', port: 0, token: TOKEN, bodyLimit: 16 * 1024, rateLimitPerMinute: 10_000, logFile: null,

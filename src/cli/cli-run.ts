@@ -19,6 +19,7 @@ import { composeBot } from '../engine/compose-bot.ts';
 import { buildMarkets, InputError } from '../engine/wiring.ts';
 import type { Logger } from '../ports/logger.ts';
 import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
+import { httpSettings, serveHttp } from './cli-http.ts';
 
 /**
  * The operational log of a process: `LOGS/bot.jsonl` (JSONL, pino) and readable lines on stderr (pino-pretty,
@@ -49,6 +50,7 @@ interface RunOptions {
   reconcile: number;
   pace?: number;
   ws: boolean;
+  http?: string;
 }
 
 const positiveNumber = (v: string) => {
@@ -83,6 +85,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--pace <candlesPerSecond>', "sim mode: the simulator's --pace; the bot's clock then runs as fast as the simulator's", positiveNumber)
     .option('--ws', "use Kraken's websockets: candle closes and the last price, and in sim/live your executions (a fill is polled the moment it happens); REST stays the fallback", false)
     .option('--json', 'print the final summary as JSON', false)
+    .option('--http <host:port>', 'serve the webhook, health, /metrics and the operator API here (e.g. 127.0.0.1:8080); off unless given')
     .option('--log-level <level>', 'operational log level (trace, debug, info, warn, error, fatal, silent)', 'info')
     .action(async (o: RunOptions & { logLevel: string }) => {
       const config = loadConfig(o.config);
@@ -98,14 +101,22 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       if (mode !== 'paper' && !creds) throw new InputError(`--mode ${mode} needs API keys: --credentials FILE (mode 600) or TOLLGATE_KRAKEN_API_KEY and TOLLGATE_KRAKEN_API_SECRET`);
       if (mode === 'paper') creds = null; // paper mode sends nothing private
       if (o.pace !== undefined && mode !== 'sim') throw new InputError(`--pace is for --mode sim (the simulator's pace); ${mode} mode runs on real time`);
-      const logger = operationalLogger(o.logs, o.logLevel, creds ? [creds.apiKey, creds.secret] : []);
+      const http = o.http ? httpSettings(o.http, config, join(o.logs, 'bot.jsonl')) : null;
+      const logger = operationalLogger(o.logs, o.logLevel, [...(creds ? [creds.apiKey, creds.secret] : []), ...(http?.secrets ?? [])]);
       const bot = await composeBot({
         mode, config, markets, pair: o.pair, intervalMs: o.interval * 60_000, logsDir: o.logs, logger,
         credentials: creds, ...(o.url ? { url: o.url } : {}), stateFile: o.state,
         pollMs: o.poll * 1000, deadMansSwitchMs: o.deadMansSwitch * 1000, reconcileMs: o.reconcile * 60_000,
         ...(o.pace !== undefined ? { pace: o.pace } : {}), ws: o.ws, ...(o.maxCandles !== undefined ? { maxCandles: o.maxCandles } : {}),
       });
-      const result = await runUntilSignalled(bot);
+      // paper keeps no state: the webhook intake is an in-memory SQLite there
+      const served = http ? await serveHttp({ settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state }) : null;
+      let result: ReplayResult;
+      try {
+        result = await runUntilSignalled(bot);
+      } finally {
+        await served?.close();
+      }
       process.stdout.write((o.json ? JSON.stringify(result.summary) : `run finished: ${result.summary.candles} candles (history included), ${result.summary.signals} signals, ${result.summary.trades} trades, realized ${result.summary.realizedPnl}`) + '\n');
       await logger.close();
     });

@@ -21,7 +21,10 @@ import { validateReplayInputs, type ReplaySummary } from '../engine/compose.ts';
 import { composeBot } from '../engine/compose-bot.ts';
 import type { Bot } from '../engine/bot.ts';
 import { runSimReplay } from './sim-replay.ts';
-import { registerRunCommand } from './cli-run.ts';
+import { registerRunCommand, runUntilSignalled } from './cli-run.ts';
+import { httpSettings, serveHttp } from './cli-http.ts';
+import { createPinoLogger } from '../adapters/log/pino-logger.ts';
+import { join } from 'node:path';
 import { buildMarkets, InputError, pairFromName } from '../engine/wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
@@ -185,9 +188,13 @@ export function buildCli(): Command {
     .option('--venue <venue>', 'paper (simulated fills), or sim: trade through ccxt with signed requests against a Kraken simulator started on 127.0.0.1 with the same data', 'paper')
     .option('--state [file]', `keep the state in this SQLite file and resume from it after an interruption (default ${DEFAULT_REPLAY_STATE})`)
     .option('--fresh', 'with --state: move an existing state file aside and start over', false)
-    .action(async (o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean; report?: string | boolean; state?: string | boolean; fresh: boolean; venue: string }) => {
+    .option('--pace <candlesPerSecond>', 'replay this many candles per second of real time (to watch it, or to call its --http face)', positiveNumber)
+    .option('--http <host:port>', 'with --pace: serve the webhook, health, /metrics and the operator API here (e.g. 127.0.0.1:8080)')
+    .action(async (o: { data: string; pair?: string; config?: string; logs: string; from?: number; to?: number; skipBadRows: boolean; json: boolean; progress: boolean; report?: string | boolean; state?: string | boolean; fresh: boolean; venue: string; pace?: number; http?: string }) => {
       if (o.venue !== 'paper' && o.venue !== 'sim') throw new InputError(`--venue ${o.venue}: expected paper or sim`);
       if (o.venue === 'sim' && o.state !== undefined) throw new InputError('--venue sim keeps no --state (yet): the simulator is started fresh for the run');
+      if (o.http !== undefined && o.pace === undefined) throw new InputError('--http goes with --pace: an unpaced replay ends before anything can call it');
+      if ((o.http !== undefined || o.pace !== undefined) && o.venue === 'sim') throw new InputError('--pace and --http are for the paper venue replay');
       const reportFormat = o.report === undefined || o.report === false ? null : o.report === true ? 'text' : reportFormat_(o.report);
       const { config, markets, series } = loadInputs(o);
       const tty = process.stderr.isTTY && o.progress;
@@ -214,11 +221,22 @@ export function buildCli(): Command {
       validateReplayInputs({ config, markets, series }); // bad input writes nothing: no logs directory, no state file
       ensureLogsDir(o.logs); // before any state file is created: a bad --logs must leave nothing behind
       const durable = o.state === undefined ? undefined : openReplayState(o.state === true ? DEFAULT_REPLAY_STATE : String(o.state), o.fresh);
+      const http = o.http !== undefined ? httpSettings(o.http, config, join(o.logs, 'bot.jsonl')) : null;
       let result;
       try {
-        result = o.venue === 'sim'
-          ? await runSimReplay({ config, markets, series, logsDir: o.logs, onProgress, mode: 'replay-sim' })
-          : await runBot(await composeBot({ mode: 'replay', config, markets, series, logsDir: o.logs, onProgress, ...(durable ? { durable } : {}) }));
+        if (o.venue === 'sim') result = await runSimReplay({ config, markets, series, logsDir: o.logs, onProgress, mode: 'replay-sim' });
+        else {
+          const logger = http ? createPinoLogger({ file: join(o.logs, 'bot.jsonl'), pretty: false, secrets: http.secrets }) : undefined;
+          const bot = await composeBot({ mode: 'replay', config, markets, series, logsDir: o.logs, onProgress, ...(durable ? { durable } : {}), ...(o.pace !== undefined ? { pace: o.pace } : {}), ...(logger ? { logger } : {}) });
+          const served = http && logger ? await serveHttp({ settings: http.settings, bot, markets, logger, state: durable?.store ?? null }) : null;
+          try {
+            // served: SIGINT/SIGTERM stop the replay after its candle (the HTTP face drains first)
+            result = served ? await runUntilSignalled(bot) : await runBot(bot);
+          } finally {
+            await served?.close();
+            await logger?.close();
+          }
+        }
       } finally {
         durable?.store.close();
       }

@@ -1,0 +1,81 @@
+/**
+ * `--http HOST:PORT` of `tollgate run` and `tollgate replay --pace N`: the set-up the HTTP face needs and may
+ * not build itself (http/ imports no adapters): the intake store (the run's SQLite state, or an in-memory
+ * SQLite when the run keeps none, so the same code path runs), the operator service over its ledger, the
+ * wall clock, and the graceful shutdown on SIGINT/SIGTERM (ready 503 at once, no new connections, requests in
+ * flight drained, accepted alerts handed to the bus or kept in the store for the next start).
+ */
+import { SystemClock } from '../adapters/clock/clocks.ts';
+import { StateDbError } from '../adapters/sqlite/errors.ts';
+import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import type { Config } from '../config/schema.ts';
+import type { Bot } from '../engine/bot.ts';
+import { InputError } from '../engine/wiring.ts';
+import { HttpConfigError, httpSecrets, httpSettingsFromEnv, type HttpSettings } from '../http/config.ts';
+import { buildHttpServer } from '../http/server.ts';
+import { OperatorService } from '../operator/service.ts';
+import { Ledger } from '../portfolio/ledger.ts';
+import type { MarketMeta } from '../domain/types.ts';
+import type { Logger } from '../ports/logger.ts';
+import { statusJson } from './cli-state.ts';
+
+/** The settings of `--http`, read (and checked) before anything starts; their secrets go to the log's masking. */
+export function httpSettings(listen: string, config: Config, logFile: string | null): { settings: HttpSettings; secrets: string[] } {
+  try {
+    const settings = httpSettingsFromEnv(listen, process.env, { strategies: config.strategies.map((s) => s.name), logFile });
+    return { settings, secrets: httpSecrets(settings) };
+  } catch (e) {
+    if (e instanceof HttpConfigError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+export interface RunningHttp {
+  readonly address: string;
+  /** after the bot stopped: drain, close, and close the store this opened */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the bot over HTTP until close(). `state`: the run's state file (a second connection to it; SQLite
+ * serialises the writers), or a store already open (a durable replay's), or null for an in-memory one.
+ */
+export async function serveHttp(o: {
+  settings: HttpSettings; bot: Bot; markets: ReadonlyMap<string, MarketMeta>; logger: Logger;
+  state: string | SqliteStateStore | null;
+}): Promise<RunningHttp> {
+  let store: SqliteStateStore;
+  const owned = !(o.state instanceof SqliteStateStore);
+  try {
+    store = o.state instanceof SqliteStateStore ? o.state : o.state ? SqliteStateStore.open(o.state) : SqliteStateStore.memory();
+  } catch (e) {
+    if (e instanceof StateDbError) throw new InputError(e.message);
+    throw e;
+  }
+  const clock = new SystemClock();
+  const ledger = new Ledger(store, clock, (p) => o.markets.get(p));
+  const operator = new OperatorService({ ledger, clock, controls: store, bot: o.bot, ledgerStatus: () => statusJson(store) });
+  const server = await buildHttpServer({ bot: o.bot, operator, intake: store, settings: o.settings, clock, logger: o.logger });
+  let address: string;
+  try {
+    address = await server.listen();
+  } catch (e) {
+    await server.close();
+    if (owned) store.close();
+    throw new InputError(`--http ${o.settings.host}:${o.settings.port}: cannot listen (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  // a signal: ready 503 at once, stop accepting and drain while the bot finishes its candle
+  const onSignal = () => void server.close();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stderr.write(`http: listening on ${address}\n`);
+  return {
+    address,
+    async close() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      await server.close();
+      if (owned) store.close();
+    },
+  };
+}
