@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
 import type { CandleSeries } from '../domain/candle-series.ts';
 import type { OrderRecord, SignalRecord, SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { recordSignals } from './signal-recording.ts';
 import type { SignalBus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
 import { Dec } from '../domain/money.ts';
@@ -83,7 +84,8 @@ export class DurableRecorder {
   /** ledger operations the run has caused so far (written or not) */
   ledgerOps = 0;
   private ops: Array<() => void> = [];
-  private readonly signals = new Map<string, Signal>();
+  /** the strategy of each signal in flight: its fills are booked to it */
+  private readonly strategies = new Map<string, string>();
   private readonly dirtySignals = new Map<string, SignalRecord>();
   private intents: Array<Parameters<SqliteStateStore['saveOrderIntent']>[0]> = [];
   private readonly orders = new Map<string, OrderRecord>();
@@ -93,37 +95,28 @@ export class DurableRecorder {
     this.ledger = new Ledger(d.store, d.clock, (pair) => d.markets.get(pair));
     const { bus } = d;
     bus.subscribe('signal', 'durable', (s) => {
-      if (!this.signals.has(s.id)) this.signals.set(s.id, s);
+      if (!this.strategies.has(s.id)) this.strategies.set(s.id, s.strategy);
     });
     bus.subscribe('fill', 'durable', (f) => {
       this.ledgerOps++;
       if (!this.recording) return;
-      const strategy = this.signals.get(f.signalId)?.strategy ?? 'operator';
+      const strategy = this.strategies.get(f.signalId) ?? 'operator';
       this.ops.push(() => void this.ledger.applyFill(f, strategy, { actor: 'bot' }));
     });
     bus.subscribe('transition', 'durable', (t) => {
-      if (t.to === 'exiting') {
-        this.ledgerOps++;
-        if (this.recording) this.ops.push(() => void this.ledger.markExiting(t.signalId, t.detail as ExitReason, { actor: 'bot', key: `exit:${t.signalId}` }));
-      }
-      const s = this.signals.get(t.signalId);
-      if (this.recording && s) {
-        this.dirtySignals.set(t.signalId, {
-          id: s.id, strategy: s.strategy, pair: s.pair, side: s.side, state: t.to, terminal: t.terminal,
-          signal: JSON.stringify(s), snapshot: JSON.stringify(this.d.registry.persisted(t.signalId) ?? { value: t.to, status: 'done' }),
-          deadlineTs: null, updatedTs: t.ts,
-        });
-      }
-      if (t.terminal) this.signals.delete(t.signalId);
+      if (t.to === 'exiting') this.ledgerOps++; // counted whether written or re-derived
+      if (t.terminal) this.strategies.delete(t.signalId);
     });
+    recordSignals(bus, d.registry, 'durable', {
+      signal: (rec) => void this.dirtySignals.set(rec.id, rec),
+      exiting: (signalId, reason) => void this.ops.push(() => void this.ledger.markExiting(signalId, reason, { actor: 'bot', key: `exit:${signalId}` })),
+    }, () => this.recording);
     bus.subscribe('orderIntent', 'durable', (o) => {
       if (!this.recording) return;
       this.intents.push({
         id: o.id, signalId: o.signalId, clientOrderId: o.clientOrderId, pair: o.pair, side: o.side, type: o.type, quantity: o.quantity.toFixed(),
         limitPrice: o.limitPrice?.toFixed() ?? null, purpose: o.purpose, exitReason: o.exitReason ?? null, deadlineTs: o.deadlineTs ?? null, tsEvent: o.tsEvent, tsInit: o.tsInit,
       });
-      const rec = this.dirtySignals.get(o.signalId);
-      if (rec && o.deadlineTs !== undefined) this.dirtySignals.set(o.signalId, { ...rec, deadlineTs: o.deadlineTs });
     });
     bus.subscribe('order', 'durable', (e) => {
       if (!this.recording) return;

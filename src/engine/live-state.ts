@@ -23,6 +23,7 @@ import { DEFAULT_POLICIES, type ReconcilePolicies } from '../execution/reconcile
 import { Ledger } from '../portfolio/ledger.ts';
 import type { Clock } from '../ports/clock.ts';
 import { DegradedError } from './durable-replay.ts';
+import { recordSignals } from './signal-recording.ts';
 import { DurableOrders } from '../execution/durable-orders.ts';
 import { runReconciliation, type ReconcileResult } from '../execution/reconciliation.ts';
 import type { VenueAccount, VenueOrders } from '../ports/orders.ts';
@@ -64,24 +65,11 @@ export const strategyOfSignal = (signalId: string): string => signalId.split('-'
  * path writes next), and an exit marks the ledger position before its sell is sent.
  */
 export function recordLiveState(parts: PipelineParts, store: SqliteStateStore, ledger: Ledger): void {
-  const signals = new Map<string, Signal>();
-  parts.bus.subscribe('signal', 'live-state', (s) => {
-    if (!signals.has(s.id)) signals.set(s.id, s);
-  });
   // the guards' look-back of recent signals survives a restart
   parts.bus.subscribe('verdict', 'live-state', (v) => store.setGuardState(RECENT_KEY, parts.kernel.recentSignals(), v.decision.ts));
-  parts.bus.subscribe('transition', 'live-state', (t) => {
-    const s = signals.get(t.signalId);
-    store.write(() => {
-      if (s) {
-        store.saveSignal({
-          id: s.id, strategy: s.strategy, pair: s.pair, side: s.side, state: t.to, terminal: t.terminal, signal: JSON.stringify(s),
-          snapshot: JSON.stringify(parts.registry.persisted(t.signalId) ?? { value: t.to, status: 'done' }), deadlineTs: null, updatedTs: t.ts,
-        });
-      }
-      if (t.to === 'exiting') ledger.markExiting(t.signalId, t.detail as ExitReason, { actor: 'bot', key: `exit:${t.signalId}` });
-    });
-    if (t.terminal) signals.delete(t.signalId);
+  recordSignals(parts.bus, parts.registry, 'live-state', {
+    signal: (rec) => store.saveSignal(rec),
+    exiting: (signalId, reason) => void ledger.markExiting(signalId, reason, { actor: 'bot', key: `exit:${signalId}` }),
   });
 }
 

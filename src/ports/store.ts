@@ -9,3 +9,21 @@ export interface KeyValueStore<T> {
   values(): IterableIterator<T>;
   readonly size: number;
 }
+
+/** A signal's durable row: its lifecycle state and machine snapshot (what a restart restores). */
+export interface SignalRecord {
+  readonly id: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly side: string;
+  /** lifecycle state name */
+  readonly state: string;
+  readonly terminal: boolean;
+  /** the signal as JSON */
+  readonly signal: string;
+  /** the persisted lifecycle machine snapshot as JSON */
+  readonly snapshot: string;
+  /** the next timer deadline (ms), re-armed on recovery instead of restarted */
+  readonly deadlineTs: number | null;
+  readonly updatedTs: number;
+}

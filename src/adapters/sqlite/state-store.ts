@@ -11,6 +11,7 @@ import { classifySqliteError } from './errors.ts';
 import { LATEST_VERSION } from './migrations.ts';
 import { migrate, openStateDb, schemaVersion, type OpenOptions } from './open.ts';
 import type { OrderIntentRecord, OrderRecord, OrderStore } from '../../ports/orders.ts';
+import type { SignalRecord } from '../../ports/store.ts';
 
 const POSITION_COLS = `id, signal_id AS signalId, strategy, pair, quote, quantity, entry_cost AS entryCost, entry_quantity AS entryQuantity,
   entry_fees AS entryFees, exit_proceeds AS exitProceeds, exit_quantity AS exitQuantity, exit_fees AS exitFees, opened_ts AS openedTs, exit_reason AS exitReason`;
@@ -22,23 +23,7 @@ const INTENT_COLS = `i.id, i.signal_id AS signalId, i.client_order_id AS clientO
 /** `?, ?, …` for binding a status list to `status IN (…)` */
 const placeholders = (list: readonly unknown[]) => list.map(() => '?').join(', ');
 
-export interface SignalRecord {
-  readonly id: string;
-  readonly strategy: string;
-  readonly pair: string;
-  readonly side: string;
-  /** lifecycle state name */
-  readonly state: string;
-  readonly terminal: boolean;
-  /** the signal as JSON */
-  readonly signal: string;
-  /** the persisted lifecycle machine snapshot as JSON */
-  readonly snapshot: string;
-  /** the next timer deadline (ms), re-armed on recovery instead of restarted */
-  readonly deadlineTs: number | null;
-  readonly updatedTs: number;
-}
-
+export type { SignalRecord } from '../../ports/store.ts';
 export type { OrderIntentRecord, OrderRecord } from '../../ports/orders.ts';
 
 /** How far a resumable replay got: every effect of the first `candlesDone` candles is committed. */
