@@ -155,19 +155,19 @@ function optStr(o: Record<string, unknown>, k: string): string | null {
 /** `YYYY-MM-DDTHH:MM:SS.sssZ` (what the tracker writes) without Date.parse; anything else goes to Date.parse. */
 export function parseIso(v: string): number {
   if (v.length === 24 && v.charCodeAt(10) === 84 /* T */ && v.charCodeAt(23) === 90 /* Z */ && v.charCodeAt(19) === 46 /* . */) {
-    const mo = digits(v, 5, 2);
-    const day = digits(v, 8, 2);
-    const h = digits(v, 11, 2);
-    const mi = digits(v, 14, 2);
-    const sec = digits(v, 17, 2);
-    if (mo >= 1 && mo <= 12 && day >= 1 && day <= 31 && h <= 23 && mi <= 59 && sec <= 59) {
-      const t = Date.UTC(digits(v, 0, 4), mo - 1, day, h, mi, sec, digits(v, 20, 3));
-      // Date.UTC rolls 2021-02-30 over to March: refuse instead
-      if (!Number.isNaN(t) && Math.floor(t / 86_400_000) === Math.floor(Date.UTC(digits(v, 0, 4), mo - 1, day) / 86_400_000) && monthOf(t) === mo) return t;
-    }
-    return NaN;
+    return isoFromParts(digits(v, 0, 4), digits(v, 5, 2), digits(v, 8, 2), digits(v, 11, 2), digits(v, 14, 2), digits(v, 17, 2), digits(v, 20, 3));
   }
   return Date.parse(v);
+}
+
+/** The time of `YYYY-MM-DDTHH:MM:SS.sssZ` from its numbers (NaN for a non-digit), or NaN when out of range. */
+export function isoFromParts(y: number, mo: number, day: number, h: number, mi: number, sec: number, ms: number): number {
+  if (mo >= 1 && mo <= 12 && day >= 1 && day <= 31 && h <= 23 && mi <= 59 && sec <= 59) {
+    const t = Date.UTC(y, mo - 1, day, h, mi, sec, ms);
+    // Date.UTC rolls 2021-02-30 over to March: refuse instead
+    if (!Number.isNaN(t) && Math.floor(t / 86_400_000) === Math.floor(Date.UTC(y, mo - 1, day) / 86_400_000) && monthOf(t) === mo) return t;
+  }
+  return NaN;
 }
 
 function digits(v: string, i: number, n: number): number {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLines } from '../adapters/jsonl/jsonl-reader.ts';
 import { loadDataset } from './dataset.ts';
+import { readLogs } from './read-model.ts';
 import { buildReport, type ReportOptions } from './report.ts';
 
 const H = 3_600_000;
@@ -91,7 +92,12 @@ class Logs {
   report(options: ReportOptions = {}) {
     const src = (name: string, xs: Line[]) => new MemoryLines(name, xs.map((x) => JSON.stringify(x)));
     const ds = loadDataset({ bus: src('signal_bus.jsonl', this.bus), decisions: src('signal_decisions.jsonl', this.decisions), shadow: src('shadow_trade_outcomes.jsonl', this.shadow) });
-    return buildReport(ds, options);
+    const report = buildReport(ds, options);
+    // the read model (what `tollgate report` reads) must say exactly the same
+    const bytes = (name: string, xs: Line[]) => ({ name, exists: true, chunks: () => [Buffer.from(xs.map((x) => JSON.stringify(x) + '\n').join(''))] });
+    const model = readLogs({ bus: bytes('signal_bus.jsonl', this.bus), decisions: bytes('signal_decisions.jsonl', this.decisions), shadow: bytes('shadow_trade_outcomes.jsonl', this.shadow) });
+    expect(JSON.stringify(buildReport(model, options)), 'read model and loadDataset agree').toBe(JSON.stringify(report));
+    return report;
   }
 }
 

@@ -13,7 +13,8 @@
  *   open at the end); expired and refused entries count in `blocked` with PnL 0.
  */
 import { isoTime, utcDayStart } from '../domain/time.ts';
-import { keyOf, type Dataset, type ShadowRec, type TradeRec } from './dataset.ts';
+import { keyOf } from './dataset.ts';
+import type { LogReadModel, ShadowView, TradeView } from './read-model.ts';
 import { ExactSum, sumDecimals } from './exact-sum.ts';
 import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval } from './stats.ts';
 
@@ -275,7 +276,13 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
   };
 }
 
-export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
+/**
+ * What a report is built from: the read model (read-model.ts), or a Dataset (dataset.ts' loadDataset,
+ * the reference), which has the same fields.
+ */
+export type ReportSource = LogReadModel;
+
+export function buildReport(ds: ReportSource, options: ReportOptions = {}): Report {
   const o: Required<ReportOptions> = { stuckAfterMs: options.stuckAfterMs ?? 6 * HOUR, minSample: options.minSample ?? 30, bootstrapSeed: options.bootstrapSeed ?? 20260101, bootstrapResamples: options.bootstrapResamples ?? 2000 };
   const guardModes: Record<string, string> = {};
   for (const r of ds.runs) Object.assign(guardModes, r.guardModes);
@@ -323,7 +330,7 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
   guards.sort((a, b) => Number(b.sole.netImpact) - Number(a.sole.netImpact) || a.code.localeCompare(b.code));
 
   // ── observe mode, the other direction: realized outcomes of trades a guard would have blocked ──
-  const observed = new Map<string, TradeRec[]>();
+  const observed = new Map<string, TradeView[]>();
   const observedCount = new Map<string, number>();
   for (const d of ds.decisions.values()) {
     if (d.decision !== 'approved') continue;
@@ -343,12 +350,12 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
   const recommendations = [...guards.map((g) => recommend(g, o.minSample)), ...observe.map((g) => recommendObserve(g, o.minSample))];
 
   // ── strategies ───────────────────────────────────────────────────────────────
-  const strategies = new Map<string, { signals: number; approved: number; blocked: number; trades: TradeRec[]; shadows: ShadowRec[] }>();
+  const strategies = new Map<string, { signals: number; approved: number; blocked: number; trades: TradeView[]; shadows: ShadowView[] }>();
   const strat = (name: string) => strategies.get(name) ?? strategies.set(name, { signals: 0, approved: 0, blocked: 0, trades: [], shadows: [] }).get(name)!;
   for (const [name, c] of ds.byStrategy) Object.assign(strat(name), c);
   for (const t of ds.trades.values()) strat(t.strategy).trades.push(t);
   for (const s of shadows) if (!s.overlaps && s.bought && s.entryTs !== null && s.exitTs !== null) strat(s.strategy).shadows.push(s);
-  const asTrade = (s: ShadowRec): TradeLike => ({ entryTs: s.entryTs!, exitTs: s.exitTs!, pnl: s.pnl });
+  const asTrade = (s: ShadowView): TradeLike => ({ entryTs: s.entryTs!, exitTs: s.exitTs!, pnl: s.pnl });
   const strategyReports: StrategyReport[] = [...strategies.entries()].map(([name, s]) => ({
     strategy: name, signals: s.signals, approved: s.approved, blocked: s.blocked,
     realized: strategyStats(s.trades, base, from, to),
@@ -393,7 +400,7 @@ export function buildReport(ds: Dataset, options: ReportOptions = {}): Report {
 
 const NON_STUCK = new Set(['open']);
 
-function pipeline(ds: Dataset, o: Required<ReportOptions>): PipelineReport {
+function pipeline(ds: ReportSource, o: Required<ReportOptions>): PipelineReport {
   const states: Record<string, number> = {};
   const stuck: PipelineReport['stuck']['signals'] = [];
   const perHour = new Map<number, number>();
