@@ -59,6 +59,8 @@ describe('every mode comes from the one composition', () => {
       expect(bus.at(-1)).toMatchObject({ event: 'run.finished' });
       expect(logger.records.map((r) => r.event)).toContain('bot.started');
       expect(logger.records.map((r) => r.event)).toContain('bot.stopped');
+      // paper, sim and live read the venue's own AssetPairs at start (the simulator serves Kraken's)
+      if (mode !== 'replay') expect(logger.records.find((r) => r.event === 'markets.loaded')?.fields, mode).toMatchObject({ source: 'venue', pairs: 1434 });
       seen[mode] = { venue: status.venue.name, reconciled: status.reconciliation !== null, signals: result.summary.signals };
     }
     // what differs: the venue and the store (reconciliation only where a venue holds our money)

@@ -16,6 +16,8 @@ import { dirname } from 'node:path';
 import { ManualClock, ScaledClock, SystemClock } from '../adapters/clock/clocks.ts';
 import type { CandleSeries } from '../domain/candle-series.ts';
 import { krakenClient } from '../adapters/kraken/client.ts';
+import { closestAltnames } from '../kraken/pairs.ts';
+import { loadVenueMarkets, type MarketAnswers } from './venue-markets.ts';
 import { ExecutionsWatch } from '../adapters/kraken/executions-watch.ts';
 import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
 import { LiveCandleFeed } from '../adapters/kraken/live-feed.ts';
@@ -121,8 +123,8 @@ function replayRun(o: ReplayBotOptions): BotRun {
 
 /** paper, sim, live: the same loop over a live feed; sim/live add the durable state and the Kraken venue */
 async function liveRun(o: LiveBotOptions): Promise<BotRun> {
-  const { config, markets, mode } = o;
-  if (!markets.has(o.pair)) throw new InputError(`unknown pair ${o.pair} (known: ${markets.size} pairs)`);
+  const { config, mode } = o;
+  if (!o.markets.has(o.pair)) throw new InputError(`unknown pair ${o.pair}: not one of the ${o.markets.size} markets; closest altnames: ${closestAltnames(o.pair).join(', ')}`);
   const creds = mode === 'paper' ? null : o.credentials;
   if (mode !== 'paper' && !creds) throw new InputError(`--mode ${mode} needs API keys`);
   const logger = o.logger ?? nullLogger;
@@ -152,6 +154,11 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
       ...(o.ws ? { ws: true, ...(o.url ? { wsUrl: `${wsOrigin(o.url)}/v2`, wsAuthUrl: `${wsOrigin(o.url)}/v2/auth` } : {}) } : {}),
       ...(stateStore ? { lastNonce: stateStore.guardState<number>(NONCE_KEY) ?? 0, persistNonce: (n: number) => stateStore!.setGuardState(NONCE_KEY, n, n) } : {}),
     });
+    // the venue's own pairs, minimums and decimals (the bundled snapshot only when it cannot be asked, said so)
+    const { markets, source: marketSource } = await loadVenueMarkets(exchange as unknown as MarketAnswers, config, o.markets, logger);
+    const pairMeta = markets.get(o.pair);
+    if (!pairMeta) throw new InputError(`pair ${o.pair}: not traded on the venue (its AssetPairs has ${markets.size} pairs; closest altnames: ${closestAltnames(o.pair).join(', ')})`);
+    if (pairMeta.status !== 'online') logger.warn('market.status', { pair: o.pair, status: pairMeta.status }, `${o.pair} is ${pairMeta.status} on the venue: orders it refuses are rejected`);
     const intervalMs = o.intervalMs;
     const speed = o.pace === undefined ? 1 : (o.pace * intervalMs) / 1000;
     let follower: SimClockFollower | null = null;
@@ -196,7 +203,7 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
       : undefined;
     const startedAt = clock.now();
     say('bot.config', `tollgate run: mode ${mode}, ${o.pair} ${intervalMs / 60_000}m, ${o.url ? `API ${o.url}` : 'Kraken'}, ${o.ws ? `websockets for market data${venue ? ' and executions' : ''} (REST fallback)` : 'REST polling'}${mode === 'live' ? ' — REAL ORDERS' : ''}`, {
-      mode, pair: o.pair, intervalMinutes: intervalMs / 60_000, api: o.url ?? 'kraken', transport: o.ws ? 'ws' : 'rest',
+      mode, pair: o.pair, intervalMinutes: intervalMs / 60_000, api: o.url ?? 'kraken', transport: o.ws ? 'ws' : 'rest', markets: marketSource,
       strategies: config.strategies.map((s) => s.name), guards: Object.fromEntries(Object.entries(config.guards).map(([k, v]) => [k, v.mode])),
     });
     return {

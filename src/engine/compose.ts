@@ -2,6 +2,7 @@
  * Replay: recorded Kraken candles through the same kernel as every other mode, with a manual clock,
  * the CSV feed and the paper venue.
  */
+import { closestAltnames } from '../kraken/pairs.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -181,7 +182,7 @@ export async function runReplayAsync(opts: ReplayOptions, hooks: (i: number) => 
 export function validateReplayInputs(opts: Pick<ReplayOptions, 'config' | 'markets' | 'series'>): void {
   const { config, markets, series } = opts;
   const meta = markets.get(series.pair);
-  if (!meta) throw new InputError(`unknown pair ${series.pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
+  if (!meta) throw new InputError(`unknown pair ${series.pair}: not one of the ${markets.size} markets; closest altnames: ${closestAltnames(series.pair).join(', ')}`);
   if (config.startingCash[meta.quote] === undefined) {
     throw new InputError(`config: startingCash has no ${meta.quote}, the quote currency of ${series.pair}`);
   }

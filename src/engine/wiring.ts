@@ -4,7 +4,7 @@ import { guardSpecs } from '../config/schema.ts';
 import type { ExitRules } from '../domain/exits.ts';
 import { Dec } from '../domain/money.ts';
 import type { MarketMeta } from '../domain/types.ts';
-import { krakenMarkets, symbolFromKraken, UnknownPairError } from '../kraken/pairs.ts';
+import { closestAltnames, krakenMarkets, symbolFromKraken, UnknownPairError } from '../kraken/pairs.ts';
 import { GuardChain, type GuardSpec } from '../guards/chain.ts';
 import { donchianBreakout } from '../strategies/donchian-breakout.ts';
 import { emaCross } from '../strategies/ema-cross.ts';
@@ -26,11 +26,12 @@ export function pairFromName(name: string): string {
   }
 }
 
-export function buildMarkets(config: Config): Map<string, MarketMeta> {
-  const markets = krakenMarkets();
+/** The markets of `base` (default: the bundled snapshot) with the config's overrides applied. */
+export function buildMarkets(config: Config, base: Map<string, MarketMeta> = krakenMarkets()): Map<string, MarketMeta> {
+  const markets = new Map(base);
   for (const [pair, o] of Object.entries(config.markets)) {
     const base = markets.get(pair);
-    if (!base) throw new InputError(`config: markets.${pair}: not in the bundled Kraken AssetPairs snapshot (known: ${[...markets.keys()].join(', ')})`);
+    if (!base) throw new InputError(`config: markets.${pair}: not one of Kraken's ${markets.size} pairs; closest altnames: ${closestAltnames(pair).join(', ')}`);
     markets.set(pair, {
       ...base,
       ...(o.priceDecimals !== undefined ? { priceDecimals: o.priceDecimals } : {}),

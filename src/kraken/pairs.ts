@@ -10,8 +10,8 @@
  */
 import { Dec } from '../domain/money.ts';
 import type { MarketMeta } from '../domain/types.ts';
-import { assetDecimals, commonCode } from './assets.ts';
-import { krakenSnapshot, type RawAssetPair } from './snapshot.ts';
+import { assetDecimals, buildAssetIndex, commonCode, krakenAssets } from './assets.ts';
+import { krakenSnapshot, type RawAsset, type RawAssetPair } from './snapshot.ts';
 
 function firstTier(key: string, schedule: RawAssetPair['fees']): Dec {
   const pct = schedule[0]?.[1];
@@ -88,6 +88,20 @@ export function buildPairIndex(pairs: Readonly<Record<string, RawAssetPair>>, co
 /** Every pair of the snapshot, by ccxt symbol: a new Map on each call (callers may override entries), the metas shared and frozen. */
 export function krakenMarkets(): Map<string, MarketMeta> {
   return new Map(pairIndex().markets);
+}
+
+/**
+ * The markets of a venue's own AssetPairs and Assets answers (what `loadMarkets` reads at start), built exactly as
+ * the snapshot's are: asset ids map by the answer's own Assets (an asset newer than the snapshot keeps its altname,
+ * XBT/XDG renamed as ccxt does), lot decimals capped by the asset's.
+ */
+export function marketsFromAnswers(assetPairs: Readonly<Record<string, RawAssetPair>>, assets: Readonly<Record<string, RawAsset>>): Map<string, MarketMeta> {
+  const ai = buildAssetIndex({ assetPairs, assets });
+  // an id the snapshot knows keeps the snapshot's code: balances and reconciliation read codes from it
+  const known = krakenAssets();
+  const codeOf = (id: string) => (known.has(id) ? commonCode(id) : ai.byId.get(id)?.code ?? commonCode(id));
+  const decimalsOf = (id: string) => ai.byId.get(id)?.decimals ?? assetDecimals(id);
+  return new Map(buildPairIndex(assetPairs, codeOf, decimalsOf).markets);
 }
 
 /** The raw AssetPairs entries of the snapshot, by Kraken pair key. */
