@@ -2,6 +2,7 @@
  * Benchmarks of issue 3: the shadow engine's cost per candle by number of open shadow positions, and
  * report generation over 1,000,000 decision lines. Prints numbers; never fails on time.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { BLOCK_CODES, type Candle, type Decision, type Signal } from '../src/dom
 import { isoTime } from '../src/domain/time.ts';
 import { ShadowEngine, type ShadowPosition } from '../src/shadow/shadow-engine.ts';
 import { LOG_FILES } from '../src/ports/decision-log.ts';
-import { fmt, now, row } from './bench-util.ts';
+import { fmt, now, row, type Figure } from './bench-util.ts';
 
 const H = 3_600_000;
 
@@ -79,32 +80,45 @@ export function writeLogs(dir: string, decisions: number): { bytes: number; bloc
   return { bytes, blocked };
 }
 
-export function benchAnalytics(): void {
+/** Prints the figures; returns them for the JSON summary (per-unit costs in µs). */
+export function benchAnalytics(): Figure[] {
+  const figures: Figure[] = [];
   console.log('\nshadow engine (issue 3): cost per candle by open shadow positions on the candle’s pair');
   for (const [open, candles] of [[0, 20_000], [100, 5_000], [10_000, 100]] as const) {
     const us = shadowCost(open, candles);
     row(`${fmt(open)} open shadow positions`, `${fmt(us, 1)} µs/candle${open ? `  (${fmt(us / open, 2)} µs per position)` : ''}`);
+    figures.push({ name: `shadow_engine_${open}_open_us_per_candle`, value: us, unit: 'µs/candle', usPerUnit: us });
   }
   console.log('  goal: at most linear in the open positions of the pair touched');
 
+  const N = 1_000_000;
   console.log('\nreport generation over 1,000,000 decision lines (70% blocked → 700,000 shadow outcomes, 300,000 trade.closed)');
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-report-'));
   try {
     let t = now();
-    const { bytes } = writeLogs(dir, 1_000_000);
+    const { bytes } = writeLogs(dir, N);
     row('writing the logs (not part of the report)', `${fmt((now() - t) / 1000, 1)} s, ${fmt(bytes / 2 ** 20)} MiB`);
-    const heap0 = process.memoryUsage().heapUsed;
+    // `tollgate report` as an operator runs it: a fresh process, default text format
+    t = now();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bench-report-child.ts'), dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const wallMs = now() - t;
+    if (child.status !== 0) throw new Error(`bench: report child failed: ${child.stderr}`);
+    const r = JSON.parse(child.stdout) as { ms: number; maxRssMiB: number; chars: number };
+    row('tollgate report (load + analyse + render text)', `${fmt(r.ms / 1000, 2)} s in the process (${fmt(wallMs / 1000, 2)} s with start-up)`);
+    row('  peak RSS of that process', `${fmt(r.maxRssMiB)} MiB`);
+    // in this process too: the report object alone, and rendering
     t = now();
     const report = reportFromLogs(dir);
     const loadMs = now() - t;
     t = now();
     const text = renderReport(report, 'text');
-    const renderMs = now() - t;
-    row('load + analyse (report object)', `${fmt(loadMs / 1000, 2)} s`);
-    row('render text', `${fmt(renderMs)} ms (${fmt(text.length)} chars)`);
-    row('heap growth while loading', `${fmt((process.memoryUsage().heapUsed - heap0) / 2 ** 20)} MiB`);
-    console.log('  goal: < 2 s for 1M decisions');
+    row('load + analyse (report object, in the bench process)', `${fmt(loadMs / 1000, 2)} s`);
+    row('render text', `${fmt(now() - t)} ms (${fmt(text.length)} chars)`);
+    console.log('  goal: < 2 s and < 300 MB RSS for 1M decisions');
+    figures.push({ name: 'report_1m_decisions_ms', value: r.ms, unit: 'ms', usPerUnit: (r.ms * 1000) / N, per: 'decision line' });
+    figures.push({ name: 'report_1m_decisions_max_rss_mib', value: r.maxRssMiB, unit: 'MiB', usPerUnit: null });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return figures;
 }

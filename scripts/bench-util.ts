@@ -11,3 +11,15 @@ export function pct(xs: readonly number[], p: number): number {
 export const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export const row = (name: string, value: string): void => console.log(`  ${name.padEnd(44)} ${value}`);
+
+/**
+ * One figure of the JSON summary. `usPerUnit` is its cost per unit (candle, signal, decision line…) in
+ * µs, divided by the bare loop's µs per candle to give the ratio (null when not a cost, e.g. RSS).
+ */
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly usPerUnit: number | null;
+  readonly per?: string;
+}

@@ -3,12 +3,19 @@
  * Full pipeline (bus + lifecycle actors + guards + strategies + paper venue + JSONL logs) on the bundled
  * Kraken XBT/USD history, and the bare components measured in the same process, so the pipeline's
  * overhead shows as a ratio.
+ *
+ * `npm run bench -- --json`: the same, the human-readable lines on stderr, and on stdout one JSON summary
+ * `{ node, platform, bareLoop: { candles, usPerCandle, candlesPerSecond }, figures: [ { name, value, unit,
+ * usPerUnit, ratioToBareLoop } ] }` where ratioToBareLoop = the figure's µs per unit ÷ the bare loop's µs
+ * per candle, both measured in this run (the bare loop: the bundled candles through one EMA cross of
+ * trading-signals, no bus, no logging), so figures compare across machines.
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filter, map, Subject } from 'rxjs';
 import { createActor } from 'xstate';
+import { EMA } from 'trading-signals';
 import { loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
 import { JsonlWriter } from '../src/adapters/jsonl/jsonl-writer.ts';
 import { runReplay } from '../src/engine/compose.ts';
@@ -18,9 +25,36 @@ import { signalMachine } from '../src/lifecycle/machine.ts';
 import { benchAnalytics } from './bench-analytics.ts';
 import { benchGateway } from './bench-gateway.ts';
 import { benchState } from './bench-state.ts';
-import { fmt, now, pct, row } from './bench-util.ts';
+import { fmt, now, pct, row, type Figure } from './bench-util.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
+const JSON_OUT = process.argv.includes('--json');
+// with --json, stdout carries only the summary: the readable lines go to stderr
+if (JSON_OUT) console.log = (...args: unknown[]) => console.error(...args);
+
+/** The bare loop every figure is compared with: one EMA cross (12/26) over the bundled closes, best of 5. */
+function bareEmaLoop(closes: readonly number[]): { usPerCandle: number; crosses: number } {
+  let best = Infinity;
+  let crosses = 0;
+  for (let run = 0; run < 5; run++) {
+    const fast = new EMA(12);
+    const slow = new EMA(26);
+    let prev: number | null = null;
+    let n = 0;
+    const t = now();
+    for (const c of closes) {
+      const f = fast.add(c);
+      const s = slow.add(c);
+      if (!slow.isStable || f === null || s === null) continue;
+      const d = f - s;
+      if (prev !== null && prev <= 0 && d > 0) n++;
+      prev = d;
+    }
+    best = Math.min(best, now() - t);
+    crosses = n;
+  }
+  return { usPerCandle: (best * 1000) / closes.length, crosses };
+}
 
 function pipeline(label: string, rawConfig: unknown) {
   const config = parseConfig(rawConfig);
@@ -94,6 +128,11 @@ function jsonlAlone(n: number): number {
 }
 
 console.log(`tollgate bench — node ${process.version}, ${process.platform}/${process.arch}`);
+const closes = Array.from(loadKrakenOhlcvt(DATA, { pair: 'BTC/USD' }).candles(), (c) => c.close);
+const bare = bareEmaLoop(closes);
+console.log('\nbare loop (the unit of every ratio)');
+row('one EMA cross over the bundled candles', `${fmt(bare.usPerCandle, 3)} µs/candle, ${fmt(1e6 / bare.usPerCandle)} candles/s (${bare.crosses} crosses)`);
+const figures: Figure[] = [];
 const def = pipeline('full pipeline, default config (3 strategies, 12 guards)', {});
 const busy = pipeline('full pipeline, signal-dense config (fast indicators: many more signals)', {
   strategies: [
@@ -119,6 +158,20 @@ row('pipeline µs per signal (signal-dense, all in)', fmt(perSignal, 1));
 row('  ÷ bare XState actor per signal', `${fmt(perSignal / xs, 1)}×`);
 row('  ÷ (XState + ~8 JSONL lines) per signal', `${fmt(perSignal / (xs + 8 * jl), 1)}×`);
 console.log('\ngoals (not assertions): ≥100,000 candles/s, ≥10,000 signals/s, p99 received→verdict < 1 ms, RSS flat');
+figures.push(
+  { name: 'replay_default_candles_per_second', value: def.candles / (def.ms / 1000), unit: 'candles/s', usPerUnit: perCandle, per: 'candle' },
+  { name: 'replay_signal_dense_signals_per_second', value: busy.signals / (busy.ms / 1000), unit: 'signals/s', usPerUnit: perSignal, per: 'signal' },
+  { name: 'received_to_verdict_p99_us', value: pct(def.lat, 99), unit: 'µs', usPerUnit: pct(def.lat, 99), per: 'signal' },
+  { name: 'replay_default_rss_end_mib', value: def.rss[def.rss.length - 1] ?? NaN, unit: 'MiB', usPerUnit: null },
+);
 benchState();
-benchAnalytics();
+figures.push(...benchAnalytics());
 await benchGateway();
+if (JSON_OUT) {
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  process.stdout.write(JSON.stringify({
+    node: process.version, platform: `${process.platform}/${process.arch}`,
+    bareLoop: { what: 'EMA(12)/EMA(26) cross of trading-signals over the bundled XBT/USD closes, no logging', candles: closes.length, usPerCandle: round(bare.usPerCandle), candlesPerSecond: Math.round(1e6 / bare.usPerCandle) },
+    figures: figures.map((f) => ({ ...f, value: round(f.value), usPerUnit: f.usPerUnit === null ? null : round(f.usPerUnit), ratioToBareLoop: f.usPerUnit === null ? null : round(f.usPerUnit / bare.usPerCandle) })),
+  }, null, 2) + '\n');
+}
