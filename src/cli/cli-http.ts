@@ -43,6 +43,13 @@ export interface RunningHttp {
 export async function serveHttp(o: {
   settings: HttpSettings; bot: Bot; markets: ReadonlyMap<string, MarketMeta>; logger: Logger;
   state: string | SqliteStateStore | null;
+  /**
+   * External intake: the SQLite file a separate intake process (`tollgate intake`) writes accepted alerts to.
+   * The webhook of this server writes there too, and its rows still `accepted` are polled every `pollMs`
+   * (default 200) and handed to the bot: alerts taken while this bot was down are processed once it runs.
+   */
+  intakeState?: string;
+  pollMs?: number;
 }): Promise<RunningHttp> {
   let store: SqliteStateStore;
   const owned = !(o.state instanceof SqliteStateStore);
@@ -52,30 +59,51 @@ export async function serveHttp(o: {
     if (e instanceof StateDbError) throw new InputError(e.message);
     throw e;
   }
+  let external: SqliteStateStore | null = null;
+  if (o.intakeState !== undefined) {
+    try {
+      external = SqliteStateStore.open(o.intakeState, { synchronous: 'FULL' });
+    } catch (e) {
+      if (owned) store.close();
+      if (e instanceof StateDbError) throw new InputError(`--intake-store: ${e.message}`);
+      throw e;
+    }
+  }
   const clock = new SystemClock();
   const ledger = new Ledger(store, clock, (p) => o.markets.get(p));
   const operator = new OperatorService({ ledger, clock, controls: store, bot: o.bot, ledgerStatus: () => statusJson(store) });
-  const server = await buildHttpServer({ bot: o.bot, operator, intake: store, settings: o.settings, clock, logger: o.logger });
+  const server = await buildHttpServer({ bot: o.bot, operator, intake: external ?? store, settings: o.settings, clock, logger: o.logger });
   let address: string;
   try {
     address = await server.listen();
   } catch (e) {
     await server.close();
     if (owned) store.close();
+    external?.close();
     throw new InputError(`--http ${o.settings.host}:${o.settings.port}: cannot listen (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   // a signal: ready 503 at once, stop accepting and drain while the bot finishes its candle
   const onSignal = () => void server.close();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const poll = external ? setInterval(() => {
+    try {
+      server.intake.poll();
+    } catch (e) {
+      o.logger.warn('webhook.poll_failed', {}, `external intake: cannot read ${o.intakeState} (${(e as Error).message}); retrying`);
+    }
+  }, o.pollMs ?? 200) : null;
+  poll?.unref();
   process.stderr.write(`http: listening on ${address}\n`);
   return {
     address,
     async close() {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
+      if (poll) clearInterval(poll);
       await server.close();
       if (owned) store.close();
+      external?.close();
     },
   };
 }

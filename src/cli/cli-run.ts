@@ -51,6 +51,7 @@ interface RunOptions {
   pace?: number;
   ws: boolean;
   http?: string;
+  intakeStore?: string;
 }
 
 const positiveNumber = (v: string) => {
@@ -86,6 +87,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--ws', "use Kraken's websockets: candle closes and the last price, and in sim/live your executions (a fill is polled the moment it happens); REST stays the fallback", false)
     .option('--json', 'print the final summary as JSON', false)
     .option('--http <host:port>', 'serve the webhook, health, /metrics and the operator API here (e.g. 127.0.0.1:8080); off unless given')
+    .option('--intake-store <file>', 'with --http: take webhook alerts from this SQLite file too, where a separate `tollgate intake` process writes them (alerts survive a bot deploy or crash)')
     .option('--log-level <level>', 'operational log level (trace, debug, info, warn, error, fatal, silent)', 'info')
     .action(async (o: RunOptions & { logLevel: string }) => {
       const config = loadConfig(o.config);
@@ -102,6 +104,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       if (mode === 'paper') creds = null; // paper mode sends nothing private
       if (o.pace !== undefined && mode !== 'sim') throw new InputError(`--pace is for --mode sim (the simulator's pace); ${mode} mode runs on real time`);
       const http = o.http ? httpSettings(o.http, config, join(o.logs, 'bot.jsonl')) : null;
+      if (o.intakeStore !== undefined && !http) throw new InputError('--intake-store goes with --http (the bot polls it beside its own webhook)');
       const logger = operationalLogger(o.logs, o.logLevel, [...(creds ? [creds.apiKey, creds.secret] : []), ...(http?.secrets ?? [])]);
       const bot = await composeBot({
         mode, config, markets, pair: o.pair, intervalMs: o.interval * 60_000, logsDir: o.logs, logger,
@@ -110,7 +113,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
         ...(o.pace !== undefined ? { pace: o.pace } : {}), ws: o.ws, ...(o.maxCandles !== undefined ? { maxCandles: o.maxCandles } : {}),
       });
       // paper keeps no state: the webhook intake is an in-memory SQLite there
-      const served = http ? await serveHttp({ settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state }) : null;
+      const served = http ? await serveHttp({ settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state, ...(o.intakeStore !== undefined ? { intakeState: o.intakeStore } : {}) }) : null;
       let result: ReplayResult;
       try {
         result = await runUntilSignalled(bot);
@@ -131,6 +134,8 @@ export async function runUntilSignalled(bot: Bot): Promise<ReplayResult> {
   });
   try {
     await bot.start();
+    // under pm2 (wait_ready): ready once recovered and listening
+    process.send?.('ready');
     return await bot.done;
   } finally {
     for (const [sig, h] of handlers) process.removeListener(sig, h);

@@ -28,6 +28,9 @@ import { join } from 'node:path';
 import { buildMarkets, InputError, pairFromName } from '../engine/wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
+import { registerIntakeCommand } from './cli-intake.ts';
+import { registerDeployCommands } from './cli-deploy.ts';
+import { registerDoctorCommand } from './cli-doctor.ts';
 
 export const EXIT_INPUT = 2;
 /** the state does not match what it should be: the bot refuses to go on instead of guessing */
@@ -290,6 +293,9 @@ export function buildCli(): Command {
   registerStateCommands(program);
   registerSimCommand(program);
   registerRunCommand(program, loadConfig);
+  registerIntakeCommand(program, loadConfig);
+  registerDeployCommands(program);
+  registerDoctorCommand(program);
   return program;
 }
 

@@ -90,24 +90,25 @@ export class Intake {
 
   /** Writes the alert (or finds its first delivery); nothing reaches the bus here. */
   accept(alert: Alert, source: Source, dedup: { key: string; bodyHash: string; byId: boolean }): AcceptResult {
-    const now = this.wall.now();
-    const signalId = `wh-${randomUUID()}`;
-    const signal: Signal = {
-      id: signalId, strategy: alert.strategy, pair: alert.pair, side: alert.side, confidence: alert.confidence,
-      price: Number(alert.price), reason: alert.reason, source: 'webhook', tsEvent: 0, tsInit: 0,
-    };
-    const reply: AcceptReply = { status: 'accepted', signalId, pair: alert.pair, side: alert.side, receivedAt: now };
-    const row: IntakeRow = {
-      signalId, dedupKey: dedup.key, bodyHash: dedup.bodyHash, source, receivedTs: now,
-      // the exact price is kept as written; the engine's Signal carries it as a number
-      signal: JSON.stringify({ ...signal, priceText: alert.price, alertTs: alert.timeMs, alertId: alert.id }),
-      reply: JSON.stringify(reply), status: 'accepted', state: null, decision: null, blockedBy: null, detail: null, updatedTs: now,
-    };
-    // an id is the same alert for as long as it is kept; a bare body only within the window
-    const r = this.store.intakeOnce(row, dedup.byId ? 0 : now - this.dedupWindowMs);
-    if (r.inserted) return { kind: 'accepted', reply };
-    if (r.record.bodyHash !== dedup.bodyHash) return { kind: 'conflict', signalId: r.record.signalId };
-    return { kind: 'repeated', reply: JSON.parse(r.record.reply) as AcceptReply };
+    return acceptAlert(this.store, this.wall.now(), this.dedupWindowMs, alert, source, dedup);
+  }
+
+  /**
+   * External intake (another process writes the rows: `tollgate intake`, which keeps taking alerts while the
+   * bot is deployed or restarted): queues every row still `accepted` that is not queued yet and hands them to
+   * the bus. Called every few hundred ms; quiet when there is nothing new. Returns how many rows it queued.
+   */
+  poll(): number {
+    if (!this.attach() || this.bot.stopping) return 0;
+    const queued = new Set(this.queue);
+    let n = 0;
+    for (const r of this.store.pendingIntake()) {
+      if (queued.has(r.signalId)) continue;
+      this.queue.push(r.signalId);
+      n++;
+    }
+    if (n) this.drain();
+    return n;
   }
 
   /** Hands an accepted alert to the bus after the reply went out (in arrival order). */
@@ -174,6 +175,31 @@ export class Intake {
       }
       this.onSubmitted?.(Number(process.hrtime.bigint() - t0) / 1e9);
       this.store.updateIntake(id, { status: 'submitted' }, this.wall.now());
+      this.logger.info('webhook.submitted', { signalId: id });
     }
   }
+}
+
+/**
+ * Writes an accepted alert (or finds its first delivery) in `store`: what the bot's own /webhook and a separate
+ * intake process (`tollgate intake`, no bot in it) both do before they answer 202. Nothing reaches the bus here.
+ */
+export function acceptAlert(store: Pick<IntakeStore, 'intakeOnce'>, now: number, dedupWindowMs: number, alert: Alert, source: Source, dedup: { key: string; bodyHash: string; byId: boolean }): AcceptResult {
+  const signalId = `wh-${randomUUID()}`;
+  const signal: Signal = {
+    id: signalId, strategy: alert.strategy, pair: alert.pair, side: alert.side, confidence: alert.confidence,
+    price: Number(alert.price), reason: alert.reason, source: 'webhook', tsEvent: 0, tsInit: 0,
+  };
+  const reply: AcceptReply = { status: 'accepted', signalId, pair: alert.pair, side: alert.side, receivedAt: now };
+  const row: IntakeRow = {
+    signalId, dedupKey: dedup.key, bodyHash: dedup.bodyHash, source, receivedTs: now,
+    // the exact price is kept as written; the engine's Signal carries it as a number
+    signal: JSON.stringify({ ...signal, priceText: alert.price, alertTs: alert.timeMs, alertId: alert.id }),
+    reply: JSON.stringify(reply), status: 'accepted', state: null, decision: null, blockedBy: null, detail: null, updatedTs: now,
+  };
+  // an id is the same alert for as long as it is kept; a bare body only within the window
+  const r = store.intakeOnce(row, dedup.byId ? 0 : now - dedupWindowMs);
+  if (r.inserted) return { kind: 'accepted', reply };
+  if (r.record.bodyHash !== dedup.bodyHash) return { kind: 'conflict', signalId: r.record.signalId };
+  return { kind: 'repeated', reply: JSON.parse(r.record.reply) as AcceptReply };
 }
