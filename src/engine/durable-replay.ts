@@ -20,6 +20,7 @@ import { closeSync, existsSync, openSync, readSync, statSync, truncateSync } fro
 import type { CandleSeries } from '../domain/candle-series.ts';
 import type { OrderRecord, SignalRecord, SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { recordSignals } from './signal-recording.ts';
+import { intentRecord, orderRecordAfter } from '../execution/order-records.ts';
 import type { SignalBus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
 import { Dec } from '../domain/money.ts';
@@ -113,18 +114,12 @@ export class DurableRecorder {
     }, () => this.recording);
     bus.subscribe('orderIntent', 'durable', (o) => {
       if (!this.recording) return;
-      this.intents.push({
-        id: o.id, signalId: o.signalId, clientOrderId: o.clientOrderId, pair: o.pair, side: o.side, type: o.type, quantity: o.quantity.toFixed(),
-        limitPrice: o.limitPrice?.toFixed() ?? null, purpose: o.purpose, exitReason: o.exitReason ?? null, deadlineTs: o.deadlineTs ?? null, tsEvent: o.tsEvent, tsInit: o.tsInit,
-      });
+      this.intents.push(intentRecord(o));
     });
     bus.subscribe('order', 'durable', (e) => {
       if (!this.recording) return;
-      this.orders.set(e.order.clientOrderId, {
-        clientOrderId: e.order.clientOrderId, venueOrderId: null, status: e.kind,
-        filledQuantity: e.kind === 'filled' || e.kind === 'cancelled' ? e.filledQty.toFixed() : '0',
-        detail: e.kind === 'rejected' || e.kind === 'cancelled' ? e.reason : null, updatedTs: e.ts,
-      });
+      // the replay's paper venue has no venue ids; a candle's moves coalesce into its last row
+      this.orders.set(e.order.clientOrderId, orderRecordAfter(e, this.orders.get(e.order.clientOrderId), e.ts));
     });
   }
 

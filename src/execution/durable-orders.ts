@@ -7,12 +7,11 @@
  * is ever re-sent blindly. Every status change goes through the order state table (src/domain/order-status.ts):
  * the store refuses an illegal move.
  */
-import { Dec } from '../domain/money.ts';
-import type { ExitReason, Fill, OrderEvent, OrderIntent } from '../domain/types.ts';
+import type { Fill, OrderEvent, OrderIntent } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { OrderIntentRecord, OrderLedger, OrderStore, VenueOrders } from '../ports/orders.ts';
+import type { OrderLedger, OrderStore, VenueOrders } from '../ports/orders.ts';
 import type { VenueSink } from '../ports/venue.ts';
-import { orderStatusAfter } from './order-status.ts';
+import { intentOf, intentRecord, orderRecordAfter } from './order-records.ts';
 
 export interface RecoveryReport {
   readonly unresolved: number;
@@ -43,11 +42,7 @@ export class DurableOrders implements VenueSink {
 
   submit(intent: OrderIntent): void {
     this.store.write(() => {
-      this.store.saveOrderIntent({
-        id: intent.id, signalId: intent.signalId, clientOrderId: intent.clientOrderId, pair: intent.pair, side: intent.side, type: intent.type,
-        quantity: intent.quantity.toFixed(), limitPrice: intent.limitPrice?.toFixed() ?? null, purpose: intent.purpose,
-        exitReason: intent.exitReason ?? null, deadlineTs: intent.deadlineTs ?? null, tsEvent: intent.tsEvent, tsInit: intent.tsInit,
-      });
+      this.store.saveOrderIntent(intentRecord(intent));
       this.store.moveOrder({ clientOrderId: intent.clientOrderId, venueOrderId: null, status: 'sending', filledQuantity: '0', detail: null, updatedTs: this.clock.now() });
     });
     if (this.fault === 'after-intent') process.kill(process.pid, 'SIGKILL'); // crash test: recorded, never sent
@@ -56,12 +51,7 @@ export class DurableOrders implements VenueSink {
 
   onOrderEvent(e: OrderEvent): void {
     this.store.write(() => {
-      const prev = this.store.order(e.order.clientOrderId);
-      this.store.moveOrder({
-        clientOrderId: e.order.clientOrderId, venueOrderId: prev?.venueOrderId ?? null, status: orderStatusAfter(e),
-        filledQuantity: e.kind === 'filled' || e.kind === 'cancelled' ? e.filledQty.toFixed() : prev?.filledQuantity ?? '0',
-        detail: e.kind === 'rejected' || e.kind === 'cancelled' || e.kind === 'unknown' ? e.reason : null, updatedTs: this.clock.now(),
-      });
+      this.store.moveOrder(orderRecordAfter(e, this.store.order(e.order.clientOrderId), this.clock.now()));
     });
     this.next?.onOrderEvent(e);
   }
@@ -90,11 +80,3 @@ export class DurableOrders implements VenueSink {
   }
 }
 
-/** The order intent a stored record describes (recovery and reconciliation read intents back). */
-export function intentOf(r: OrderIntentRecord): OrderIntent {
-  return {
-    id: r.id, signalId: r.signalId, clientOrderId: r.clientOrderId, pair: r.pair, side: r.side as OrderIntent['side'], type: r.type as OrderIntent['type'], quantity: new Dec(r.quantity),
-    ...(r.limitPrice ? { limitPrice: new Dec(r.limitPrice) } : {}), purpose: r.purpose as OrderIntent['purpose'], ...(r.exitReason ? { exitReason: r.exitReason as ExitReason } : {}),
-    ...(r.deadlineTs !== null ? { deadlineTs: r.deadlineTs } : {}), tsEvent: r.tsEvent, tsInit: r.tsInit,
-  };
-}
