@@ -1,6 +1,6 @@
 // Tests of the port's own loggers (src/ports/logger.ts): nullLogger and memoryLogger.
 import { describe, expect, it } from 'vitest';
-import { memoryLogger, nullLogger, type Logger } from '../../ports/logger.ts';
+import { memoryLogger, nullLogger, type Logger } from './logger.ts';
 
 describe('memoryLogger, the logger for tests', () => {
   it('when lines are logged then records keep level, event, fields and message in order', () => {
