@@ -40,6 +40,8 @@ export function replayFingerprint(series: CandleSeries, config: Config): string 
   const h = createHash('sha256');
   h.update(JSON.stringify({ pair: series.pair, intervalMs: series.intervalMs, n: series.length, config }));
   for (const a of [series.ts, series.open, series.high, series.low, series.close, series.volume]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  // values beyond a float's 15 digits: two files that differ only there are different data
+  if (series.exact.size) h.update(JSON.stringify([...series.exact]));
   return h.digest('hex').slice(0, 32);
 }
 

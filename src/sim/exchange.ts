@@ -423,7 +423,7 @@ export class SimExchange {
     if (book.status === 'post_only' && !postOnly) throw new KrakenError('EService:Market in post_only mode');
     if (book.status === 'limit_only' && p.ordertype !== 'limit') throw new KrakenError('EService:Market in limit_only mode');
     // minimums
-    const ref = price ?? new Dec(book.series.close[book.cursor]!);
+    const ref = price ?? new Dec(book.series.decimal('close', book.cursor));
     const small = minimumRefusal(meta, volume, ref);
     if (small) throw new KrakenError(small);
     if (clOrdId !== null && this.orderList.some((o) => o.clOrdId === clOrdId && (o.status === 'open' || o.status === 'pending'))) {
@@ -451,7 +451,7 @@ export class SimExchange {
     this.executed({ type: 'new', order });
     // post-only: a limit that would take liquidity at once is cancelled by the engine (Kraken accepts, then cancels)
     if (postOnly && price !== null) {
-      const last = new Dec(book.series.close[book.cursor]!);
+      const last = new Dec(book.series.decimal('close', book.cursor));
       if ((p.type === 'buy' && price.gte(last)) || (p.type === 'sell' && price.lte(last))) this.closeAndReport(order, 'canceled', 'Post only order');
     }
     return { descr, txid: [order.txid] };

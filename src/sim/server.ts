@@ -14,7 +14,7 @@ import type { CandleSeries } from '../domain/candle-series.ts';
 import type { FillModelParams } from '../domain/fill-model.ts';
 import { Dec } from '../domain/money.ts';
 import { isoTime } from '../domain/time.ts';
-import type { Candle, MarketMeta } from '../domain/types.ts';
+import { candleDec, type Candle, type CandleDecimalField, type MarketMeta } from '../domain/types.ts';
 import { assetsAnswer } from '../kraken/assets.ts';
 import { krakenMarkets, krakenPairKey } from '../kraken/pairs.ts';
 import type { RawAsset } from '../kraken/snapshot.ts';
@@ -83,9 +83,12 @@ function num(d: Dec): string {
 
 /** a candle at its pair's precision, as a row of Kraken's OHLC shows it (REST OHLC and the websocket ohlc channel) */
 function candleFigures(meta: MarketMeta, c: Candle): CandleFigures {
-  const px = (v: number) => new Dec(v).toFixed(meta.priceDecimals);
+  // the file's exact decimals (a 16+ digit value is kept as its string on the candle)
+  const d = (f: CandleDecimalField) => candleDec(c, f);
+  const px = (f: CandleDecimalField) => d(f).toFixed(meta.priceDecimals);
   // vwap: the data has no trade prices, so the candle's typical price stands in
-  return { open: px(c.open), high: px(c.high), low: px(c.low), close: px(c.close), vwap: px((c.open + c.high + c.low + c.close) / 4), volume: new Dec(c.volume).toFixed(8), trades: c.trades };
+  const typical = d('open').plus(d('high')).plus(d('low')).plus(d('close')).div(4).toFixed(meta.priceDecimals);
+  return { open: px('open'), high: px('high'), low: px('low'), close: px('close'), vwap: typical, volume: d('volume').toFixed(8), trades: c.trades };
 }
 
 export class KrakenSim {
@@ -558,19 +561,19 @@ export class KrakenSim {
     const today = day.filter((c) => c.ts >= Math.floor(cur.ts / 86_400_000) * 86_400_000);
     const px = (v: number) => new Dec(v).toFixed(meta.priceDecimals);
     const agg = (cs: typeof day) => {
-      const vol = cs.reduce((s, c) => s.plus(c.volume), new Dec(0));
-      const pv = cs.reduce((s, c) => s.plus(new Dec(c.close).mul(c.volume)), new Dec(0));
+      const vol = cs.reduce((s, c) => s.plus(candleDec(c, 'volume')), new Dec(0));
+      const pv = cs.reduce((s, c) => s.plus(candleDec(c, 'close').mul(candleDec(c, 'volume'))), new Dec(0));
       return {
-        volume: vol.toFixed(8), vwap: (vol.gt(0) ? pv.div(vol) : new Dec(cur.close)).toFixed(meta.priceDecimals),
+        volume: vol.toFixed(8), vwap: (vol.gt(0) ? pv.div(vol) : candleDec(cur, 'close')).toFixed(meta.priceDecimals),
         trades: cs.reduce((s, c) => s + c.trades, 0), low: px(Math.min(...cs.map((c) => c.low))), high: px(Math.max(...cs.map((c) => c.high))),
         open: px(cs[0]!.open),
       };
     };
     const tick = new Dec(10).pow(-meta.priceDecimals);
-    const close = new Dec(cur.close);
+    const close = candleDec(cur, 'close');
     return {
       bid: close.toFixed(meta.priceDecimals), ask: close.plus(tick).toFixed(meta.priceDecimals), topQty: '1.000',
-      last: close.toFixed(meta.priceDecimals), lastVolume: new Dec(cur.volume).toFixed(8),
+      last: close.toFixed(meta.priceDecimals), lastVolume: candleDec(cur, 'volume').toFixed(8),
       today: agg(today.length ? today : [cur]), day: agg(day),
     };
   }
@@ -599,8 +602,8 @@ export class KrakenSim {
     const count = Math.min(500, Math.max(1, p.count !== undefined ? Number(p.count) || 100 : 100));
     const cur = this.exchange.current(key!);
     const tick = new Dec(10).pow(-meta.priceDecimals);
-    const close = new Dec(cur.close);
-    const per = Dec.max(meta.orderMin, new Dec(cur.volume).mul((this.opts.fill ?? DEFAULT_FILL).maxVolumeShare).div(count)).toFixed(meta.lotDecimals);
+    const close = candleDec(cur, 'close');
+    const per = Dec.max(meta.orderMin, candleDec(cur, 'volume').mul((this.opts.fill ?? DEFAULT_FILL).maxVolumeShare).div(count)).toFixed(meta.lotDecimals);
     const ts = secs(this.clock.now());
     const asks: unknown[] = [];
     const bids: unknown[] = [];
