@@ -173,7 +173,6 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
       follower = new SimClockFollower(clock as ScaledClock, () => exchange.fetchTime() as Promise<number>);
     }
     const stamp = () => isoTime(clock.now());
-    const log = (line: string) => say('bot.note', line, { at: stamp() });
     let venue: KrakenVenue | null = null;
     let feed: LiveCandleFeed | null = null;
     const lastClose = new Map<string, number>();
@@ -187,7 +186,7 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
         // at a pace the bot's clock is synced to the simulator's only to within a few simulated minutes
         ...(speed !== 1 ? { tradeTimeSlackMs: Math.max(60_000, 2 * intervalMs) } : {}) });
       await exchange.loadMarkets();
-      live = await openLiveState({ file: stateFile, store: stateStore!, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: o.pair, clock, log });
+      live = await openLiveState({ file: stateFile, store: stateStore!, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: o.pair, clock, logger });
       lastReconciliation = { ts: live.reconciliation.ts, differences: live.reconciliation.differences.length, halted: live.reconciliation.halted };
       say('recovery.done', `state ${stateFile}: sequence ${live.ledger.load().sequence}, cash ${Object.entries(live.startingCash).map(([c, v]) => `${v} ${c}`).join(', ')}, reconciliation: ${live.reconciliation.differences.length} difference(s)`, {
         state: stateFile, sequence: live.ledger.load().sequence, cash: live.startingCash, adopted: live.recovered.adopted.length, notSent: live.recovered.notSent.length, differences: live.reconciliation.differences.length,
@@ -218,7 +217,7 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
         const stopped = new Promise<void>((r) => (stopRun = r));
         void until.then(() => stopRun());
         // sim mode: the simulator's clock is re-read every 2 s; its end (the clock stops) ends the run
-        const followTimer = follower ? followSimClock(follower, log, stopRun) : null;
+        const followTimer = follower ? followSimClock(follower, logger, stopRun) : null;
         let liveCandles = 0;
         try {
           return await runLive({
@@ -246,10 +245,10 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
                 } }]
               : [],
             ...(venueFactory ? { venue: venueFactory, asyncVenue: () => venue } : {}),
-            ...(venue && o.ws ? { venueActivity: new ExecutionsWatch({ exchange, onLog: (_l, m) => log(m) }) } : {}),
+            ...(venue && o.ws ? { venueActivity: new ExecutionsWatch({ exchange, onLog: (level, m) => logger.log(level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'info', 'executions.note', {}, m) }) } : {}),
             pollMs: o.pollMs ?? 5_000, deadMansSwitchMs: mode === 'paper' ? 0 : (o.deadMansSwitchMs ?? 60_000),
             warmUpBefore: startedAt - intervalMs,
-            log, until: stopped,
+            logger, until: stopped,
             feed: {
               start: (onCandle) => {
                 feed = new LiveCandleFeed({
@@ -289,7 +288,7 @@ function marketHealth(s: { state: string; reason: string | null }, anyCandle: bo
   return { status: 'degraded', reason: `market data ${s.state}${s.reason ? `: ${s.reason}` : ''}` };
 }
 
-function followSimClock(follower: SimClockFollower, log: (line: string) => void, stop: () => void): NodeJS.Timeout {
+function followSimClock(follower: SimClockFollower, logger: Logger, stop: () => void): NodeJS.Timeout {
   let stoppedChecks = 0;
   let checking = false;
   let failedChecks = 0;
@@ -298,16 +297,16 @@ function followSimClock(follower: SimClockFollower, log: (line: string) => void,
     checking = true;
     void follower.check().then((r) => {
       failedChecks = 0;
-      if (r.state === 'speed') log(`sim clock: the simulator now runs at ${describeSpeed(r.speed)} (was ${describeSpeed(r.was)}): following it`);
-      if (r.state === 'adjusted') log(`sim clock: re-synced by ${(r.offsetMs / 1000).toFixed(1)} s to the simulator's`);
+      if (r.state === 'speed') logger.info('sim_clock.speed', { speed: r.speed, was: r.was }, `sim clock: the simulator now runs at ${describeSpeed(r.speed)} (was ${describeSpeed(r.was)}): following it`);
+      if (r.state === 'adjusted') logger.info('sim_clock.adjusted', { offsetMs: r.offsetMs }, `sim clock: re-synced by ${(r.offsetMs / 1000).toFixed(1)} s to the simulator's`);
       stoppedChecks = r.state === 'stopped' ? stoppedChecks + 1 : 0;
       if (stoppedChecks === 2) {
-        log(`sim clock: the simulator's clock has stopped at ${isoTime((r as { at: number }).at)} (the end of its data, or pace 0); stopping the run`);
+        logger.warn('sim_clock.stopped', {}, `sim clock: the simulator's clock has stopped at ${isoTime((r as { at: number }).at)} (the end of its data, or pace 0); stopping the run`);
         stop();
       }
     }, (e: unknown) => {
       // said on the first failure and every 30th after (a minute), not every 2 s
-      if (failedChecks++ % 30 === 0) log(`sim clock: cannot read the simulator's time (${e instanceof Error ? e.message : String(e)}); ${failedChecks} failed check(s)`);
+      if (failedChecks++ % 30 === 0) logger.warn('sim_clock.unreadable', { failedChecks: failedChecks }, `sim clock: cannot read the simulator's time (${e instanceof Error ? e.message : String(e)}); ${failedChecks} failed check(s)`);
     }).finally(() => (checking = false));
   }, 2_000);
   t.unref();

@@ -27,6 +27,7 @@ import { recordSignals } from './signal-recording.ts';
 import { DurableOrders } from '../execution/durable-orders.ts';
 import { runReconciliation, type ReconcileResult } from '../execution/reconciliation.ts';
 import type { VenueAccount, VenueOrders } from '../ports/orders.ts';
+import type { Logger } from '../ports/logger.ts';
 
 /**
  * Open shadow positions of a live run, kept in the state as they change (JSON, exact decimal strings):
@@ -166,7 +167,8 @@ export async function openLiveState(o: {
   readonly pair: string;
   readonly clock: Clock;
   readonly policies?: ReconcilePolicies;
-  readonly log?: (line: string) => void;
+  /** the operational log */
+  readonly logger?: Logger;
 }): Promise<LiveState> {
   const meta = o.markets.get(o.pair)!;
   const store = o.store ?? SqliteStateStore.open(o.file);
@@ -176,7 +178,7 @@ export async function openLiveState(o: {
     if (broken) throw new DegradedError(`state ${o.file}: ${broken}; refusing to trade`);
     const orders = new DurableOrders(store, ledger, o.venue, o.clock, strategyOfSignal);
     const recovered = await orders.recover();
-    if (recovered.unresolved) o.log?.(`recovery: ${recovered.adopted.length} order(s) found on the venue and adopted, ${recovered.notSent.length} never sent`);
+    if (recovered.unresolved) o.logger?.info('recovery.orders', { adopted: recovered.adopted.length, notSent: recovered.notSent.length }, `recovery: ${recovered.adopted.length} order(s) found on the venue and adopted, ${recovered.notSent.length} never sent`);
     let state = ledger.load();
     if (state.sequence === 0) {
       // a new state: the venue's balance is the starting point — the quote's tradable balance, from Kraken's exact

@@ -6,6 +6,7 @@
  * between the kernel's phases of each candle; while it is healthy its dead man's switch is refreshed.
  */
 import type { PolledVenue } from '../ports/orders.ts';
+import { nullLogger, type Logger } from '../ports/logger.ts';
 import type { Config } from '../config/schema.ts';
 import type { Candle, MarketMeta } from '../domain/types.ts';
 import { LiveSeries, prepareReplay, type ReplayOptions, type ReplayResult, type VenueFactory } from './compose.ts';
@@ -30,7 +31,8 @@ export interface LiveOptions {
   readonly pollMs?: number;
   /** 0 = off; else CancelAllOrdersAfter with this timeout, refreshed every third of it */
   readonly deadMansSwitchMs?: number;
-  readonly log?: (line: string) => void;
+  /** the operational log */
+  readonly logger?: Logger;
   /** where open shadows live (durable in sim/live), and whether they stay open at the stop */
   readonly shadowStore?: ReplayOptions['shadowStore'];
   /** called once the bus and the lifecycle registry exist (live state recording) */
@@ -48,12 +50,12 @@ export interface LiveOptions {
 export async function runLive(o: LiveOptions): Promise<ReplayResult> {
   const series = new LiveSeries(o.pair, o.intervalMs, `live:${o.mode}`);
   const p = prepareReplay({ config: o.config, markets: o.markets, series, logsDir: o.logsDir, mode: o.mode, ...(o.venue ? { venue: o.venue } : {}), ...(o.onPipeline ? { onPipeline: o.onPipeline } : {}), ...(o.shadowStore ? { shadowStore: o.shadowStore, keepShadowsOpen: true } : {}) });
-  const log = o.log ?? (() => {});
+  const logger = o.logger ?? nullLogger;
   const venue = () => o.asyncVenue?.() ?? null;
   // one thing at a time: candles and polls are queued, never interleaved
   let chain: Promise<void> = Promise.resolve();
   const enqueue = (what: string, fn: () => Promise<void>) => {
-    chain = chain.then(fn).catch((e: unknown) => log(`${what}: ${(e as Error).message}`));
+    chain = chain.then(fn).catch((e: unknown) => logger.warn('live.task_failed', { task: what }, `${what}: ${(e as Error).message}`));
     return chain;
   };
   const idle = async () => {
@@ -86,7 +88,7 @@ export async function runLive(o: LiveOptions): Promise<ReplayResult> {
   if (venue() && dms > 0) {
     const refresh = () =>
       void enqueue('dead man’s switch', async () => {
-        if (!(await venue()!.deadMansSwitch(dms))) log(`dead man's switch: not refreshed (${venue()!.haltReason ?? 'venue unreachable'})`);
+        if (!(await venue()!.deadMansSwitch(dms))) logger.warn('dead_mans_switch.not_refreshed', { reason: venue()!.haltReason }, `dead man's switch: not refreshed (${venue()!.haltReason ?? 'venue unreachable'})`);
       });
     refresh();
     timers.push(setInterval(refresh, Math.max(1_000, Math.floor(dms / 3))));
