@@ -59,8 +59,8 @@ export class Pm2 implements ProcessManager {
 
   async list(): Promise<ManagedApp[]> {
     const out = await run(this.bin, ['jlist'], this.env);
-    // pm2 may print a banner before the JSON
-    const json = out.slice(out.indexOf('['));
+    // pm2 prints a banner before the JSON when it starts its daemon: the JSON is the last line that is an array
+    const json = out.split('\n').reverse().find((l) => l.trim().startsWith('[') && l.trim().endsWith(']')) ?? out;
     let apps: Array<{ name: string; pid: number; pm2_env?: { status?: string; pm_cwd?: string; restart_time?: number } }>;
     try {
       apps = JSON.parse(json) as typeof apps;
