@@ -3,7 +3,7 @@
  * fields refused. `parseConfig` returns a frozen object or throws ConfigError naming the first bad field.
  */
 import { z } from 'zod';
-import { BLOCK_CODES, type BlockCode } from '../domain/types.ts';
+import { GUARD_CODES, type BlockCode } from '../domain/types.ts';
 
 const decimalString = z.string().regex(/^\d+(\.\d+)?$/, 'expected a non-negative decimal string such as "1000" or "0.5"');
 const fraction = z.number().gt(0).lte(1);
@@ -13,6 +13,40 @@ const duration = z
   .strict()
   .refine((d) => (d.candles === undefined) !== (d.minutes === undefined), 'give exactly one of candles or minutes');
 const pctOrNull = z.number().gt(0).lt(1).nullable();
+const hhmm = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected a time of day HH:MM (00:00 to 24:00)');
+const localStamp = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d)?$/, 'expected YYYY-MM-DD or YYYY-MM-DDTHH:MM (wall-clock time of the time zone)');
+const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** TRADING_HOURS (opt-in: absent, it is not in the chain). Given without a mode it observes: measure first. */
+const tradingHours = z
+  .object({
+    mode: mode.default('observe'),
+    timeZone: z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+    windows: z
+      .array(
+        z
+          .object({ days: z.array(z.enum(weekdays)).min(1).default([...weekdays]), from: hhmm, to: hhmm })
+          .strict()
+          .refine((w) => w.from !== w.to && w.from !== '24:00', 'from and to must differ, and from cannot be 24:00'),
+      )
+      .default([]),
+    blackouts: z
+      .array(
+        z
+          .object({ from: localStamp, to: localStamp.optional(), reason: z.string().min(1).max(120).optional() })
+          .strict()
+          .refine((b) => b.to === undefined || (b.to.length === 10 ? b.to >= b.from.slice(0, 10) : b.to > (b.from.length === 10 ? `${b.from}T00:00` : b.from)), 'to must not be before from'),
+      )
+      .default([]),
+  })
+  .strict();
 
 const exits = z
   .object({
@@ -82,6 +116,7 @@ const guards = z
     MIN_ORDER_SIZE: g('enforce', {}),
     STALE_MARKET_DATA: g('enforce', { maxAge: duration.default({ candles: 2 }) }),
     VOLATILITY: g('observe', { maxAtrPct: pctOrNull.default(0.03), minAtrPct: pctOrNull.default(null) }),
+    TRADING_HOURS: tradingHours.optional(),
   })
   .strict();
 
@@ -173,10 +208,12 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
   return deepFreeze(r.data);
 }
 
-/** Guard specs in evaluation order (the canonical order of BLOCK_CODES). */
+/** Guard specs in evaluation order (the canonical order of GUARD_CODES); an opt-in guard not configured is left out. */
 export function guardSpecs(c: Config): Array<{ code: BlockCode; mode: 'enforce' | 'observe' | 'off'; params: Record<string, unknown> }> {
-  return BLOCK_CODES.map((code) => {
-    const { mode, ...params } = c.guards[code];
-    return { code, mode, params };
+  return GUARD_CODES.flatMap((code) => {
+    const spec = c.guards[code];
+    if (!spec) return [];
+    const { mode, ...params } = spec;
+    return [{ code, mode, params }];
   });
 }

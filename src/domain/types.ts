@@ -19,8 +19,15 @@ export const BLOCK_CODES = [
   'STALE_MARKET_DATA',
   'VOLATILITY',
 ] as const;
+/**
+ * Guards that are in the chain only when their config section is given (absent: not evaluated, not listed
+ * in decisions, so a config without them logs exactly what it logged before they existed).
+ */
+export const OPT_IN_GUARD_CODES = ['TRADING_HOURS'] as const;
+/** Every guard code, in the canonical evaluation order: the default chain's, then the opt-in ones. */
+export const GUARD_CODES = [...BLOCK_CODES, ...OPT_IN_GUARD_CODES] as const;
 /** The guards' codes, in their canonical evaluation order. */
-export type GuardCode = (typeof BLOCK_CODES)[number];
+export type GuardCode = (typeof GUARD_CODES)[number];
 /**
  * Not a guard: the operator paused new entries (`pause`). A signal that arrives while entries are paused is
  * blocked with this code after every guard has been evaluated, so the shadow engine measures what the pause cost.

@@ -36,7 +36,8 @@ export function applyControls(bot: Controllable, c: Controls): void {
   if (!c.paused && paused) bot.resume(paused.by);
   const now = new Map(bot.guardModes().map((g) => [g.code, g.mode]));
   for (const [code, mode] of Object.entries(c.guardModes) as Array<[GuardCode, GuardMode]>) {
-    if (now.get(code) !== mode) bot.setGuardMode(code, mode, 'operator.controls', 'kept by the operator');
+    // a kept switch of an opt-in guard this bot's config leaves out has nothing to switch
+    if (now.has(code) && now.get(code) !== mode) bot.setGuardMode(code, mode, 'operator.controls', 'kept by the operator');
   }
 }
 

@@ -15,6 +15,7 @@ import { minConfidence, type MinConfidenceParams } from './min-confidence.ts';
 import { minOrderSize, type MinOrderSizeParams } from './min-order-size.ts';
 import { staleMarketData, type StaleMarketDataParams } from './stale-market-data.ts';
 import { stoplossGuard, type StoplossGuardParams } from './stoploss-guard.ts';
+import { tradingHours, type TradingHoursParams } from './trading-hours.ts';
 import type { GuardDefinition, GuardFn, GuardSnapshot } from './types.ts';
 
 export type { EntryPause };
@@ -33,6 +34,7 @@ export interface GuardParams {
   MIN_ORDER_SIZE: MinOrderSizeParams;
   STALE_MARKET_DATA: StaleMarketDataParams;
   VOLATILITY: VolatilityParams;
+  TRADING_HOURS: TradingHoursParams;
 }
 
 export const GUARDS: { readonly [K in GuardCode]: GuardDefinition<GuardParams[K]> } = {
@@ -48,6 +50,7 @@ export const GUARDS: { readonly [K in GuardCode]: GuardDefinition<GuardParams[K]
   MIN_ORDER_SIZE: minOrderSize,
   STALE_MARKET_DATA: staleMarketData,
   VOLATILITY: volatility,
+  TRADING_HOURS: tradingHours,
 };
 
 export type GuardSpec = { [K in GuardCode]: { readonly code: K; readonly mode: GuardMode; readonly params: GuardParams[K] } }[GuardCode];

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bot, BotStatus } from '../engine/bot.ts';
 import { CONTROLS_KEY, NO_CONTROLS, type Controls, type ControlsStore } from '../engine/controls.ts';
-import { BLOCK_CODES, type EntryPause, type GuardCode, type GuardMode } from '../domain/types.ts';
+import { GUARD_CODES, type EntryPause, type GuardCode, type GuardMode } from '../domain/types.ts';
 import { LedgerRuleError, type Ledger, type LedgerResult, type OpContext } from '../portfolio/ledger.ts';
 import type { Clock } from '../ports/clock.ts';
 
@@ -95,7 +95,7 @@ export class OperatorService {
     const running = this.d.bot?.guardModes() ?? [];
     if (running.length) return running;
     const kept = this.controls().guardModes;
-    return BLOCK_CODES.map((code) => ({ code, mode: kept[code] ?? null }));
+    return GUARD_CODES.map((code) => ({ code, mode: kept[code] ?? null }));
   }
 
   pause(caller: Caller, reason: string): ControlResult {
@@ -119,7 +119,9 @@ export class OperatorService {
   }
 
   setGuardMode(caller: Caller, code: string, mode: string, reason: string): ControlResult {
-    if (!(BLOCK_CODES as readonly string[]).includes(code)) throw new OperatorError(`guard ${code}: not a guard code (${BLOCK_CODES.join(', ')})`);
+    if (!(GUARD_CODES as readonly string[]).includes(code)) throw new OperatorError(`guard ${code}: not a guard code (${GUARD_CODES.join(', ')})`);
+    const running = this.d.bot?.pipeline ? this.d.bot.guardModes() : [];
+    if (running.length && !running.some((x) => x.code === code)) throw new OperatorError(`guard ${code}: not in the running bot's chain (an opt-in guard: configure guards.${code} to use it)`);
     if (!(GUARD_MODES as readonly string[]).includes(mode)) throw new OperatorError(`mode ${mode}: expected ${GUARD_MODES.join(', ')}`);
     requireReason(reason, 'a guard switch');
     const g = code as GuardCode;
