@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { buildMarkets, InputError, pairFromName } from '../engine/wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
+import { registerDigestCommand } from './cli-digest.ts';
 import { registerIntakeCommand } from './cli-intake.ts';
 import { registerDeployCommands } from './cli-deploy.ts';
 import { registerDoctorCommand } from './cli-doctor.ts';
@@ -293,6 +294,7 @@ export function buildCli(): Command {
   registerStateCommands(program);
   registerSimCommand(program);
   registerRunCommand(program, loadConfig);
+  registerDigestCommand(program);
   registerIntakeCommand(program, loadConfig);
   registerDeployCommands(program);
   registerDoctorCommand(program);
