@@ -25,6 +25,7 @@ import { signalMachine } from '../src/lifecycle/machine.ts';
 import { benchAnalytics } from './bench-analytics.ts';
 import { benchGateway } from './bench-gateway.ts';
 import { benchState } from './bench-state.ts';
+import { benchWebhook } from './bench-webhook.ts';
 import { fmt, now, pct, row, type Figure } from './bench-util.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
@@ -167,6 +168,7 @@ figures.push(
 benchState();
 figures.push(...benchAnalytics());
 await benchGateway();
+figures.push(...(await benchWebhook()));
 if (JSON_OUT) {
   const round = (v: number) => Math.round(v * 1000) / 1000;
   process.stdout.write(JSON.stringify({
