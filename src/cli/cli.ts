@@ -29,10 +29,10 @@ import { buildMarkets, InputError, pairFromName } from '../engine/wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
 import { registerDigestCommand } from './cli-digest.ts';
-import { registerTelegramCommand } from './cli-telegram.ts';
 import { registerIntakeCommand } from './cli-intake.ts';
 import { registerDeployCommands } from './cli-deploy.ts';
 import { registerDoctorCommand } from './cli-doctor.ts';
+import { registerDashboardCommand } from './cli-dashboard.ts';
 
 export const EXIT_INPUT = 2;
 /** the state does not match what it should be: the bot refuses to go on instead of guessing */
@@ -296,10 +296,10 @@ export function buildCli(): Command {
   registerSimCommand(program);
   registerRunCommand(program, loadConfig);
   registerDigestCommand(program);
-  registerTelegramCommand(program);
   registerIntakeCommand(program, loadConfig);
   registerDeployCommands(program);
   registerDoctorCommand(program);
+  registerDashboardCommand(program);
   return program;
 }
 
