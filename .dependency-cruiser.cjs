@@ -18,7 +18,7 @@
  *   nothing imports cli/ or http/
  */
 const components = 'guards|strategies|portfolio|lifecycle|execution|shadow|tracking|analytics|monitor';
-const FOLDERS = `domain|bus|ports|kraken|${components}|adapters|config|engine|operator|http|cli|sim|ops|digest|dashboard`;
+const FOLDERS = `domain|bus|ports|kraken|${components}|adapters|config|engine|operator|http|cli|sim|ops|digest|dashboard|telegram`;
 const only = (name, from, allowed, comment) => ({
   name,
   comment,
@@ -59,10 +59,11 @@ module.exports = {
     },
     only('operator-imports-engine', '^src/operator/', ['engine', 'portfolio', 'ports', 'domain', 'config', 'operator']),
     only('http-imports-engine-operator', '^src/http/', ['engine', 'operator', 'config', 'domain', 'ports', 'kraken', 'http'], 'the HTTP face calls the engine and the operator service; tickers map through the one Kraken pair source'),
-    only('cli-imports-engine-operator', '^src/cli/', ['engine', 'operator', 'config', 'domain', 'ports', 'kraken', 'adapters', 'sim', 'http', 'cli', 'ops', 'digest', 'dashboard', components]),
+    only('cli-imports-engine-operator', '^src/cli/', ['engine', 'operator', 'config', 'domain', 'ports', 'kraken', 'adapters', 'sim', 'http', 'cli', 'ops', 'digest', 'dashboard', 'telegram', components]),
     only('ops-imports-domain-config-adapters', '^src/ops/', ['domain', 'ports', 'config', 'adapters', 'kraken', 'ops'], 'operations (slot deploys, doctor) run beside the bot: they read its state and config, never its engine'),
     only('digest-imports-report-types-ports-domain', '^src/digest/', ['domain', 'ports', 'analytics', 'digest'], 'the periodic digest is pure: the report(s), the ledger snapshot and audit rows are handed in by cli/'),
     only('dashboard-imports-read-model', '^src/dashboard/', ['engine', 'analytics', 'ports', 'domain', 'config', 'adapters/sqlite', 'dashboard'], 'the dashboard reads the report read model and the state (read-only); it commands only through the operator API'),
+    only('telegram-imports-operator-engine', '^src/telegram/', ['operator', 'engine', 'domain', 'ports', 'config', 'telegram'], 'the Telegram front commands through the operator service, like every front'),
     only('sim-imports-domain-and-kraken-rules', '^src/sim/', ['domain', 'kraken', 'ports', 'sim', 'adapters/(clock|csv|market)']),
     {
       name: 'nothing-imports-cli-or-http',

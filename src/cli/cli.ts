@@ -29,6 +29,7 @@ import { buildMarkets, InputError, pairFromName } from '../engine/wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
 import { registerSimCommand } from './cli-sim.ts';
 import { registerDigestCommand } from './cli-digest.ts';
+import { registerTelegramCommand } from './cli-telegram.ts';
 import { registerIntakeCommand } from './cli-intake.ts';
 import { registerDeployCommands } from './cli-deploy.ts';
 import { registerDoctorCommand } from './cli-doctor.ts';
@@ -296,6 +297,7 @@ export function buildCli(): Command {
   registerSimCommand(program);
   registerRunCommand(program, loadConfig);
   registerDigestCommand(program);
+  registerTelegramCommand(program);
   registerIntakeCommand(program, loadConfig);
   registerDeployCommands(program);
   registerDoctorCommand(program);
