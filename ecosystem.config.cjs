@@ -95,7 +95,7 @@ if (intakeHttp) {
     args: intakeArgs,
     listen_timeout: 30_000,
     kill_timeout: 10_000,
-    max_memory_restart: '256M',
+    max_memory_restart: '512M', // tsx + fastify + SQLite: 256M left too little headroom (a restart seen once under a full test run)
     out_file: path.join(logs, 'pm2-intake-out.log'),
     error_file: path.join(logs, 'pm2-intake-err.log'),
   });
