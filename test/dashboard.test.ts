@@ -108,6 +108,8 @@ describe('login and logout', () => {
     const form = await app.inject({ method: 'GET', url: '/login', headers: { host: HOST } });
     expect(form.body).toMatch(/<label for="password">Password<\/label>/);
     expect(String(form.headers['content-security-policy'])).toMatch(/default-src 'none'/);
+    // not no-referrer: with it Chromium sends `Origin: null` on the login form's POST, which the origin check refuses
+    expect(form.headers['referrer-policy']).toBe('same-origin');
   });
 
   it('when the password is right then a new HttpOnly SameSite=Strict session is issued and an older session id is not kept', async () => {

@@ -127,7 +127,8 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonceOf(req)}'; style-src 'nonce-${nonceOf(req)}'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
     reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on same-site form posts
+    reply.header('Referrer-Policy', 'same-origin');
     reply.header('X-Frame-Options', 'DENY');
     reply.header('Cache-Control', 'no-store');
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
@@ -169,6 +170,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   };
 
   app.get('/healthz', async () => ({ ok: true }));
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   app.get('/', async (_req, reply) => reply.code(303).header('Location', TABS[0].path).send());
   app.get('/login', async (req, reply) => {
     if (noAuth || sessionOf(req)) return reply.code(303).header('Location', TABS[0].path).send();
