@@ -97,6 +97,17 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'system.png'), fullPage: true });
   });
 
+  it('when a date filter is applied then the tab shows only signals since then', async () => {
+    await page.goto(`${base}/analytics`);
+    const all = Number(await page.locator('#pipeline dd').nth(1).getAttribute('data-value'));
+    await page.getByLabel('Signals since (UTC)').fill('2019-04-01');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/since=2019-04-01/);
+    const since = Number(await page.locator('#pipeline dd').nth(1).getAttribute('data-value'));
+    expect(since).toBeGreaterThan(0);
+    expect(since).toBeLessThan(all);
+  });
+
   it('when the page posts without the CSRF token then the server refuses it and the session stays', async () => {
     const status = await page.evaluate(async () => (await fetch('/logout', { method: 'POST' })).status);
     expect(status).toBe(403);

@@ -3,7 +3,7 @@
  * (and its backoff), CSRF-less posts refused, each tab populated, and its numbers equal to
  * `tollgate report --format json` of the same logs.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -256,5 +256,65 @@ describe("the dashboard's numbers equal `tollgate report --format json`", () => 
     }
     expect(html).toContain(`<dt>Approved</dt><dd data-value="${reportJson.pipeline.decisions.approved}">`);
     expect(html).toContain(`<dt>Blocked</dt><dd data-value="${reportJson.pipeline.decisions.blocked}">`);
+  });
+});
+
+describe('filters (as `tollgate report --run --since`)', () => {
+  it('when filtered by date or run then the numbers equal the report with the same options', async () => {
+    const { session } = await login(app);
+    const since = JSON.parse(execFileSync(process.execPath, [BIN, 'report', '--logs', logs, '--format', 'json', '--since', '2019-04-01'], { encoding: 'utf8' }));
+    expect(JSON.parse((await get(app, '/api/report?since=2019-04-01', session)).body)).toEqual(since);
+    expect(since.pipeline.signals).toBeLessThan(reportJson.pipeline.signals);
+    const html = (await get(app, '/analytics?since=2019-04-01', session)).body;
+    expect(html).toContain(`<dt>Signals</dt><dd data-value="${since.pipeline.signals}">`);
+    expect(html).toMatch(/<label for="f-since">[^<]+<\/label> <input id="f-since" name="since" type="date" value="2019-04-01">/);
+    const all = JSON.parse(execFileSync(process.execPath, [BIN, 'report', '--logs', logs, '--format', 'json', '--run', 'all'], { encoding: 'utf8' }));
+    expect(JSON.parse((await get(app, '/api/report?run=all', session)).body)).toEqual(all);
+  });
+  it('when a filter is not valid then the page says which and answers 400', async () => {
+    const { session } = await login(app);
+    const bad = await get(app, '/performance?since=yesterday', session);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('since: &quot;yesterday&quot; is not a date');
+    const run = await get(app, '/analytics?run=no-such-run', session);
+    expect(run.statusCode).toBe(400);
+    expect(run.body).toContain('no such run');
+    expect((await get(app, '/api/report?since=2019-13-45', session)).statusCode).toBe(400);
+  });
+});
+
+describe('`tollgate dashboard` as a process', () => {
+  it('when the password is in the env then it listens on 127.0.0.1, serves the login page and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'dashboard', '--logs', logs, '--state', state, '--port', '0'], { env: { ...process.env, TOLLGATE_DASHBOARD_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no address printed: ${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        const m = /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const res = await fetch(`${url}login`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<label for="password">');
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).not.toContain(PASSWORD);
+  });
+  it('when there is no password, or --no-auth on another address, then it exits 2 with one clear line', () => {
+    const env = { ...process.env };
+    delete env.TOLLGATE_DASHBOARD_PASSWORD;
+    const none = spawnSync(process.execPath, [BIN, 'dashboard', '--logs', logs], { env, encoding: 'utf8' });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/no dashboard password: set TOLLGATE_DASHBOARD_PASSWORD or --password-file/);
+    const open = spawnSync(process.execPath, [BIN, 'dashboard', '--logs', logs, '--no-auth', '--host', '0.0.0.0'], { env, encoding: 'utf8' });
+    expect(open.status).toBe(2);
+    expect(open.stderr).toMatch(/--no-auth is allowed only when bound to 127\.0\.0\.1/);
   });
 });

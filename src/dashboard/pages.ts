@@ -62,6 +62,7 @@ td.num{text-align:right}.pos{color:var(--pos)}.neg{color:var(--neg)}
 pre{background:#f4f4f4;padding:.6rem;overflow:auto;max-height:30rem;font-size:12px}
 form.inline{margin-left:auto}
 svg{max-width:100%;height:auto;border:1px solid var(--line)}
+form.filters{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin:0 0 1rem}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}
 `;
 
@@ -100,6 +101,17 @@ export function loginPage(nonce: string, csrf: string, message: string | null): 
 <form method="post" action="/login"><input type="hidden" name="_csrf" value="${esc(csrf)}">
 <p><label for="password">Password</label><br><input id="password" name="password" type="password" autocomplete="current-password" required autofocus></p>
 <p><button type="submit">Log in</button></p></form></main></body></html>`;
+}
+
+/** The GET form of a tab's filters: labelled inputs, submitted as the query (bookmarkable). */
+export function filterForm(path: string, runs: string[], f: { run?: string; since?: number | null }): string {
+  const run = f.run ?? 'latest';
+  const opts = ['latest', 'all', ...runs].map((r) => `<option value="${esc(r)}"${r === run ? ' selected' : ''}>${esc(r)}</option>`).join('');
+  const since = typeof f.since === 'number' ? new Date(f.since).toISOString().slice(0, 10) : '';
+  return `<form id="filters" class="filters" method="get" action="${esc(path)}" role="search" aria-label="Filters">
+<label for="f-run">Run</label> <select id="f-run" name="run">${opts}</select>
+<label for="f-since">Signals since (UTC)</label> <input id="f-since" name="since" type="date" value="${esc(since)}">
+<button type="submit">Apply</button> <a href="${esc(path)}">Clear</a></form>`;
 }
 
 // ── tabs ───────────────────────────────────────────────────────────────────────

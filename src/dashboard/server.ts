@@ -10,11 +10,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Clock } from '../ports/clock.ts';
 import { LOG_FILES } from '../ports/decision-log.ts';
 import { readModelOf } from '../engine/reporting.ts';
+import { InputError } from '../engine/wiring.ts';
 import { buildReport, type Report, type ReportOptions } from '../analytics/report.ts';
 import type { LoadOptions } from '../analytics/dataset.ts';
 import { ReadOnlyState, type StateView } from '../adapters/sqlite/read-only.ts';
 import { LoginBackoff, LoginTokens, parseCookies, safeEqual, sameOrigin, Sessions, Verifier, type BackoffOptions, type Session, type SessionOptions } from './auth.ts';
-import { analyticsBody, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, type PageContext } from './pages.ts';
+import { analyticsBody, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, type PageContext } from './pages.ts';
 
 export const DEFAULT_PORT = 8501;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -71,12 +72,11 @@ function tailOf(path: string, lines: number): string[] {
   }
 }
 
-/** The report, rebuilt only when a log file changed (size or mtime). */
+/** The reports of recent filters, each rebuilt only when a log file changed (size or mtime). */
 class ReportCache {
-  private key = '';
-  private value: Report | null = null;
-  constructor(private readonly dir: string, private readonly load: LoadOptions, private readonly options: ReportOptions) {}
-  get(): Report {
+  private readonly entries = new Map<string, { key: string; report: Report }>();
+  constructor(private readonly dir: string, private readonly load: LoadOptions, private readonly options: ReportOptions, private readonly max = 8) {}
+  get(filter: Filter = {}): Report {
     const key = Object.values(LOG_FILES)
       .map((f) => {
         try {
@@ -87,12 +87,37 @@ class ReportCache {
         }
       })
       .join('|');
-    if (!this.value || key !== this.key) {
-      this.value = buildReport(readModelOf(this.dir, this.load), this.options);
-      this.key = key;
-    }
-    return this.value;
+    const load: LoadOptions = { ...this.load, ...(filter.run ? { run: filter.run } : {}), ...(filter.since !== undefined ? { since: filter.since } : {}) };
+    const id = `${load.run ?? ''}|${load.since ?? ''}`;
+    const hit = this.entries.get(id);
+    if (hit && hit.key === key) return hit.report;
+    const report = buildReport(readModelOf(this.dir, load), this.options);
+    this.entries.delete(id);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(id, { key, report });
+    return report;
   }
+}
+
+/** The filters of a page: `?run=<id|latest|all>&since=YYYY-MM-DD` (as `tollgate report --run --since`). */
+export interface Filter {
+  readonly run?: string;
+  readonly since?: number | null;
+}
+
+export class FilterError extends Error {}
+
+export function filterOf(query: unknown): Filter {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const run = typeof q.run === 'string' && q.run.trim() ? q.run.trim() : undefined;
+  if (run !== undefined && !/^[A-Za-z0-9_.:-]{1,100}$/.test(run)) throw new FilterError('run: letters, digits, "-", "_", "." or ":" only');
+  let since: number | null | undefined;
+  if (typeof q.since === 'string' && q.since.trim()) {
+    const v = q.since.trim();
+    since = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
+    if (Number.isNaN(since)) throw new FilterError(`since: "${v}" is not a date (YYYY-MM-DD, UTC)`);
+  }
+  return { ...(run ? { run } : {}), ...(since !== undefined ? { since } : {}) };
 }
 
 type Body = Record<string, string> | undefined;
@@ -208,14 +233,23 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     return reply.code(303).header('Set-Cookie', cookie(req, SESSION_COOKIE, '', 0)).header('Location', '/login').send();
   });
 
-  const page = (path: string, title: string, body: () => string) =>
+  const page = (path: string, title: string, body: (f: Filter) => string, filtered = true) =>
     app.get(path, async (req, reply) => {
       const s = requirePage(req, reply);
       if (!s) return reply;
-      return reply.type('text/html; charset=utf-8').send(layout(ctxOf(req, s), path, title, body()));
+      let f: Filter;
+      let html: string;
+      try {
+        f = filtered ? filterOf(req.query) : {};
+        html = (filtered ? filterForm(path, cache.get().runs.map((r) => r.runId), f) : '') + body(f);
+      } catch (e) {
+        if (!(e instanceof FilterError) && !(e instanceof InputError)) throw e;
+        return reply.code(400).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), path, title, `<p class="banner" role="alert">${esc((e as Error).message)}</p><p><a href="${path}">Clear the filters</a></p>`));
+      }
+      return reply.type('text/html; charset=utf-8').send(layout(ctxOf(req, s), path, title, html));
     });
-  page('/analytics', 'Analytics', () => analyticsBody(cache.get()));
-  page('/performance', 'Performance', () => performanceBody(cache.get()));
+  page('/analytics', 'Analytics', (f) => analyticsBody(cache.get(f)));
+  page('/performance', 'Performance', (f) => performanceBody(cache.get(f)));
   page('/system', 'System', () => {
     const report = cache.get();
     let view: StateView | { error: string } | null = null;
@@ -247,10 +281,17 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
       state: view,
       skipped: report.skippedLines,
     });
-  });
+  }, false);
   app.get('/api/report', async (req, reply) => {
     if (!sessionOf(req)) return reply.code(401).send({ error: 'not logged in' });
-    return reply.type('application/json; charset=utf-8').send(JSON.stringify(cache.get()));
+    let report: Report;
+    try {
+      report = cache.get(filterOf(req.query));
+    } catch (e) {
+      if (!(e instanceof FilterError) && !(e instanceof InputError)) throw e;
+      return reply.code(400).send({ error: (e as Error).message });
+    }
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(report));
   });
   return app;
 }
