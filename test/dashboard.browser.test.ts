@@ -97,6 +97,14 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'system.png'), fullPage: true });
   });
 
+  it('when the Trading tab is opened then the recent signals show each guard verdict', async () => {
+    await page.goto(`${base}/trading`);
+    expect(await page.locator('#signals tbody tr').count()).toBeGreaterThan(0);
+    await page.locator('#signals tbody tr details summary').first().click();
+    expect(await page.locator('#signals tbody tr details li').first().isVisible()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'trading.png'), fullPage: true });
+  });
+
   it('when a date filter is applied then the tab shows only signals since then', async () => {
     await page.goto(`${base}/analytics`);
     const all = Number(await page.locator('#pipeline dd').nth(1).getAttribute('data-value'));

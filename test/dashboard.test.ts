@@ -4,7 +4,8 @@
  * `tollgate report --format json` of the same logs.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -212,6 +213,28 @@ describe('the tabs, from a replay of the bundled data', () => {
     for (const s of reportJson.strategies) expect(html).toContain(`<td data-value="${s.strategy}">`);
     expect(html).toMatch(/[+-]\d[\d,]*\.\d\d USD/);
     expect(html).toContain('aria-current="page">Analytics');
+  });
+
+  it('when the tabs read the state then the state file is not changed', async () => {
+    const sum = () => createHash('sha256').update(readFileSync(state)).digest('hex');
+    const before = sum();
+    for (const url of ['/system', '/trading']) expect((await get(app, url, session)).statusCode).toBe(200);
+    expect(sum()).toBe(before);
+  });
+
+  it('Trading shows positions, the latest orders and the recent signals with every guard verdict', async () => {
+    const html = (await get(app, '/trading', session)).body;
+    expect(html).toContain('aria-current="page">Trading');
+    expect(html).toMatch(/<table id="open-positions"/);
+    const orders = /<table id="orders"[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1]!.split('</tr>').filter((r) => r.includes('<td'));
+    expect(orders.length).toBeGreaterThan(0);
+    expect(orders[0]).toMatch(/data-value="filled"/);
+    const lines = readFileSync(join(logs, 'signal_decisions.jsonl'), 'utf8').trim().split('\n');
+    const last = JSON.parse(lines.at(-1)!);
+    const signals = /<table id="signals"[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1]!.split('</tr>').filter((r) => r.includes('<td'));
+    expect(signals.length).toBe(Math.min(50, lines.length));
+    expect(signals[0]).toContain(`data-value="${last.signalId}"`);
+    for (const g of last.guards) expect(signals[0]).toContain(`<li>${g.code} (${g.mode}): ${g.verdict}`);
   });
 
   it('Performance shows the equity curve (realized and with shadow) and the drawdown as SVG', async () => {

@@ -9,6 +9,7 @@ import type { StateView } from '../adapters/sqlite/read-only.ts';
 
 export const TABS = [
   { path: '/analytics', title: 'Analytics' },
+  { path: '/trading', title: 'Trading' },
   { path: '/performance', title: 'Performance' },
   { path: '/system', title: 'System' },
 ] as const;
@@ -26,6 +27,8 @@ export function money(value: string | number, currency: string): string {
 }
 
 const cls = (v: string | number) => (new Decimal(v).isNegative() ? 'neg' : new Decimal(v).isZero() ? '' : 'pos');
+/** an amount without a sign (prices, balances) */
+const moneyCellPlain = (v: string | number, ccy: string) => `<td class="num" data-value="${esc(v)}">${esc(money(v, ccy).replace(/^\+/, ''))}</td>`;
 export const moneyCell = (v: string | number, ccy: string) => `<td class="num ${cls(v)}" data-value="${esc(v)}">${esc(money(v, ccy))}</td>`;
 const numCell = (v: number | null, digits = 2, suffix = '') => (v === null || !Number.isFinite(v) ? '<td class="num" data-value="">–</td>' : `<td class="num" data-value="${v}">${esc(v.toFixed(digits))}${suffix}</td>`);
 const intCell = (v: number) => `<td class="num" data-value="${v}">${v}</td>`;
@@ -237,6 +240,55 @@ export function performanceBody(r: Report): string {
     r.strategies.map((s) => [textCell(s.strategy), moneyCell(-s.realized.maxDrawdown, ccy), pctCell(s.realized.maxDrawdownPct), numCell(s.realized.sharpe), numCell(s.realized.sortino), numCell(s.realized.avgHoldHours, 1), pctCell(s.realized.exposure)]),
   );
   return [summary, equity, ddChart, strat, daily].join('\n');
+}
+
+/** One line of signal_decisions.jsonl, as much of it as the Trading tab shows. */
+export interface DecisionLine {
+  readonly ts: string;
+  readonly signalId: string;
+  readonly strategy: string;
+  readonly pair: string;
+  readonly side: string;
+  readonly decision: string;
+  readonly guards: Array<{ code: string; mode: string; verdict: string; detail: string | null }>;
+  readonly price?: string;
+}
+
+export function tradingBody(state: StateView | { error: string } | null, decisions: DecisionLine[]): string {
+  let st = '<p class="muted">No state file: start the dashboard with <code>--state FILE</code> to see positions and orders.</p>';
+  if (state && 'error' in state) st = `<p class="banner" role="alert">${esc(state.error)}</p>`;
+  else if (state) {
+    const mark = new Map(state.marks.map((m) => [m.pair, m.price]));
+    const positions = table(
+      'open-positions',
+      'Open positions',
+      ['Strategy', 'Pair', 'Size', 'Entry price', 'Mark', 'Unrealized PnL', 'Opened'],
+      state.openPositions.map((p) => {
+        const entry = new Decimal(p.entryCost).div(p.quantity);
+        const m = mark.get(p.pair);
+        const upnl = m === undefined ? null : new Decimal(m).minus(entry).times(p.quantity);
+        return [textCell(p.strategy), textCell(p.pair), textCell(p.quantity), moneyCellPlain(entry.toFixed(8), p.quote), m === undefined ? textCell(null) : moneyCellPlain(m, p.quote), upnl === null ? textCell(null) : moneyCell(upnl.toFixed(8), p.quote), textCell(new Date(p.openedTs).toISOString())];
+      }),
+      'Unrealized PnL = size × (last mark − average entry price), before exit fees.',
+    );
+    const orders = table(
+      'orders',
+      'Orders (latest)',
+      ['Client order id', 'Pair', 'Side', 'Type', 'Purpose', 'Quantity', 'Filled', 'Limit', 'Status', 'Updated'],
+      state.orders.map((o) => [textCell(o.clientOrderId), textCell(o.pair), textCell(o.side), textCell(o.type), textCell(o.purpose), textCell(o.quantity), textCell(o.filledQuantity), textCell(o.limitPrice), textCell(o.status), textCell(new Date(o.updatedTs).toISOString())]),
+    );
+    st = positions + orders;
+  }
+  const verdicts = (d: DecisionLine) =>
+    d.guards.filter((g) => g.verdict !== 'allow').map((g) => `${g.code}${g.mode === 'enforce' ? '' : ` (${g.mode})`}: ${g.verdict}${g.detail ? ` — ${g.detail}` : ''}`).join('; ') || `all ${d.guards.length} allow`;
+  const signals = table(
+    'signals',
+    'Recent signals and every guard\'s verdict',
+    ['Time', 'Signal', 'Strategy', 'Pair', 'Side', 'Decision', 'Guards that did not allow'],
+    [...decisions].reverse().map((d) => [textCell(d.ts), textCell(d.signalId), textCell(d.strategy), textCell(d.pair), textCell(d.side), textCell(d.decision), `<td data-value="${esc(verdicts(d))}"><details><summary>${esc(verdicts(d))}</summary><ul>${d.guards.map((g) => `<li>${esc(g.code)} (${esc(g.mode)}): ${esc(g.verdict)}${g.detail ? ` — ${esc(g.detail)}` : ''}</li>`).join('')}</ul></details></td>`]),
+    'From the tail of signal_decisions.jsonl, newest first. Pause/resume and guard switches are not in the dashboard yet (they will go through the operator API).',
+  );
+  return st + signals;
 }
 
 export interface SystemInfo {

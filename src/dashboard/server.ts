@@ -15,7 +15,7 @@ import { buildReport, type Report, type ReportOptions } from '../analytics/repor
 import type { LoadOptions } from '../analytics/dataset.ts';
 import { ReadOnlyState, type StateView } from '../adapters/sqlite/read-only.ts';
 import { LoginBackoff, LoginTokens, parseCookies, safeEqual, sameOrigin, Sessions, Verifier, type BackoffOptions, type Session, type SessionOptions } from './auth.ts';
-import { analyticsBody, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, type PageContext } from './pages.ts';
+import { analyticsBody, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, tradingBody, type DecisionLine, type PageContext } from './pages.ts';
 
 export const DEFAULT_PORT = 8501;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -250,16 +250,27 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     });
   page('/analytics', 'Analytics', (f) => analyticsBody(cache.get(f)));
   page('/performance', 'Performance', (f) => performanceBody(cache.get(f)));
+  const stateView = (): StateView | { error: string } | null => {
+    if (!state) return null;
+    try {
+      return state.view();
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  const recentDecisions = (): DecisionLine[] =>
+    tailOf(join(o.logsDir, LOG_FILES.decisions), o.tailLines ?? 50).flatMap((l) => {
+      try {
+        const d = JSON.parse(l) as DecisionLine;
+        return typeof d.signalId === 'string' && Array.isArray(d.guards) ? [d] : [];
+      } catch {
+        return [];
+      }
+    });
+  page('/trading', 'Trading', () => tradingBody(stateView(), recentDecisions()), false);
   page('/system', 'System', () => {
     const report = cache.get();
-    let view: StateView | { error: string } | null = null;
-    if (state) {
-      try {
-        view = state.view();
-      } catch (e) {
-        view = { error: (e as Error).message };
-      }
-    }
+    const view = stateView();
     return systemBody(report, {
       settings: {
         'logs directory': o.logsDir,

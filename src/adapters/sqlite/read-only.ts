@@ -19,6 +19,8 @@ export interface StateView {
   readonly closedTrades: number;
   readonly marks: Array<{ pair: string; price: string; ts: number }>;
   readonly openSignals: number;
+  /** the latest orders, newest first */
+  readonly orders: Array<{ clientOrderId: string; pair: string; side: string; type: string; quantity: string; limitPrice: string | null; purpose: string; status: string; filledQuantity: string; updatedTs: number }>;
   readonly auditTail: Array<{ seq: number; ts: number; operation: string; actor: string; reason: string | null }>;
 }
 
@@ -36,7 +38,7 @@ export class ReadOnlyState {
     }
   }
 
-  view(auditRows = 20): StateView {
+  view(auditRows = 20, orderRows = 50): StateView {
     const db = this.db;
     return db.transaction(() => {
       const head = db.prepare('SELECT seq, updated_at AS updatedAt FROM ledger_head WHERE id = 1').get() as { seq: number; updatedAt: number | null } | undefined;
@@ -52,6 +54,11 @@ export class ReadOnlyState {
         closedTrades: (db.prepare('SELECT count(*) FROM closed_trades').pluck().get() as number) ?? 0,
         marks: db.prepare('SELECT pair, price, ts FROM marks ORDER BY pair').all() as StateView['marks'],
         openSignals: has('signals') ? ((db.prepare('SELECT count(*) FROM signals WHERE terminal = 0').pluck().get() as number) ?? 0) : 0,
+        orders: has('orders') && has('order_intents')
+          ? (db.prepare(`SELECT o.client_order_id AS clientOrderId, i.pair, i.side, i.type, i.quantity, i.limit_price AS limitPrice, i.purpose, o.status,
+              o.filled_quantity AS filledQuantity, o.updated_ts AS updatedTs FROM orders o JOIN order_intents i ON i.client_order_id = o.client_order_id
+              ORDER BY o.updated_ts DESC LIMIT ?`).all(orderRows) as StateView['orders'])
+          : [],
         auditTail: (db.prepare('SELECT seq, ts, operation, actor, reason FROM audit ORDER BY seq DESC LIMIT ?').all(auditRows) as StateView['auditTail']).reverse(),
       };
     }).deferred();
