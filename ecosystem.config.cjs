@@ -100,13 +100,18 @@ if (intakeHttp) {
     error_file: path.join(logs, 'pm2-intake-err.log'),
   });
 }
-if (get('TOLLGATE_DASHBOARD_HTTP') && fs.existsSync(path.join(here, 'dashboard', 'server.ts'))) {
+// the dashboard: its own process over the bot's logs and state (read-only), so a dashboard crash never touches trading;
+// TOLLGATE_DASHBOARD_HTTP=HOST:PORT turns it on, the password comes from the env file (TOLLGATE_DASHBOARD_PASSWORD[_FILE])
+const dashboardHttp = get('TOLLGATE_DASHBOARD_HTTP');
+if (dashboardHttp) {
+  const [dashHost, dashPort] = [dashboardHttp.slice(0, dashboardHttp.lastIndexOf(':')), dashboardHttp.slice(dashboardHttp.lastIndexOf(':') + 1)];
+  const dashArgs = ['dashboard', '--host', dashHost, '--port', dashPort, '--logs', logs, '--state', get('TOLLGATE_STATE', 'data/tollgate.db')];
+  if (get('TOLLGATE_DASHBOARD_PASSWORD_FILE')) dashArgs.push('--password-file', get('TOLLGATE_DASHBOARD_PASSWORD_FILE'));
+  if (get('TOLLGATE_DASHBOARD_BEHIND_TLS')) dashArgs.push('--behind-tls');
   apps.push({
     ...common,
     name: 'tollgate-dashboard',
-    script: 'dashboard/server.ts',
-    interpreter_args: '--import tsx',
-    args: ['--http', get('TOLLGATE_DASHBOARD_HTTP'), '--logs', logs],
+    args: dashArgs,
     listen_timeout: 30_000,
     kill_timeout: 10_000,
     max_memory_restart: '512M',
