@@ -21,7 +21,7 @@ import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import type { Config } from '../config/schema.ts';
 import { buildMarkets, InputError } from '../engine/wiring.ts';
 import { acceptAlert } from '../http/intake.ts';
-import { checkAddress, clientAddress, dedupKey, parseBody, readAlert, sourceOf, verifyHmac, verifyPassphrase, WebhookError } from '../http/webhook.ts';
+import { authenticatedAlert, dedupKey, sourceOf, WebhookError } from '../http/webhook.ts';
 import { httpSettings } from './cli-http.ts';
 import { createPinoLogger } from '../adapters/log/pino-logger.ts';
 
@@ -73,16 +73,7 @@ export async function startIntake(o: { listen: string; store: string; pair: stri
     const source = sourceOf(req.headers);
     const now = clock.now();
     try {
-      let body: Record<string, unknown>;
-      if (source === 'hmac') {
-        verifyHmac(raw, req.headers, s, now);
-        body = parseBody(raw);
-      } else {
-        checkAddress(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], s.trustedProxies), s);
-        body = parseBody(raw);
-        verifyPassphrase(body, s);
-      }
-      const alert = readAlert(body, s, o.pair, now);
+      const { alert } = authenticatedAlert(raw, req, s, o.pair, now);
       const r = acceptAlert(store, now, s.dedupWindowMs, alert, source, dedupKey(source, raw, alert.id));
       if (r.kind === 'conflict') throw new WebhookError(409, 'ID_REUSED', `field id: already used by another alert (signal ${r.signalId}); use a new id for a new alert`);
       logger.info(r.kind === 'repeated' ? 'webhook.repeated' : 'webhook.accepted', { reqId: req.id, signalId: r.reply.signalId, source, pair: alert.pair, side: alert.side });

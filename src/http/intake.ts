@@ -13,22 +13,8 @@ import type { Signal } from '../domain/types.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Alert, Source } from './webhook.ts';
 
-/** The rows the intake keeps (SqliteStateStore's intake methods). */
-export interface IntakeRow {
-  readonly signalId: string;
-  readonly dedupKey: string;
-  readonly bodyHash: string;
-  readonly source: string;
-  readonly receivedTs: number;
-  readonly signal: string;
-  readonly reply: string;
-  readonly status: 'accepted' | 'submitted';
-  readonly state: string | null;
-  readonly decision: string | null;
-  readonly blockedBy: string | null;
-  readonly detail: string | null;
-  readonly updatedTs: number;
-}
+import type { IntakeRow } from '../ports/intake.ts';
+export type { IntakeRow } from '../ports/intake.ts';
 
 export interface IntakeStore {
   intakeOnce(r: IntakeRow, sinceTs: number): { readonly inserted: boolean; readonly record: IntakeRow };

@@ -28,7 +28,7 @@ import type { HttpSettings } from './config.ts';
 import { Intake, type IntakeStore } from './intake.ts';
 import { Metrics } from './metrics.ts';
 import { registerOperatorApi } from './operator-api.ts';
-import { checkAddress, clientAddress, dedupKey, parseBody, readAlert, sourceOf, verifyHmac, verifyPassphrase, WebhookError } from './webhook.ts';
+import { authenticatedAlert, dedupKey, sourceOf, WebhookError } from './webhook.ts';
 
 export interface HttpDeps {
   readonly bot: Bot;
@@ -144,16 +144,7 @@ export async function buildHttpServer(d: HttpDeps): Promise<HttpServer> {
     const source = sourceOf(req.headers);
     const now = d.clock.now();
     try {
-      let body: Record<string, unknown>;
-      if (source === 'hmac') {
-        verifyHmac(raw, req.headers, s, now);
-        body = parseBody(raw);
-      } else {
-        checkAddress(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], s.trustedProxies), s);
-        body = parseBody(raw);
-        verifyPassphrase(body, s);
-      }
-      const alert = readAlert(body, s, bot.pair, now);
+      const { alert } = authenticatedAlert(raw, req, s, bot.pair, now);
       const r = intake.accept(alert, source, dedupKey(source, raw, alert.id));
       if (r.kind === 'conflict') throw new WebhookError(409, 'ID_REUSED', `field id: already used by another alert (signal ${r.signalId}); use a new id for a new alert`);
       metrics.webhookRequests.inc({ outcome: r.kind });

@@ -250,3 +250,29 @@ export function dedupKey(source: Source, raw: string, id: string | null): { key:
   const bodyHash = createHash('sha256').update(`${source}\n${raw.replace(/^\uFEFF/, '').trim()}`, 'utf8').digest('hex');
   return id !== null ? { key: `id:${source}:${id}`, bodyHash, byId: true } : { key: `hash:${bodyHash}`, bodyHash, byId: false };
 }
+
+/**
+ * A webhook request authenticated and read: an own script's HMAC over the raw body, or TradingView's passphrase
+ * in the body plus the source-address allowlist (on the socket address; X-Forwarded-For only from trusted
+ * proxies). The bot's webhook and the separate intake process both take alerts through here.
+ * @throws WebhookError naming the problem (never which secret part was wrong)
+ */
+export function authenticatedAlert(
+  raw: string,
+  req: { readonly headers: Record<string, string | string[] | undefined>; readonly socket: { readonly remoteAddress?: string | undefined } },
+  s: WebhookSettings,
+  tradedPair: string,
+  now: number,
+): { readonly source: Source; readonly alert: Alert } {
+  const source = sourceOf(req.headers);
+  let body: Record<string, unknown>;
+  if (source === 'hmac') {
+    verifyHmac(raw, req.headers, s, now);
+    body = parseBody(raw);
+  } else {
+    checkAddress(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], s.trustedProxies), s);
+    body = parseBody(raw);
+    verifyPassphrase(body, s);
+  }
+  return { source, alert: readAlert(body, s, tradedPair, now) };
+}

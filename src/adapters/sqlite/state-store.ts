@@ -12,6 +12,7 @@ import { LATEST_VERSION } from './migrations.ts';
 import { migrate, openStateDb, schemaVersion, type OpenOptions } from './open.ts';
 import type { OrderIntentRecord, OrderRecord, OrderStore } from '../../ports/orders.ts';
 import type { SignalRecord } from '../../ports/store.ts';
+import type { IntakeRow as IntakeRecord } from '../../ports/intake.ts';
 
 const POSITION_COLS = `id, signal_id AS signalId, strategy, pair, quote, quantity, entry_cost AS entryCost, entry_quantity AS entryQuantity,
   entry_fees AS entryFees, exit_proceeds AS exitProceeds, exit_quantity AS exitQuantity, exit_fees AS exitFees, opened_ts AS openedTs, exit_reason AS exitReason`;
@@ -39,27 +40,7 @@ export interface ReplayCheckpoint {
   readonly updatedTs: number;
 }
 
-/** An alert the webhook accepted (written before its 202), with the first answer and, later, its verdict. */
-export interface IntakeRecord {
-  readonly signalId: string;
-  /** what makes a repeat a repeat: the body's id, else a hash of source and body */
-  readonly dedupKey: string;
-  readonly bodyHash: string;
-  readonly source: string;
-  readonly receivedTs: number;
-  /** the signal as JSON */
-  readonly signal: string;
-  /** the first answer as JSON (a repeated delivery gets it again) */
-  readonly reply: string;
-  /** accepted (written, not yet on the bus) or submitted */
-  readonly status: 'accepted' | 'submitted';
-  readonly state: string | null;
-  readonly decision: string | null;
-  /** JSON array of block codes */
-  readonly blockedBy: string | null;
-  readonly detail: string | null;
-  readonly updatedTs: number;
-}
+export type { IntakeRow as IntakeRecord } from '../../ports/intake.ts';
 
 const INTAKE_COLS = `signal_id AS signalId, dedup_key AS dedupKey, body_hash AS bodyHash, source, received_ts AS receivedTs, signal, reply, status,
   state, decision, blocked_by AS blockedBy, detail, updated_ts AS updatedTs`;
