@@ -106,17 +106,22 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       const http = o.http ? httpSettings(o.http, config, join(o.logs, 'bot.jsonl')) : null;
       if (o.intakeStore !== undefined && !http) throw new InputError('--intake-store goes with --http (the bot polls it beside its own webhook)');
       const logger = operationalLogger(o.logs, o.logLevel, [...(creds ? [creds.apiKey, creds.secret] : []), ...(http?.secrets ?? [])]);
+      // a SIGINT/SIGTERM during start-up (recovery, reconciliation) is kept and honoured once the bot exists
+      const early = signalsUntilStarted();
       const bot = await composeBot({
         mode, config, markets, pair: o.pair, intervalMs: o.interval * 60_000, logsDir: o.logs, logger,
         credentials: creds, ...(o.url ? { url: o.url } : {}), stateFile: o.state,
         pollMs: o.poll * 1000, deadMansSwitchMs: o.deadMansSwitch * 1000, reconcileMs: o.reconcile * 60_000,
         ...(o.pace !== undefined ? { pace: o.pace } : {}), ws: o.ws, ...(o.maxCandles !== undefined ? { maxCandles: o.maxCandles } : {}),
+      }).catch((e: unknown) => {
+        early.release();
+        throw e;
       });
       // paper keeps no state: the webhook intake is an in-memory SQLite there
       const served = http ? await serveHttp({ settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state, ...(o.intakeStore !== undefined ? { intakeState: o.intakeStore } : {}) }) : null;
       let result: ReplayResult;
       try {
-        result = await runUntilSignalled(bot);
+        result = await runUntilSignalled(bot, early);
       } finally {
         await served?.close();
       }
@@ -125,15 +130,29 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     });
 }
 
+/** Catches SIGINT/SIGTERM while the bot is being composed (its recovery runs then): `asked()` is the first one. */
+export function signalsUntilStarted(): { asked(): string | null; release(): void } {
+  let first: string | null = null;
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const h = () => void (first ??= sig);
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return { asked: () => first, release: () => handlers.forEach(([sig, h]) => process.removeListener(sig, h)) };
+}
+
 /** Starts the bot and stops it gracefully on SIGINT/SIGTERM (after the current candle); resolves with its result. */
-export async function runUntilSignalled(bot: Bot): Promise<ReplayResult> {
+export async function runUntilSignalled(bot: Bot, early?: { asked(): string | null; release(): void }): Promise<ReplayResult> {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
     const h = () => void bot.stop(sig);
     process.once(sig, h);
     return [sig, h] as const;
   });
+  early?.release();
   try {
     await bot.start();
+    const asked = early?.asked();
+    if (asked) void bot.stop(asked);
     // under pm2 (wait_ready): ready once recovered and listening
     process.send?.('ready');
     return await bot.done;
