@@ -138,7 +138,8 @@ export interface LogSources {
 
 export const keyOf = (runId: string, signalId: string) => `${runId}|${signalId}`;
 
-class Malformed extends Error {}
+/** Thrown by a record handler: the line is counted as skipped. */
+export class Malformed extends Error {}
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 function str(o: Record<string, unknown>, k: string): string {
@@ -285,29 +286,34 @@ export function pickFields(line: string, keys: readonly string[], tailKeys: Read
 }
 
 /** Parse each non-empty line; malformed ones are counted, the handler's own Malformed errors too. */
+/**
+ * One log line to `handle` as an object (its `keys` picked without a full parse where the line allows it):
+ * false when it is not a JSON object or `handle` threw Malformed (the caller counts it as skipped).
+ */
+export function handleRecord(line: string, keys: readonly string[] | null, tail: ReadonlySet<string> | undefined, handle: (o: Record<string, unknown>) => void): boolean {
+  let o: unknown = keys ? pickFields(line, keys, tail) : null;
+  if (o === null) {
+    try {
+      o = JSON.parse(line);
+    } catch {
+      return false;
+    }
+  }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return false;
+  try {
+    handle(o as Record<string, unknown>);
+    return true;
+  } catch (e) {
+    if (e instanceof Malformed) return false;
+    throw e;
+  }
+}
+
 function eachRecord(src: LineSource, skipped: Record<string, number>, keep: (line: string) => boolean, handle: (o: Record<string, unknown>) => void, fast?: { keys: readonly string[]; tail: ReadonlySet<string> }): void {
   let bad = 0;
   for (const line of src.lines()) {
     if (line.length === 0 || !keep(line)) continue;
-    let o: unknown = fast ? pickFields(line, fast.keys, fast.tail) : null;
-    if (o === null) {
-      try {
-        o = JSON.parse(line);
-      } catch {
-        bad++;
-        continue;
-      }
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      bad++;
-      continue;
-    }
-    try {
-      handle(o as Record<string, unknown>);
-    } catch (e) {
-      if (e instanceof Malformed) bad++;
-      else throw e;
-    }
+    if (!handleRecord(line, fast ? fast.keys : null, fast?.tail, handle)) bad++;
   }
   if (bad) skipped[src.name] = (skipped[src.name] ?? 0) + bad;
 }

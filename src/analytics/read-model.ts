@@ -18,7 +18,7 @@
  *   per-signal facts live in typed arrays indexed by one key table (`runId|signalId` → index).
  */
 import { isAscii } from 'node:buffer';
-import { isoFromParts, keyOf, parseIso, pickFields, type DecisionRec, type LifeRec, type LoadOptions, type RunInfo } from './dataset.ts';
+import { handleRecord, isoFromParts, keyOf, Malformed, parseIso, pickFields, type DecisionRec, type LifeRec, type LoadOptions, type RunInfo } from './dataset.ts';
 
 /** A log file as a sequence of byte chunks, in order (lines may straddle chunks). */
 export interface ByteSource {
@@ -76,7 +76,6 @@ export interface LogReadModel {
   readonly lastTs: number | null;
 }
 
-class Malformed extends Error {}
 
 // ── growable columns ────────────────────────────────────────────────────────────
 class F64 {
@@ -465,25 +464,7 @@ class Reader {
       if (ascii && fast && b[s] === 123 && fast(b, s, e)) return;
       const line = b.toString('utf8', s, e);
       if (this.suffixes && !ascii && !this.keepLine(line)) return;
-      let o: unknown = fastKeys ? pickFields(line, fastKeys.keys, fastKeys.tailSet) : null;
-      if (o === null) {
-        try {
-          o = JSON.parse(line);
-        } catch {
-          bad++;
-          return;
-        }
-      }
-      if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-        bad++;
-        return;
-      }
-      try {
-        handle(o as Record<string, unknown>);
-      } catch (err) {
-        if (err instanceof Malformed) bad++;
-        else throw err;
-      }
+      if (!handleRecord(line, fastKeys ? fastKeys.keys : null, fastKeys?.tailSet, handle)) bad++;
     });
     if (bad) this.m.skipped[src.name] = (this.m.skipped[src.name] ?? 0) + bad;
   }
