@@ -9,6 +9,9 @@
  * usPerUnit, ratioToBareLoop } ] }` where ratioToBareLoop = the figure's µs per unit ÷ the bare loop's µs
  * per candle, both measured in this run (the bare loop: the bundled candles through one EMA cross of
  * trading-signals, no bus, no logging), so figures compare across machines.
+ *
+ * `npm run bench -- --replay-only`: the bare loop and the two replay pipelines only (quick before/after
+ * comparisons of the kernel's hot path).
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +33,7 @@ import { fmt, now, pct, row, type Figure } from './bench-util.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
 const JSON_OUT = process.argv.includes('--json');
+const REPLAY_ONLY = process.argv.includes('--replay-only');
 // with --json, stdout carries only the summary: the readable lines go to stderr
 if (JSON_OUT) console.log = (...args: unknown[]) => console.error(...args);
 
@@ -73,7 +77,8 @@ function pipeline(label: string, rawConfig: unknown) {
       config, markets, series, logsDir: dir,
       onDecisionLatency: (ns) => lat.push(ns / 1e3),
       onProgress: (done, total) => {
-        if (done === total || done % Math.floor(total / 10) < 300) rss.push(process.memoryUsage().rss / 2 ** 20);
+        // the first candle (start), about every tenth of the run, and the last (end)
+        if (done === 1 || done === total || done % Math.floor(total / 10) < 300) rss.push(process.memoryUsage().rss / 2 ** 20);
       },
     });
     runs.push({ ms: now() - t, signals: summary.signals, candles: summary.candles, lat, rss });
@@ -86,7 +91,10 @@ function pipeline(label: string, rawConfig: unknown) {
   row('candles/s through the full pipeline', fmt(best.candles / (best.ms / 1000)));
   row('signals/s through the full pipeline', `${fmt(best.signals / (best.ms / 1000))}  (${best.signals} signals)`);
   row('received → verdict latency p50 / p99', `${fmt(pct(best.lat, 50), 1)} µs / ${fmt(pct(best.lat, 99), 1)} µs`);
-  row('RSS across the run (MiB, 10 samples)', best.rss.map((r) => fmt(r)).join(' '));
+  row('RSS across the run (MiB, start, each tenth, end)', best.rss.map((r) => fmt(r)).join(' '));
+  const rssStart = best.rss[0] ?? NaN;
+  const rssEnd = best.rss[best.rss.length - 1] ?? NaN;
+  row('RSS at the start / end of the replay (MiB)', `${fmt(rssStart)} / ${fmt(rssEnd)} (${rssEnd >= rssStart ? '+' : ''}${fmt(rssEnd - rssStart, 1)})`);
   return best;
 }
 
@@ -142,6 +150,12 @@ const busy = pipeline('full pipeline, signal-dense config (fast indicators: many
     { kind: 'donchian_breakout', entryPeriod: 3, exitPeriod: 2 },
   ],
 });
+
+if (REPLAY_ONLY) {
+  const perCandle = (def.ms * 1000) / def.candles;
+  row('pipeline µs per candle (default config)', `${fmt(perCandle, 2)} (${fmt(perCandle / bare.usPerCandle)}× the bare loop)`);
+  process.exit(0);
+}
 
 console.log('\nbare components (same process)');
 const rx = rxjsAlone(2_000_000);
