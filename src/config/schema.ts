@@ -180,6 +180,27 @@ export const configSchema = z
       }),
     guards: guards.prefault({}),
     markets: z.record(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, 'expected a pair like BTC/USD'), marketOverride).default({}),
+    /**
+     * Size-based rotation of the JSONL logs in the logs directory (README, Logs). Absent: 64 MiB segments,
+     * 10 kept (fields left out take those values); `rotate: false`: never rotated. No default is filled in
+     * here, so a config without `logs` parses (and fingerprints a durable replay) as before.
+     */
+    logs: z
+      .object({
+        rotate: z.union([
+          z.literal(false),
+          z
+            .object({
+              /** the live file is rotated once it reaches this many bytes (at least 1 KiB, at most 1 GiB) */
+              maxBytes: z.number().int().min(1024).max(1024 ** 3).optional(),
+              /** rotated segments kept; older ones are deleted */
+              keep: z.number().int().min(1).max(100_000).optional(),
+            })
+            .strict(),
+        ]).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
