@@ -56,6 +56,20 @@ export interface KrakenSimOptions {
   readonly clock?: Clock;
   readonly seed?: number;
   readonly markets?: Map<string, MarketMeta>;
+  /**
+   * told of every private call as its key and nonce are checked, in the order they arrive (tests assert the
+   * order and nonces on the wire): the method, its nonce, its parameters, and the auth error (null: accepted)
+   */
+  readonly onPrivateCall?: (call: PrivateCall) => void;
+}
+
+/** A private call as the simulator checked it (KrakenSimOptions.onPrivateCall). */
+export interface PrivateCall {
+  readonly method: string;
+  readonly nonce: string | undefined;
+  readonly params: Readonly<Record<string, string>>;
+  /** `EAPI:Invalid nonce`, `EAPI:Invalid key`, … or null when accepted */
+  readonly error: string | null;
 }
 
 export const DEFAULT_FILL: FillModelParams = { slippageBps: 5, maxVolumeShare: 0.25 };
@@ -420,9 +434,9 @@ export class KrakenSim {
       if (req.method !== 'POST') return this.send(res, 200, { error: ['EGeneral:Invalid arguments'], result: {} });
       params = this.parseParams(body, req.headers['content-type']);
       const key = req.headers['api-key'];
-      if (typeof key !== 'string' || key !== this.auth.apiKey) return this.send(res, 200, { error: ['EAPI:Invalid key'], result: {} });
       const sign = req.headers['api-sign'];
-      const auth = this.auth.verify(url.pathname, typeof sign === 'string' ? sign : undefined, params?.nonce, body);
+      const auth = typeof key !== 'string' || key !== this.auth.apiKey ? { ok: false as const, error: 'EAPI:Invalid key' } : this.auth.verify(url.pathname, typeof sign === 'string' ? sign : undefined, params?.nonce, body);
+      this.opts.onPrivateCall?.({ method, nonce: params?.nonce, params: params ?? {}, error: auth.ok ? null : auth.error });
       if (!auth.ok) return this.send(res, 200, { error: [auth.error], result: {} });
       const limited = this.auth.charge(method);
       if (limited) return this.send(res, 200, { error: [limited], result: {} });

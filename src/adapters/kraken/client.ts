@@ -1,7 +1,8 @@
 /**
  * Builds ccxt's kraken for Tollgate: the nonce from NonceSource (strictly increasing), the rate limiter
  * on against Kraken (off only against the loopback simulator in tests), a base URL for the simulator
- * (`mode: sim`), and a request timeout. Credentials are passed in, never read here.
+ * (`mode: sim`), and a request timeout. Credentials are passed in, never read here. Every private call goes
+ * through one PrivateCallQueue per client (one at a time, order entry first, the nonce taken when it is sent).
  *
  * With `ws` (or a `wsUrl`) it builds ccxt.pro's kraken instead, which extends the REST one (every REST call
  * works as before) and adds `watchOHLCV`, `watchTicker`, … over Kraken's public WebSocket v2; `wsUrl` points
@@ -13,6 +14,7 @@ import { Agent } from 'node:http';
 import ccxt from 'ccxt';
 import type { Clock } from '../../ports/clock.ts';
 import { NonceSource } from './nonce.ts';
+import { markQueued, PrivateCallQueue, priorityOf } from './private-queue.ts';
 
 export interface KrakenClientOptions {
   readonly apiKey?: string | undefined;
@@ -32,12 +34,45 @@ export interface KrakenClientOptions {
   readonly lastNonce?: number;
   /** keep each nonce (before it is used) so that a restart continues above it */
   readonly persistNonce?: (nonce: number) => void;
+  /** order calls in a row before one waiting private read goes (default 4) */
+  readonly orderBurst?: number;
 }
 
 export interface KrakenClient {
   /** ccxt's kraken, or ccxt.pro's (a subclass) when websocket was asked for */
   readonly exchange: InstanceType<typeof ccxt.kraken>;
   readonly nonces: NonceSource;
+  /** the one-at-a-time order of this key's private calls, order entry first (every private call of `exchange` goes through it) */
+  readonly privateCalls: PrivateCallQueue;
+}
+
+type Fetch2 = (path: string, api?: unknown, method?: string, params?: Record<string, unknown>, headers?: unknown, body?: unknown, config?: Record<string, unknown>) => Promise<unknown>;
+
+/**
+ * Every private REST call of `exchange` through `queue`: ccxt builds and signs a request (taking its nonce) in
+ * `fetch2`, so `fetch2` runs only when the call leaves the queue. ccxt's rate limiter (on against Kraken) is
+ * waited on before the call joins the queue, never while holding the slot, so an order never waits behind a
+ * read that is only sleeping for the limiter; AddOrder and CancelOrder cost 0 there, as on Kraken's counter.
+ */
+function queuePrivateCalls(exchange: InstanceType<typeof ccxt.kraken>, queue: PrivateCallQueue): void {
+  const ex = exchange as unknown as { fetch2: Fetch2; enableRateLimit: boolean; throttle(cost: number): Promise<unknown>; calculateRateLimiterCost(...a: unknown[]): number };
+  const fetch2 = ex.fetch2.bind(exchange) as Fetch2;
+  const unlimited = (...a: Parameters<Fetch2>) => {
+    // fetch2 reads enableRateLimit before its first await: off for this call only
+    const limited = ex.enableRateLimit;
+    ex.enableRateLimit = false;
+    try {
+      return fetch2(...a);
+    } finally {
+      ex.enableRateLimit = limited;
+    }
+  };
+  ex.fetch2 = async (path, api = 'public', method = 'GET', params = {}, headers = undefined, body = undefined, config = {}) => {
+    if (api !== 'private') return fetch2(path, api, method, params, headers, body, config);
+    if (ex.enableRateLimit) await ex.throttle(ex.calculateRateLimiterCost(api, method, path, params, config));
+    return queue.run(priorityOf(path), () => unlimited(path, api, method, params, headers, body, config));
+  };
+  markQueued(exchange, queue);
 }
 
 export function krakenClient(o: KrakenClientOptions): KrakenClient {
@@ -54,6 +89,8 @@ export function krakenClient(o: KrakenClientOptions): KrakenClient {
     timeout: o.timeoutMs ?? 10_000,
   });
   exchange.nonce = () => nonces.next();
+  const privateCalls = new PrivateCallQueue(o.orderBurst === undefined ? {} : { orderBurst: o.orderBurst });
+  queuePrivateCalls(exchange, privateCalls);
   if (o.baseUrl) {
     const api = exchange.urls['api'] as Record<string, string>;
     api['public'] = o.baseUrl;
@@ -70,5 +107,5 @@ export function krakenClient(o: KrakenClientOptions): KrakenClient {
     // a bare Agent carries no proxy, so REST calls are unchanged
     if (o.wsUrl?.startsWith('ws://') || o.wsAuthUrl?.startsWith('ws://')) exchange.httpAgent = new Agent();
   }
-  return { exchange, nonces };
+  return { exchange, nonces, privateCalls };
 }

@@ -2,7 +2,9 @@
  * Kraken through ccxt: the live (and sim) venue.
  *
  * - One private call at a time per key, each with a strictly increasing nonce (NonceSource), so nonces
- *   reach Kraken in order however many orders are placed at once.
+ *   reach Kraken in order however many orders are placed at once; order entry (create, cancel) goes before
+ *   every read not yet sent (PrivateCallQueue: krakenClient's, which every private call of the key goes
+ *   through, or the venue's own around a client that has none, e.g. a test fake).
  * - Errors are classified at this boundary (errors.ts). A create whose outcome is unknown (timeout, 5xx,
  *   dropped response) is never sent again blindly: the order is reported `unknown`, looked up by its
  *   client order id (`cl_ord_id`) in open orders, then closed orders, and only if it is nowhere is it
@@ -18,6 +20,7 @@ import type { Venue, VenueSink } from '../../ports/venue.ts';
 import { orderRefusal, precisionRefusal } from '../../kraken/rules.ts';
 import { venueOrderIdOf, venueTrade, type CcxtTrade } from './account.ts';
 import { classifyVenueError, type ClassifiedError } from './errors.ts';
+import { PrivateCallQueue, privateQueueOf, type CallPriority } from './private-queue.ts';
 
 /** The part of ccxt's kraken class this venue uses (a fake implements it in unit tests). */
 export interface KrakenApi {
@@ -49,6 +52,8 @@ export interface KrakenVenueOptions {
   /** retries of a call that surely did nothing (rate limit, nonce, throttling) before giving up */
   readonly maxRetries: number;
   readonly backoffMs: number;
+  /** order calls in a row before one waiting read goes (the venue's own queue; krakenClient's has its own setting) */
+  readonly orderBurst?: number;
 }
 
 export interface KrakenVenueDeps {
@@ -89,7 +94,8 @@ const DEFAULTS: KrakenVenueOptions = { maxSends: 3, maxRetries: 5, backoffMs: 25
 export class KrakenVenue implements Venue {
   readonly name = 'kraken';
   private sink: VenueSink | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** null when the client's calls are already queued (krakenClient): the venue adds no order of its own */
+  private readonly queue: PrivateCallQueue | null;
   private readonly orders = new Map<string, Tracked>();
   private readonly byVenueId = new Map<string, Tracked>();
   private readonly seenTrades = new Set<string>();
@@ -101,6 +107,7 @@ export class KrakenVenue implements Venue {
 
   constructor(private readonly d: KrakenVenueDeps, options: Partial<KrakenVenueOptions> = {}) {
     this.o = { ...DEFAULTS, ...options };
+    this.queue = privateQueueOf(d.api) ? null : new PrivateCallQueue(this.o.orderBurst === undefined ? {} : { orderBurst: this.o.orderBurst });
   }
 
   connect(sink: VenueSink): void {
@@ -126,18 +133,16 @@ export class KrakenVenue implements Venue {
     return this.d.sleep ? this.d.sleep(ms) : new Promise((r) => setTimeout(r, ms));
   }
 
-  /** One private call at a time: nonces reach Kraken in the order they were made. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
-    this.chain = run.catch(() => undefined);
-    return run;
+  /** One private call at a time, order entry first: nonces reach Kraken in the order they were made. */
+  private serial<T>(fn: () => Promise<T>, priority: CallPriority): Promise<T> {
+    return this.queue ? this.queue.run(priority, fn) : new Promise<T>((resolve) => resolve(fn()));
   }
 
-  /** A read that is safe to repeat: retried on retryable and ambiguous errors. */
-  private async read<T>(fn: () => Promise<T>): Promise<T> {
+  /** A call that is safe to repeat (a read, a cancel): retried on retryable and ambiguous errors. */
+  private async read<T>(fn: () => Promise<T>, priority: CallPriority = 'read'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.serial(fn);
+        return await this.serial(fn, priority);
       } catch (e) {
         const c = this.classify(e);
         if ((c.kind === 'retryable' || c.kind === 'ambiguous') && attempt < this.o.maxRetries) {
@@ -190,7 +195,7 @@ export class KrakenVenue implements Venue {
         this.stats.creates++;
         const o = await this.serial(() =>
           this.d.api.createOrder(intent.pair, intent.type, intent.side, intent.quantity.toNumber(), intent.limitPrice?.toNumber(), { clientOrderId: intent.clientOrderId }),
-        );
+        'order');
         this.adopt(t, o.id);
         emit({ kind: 'accepted', order: intent, ts: this.d.clock.now() });
         if (t.cancelReason) await this.doCancel(t); // a cancel asked for while the submit was in flight
@@ -294,7 +299,7 @@ export class KrakenVenue implements Venue {
   private async doCancel(t: Tracked): Promise<void> {
     if (!t.venueId) return; // not placed (yet): the pending submit decides; its lookup sees cancelReason
     try {
-      await this.read(() => this.d.api.cancelOrder(t.venueId!, t.intent.pair));
+      await this.read(() => this.d.api.cancelOrder(t.venueId!, t.intent.pair), 'order');
     } catch (e) {
       const c = this.classify(e);
       if (c.kind !== 'not_found') throw e;

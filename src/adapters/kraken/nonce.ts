@@ -1,7 +1,7 @@
 /**
  * Kraken's nonce must increase with every private call on a key. ccxt's default (Date.now()) repeats
- * under load; this source never does: max(last + 1, now). Calls are also sent one at a time per key
- * (see KrakenClient), so nonces reach Kraken in the order they were made.
+ * under load; this source never does: max(last + 1, now). Calls are also sent one at a time per key, the
+ * nonce taken only when a call is sent (PrivateCallQueue, see KrakenClient), so nonces reach Kraken in order.
  */
 import type { Clock } from '../../ports/clock.ts';
 

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { PrivateCallQueue, priorityOf, type CallPriority } from './private-queue.ts';
+
+/** A queue whose calls finish only when the test says so; `started` lists them in the order they were started. */
+function harness(orderBurst?: number) {
+  const q = new PrivateCallQueue(orderBurst === undefined ? {} : { orderBurst });
+  const started: string[] = [];
+  const finish = new Map<string, { ok: (v: string) => void; fail: (e: Error) => void }>();
+  const results = new Map<string, Promise<string>>();
+  const call = (name: string, priority: CallPriority) => {
+    const p = q.run(priority, () => {
+      started.push(name);
+      return new Promise<string>((ok, fail) => finish.set(name, { ok, fail }));
+    });
+    p.catch(() => undefined);
+    results.set(name, p);
+    return p;
+  };
+  /** finishes the call in flight (the last started) and lets the queue start the next */
+  const done = async (value = 'ok') => {
+    const name = started.at(-1)!;
+    finish.get(name)!.ok(`${name}:${value}`);
+    await results.get(name);
+    await new Promise((r) => setImmediate(r));
+  };
+  return { q, started, call, done, results, finish };
+}
+
+describe('PrivateCallQueue: one private call at a time, order entry first', () => {
+  it('when nothing is in flight then a call starts at once, in the same tick', () => {
+    const h = harness();
+    h.call('r1', 'read');
+    expect(h.started).toEqual(['r1']);
+  });
+
+  it('when reads wait behind a read in flight then an order goes next, before every waiting read, and the read in flight is not interrupted', async () => {
+    const h = harness();
+    h.call('r1', 'read');
+    h.call('r2', 'read');
+    h.call('r3', 'read');
+    h.call('o1', 'order');
+    // nothing else starts while r1 is in flight
+    expect(h.started).toEqual(['r1']);
+    await h.done();
+    expect(h.started).toEqual(['r1', 'o1']);
+    await h.done();
+    await h.done();
+    await h.done();
+    expect(h.started).toEqual(['r1', 'o1', 'r2', 'r3']);
+    expect(await h.results.get('r3')).toBe('r3:ok');
+    expect(h.q.stats).toMatchObject({ sent: { order: 1, read: 3 }, jumped: 1, maxWaiting: 3 });
+  });
+
+  it('a call is started (its nonce taken) only when it leaves the queue: the start order is the send order', async () => {
+    const h = harness();
+    h.call('r1', 'read');
+    h.call('r2', 'read');
+    h.call('o1', 'order');
+    h.call('o2', 'order');
+    expect(h.started).toEqual(['r1']);
+    for (let i = 0; i < 3; i++) await h.done();
+    expect(h.started).toEqual(['r1', 'o1', 'o2', 'r2']);
+  });
+
+  it('when orders keep coming then after orderBurst orders in a row one waiting read goes (reads are not starved)', async () => {
+    const h = harness(2);
+    h.call('r0', 'read');
+    h.call('r1', 'read');
+    h.call('r2', 'read');
+    for (let i = 1; i <= 5; i++) h.call(`o${i}`, 'order');
+    for (let i = 0; i < 7; i++) await h.done();
+    expect(h.started).toEqual(['r0', 'o1', 'o2', 'r1', 'o3', 'o4', 'r2', 'o5']);
+    expect(h.q.stats.readsLetThrough).toBe(2);
+  });
+
+  it('when no read waits then orders go one after another without a read in between', async () => {
+    const h = harness(1);
+    h.call('o1', 'order');
+    h.call('o2', 'order');
+    h.call('o3', 'order');
+    await h.done();
+    await h.done();
+    expect(h.started).toEqual(['o1', 'o2', 'o3']);
+  });
+
+  it('when a call fails then its caller gets the error and the next call still goes', async () => {
+    const h = harness();
+    h.call('o1', 'order');
+    h.call('r1', 'read');
+    h.finish.get('o1')!.fail(new Error('EService:Unavailable'));
+    await expect(h.results.get('o1')).rejects.toThrow('EService:Unavailable');
+    await new Promise((r) => setImmediate(r));
+    expect(h.started).toEqual(['o1', 'r1']);
+    await h.done();
+    expect(await h.results.get('r1')).toBe('r1:ok');
+  });
+
+  it('when a call throws before returning a promise then its caller gets the error and the queue goes on', async () => {
+    const q = new PrivateCallQueue();
+    const bad = q.run('order', () => {
+      throw new Error('bad arguments');
+    });
+    await expect(bad).rejects.toThrow('bad arguments');
+    await expect(q.run('read', async () => 'after')).resolves.toBe('after');
+  });
+
+  it('when orderBurst is not a positive integer then it refuses, naming it', () => {
+    expect(() => new PrivateCallQueue({ orderBurst: 0 })).toThrow(/orderBurst must be a positive integer, got 0/);
+    expect(() => new PrivateCallQueue({ orderBurst: 1.5 })).toThrow(/orderBurst/);
+  });
+
+  it("Kraken's order-entry methods are order priority, everything else is a read", () => {
+    expect(['AddOrder', 'CancelOrder', 'EditOrder', 'AddOrderBatch', 'CancelAll'].map(priorityOf)).toEqual(Array(5).fill('order'));
+    expect(['Balance', 'BalanceEx', 'OpenOrders', 'ClosedOrders', 'TradesHistory', 'QueryOrders', 'CancelAllOrdersAfter', 'GetWebSocketsToken'].map(priorityOf)).toEqual(Array(8).fill('read'));
+  });
+});
