@@ -8,7 +8,7 @@ import { JsonlFileSource } from '../adapters/jsonl/jsonl-reader.ts';
 import { compareCounterfactual, type FidelityResult } from '../analytics/counterfactual.ts';
 import { loadDataset, type Dataset } from '../analytics/dataset.ts';
 import { parseConfig, type Config } from '../config/schema.ts';
-import { BLOCK_CODES, type BlockCode, type MarketMeta } from '../domain/types.ts';
+import { GUARD_CODES, OPT_IN_GUARD_CODES, type BlockCode, type MarketMeta } from '../domain/types.ts';
 import { LOG_FILES } from '../ports/decision-log.ts';
 import { runReplay } from './compose.ts';
 import { InputError } from './wiring.ts';
@@ -30,8 +30,12 @@ export interface CounterfactualRun {
 }
 
 export function runCounterfactual(guard: string, config: Config, markets: Map<string, MarketMeta>, series: CandleSeries, logsDir: string): CounterfactualRun {
-  if (!(BLOCK_CODES as readonly string[]).includes(guard)) throw new InputError(`--guard ${guard}: not a guard code (${BLOCK_CODES.join(', ')})`);
+  // every guard of the chain, the opt-in ones (TRADING_HOURS) too: those only when the config gives them
+  if (!(GUARD_CODES as readonly string[]).includes(guard)) throw new InputError(`--guard ${guard}: not a guard code (${GUARD_CODES.join(', ')})`);
   const code = guard as BlockCode;
+  if ((OPT_IN_GUARD_CODES as readonly string[]).includes(guard) && !(config.guards as Record<string, unknown>)[guard]) {
+    throw new InputError(`--guard ${guard}: an opt-in guard that this config does not configure (add guards.${guard} to the config to compare it)`);
+  }
   const dirs = { enforce: join(logsDir, `counterfactual-${code}`, 'enforce'), observe: join(logsDir, `counterfactual-${code}`, 'observe') };
   const r1 = runReplay({ config: withGuardMode(config, code, 'enforce'), markets, series, logsDir: dirs.enforce });
   const r2 = runReplay({ config: withGuardMode(config, code, 'observe'), markets, series, logsDir: dirs.observe });
