@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ManualClock, stopwatch } from '../adapters/clock/clocks.ts';
 import { CandleSeries } from '../adapters/csv/kraken-ohlcvt.ts';
 import { GatedSink, JsonlWriter, MemorySink } from '../adapters/jsonl/jsonl-writer.ts';
+import { rotationOf } from '../adapters/jsonl/rotating-file.ts';
 import type { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { DegradedError, DirtyTrackingStore, DurableRecorder, logSizes, replayFingerprint, rollBackLogs } from './durable-replay.ts';
 import { PaperVenue, type PaperVenueDeps } from '../adapters/paper/paper-venue.ts';
@@ -226,8 +227,10 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
         rollBackLogs(checkpoint.logOffsets, checkpoint.runId); // lines after the last commit belong to the crashed, uncommitted part
       }
       const dir = opts.logsDir;
+      // a durable replay never rotates: its resume cuts each live file back to the checkpoint's offset
+      const rotate = durable ? null : rotationOf(config.logs?.rotate);
       log = mapLog((name) => {
-        const w = new JsonlWriter(join(dir, LOG_FILES[name]));
+        const w = new JsonlWriter(join(dir, LOG_FILES[name]), { rotate });
         if (!durable) return w;
         const g = new GatedSink(w);
         gates.push(g);

@@ -1,47 +1,55 @@
 /**
- * Append-only JSONL file sink. Lines are buffered and written with one `write` per 64 KiB; `flush`
- * writes what is buffered, `close` flushes and fsyncs. A crash can lose at most the unflushed tail,
- * never corrupt an earlier line (readers skip a torn last line; the next writer starts a new line).
+ * Append-only JSONL file sink. Lines are buffered and written with one `write` per 64 KiB (or per
+ * `rotate.maxBytes` when smaller); `flush` writes what is buffered, `close` flushes and fsyncs. A crash can lose
+ * at most the unflushed tail, never corrupt an earlier line (readers skip a torn last line; the next writer
+ * starts a new line). With `rotate`, the file is rotated between writes (rotating-file.ts, segments.ts).
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import type { JsonlSink } from '../../ports/decision-log.ts';
+import type { RotateOptions } from '../../ports/line-source.ts';
+import { RotatingFile } from './rotating-file.ts';
 
 const FLUSH_AT = 64 * 1024;
 
+export interface JsonlWriterOptions {
+  /** size-based rotation with retention; absent or null: the file is never rotated */
+  readonly rotate?: RotateOptions | null;
+  readonly onError?: (e: Error) => void;
+}
+
 export class JsonlWriter implements JsonlSink {
-  private fd: number | null;
+  private readonly file: RotatingFile;
+  private closed = false;
   private buf = '';
   private lines = 0;
+  private readonly flushAt: number;
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'a+');
-    // a torn last line (crash mid-write) must not swallow the first line we write: start on a new line
-    const size = fstatSync(this.fd).size;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      readSync(this.fd, last, 0, 1, size - 1);
-      if (last[0] !== 10) writeSync(this.fd, '\n');
-    }
+  constructor(readonly path: string, options: JsonlWriterOptions = {}) {
+    this.file = new RotatingFile(path, { rotate: options.rotate ?? null, ...(options.onError ? { onError: options.onError } : {}) });
+    this.flushAt = Math.min(FLUSH_AT, options.rotate?.maxBytes ?? FLUSH_AT);
   }
 
   append(record: object): void {
     this.buf += JSON.stringify(record) + '\n';
     this.lines++;
-    if (this.buf.length >= FLUSH_AT) this.flush();
+    if (this.buf.length >= this.flushAt) this.flush();
   }
 
   flush(): void {
-    if (this.fd === null || this.buf.length === 0) return;
-    writeSync(this.fd, this.buf);
+    if (this.closed || this.buf.length === 0) return;
+    this.file.write(this.buf);
     this.buf = '';
   }
 
   close(): void {
-    if (this.fd === null) return;
+    if (this.closed) return;
     this.flush();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = null;
+    this.file.close();
+    this.closed = true;
+  }
+
+  /** Resolves when the compression and retention of rotated segments scheduled so far are done. */
+  whenIdle(): Promise<void> {
+    return this.file.whenIdle();
   }
 
   get count(): number {

@@ -10,7 +10,13 @@
  * - Field names the line itself uses (`level`, `ts`, `schemaVersion`, `event`, `msg`) are written with a
  *   leading underscore (`_level`), so a field can never overwrite or duplicate them.
  * - Every destination is synchronous: a line is written when the call returns, so a crash loses nothing and
- *   flush/close have nothing to wait for.
+ *   flush has nothing to wait for.
+ * - The file is rotated by size, between lines, with retention (`rotate`, default 64 MiB × 10 kept): the same
+ *   rotation and segment names as the contract logs (adapters/jsonl/rotating-file.ts), so `bot.jsonl` is
+ *   followed with `tail -F` and read back with `zcat -f logs/bot.*`. Not pino-roll: it writes from a worker
+ *   thread (a crash loses what it had not written yet), names the live file by number (`tail -F` loses it)
+ *   and does not compress; not pm2-logrotate: it copies and truncates (a line written in between is lost),
+ *   rotates only pm2's own out/err files, and does nothing under systemd.
  *
  * Human output (pino-pretty) is a view over the same lines, written to stderr when `pretty` is on.
  */
@@ -18,7 +24,9 @@ import pino, { type DestinationStream, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
 import { isoTime } from '../../domain/time.ts';
 import { LOG_LEVELS, type LogFields, type LogLevel, type Logger } from '../../ports/logger.ts';
+import type { RotateOptions } from '../../ports/line-source.ts';
 import { SystemClock } from '../clock/clocks.ts';
+import { DEFAULT_ROTATE, RotatingFile } from '../jsonl/rotating-file.ts';
 
 export const SCHEMA_VERSION = 1;
 export const REDACTED = '[redacted]';
@@ -60,6 +68,8 @@ export function parseLogLevel(value: string): LevelWithSilent {
 export interface PinoLoggerOptions {
   /** JSONL file, appended to; the file and its directory are created (e.g. `logs/bot.jsonl`) */
   file?: string;
+  /** size-based rotation of `file` with retention; default DEFAULT_ROTATE (64 MiB, 10 kept); null: never */
+  rotate?: RotateOptions | null;
   /** the lowest level written, to every output (`--log-level`); default `info` */
   level?: string;
   /** also write readable lines to stderr through pino-pretty; default: whether stderr is a terminal */
@@ -85,9 +95,10 @@ export function createPinoLogger(options: PinoLoggerOptions = {}): Logger {
   const humanIsTty = ((human ?? process.stderr) as { isTTY?: boolean }).isTTY === true;
   const usePretty = options.pretty ?? humanIsTty;
 
-  const fileDest = options.file === undefined ? undefined : pino.destination({ dest: options.file, sync: true, mkdir: true, append: true });
+  // pino writes one whole line per write: the file rotates between lines
+  const file = options.file === undefined ? undefined : new RotatingFile(options.file, { rotate: options.rotate === undefined ? DEFAULT_ROTATE : options.rotate, mkdir: true });
   const streams: DestinationStream[] = [];
-  if (fileDest !== undefined) streams.push(fileDest);
+  if (file !== undefined) streams.push({ write: (line: string) => file.write(line) });
   if (usePretty) {
     streams.push(
       pretty({
@@ -139,11 +150,9 @@ export function createPinoLogger(options: PinoLoggerOptions = {}): Logger {
   const close = async (): Promise<void> => {
     if (state.closed) return;
     state.closed = true;
-    if (fileDest === undefined) return;
-    await new Promise<void>((resolve) => {
-      fileDest.once('close', () => resolve());
-      fileDest.end();
-    });
+    if (file === undefined) return;
+    file.close();
+    await file.whenIdle();
   };
 
   const wrap = (p: pino.Logger): Logger => {
