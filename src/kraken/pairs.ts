@@ -7,11 +7,16 @@
  * Assets `decimals` when that is smaller: Kraken keeps balances to the asset's decimals (ALPHA: lot 8, asset 5
  * — a buy of 100.12345678 shows as 100.12346) and ccxt 4.5.84 truncates every order volume to it, so an order
  * sized finer than that is not what reaches Kraken or what the account then holds.
+ *
+ * Delisted pairs (the snapshot's delisted supplement, see snapshot.ts) are found by the same spellings and file
+ * names, after the listed ones, and are markets only for a replay (`replayMarkets`): a replay replays the market as
+ * it traded, so its meta carries the recorded decimals, minimums and fees with status online. `delistedPair` tells
+ * them apart; paper, sim and live trade only the listed pairs (the venue's own answer, or `krakenMarkets`).
  */
 import { Dec } from '../domain/money.ts';
 import type { MarketMeta } from '../domain/types.ts';
 import { assetDecimals, buildAssetIndex, commonCode, krakenAssets } from './assets.ts';
-import { krakenSnapshot, type RawAsset, type RawAssetPair } from './snapshot.ts';
+import { krakenSnapshot, type DelistedNote, type RawAsset, type RawAssetPair } from './snapshot.ts';
 
 function firstTier(key: string, schedule: RawAssetPair['fees']): Dec {
   const pct = schedule[0]?.[1];
@@ -85,9 +90,63 @@ export function buildPairIndex(pairs: Readonly<Record<string, RawAssetPair>>, co
   return { markets, kraken, wsname, keyOf, common };
 }
 
+/** The status a delisted pair's meta carries in a replay: the market as it traded (its entry says "delisted"). */
+const REPLAY_STATUS = 'online';
+
+let delistedIx: PairIndex | null = null;
+
+/** The delisted pairs that no listed pair shadows (a pair Kraken lists again, or a symbol reused, is the listed one). */
+function delistedIndex(): PairIndex {
+  if (delistedIx) return delistedIx;
+  const { delisted } = krakenSnapshot();
+  const listed = pairIndex();
+  const pairs: Record<string, RawAssetPair> = {};
+  for (const [key, p] of Object.entries(delisted.pairs)) {
+    if (listed.keyOf.has(key) || listed.kraken.has(p.altname.toUpperCase()) || listed.markets.has(`${commonCode(p.base)}/${commonCode(p.quote)}`)) continue;
+    pairs[key] = { ...p, status: REPLAY_STATUS };
+  }
+  delistedIx = buildPairIndex(pairs, commonCode, (id) => delisted.assets[id]?.decimals ?? assetDecimals(id));
+  return delistedIx;
+}
+
 /** Every pair of the snapshot, by ccxt symbol: a new Map on each call (callers may override entries), the metas shared and frozen. */
 export function krakenMarkets(): Map<string, MarketMeta> {
   return new Map(pairIndex().markets);
+}
+
+/**
+ * The markets a replay may trade: every listed pair and, after them, every delisted pair with the decimals, minimums
+ * and fees its recorded answer gave (status online: the market as it traded). Never the markets of paper, sim or live.
+ */
+export function replayMarkets(): Map<string, MarketMeta> {
+  return new Map([...pairIndex().markets, ...delistedIndex().markets]);
+}
+
+/** A delisted pair and the record it comes from. */
+export interface DelistedPair extends DelistedNote {
+  readonly symbol: string;
+  readonly krakenPair: string;
+  readonly altname: string;
+}
+
+/** The delisted pair a name spells (symbol, altname, pair key, wsname, file name), or null when it is listed or unknown. */
+export function delistedPair(name: string): DelistedPair | null {
+  if (name.trim() === '') return null;
+  const listed = lookupIn(pairIndex(), name).symbol;
+  if (listed) return null;
+  const ix = delistedIndex();
+  const symbol = lookupIn(ix, name).symbol;
+  if (!symbol) return null;
+  const m = ix.markets.get(symbol)!;
+  const note = krakenSnapshot().delisted.pairs[m.krakenPair]!._delisted;
+  return { symbol, krakenPair: m.krakenPair, altname: m.altname, ...note };
+}
+
+/** Why a paper, sim or live bot cannot trade a delisted pair (null: the name is not a delisted pair). */
+export function delistedRefusal(name: string): string | null {
+  const d = delistedPair(name);
+  if (!d) return null;
+  return `${d.symbol} was delisted by Kraken (${d.altname}: last listed in an AssetPairs answer of ${d.lastSeen}, gone by ${d.goneBy}); replay only — paper, sim and live cannot trade it`;
 }
 
 /**
@@ -118,8 +177,13 @@ export function krakenPairKey(name: string): string | null {
 /** Kraken's OHLCVT / trade file names: `XBTUSD_60.csv`, `ETHXBT_15.csv`, `XBTUSD_1440.csv.gz`, `XBTUSD.csv` (any directory) → the pair part. */
 const FILE_NAME = /^([A-Z0-9]+)(?:_\d+)?\.csv(?:\.gz)?$/i;
 
+/** A name looked up among the listed pairs, then, by the same spellings, among the delisted ones. */
 function lookups(name: string): { readonly tried: string[]; readonly symbol: string | null } {
-  const ix = pairIndex();
+  const r = lookupIn(pairIndex(), name);
+  return r.symbol ? r : { tried: r.tried, symbol: lookupIn(delistedIndex(), name).symbol };
+}
+
+function lookupIn(ix: PairIndex, name: string): { readonly tried: string[]; readonly symbol: string | null } {
   const tried: string[] = [];
   const raw = name.trim();
   const file = FILE_NAME.exec(raw.split(/[\\/]/).at(-1) ?? '');
@@ -156,7 +220,7 @@ export class UnknownPairError extends Error {
     const snap = krakenSnapshot();
     super(
       `unknown Kraken pair "${input}": tried ${tried.join('; ')} — none is one of the ${Object.keys(snap.assetPairs).length} pairs of the bundled ` +
-        `AssetPairs snapshot (captured ${snap._captured.assetPairs})` +
+        `AssetPairs snapshot (captured ${snap._captured.assetPairs}) or of its ${delistedIndex().markets.size} delisted pairs kept for replay` +
         (suggestions.length ? `; closest altnames: ${suggestions.join(', ')}` : ''),
     );
     this.name = 'UnknownPairError';
@@ -176,16 +240,21 @@ export function symbolFromKraken(name: string): string {
   throw new UnknownPairError(name, r.tried, closestAltnames(name));
 }
 
-/** The `n` altnames nearest to `name` (edit distance to the altname or the symbol run together), as `ALTNAME (SYMBOL)`. */
+/**
+ * The `n` altnames nearest to `name` (edit distance to the altname or the symbol run together), as `ALTNAME (SYMBOL)`;
+ * a delisted pair as `ALTNAME (SYMBOL, delisted: replay only)`.
+ */
 export function closestAltnames(name: string, n = 3): string[] {
   const looksLikeFile = /\.csv(\.gz)?$/i.test(name.trim());
   const stem = looksLikeFile ? (name.trim().split(/[\\/]/).at(-1) ?? '').replace(/(_\d+)?\.csv(\.gz)?$/i, '') : name;
   const q = stem.trim().toUpperCase().replace(/[^A-Z0-9]/g, '');
   if (q === '') return [];
   const scored: Array<{ d: number; alt: string; pair: string }> = [];
-  for (const m of pairIndex().markets.values()) {
-    const d = Math.min(editDistance(q, m.altname), editDistance(q, `${m.base}${m.quote}`));
-    scored.push({ d, alt: m.altname, pair: m.pair });
+  for (const [ix, note] of [[pairIndex(), ''], [delistedIndex(), ', delisted: replay only']] as const) {
+    for (const m of ix.markets.values()) {
+      const d = Math.min(editDistance(q, m.altname), editDistance(q, `${m.base}${m.quote}`));
+      scored.push({ d, alt: m.altname, pair: `${m.pair}${note}` });
+    }
   }
   scored.sort((a, b) => a.d - b.d || a.alt.length - b.alt.length || (a.alt < b.alt ? -1 : a.alt > b.alt ? 1 : 0));
   return scored.slice(0, n).map((s) => `${s.alt} (${s.pair})`);
