@@ -52,7 +52,8 @@ type Fetch2 = (path: string, api?: unknown, method?: string, params?: Record<str
  * Every private REST call of `exchange` through `queue`: ccxt builds and signs a request (taking its nonce) in
  * `fetch2`, so `fetch2` runs only when the call leaves the queue. ccxt's rate limiter (on against Kraken) is
  * waited on before the call joins the queue, never while holding the slot, so an order never waits behind a
- * read that is only sleeping for the limiter; AddOrder and CancelOrder cost 0 there, as on Kraken's counter.
+ * read that is only sleeping for the limiter; AddOrder and CancelOrder cost 0 there, as on Kraken's counter,
+ * and skip it (its queue is first come first served, whatever the cost).
  */
 function queuePrivateCalls(exchange: InstanceType<typeof ccxt.kraken>, queue: PrivateCallQueue): void {
   const ex = exchange as unknown as { fetch2: Fetch2; enableRateLimit: boolean; throttle(cost: number): Promise<unknown>; calculateRateLimiterCost(...a: unknown[]): number };
@@ -69,7 +70,11 @@ function queuePrivateCalls(exchange: InstanceType<typeof ccxt.kraken>, queue: Pr
   };
   ex.fetch2 = async (path, api = 'public', method = 'GET', params = {}, headers = undefined, body = undefined, config = {}) => {
     if (api !== 'private') return fetch2(path, api, method, params, headers, body, config);
-    if (ex.enableRateLimit) await ex.throttle(ex.calculateRateLimiterCost(api, method, path, params, config));
+    if (ex.enableRateLimit) {
+      // a call that costs nothing (AddOrder, CancelOrder) does not queue behind reads sleeping in the limiter
+      const cost = ex.calculateRateLimiterCost(api, method, path, params, config);
+      if (cost > 0) await ex.throttle(cost);
+    }
     return queue.run(priorityOf(path), () => unlimited(path, api, method, params, headers, body, config));
   };
   markQueued(exchange, queue);

@@ -18,10 +18,13 @@ class FakeKraken implements KrakenApi {
   readonly createFaults: Fault[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** the calls in the order they started */
+  readonly started: string[] = [];
   cancelRace = false;
   private seq = 0;
 
-  private async call<T>(fn: () => T): Promise<T> {
+  private async call<T>(fn: () => T, name = 'read'): Promise<T> {
+    this.started.push(name);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((r) => setTimeout(r, 1));
@@ -48,7 +51,7 @@ class FakeKraken implements KrakenApi {
       if (fault === 'timeout_after_accept') throw new ccxt.RequestTimeout('kraken POST /0/private/AddOrder request timed out');
       if (fault === '5xx_after_accept') throw err(ccxt.ExchangeNotAvailable, 'EService:Unavailable');
       return { id: o.id, clientOrderId };
-    });
+    }, 'create');
   }
 
   cancelOrder(id: string): Promise<unknown> {
@@ -58,7 +61,7 @@ class FakeKraken implements KrakenApi {
       if (!o || o.status !== 'open') throw new ccxt.InvalidOrder('kraken {"error":["EOrder:Unknown order"]}');
       o.status = 'canceled';
       return { count: 1 };
-    });
+    }, 'cancel');
   }
 
   /** runs right after an open-orders read is answered (a fill landing between two reads) */
@@ -276,5 +279,20 @@ describe('Kraken venue: one private call at a time', () => {
     expect(s.api.orders).toHaveLength(200);
     expect(new Set(s.api.orders.map((o) => o.clientOrderId)).size).toBe(200);
     expect(s.kinds().filter((k) => k === 'accepted')).toHaveLength(200);
+  });
+
+  it('when reads wait behind a read in flight then a create goes next, before every waiting read (the venue’s own queue around a client without one)', async () => {
+    const s = setup();
+    s.venue.submit(intent());
+    await s.venue.idle();
+    s.api.started.length = 0;
+    const polls = Array.from({ length: 5 }, () => s.venue.poll());
+    s.venue.submit(intent());
+    await Promise.all(polls);
+    await s.venue.idle();
+    expect(s.api.started.slice(0, 2)).toEqual(['read', 'create']);
+    expect(s.api.started.filter((c) => c === 'create')).toHaveLength(1);
+    expect(s.api.maxInFlight).toBe(1);
+    expect(s.kinds().filter((k) => k === 'accepted')).toHaveLength(2);
   });
 });
