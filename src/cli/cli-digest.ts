@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
+import { logExists } from '../adapters/jsonl/segments.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import { buildDigest, DIGEST_PERIODS, lastCompletePeriod, periodOf, renderDigestMd, type DigestInputs, type DigestPeriodKind } from '../digest/digest.ts';
@@ -67,7 +68,7 @@ export function runDigest(o: DigestOptions): DigestRun {
     }
     return { status: 'already_processed', key: period.key, files, generatedAt };
   }
-  const hasLogs = existsSync(join(o.logs, LOG_FILES.bus)) || existsSync(join(o.logs, LOG_FILES.decisions));
+  const hasLogs = logExists(o.logs, LOG_FILES.bus) || logExists(o.logs, LOG_FILES.decisions); // live or rotated
   if (!hasLogs && o.state === undefined) throw new InputError(`--logs ${o.logs}: no logs there, and no --state: nothing to digest`);
   const report = hasLogs ? reportFromLogs(o.logs, { run: 'all', since: period.from }) : null;
   const afterEnd = hasLogs ? reportFromLogs(o.logs, { run: 'all', since: period.to }) : null;

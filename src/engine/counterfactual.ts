@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { CandleSeries } from '../domain/candle-series.ts';
-import { JsonlFileSource } from '../adapters/jsonl/jsonl-reader.ts';
+import { LogLines } from '../adapters/jsonl/segments.ts';
 import { compareCounterfactual, type FidelityResult } from '../analytics/counterfactual.ts';
 import { loadDataset, type Dataset } from '../analytics/dataset.ts';
 import { parseConfig, type Config } from '../config/schema.ts';
@@ -20,7 +20,7 @@ export function withGuardMode(config: Config, code: BlockCode, mode: 'enforce' |
 }
 
 export function loadRun(dir: string, runId: string): Dataset {
-  const src = (f: string) => new JsonlFileSource(join(dir, f));
+  const src = (f: string) => new LogLines(dir, f); // rotated segments included
   return loadDataset({ bus: src(LOG_FILES.bus), decisions: src(LOG_FILES.decisions), shadow: src(LOG_FILES.shadow) }, { run: runId, detail: true });
 }
 
