@@ -81,7 +81,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--poll <seconds>', 'how often working orders are polled', positiveInt, 5)
     .option('--dead-mans-switch <seconds>', "CancelAllOrdersAfter timeout, refreshed while healthy (0 = off)", (v) => (v === '0' ? 0 : positiveInt(v)), 60)
     .option('--max-candles <n>', 'stop after this many live candles (tests)', positiveInt)
-    .option('--state <file>', 'sim and live: the SQLite state (ledger, orders, audit)', 'data/tollgate.db')
+    .option('--state <file|url>', 'sim and live: the state (ledger, orders, audit): a SQLite file, or a PostgreSQL database as postgres://user:password@host:port/db', 'data/tollgate.db')
     .option('--reconcile <minutes>', 'sim and live: reconcile the ledger with the venue this often (and at start)', positiveInt, 15)
     .option('--pace <candlesPerSecond>', "sim mode: the simulator's --pace; the bot's clock then runs as fast as the simulator's", positiveNumber)
     .option('--ws', "use Kraken's websockets: candle closes and the last price, and in sim/live your executions (a fill is polled the moment it happens); REST stays the fallback", false)

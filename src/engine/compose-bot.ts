@@ -24,6 +24,8 @@ import { LiveCandleFeed } from '../adapters/kraken/live-feed.ts';
 import { PaperVenue } from '../adapters/paper/paper-venue.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { isPostgresUrl, redactUrl } from '../adapters/postgres/errors.ts';
+import { PgStateStore } from '../adapters/postgres/state-store.ts';
 import { parseConfig, type Config } from '../config/schema.ts';
 import { isoTime } from '../domain/time.ts';
 import type { MarketMeta } from '../domain/types.ts';
@@ -134,19 +136,23 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
   const say = (event: string, message: string, fields: Record<string, unknown> = {}) => logger.info(event, fields, message);
   // sim/live: the state is opened first, so that nonces continue above the last one any earlier run used
   let stateStore: SqliteStateStore | null = null;
-  const stateFile = o.stateFile ?? 'data/tollgate.db';
+  const stateUrl = o.stateFile ?? 'data/tollgate.db';
+  // a postgres:// state is named without its password wherever it is shown
+  const stateFile = isPostgresUrl(stateUrl) ? redactUrl(stateUrl) : stateUrl;
   if (mode !== 'paper') {
-    ensureDir(stateFile);
     try {
-      stateStore = SqliteStateStore.open(stateFile);
+      // the PostgreSQL state offers the SQLite state's methods (PgStateStore implements its surface, minus file backup)
+      if (isPostgresUrl(stateUrl)) stateStore = PgStateStore.open(stateUrl) as unknown as SqliteStateStore;
+      else {
+        ensureDir(stateUrl);
+        stateStore = SqliteStateStore.open(stateUrl);
+      }
     } catch (e) {
       if (e instanceof StateDbError) throw new InputError(e.message);
       throw e;
     }
   }
-  const closeStore = () => {
-    if (stateStore?.db.open) stateStore.close();
-  };
+  const closeStore = () => stateStore?.close();
   try {
     const { exchange } = krakenClient({
       apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock: wall,

@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { dec } from '../../domain/money.ts';
-import { FINAL_ORDER_STATUSES, ORDER_STATUSES, OrderTransitionError, type OrderStatus } from '../../domain/order-status.ts';
 import { Ledger, verifyAudit } from '../../portfolio/ledger.ts';
 import { MemoryLedgerStore } from '../../portfolio/memory-ledger-store.ts';
 import { krakenMarkets } from '../../kraken/pairs.ts';
@@ -117,50 +115,8 @@ describe('SqliteStateStore: opening', () => {
   });
 });
 
-describe('SqliteStateStore: the ledger on SQLite', () => {
-  it('when operations run on SQLite then the state equals the same operations on the in-memory store, and the audit log verifies', () => {
-    const file = join(dir(), 's.db');
-    const sq = SqliteStateStore.open(file);
-    const mem = new MemoryLedgerStore();
-    for (const store of [sq, mem]) {
-      let t = T0;
-      const l = new Ledger(store, { now: () => (t += 1000) }, metaOf);
-      l.setCash({ currency: 'USD', amount: '100000' }, op('a'));
-      l.buy({ pair: 'BTC/USD', quantity: '0.5', price: '40000.5', fee: '80.001' }, op('b'));
-      l.buy({ pair: 'ETH/USD', quantity: '3', price: '2500' }, op('c'));
-      l.sell({ pair: 'BTC/USD', quantity: '0.2', price: '41000' }, op('d'));
-      l.close({ positionId: 'manual-ETHUSD', price: '2400.01' }, op('e'));
-      l.importPortfolio({ cash: { EUR: '10' }, positions: [{ pair: 'SOL/USD', quantity: '4', entryPrice: '100.25' }] }, op('f'));
-      l.applyFill({ id: 'f1', orderId: 'o1', signalId: 's1', pair: 'BTC/USD', side: 'buy', quantity: dec('0.001'), price: dec('30000'), fee: dec('0.075'), liquidity: 'maker', purpose: 'entry', tsEvent: T0, tsInit: T0 }, 'ema');
-    }
-    const { marks: _a, ...a } = sq.snapshot();
-    const { marks: _b, ...b } = mem.snapshot();
-    expect(a).toEqual(b);
-    expect([...sq.audit()]).toEqual([...mem.audit()]);
-    expect(sq.fills('s1')).toHaveLength(1);
-    expect(verifyAudit(sq, metaOf, () => new MemoryLedgerStore())).toMatchObject({ ok: true, rows: 7 });
-    sq.close();
-  });
-
-  it('when an operation fails half way then the SQLite transaction rolls back: no state, no sequence number, no audit row, no key', () => {
-    const file = join(dir(), 'rb.db');
-    const s = SqliteStateStore.open(file);
-    const l = new Ledger(s, { now: () => T0 }, metaOf);
-    l.setCash({ currency: 'USD', amount: '100' }, op('a'));
-    const before = s.snapshot();
-    // the second position is refused after the cash and the first position were written inside the transaction
-    expect(() => l.importPortfolio({ cash: { USD: '5000' }, positions: [{ pair: 'BTC/USD', quantity: '1', entryPrice: '1' }, { pair: 'NOPE/USD', quantity: '1', entryPrice: '1' }] }, op('imp'))).toThrow(/unknown pair NOPE/);
-    expect(s.snapshot()).toEqual(before);
-    expect(s.db.prepare("SELECT count(*) FROM idempotency WHERE key = 'imp'").pluck().get()).toBe(0);
-    // a batch is one transaction too
-    expect(() => l.batch(() => {
-      l.buy({ pair: 'BTC/USD', quantity: '0.001', price: '50000' }, op('x1'));
-      l.buy({ pair: 'BTC/USD', quantity: '1', price: '50000' }, op('x2'));
-    })).toThrow(/insufficient USD cash/);
-    expect(s.snapshot()).toEqual(before);
-    s.close();
-  });
-
+// what every state adapter must do (ledger, rollback, savepoints, orders, intake…) is the shared contract: test/store-contract.ts
+describe('SqliteStateStore: the audit log on SQLite', () => {
   it('when someone edits the audit log then SQLite refuses (append-only); when the trigger is dropped and a row tampered, verify names that row', () => {
     const file = join(dir(), 't.db');
     populated(file);
@@ -187,72 +143,7 @@ describe('SqliteStateStore: the ledger on SQLite', () => {
   });
 });
 
-describe('SqliteStateStore: bot records and backup', () => {
-  it('when signals, order intents, orders, shadow positions and guard state are saved then they read back; only non-terminal signals are open', () => {
-    const s = SqliteStateStore.open(join(dir(), 'b.db'));
-    const sig = { strategy: 'ema', pair: 'BTC/USD', side: 'buy', signal: '{}', snapshot: '{"value":"open"}', updatedTs: T0 };
-    s.saveSignal({ ...sig, id: 's1', state: 'open', terminal: false, deadlineTs: T0 + 5 });
-    s.saveSignal({ ...sig, id: 's2', state: 'closed', terminal: true, deadlineTs: null });
-    expect(s.openSignals().map((x) => [x.id, x.terminal, x.deadlineTs])).toEqual([['s1', false, T0 + 5]]);
-    expect(s.signal('s2')?.terminal).toBe(true);
-    const intent = { id: 'i1', signalId: 's1', clientOrderId: 'tgabc', pair: 'BTC/USD', side: 'buy', type: 'limit', quantity: '0.1', limitPrice: '50000', purpose: 'entry', exitReason: null, deadlineTs: null, tsEvent: T0, tsInit: T0 };
-    s.saveOrderIntent(intent);
-    expect(() => s.saveOrderIntent({ ...intent, id: 'i2' })).toThrow(/UNIQUE/);
-    expect(s.orderIntentByClientId('tgabc')).toEqual(intent);
-    s.saveOrder({ clientOrderId: 'tgabc', venueOrderId: 'OABC', status: 'accepted', filledQuantity: '0', detail: null, updatedTs: T0 });
-    expect(s.order('tgabc')?.venueOrderId).toBe('OABC');
-    s.saveShadowPosition('s3', 'open', { entry: '1.5' }, T0);
-    expect(s.shadowPositions('open')).toEqual([{ signalId: 's3', status: 'open', data: { entry: '1.5' } }]);
-    s.setGuardState('COOLDOWN:BTC/USD', { until: T0 }, T0);
-    expect(s.guardState('COOLDOWN:BTC/USD')).toEqual({ until: T0 });
-    s.close();
-  });
-
-  it('when an order is moved then only along the order state table: an illegal move names both statuses and writes nothing', () => {
-    const s = SqliteStateStore.open(join(dir(), 'm.db'));
-    const row = (clientOrderId: string, status: OrderStatus) => ({ clientOrderId, venueOrderId: null, status, filledQuantity: '0', detail: null, updatedTs: T0 });
-    for (const id of ['tga', 'tgb', 'tgc']) {
-      s.saveOrderIntent({ id, signalId: 's1', clientOrderId: id, pair: 'BTC/USD', side: 'buy', type: 'market', quantity: '0.1', limitPrice: null, purpose: 'entry', exitReason: null, deadlineTs: null, tsEvent: T0, tsInit: T0 });
-    }
-    expect(s.moveOrder(row('tga', 'sending'))).toBe('initialized');
-    expect(s.moveOrder(row('tga', 'unknown'))).toBe('sending');
-    expect(s.moveOrder(row('tga', 'resolved'))).toBe('unknown');
-    expect(s.moveOrder(row('tga', 'accepted'))).toBe('resolved');
-    expect(s.moveOrder(row('tga', 'filled'))).toBe('accepted');
-    expect(() => s.moveOrder({ ...row('tga', 'cancelled'), detail: 'late' })).toThrow(/order tga: illegal order status move 'filled' → 'cancelled' \('filled' is final\)/);
-    expect(s.order('tga')).toMatchObject({ status: 'filled', detail: null });
-    // an order with no row is `initialized`: it may be adopted (recovery, reconciliation) but not filled out of nowhere
-    expect(() => s.moveOrder(row('tgb', 'filled'))).toThrow(OrderTransitionError);
-    expect(s.order('tgb')).toBeUndefined();
-    // inside a surrounding write, the refusal rolls the whole write back
-    expect(() => s.write(() => {
-      s.moveOrder(row('tgc', 'sending'));
-      s.moveOrder(row('tgc', 'filled'));
-    })).toThrow(/'sending' → 'filled'/);
-    expect(s.order('tgc')).toBeUndefined();
-    s.close();
-  });
-
-  it('when orders are in every status then recovery sees those not final (or with no row) and the working ones are those still on the venue', () => {
-    const s = SqliteStateStore.open(join(dir(), 'u.db'));
-    const intent = { signalId: 's1', pair: 'BTC/USD', side: 'buy', type: 'limit', quantity: '0.1', limitPrice: '50000', exitReason: null, deadlineTs: null, tsEvent: T0 };
-    ORDER_STATUSES.forEach((status, i) => {
-      for (const purpose of ['entry', 'exit'] as const) {
-        const clientOrderId = `tg-${purpose}-${status}`;
-        s.saveOrderIntent({ ...intent, id: clientOrderId, clientOrderId, purpose, tsInit: T0 + i });
-        if (status !== 'initialized') s.saveOrder({ clientOrderId, venueOrderId: null, status, filledQuantity: '0', detail: null, updatedTs: T0 });
-      }
-    });
-    const notFinal = ORDER_STATUSES.filter((x) => !(FINAL_ORDER_STATUSES as readonly string[]).includes(x));
-    expect(s.unresolvedOrderIntents().map((r) => [r.clientOrderId, r.status])).toEqual(
-      notFinal.flatMap((x) => [[`tg-entry-${x}`, x === 'initialized' ? null : x], [`tg-exit-${x}`, x === 'initialized' ? null : x]]),
-    );
-    expect(s.unresolvedOrderIntents()[0]).toMatchObject({ ...intent, id: 'tg-entry-initialized', purpose: 'entry', tsInit: T0 });
-    expect(s.workingOrderIds('entry')).toEqual(['tg-entry-sending', 'tg-entry-accepted', 'tg-entry-unknown', 'tg-entry-resolved']);
-    expect(s.workingOrderIds('exit')).toEqual(['tg-exit-sending', 'tg-exit-accepted', 'tg-exit-unknown', 'tg-exit-resolved']);
-    s.close();
-  });
-
+describe('SqliteStateStore: backup', () => {
   it('when backed up while open then the copy is a complete state file that opens and verifies', async () => {
     const d = dir();
     populated(join(d, 'live.db'));
