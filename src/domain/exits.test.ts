@@ -170,3 +170,74 @@ describe('evaluateExit: the track', () => {
     expect(run(r, [130]).exits).toEqual([null]);
   });
 });
+
+describe('evaluateExit: decided on doubles where they settle it, exact where they do not', () => {
+  /** the comparisons spelled out on decimals only: what evaluateExit must equal on every candle */
+  function exactly(r: ExitRules, track: ExitTrack, c: Candle, strategyExit: boolean): { peak: string; exit: string | null } {
+    const close = dec(c.exact?.close ?? c.close);
+    const peak = close.gt(track.peak) ? close : track.peak;
+    let exit: string | null = null;
+    if (track.stopLoss !== null && close.lte(track.stopLoss)) exit = 'stop_loss';
+    else if (track.trailFactor !== null && peak.gt(track.entryPrice) && close.lte(peak.mul(track.trailFactor))) exit = 'trailing_stop';
+    else if (track.takeProfit !== null && close.gte(track.takeProfit)) exit = 'take_profit';
+    else if (r.maxHoldCandles !== null && c.ts + c.intervalMs - track.entryTs >= r.maxHoldCandles * c.intervalMs) exit = 'max_hold';
+    else if (r.useStrategyExit && strategyExit) exit = 'strategy_exit';
+    return { peak: peak.toFixed(), exit };
+  }
+  /** a close a hair (1e-18) above or below a level, or on it: its double is the level's, its decimal is not */
+  const near = (level: string, i: number, side: -1 | 0 | 1): Candle => {
+    const exact = dec(level).plus(dec(side).mul('1e-18')).toFixed();
+    const close = Number(exact);
+    return { ...candle(i, close), exact: { close: exact } };
+  };
+
+  it('when closes sit on, a hair above or a hair below each level then every exit and peak equals the decimal comparison', () => {
+    const r = rules({ takeProfitPct: 0.05, stopLossPct: 0.03, trailingStopPct: 0.04 });
+    const entry = dec('50000.1');
+    let checked = 0;
+    for (const peakUp of ['50000.1', '50100.3', '51234.5']) {
+      for (const side of [-1, 0, 1] as const) {
+        let track = startExitTrack(r, entry, T0);
+        // raise the peak first (a close equal to the entry leaves the track as it is)
+        const up = evaluateExit(r, track, candle(0, Number(peakUp)), false);
+        expect(up.track.peak.toFixed()).toBe(exactly(r, track, candle(0, Number(peakUp)), false).peak);
+        track = up.track;
+        const levels = [track.stopLoss!.toFixed(), track.takeProfit!.toFixed(), track.peak.mul(track.trailFactor!).toFixed(), track.peak.toFixed(), track.entryPrice.toFixed()];
+        for (const level of levels) {
+          const c = near(level, 1, side);
+          const got = evaluateExit(r, track, c, false);
+          const want = exactly(r, track, c, false);
+          expect({ peak: got.track.peak.toFixed(), exit: got.exit }, `close ${c.exact!.close} against ${level}`).toEqual(want);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(45);
+  });
+
+  it('when a random walk of closes (some of them past 15 significant digits) is followed then each candle equals the decimal comparison', () => {
+    const r = rules({ takeProfitPct: 0.08, stopLossPct: 0.05, trailingStopPct: 0.02, maxHoldCandles: 400 });
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let exits = 0;
+    for (let run = 0; run < 40; run++) {
+      let track = startExitTrack(r, dec('100.5'), T0);
+      let px = 100.5;
+      for (let i = 0; i < 200; i++) {
+        px = Math.max(1, px * (1 + (rnd() - 0.5) * 0.02));
+        const level = [track.stopLoss!, track.takeProfit!, track.peak.mul(track.trailFactor!), track.peak][Math.floor(rnd() * 4)]!;
+        // one candle in four sits within 1e-18 of a level; the others are ordinary 2-decimal prices
+        const c = rnd() < 0.25 ? near(level.toFixed(), i, (Math.floor(rnd() * 3) - 1) as -1 | 0 | 1) : candle(i, Math.round(px * 100) / 100);
+        const got = evaluateExit(r, track, c, false);
+        const want = exactly(r, track, c, false);
+        expect({ peak: got.track.peak.toFixed(), exit: got.exit }).toEqual(want);
+        if (got.exit) {
+          exits++;
+          break;
+        }
+        track = got.track;
+      }
+    }
+    expect(exits).toBeGreaterThan(10);
+  });
+});

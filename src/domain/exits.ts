@@ -8,7 +8,7 @@
  * strategy_exit.
  */
 import { Dec } from './money.ts';
-import { candleDec, type Candle, type ExitReason } from './types.ts';
+import { candleDec, candleNumber, type Candle, type ExitReason } from './types.ts';
 
 export interface ExitRules {
   /** 0.05 = leave when close ≥ entry × 1.05 */
@@ -50,20 +50,76 @@ export interface ExitCheck {
   readonly exit: ExitReason | null;
 }
 
+/** An exit track's decimals as their nearest doubles, worked out once per track. */
+interface TrackNumbers {
+  readonly entryPrice: number;
+  readonly peak: number;
+  readonly stopLoss: number;
+  readonly takeProfit: number;
+  readonly trailFactor: number;
+  /** peak × trailFactor exactly, built only when a close comes near it */
+  trail: Dec | null;
+}
+const trackNumbers = new WeakMap<ExitTrack, TrackNumbers>();
+
+function numbersOf(t: ExitTrack): TrackNumbers {
+  let n = trackNumbers.get(t);
+  if (n === undefined) {
+    n = {
+      entryPrice: t.entryPrice.toNumber(), peak: t.peak.toNumber(),
+      stopLoss: t.stopLoss === null ? NaN : t.stopLoss.toNumber(), takeProfit: t.takeProfit === null ? NaN : t.takeProfit.toNumber(),
+      trailFactor: t.trailFactor === null ? NaN : t.trailFactor.toNumber(), trail: null,
+    };
+    trackNumbers.set(t, n);
+  }
+  return n;
+}
+
+/**
+ * The sign of close − b, exact. `closeN` and `bn` are the decimals' nearest doubles: rounding to the nearest
+ * double is monotone, so different doubles order the decimals the same way; only equal doubles need the
+ * exact decimals.
+ */
+function compareClose(closeN: number, candle: Candle, closeDec: Dec | undefined, bn: number, b: Dec): number {
+  return closeN < bn ? -1 : closeN > bn ? 1 : (closeDec ?? candleDec(candle, 'close')).comparedTo(b);
+}
+
+/**
+ * Whether close ≤ peak × trailFactor, exact. The product of the two doubles is within a few units in the last
+ * place of the exact product (≈ 1e-15 relative); outside a 1e-12 margin around it the double comparison is the
+ * exact one, inside it (and for anything but positive numbers) the exact product is built.
+ */
+function atOrBelowTrail(closeN: number, candle: Candle, closeDec: Dec | undefined, n: TrackNumbers, peak: Dec, trailFactor: Dec): boolean {
+  const approx = n.peak * n.trailFactor;
+  if (closeN > 0 && approx > 0) {
+    if (closeN < approx * (1 - 1e-12)) return true;
+    if (closeN > approx * (1 + 1e-12)) return false;
+  }
+  n.trail ??= peak.mul(trailFactor);
+  return (closeDec ?? candleDec(candle, 'close')).lte(n.trail);
+}
+
 /**
  * Evaluate one closed candle for a long position. `strategyExit` is the strategy's exit advice for
  * this candle; `closeDec` is the candle's close as a Dec when the caller already has it. Pure: returns
- * the updated track (peak) and the exit reason, if any.
+ * the updated track (peak) and the exit reason, if any. The comparisons are exact (decimals); they are
+ * decided on the nearest doubles where those settle them, which keeps an open position cheap per candle.
  */
 export function evaluateExit(rules: ExitRules, track: ExitTrack, candle: Candle, strategyExit: boolean, closeDec?: Dec): ExitCheck {
-  // callers with many positions on one candle pass the close once (it is the same exact value)
-  const close = closeDec ?? candleDec(candle, 'close');
-  const peak = close.gt(track.peak) ? close : track.peak;
-  const next: ExitTrack = peak === track.peak ? track : { ...track, peak };
+  const closeN = candleNumber(candle, 'close'); // closeDec, when given, is this same close
+  const n = numbersOf(track);
+  let next = track;
+  let nn = n;
+  if (compareClose(closeN, candle, closeDec, n.peak, track.peak) > 0) {
+    next = { ...track, peak: closeDec ?? candleDec(candle, 'close') };
+    nn = { ...n, peak: closeN, trail: null };
+    trackNumbers.set(next, nn);
+  }
+  const peak = next.peak;
   let exit: ExitReason | null = null;
-  if (track.stopLoss !== null && close.lte(track.stopLoss)) exit = 'stop_loss';
-  else if (track.trailFactor !== null && peak.gt(track.entryPrice) && close.lte(peak.mul(track.trailFactor))) exit = 'trailing_stop';
-  else if (track.takeProfit !== null && close.gte(track.takeProfit)) exit = 'take_profit';
+  if (track.stopLoss !== null && compareClose(closeN, candle, closeDec, n.stopLoss, track.stopLoss) <= 0) exit = 'stop_loss';
+  else if (track.trailFactor !== null && (nn.peak > n.entryPrice || (nn.peak === n.entryPrice && peak.gt(track.entryPrice))) && atOrBelowTrail(closeN, candle, closeDec, nn, peak, track.trailFactor)) exit = 'trailing_stop';
+  else if (track.takeProfit !== null && compareClose(closeN, candle, closeDec, n.takeProfit, track.takeProfit) >= 0) exit = 'take_profit';
   else if (rules.maxHoldCandles !== null && candle.ts + candle.intervalMs - track.entryTs >= rules.maxHoldCandles * candle.intervalMs) exit = 'max_hold';
   else if (rules.useStrategyExit && strategyExit) exit = 'strategy_exit';
   return { track: next, exit };

@@ -67,9 +67,20 @@ export interface Candle {
   readonly exact?: Readonly<Partial<Record<CandleDecimalField, string>>>;
 }
 
-/** A candle's price or volume as an exact decimal: the printed one, also where the number cannot hold it. */
+/** the exact decimals of a candle already asked for (a candle is read by the venue, the exits and every shadow) */
+const candleDecs = new WeakMap<Candle, Partial<Record<CandleDecimalField, Dec>>>();
+
+/** A candle's price or volume as an exact decimal: the printed one, also where the number cannot hold it.
+ * Built once per candle and field (a Dec is immutable, so every caller may share it). */
 export function candleDec(c: Candle, field: CandleDecimalField): Dec {
-  return new Dec(c.exact?.[field] ?? c[field]);
+  let decs = candleDecs.get(c);
+  if (decs === undefined) candleDecs.set(c, (decs = {}));
+  return (decs[field] ??= new Dec(c.exact?.[field] ?? c[field]));
+}
+
+/** A candle's price or volume as the nearest double of its exact decimal (what `candleDec(c, field).toNumber()` gives). */
+export function candleNumber(c: Candle, field: CandleDecimalField): number {
+  return c.exact?.[field] === undefined ? c[field] : candleDec(c, field).toNumber();
 }
 
 export interface Signal {

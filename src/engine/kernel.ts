@@ -13,7 +13,7 @@ import { Dec } from '../domain/money.ts';
 import { entryIntent, entryPriceOf, exitIntent, type EntryPlan } from '../domain/orders.ts';
 import { sizeOrder, type Sizing } from '../domain/sizing.ts';
 import { utcDayStart } from '../domain/time.ts';
-import { candleDec, heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type Position, type Signal } from '../domain/types.ts';
+import { heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type Position, type Signal } from '../domain/types.ts';
 import { invalidReason } from '../domain/validation.ts';
 import type { EntryPause, GuardChain } from '../guards/chain.ts';
 import type { GuardSnapshot, OpenExposure, RecentSignal } from '../guards/types.ts';
@@ -115,11 +115,9 @@ export class Kernel {
     this.d.market.onCandle(c);
     this.d.strategies.warmUp(c);
     // positions carried over from before the restart: their exit tracks (trailing peak) follow the history
-    let closePrice: Dec | null = null;
     for (const h of this.holdings.values()) {
       if (h.pair !== c.pair || h.track === null || c.ts < h.track.entryTs) continue;
-      closePrice ??= candleDec(c, 'close');
-      h.track = evaluateExit(this.d.exitRules(h.strategy), h.track, c, false, closePrice).track;
+      h.track = evaluateExit(this.d.exitRules(h.strategy), h.track, c, false).track;
     }
   }
 
@@ -343,13 +341,11 @@ export class Kernel {
   // ── exits ──────────────────────────────────────────────────────────────────
 
   private checkExits(c: Candle): void {
-    let closePrice: Dec | null = null;
     for (const [signalId, h] of this.holdings) {
       if (h.pair !== c.pair || h.track === null || h.dust) continue;
       if (h.exitOrderId !== null) continue;
       const rules = this.d.exitRules(h.strategy);
-      closePrice ??= candleDec(c, 'close');
-      const r = evaluateExit(rules, h.track, c, this.exitAdvice.has(`${h.strategy}|${h.pair}`), closePrice);
+      const r = evaluateExit(rules, h.track, c, this.exitAdvice.has(`${h.strategy}|${h.pair}`));
       h.track = r.track;
       if (h.exitReason !== null) this.submitExit(signalId, h, h.exitReason, true); // an earlier exit order did not complete
       else if (r.exit) this.submitExit(signalId, h, r.exit, false);

@@ -128,7 +128,6 @@ export class ShadowEngine {
     if (set && set.size) {
       const meta = this.d.meta(c.pair)!;
       const close = c.ts + c.intervalMs;
-      const closePrice = candleDec(c, 'close');
       for (const sp of [...set]) {
         // the entry deadline passed during a gap in the data: cancel before matching, like the gateway
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= c.ts) this.endEntry(sp);
@@ -142,9 +141,9 @@ export class ShadowEngine {
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= close) this.endEntry(sp);
         if (isSettled(sp)) continue;
         if (sp.phase === 'open' && sp.track && !sp.dust) {
-          const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`), closePrice);
+          const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`));
           sp.track = r.track;
-          if (r.exit && minimumViolation(meta, sp.pos.quantity, closePrice) !== null) {
+          if (r.exit && minimumViolation(meta, sp.pos.quantity, candleDec(c, 'close')) !== null) {
             // the venue would refuse the sell (Kraken's minimums apply to sells): like the live position, it stays
             sp.dust = true;
           } else if (r.exit) {
