@@ -4,7 +4,7 @@ import { guardSpecs } from '../config/schema.ts';
 import type { ExitRules } from '../domain/exits.ts';
 import { Dec } from '../domain/money.ts';
 import type { MarketMeta } from '../domain/types.ts';
-import { closestAltnames, krakenMarkets, symbolFromKraken, UnknownPairError } from '../kraken/pairs.ts';
+import { closestAltnames, replayMarkets, symbolFromKraken, UnknownPairError } from '../kraken/pairs.ts';
 import { GuardChain, type GuardSpec } from '../guards/chain.ts';
 import { donchianBreakout } from '../strategies/donchian-breakout.ts';
 import { emaCross } from '../strategies/ema-cross.ts';
@@ -26,8 +26,11 @@ export function pairFromName(name: string): string {
   }
 }
 
-/** The markets of `base` (default: the bundled snapshot) with the config's overrides applied. */
-export function buildMarkets(config: Config, base: Map<string, MarketMeta> = krakenMarkets()): Map<string, MarketMeta> {
+/**
+ * The markets of `base` with the config's overrides applied. Default base: the bundled snapshot's pairs and, for a
+ * replay, the delisted pairs it keeps (paper, sim and live trade only what loadVenueMarkets gives them, never those).
+ */
+export function buildMarkets(config: Config, base: Map<string, MarketMeta> = replayMarkets()): Map<string, MarketMeta> {
   const markets = new Map(base);
   for (const [pair, o] of Object.entries(config.markets)) {
     const base = markets.get(pair);
