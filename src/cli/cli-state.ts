@@ -21,6 +21,7 @@ import { fromRow } from '../portfolio/ledger.ts';
 import { unrealizedPnl } from '../portfolio/rules.ts';
 import { InputError, pairFromName } from '../engine/wiring.ts';
 import { OperatorError, OperatorService, type Caller, type ControlResult } from '../operator/service.ts';
+import { HoldingsError, HoldingsService, originOf, type HoldingsResult } from '../execution/holdings.ts';
 
 export const DEFAULT_STATE = 'data/tollgate.db';
 
@@ -56,7 +57,7 @@ async function withStore<T>(file: string, fn: (store: SqliteStateStore, ledger: 
     store = SqliteStateStore.open(file, o);
     return await fn(store, new Ledger(store, new SystemClock(), metaOf));
   } catch (e) {
-    if (e instanceof StateDbError || e instanceof LedgerRuleError || e instanceof OperatorError) throw new InputError(e.message);
+    if (e instanceof StateDbError || e instanceof LedgerRuleError || e instanceof OperatorError || e instanceof HoldingsError) throw new InputError(e.message);
     throw e;
   } finally {
     store?.close();
@@ -108,7 +109,7 @@ export function statusJson(store: SqliteStateStore): Record<string, unknown> {
     const mark = stored ? new Dec(stored.price) : entryPrice;
     return {
       id: p.id, pair: p.pair, side: 'buy', quantity: p.quantity.toFixed(), entryPrice: entryPrice.toFixed(),
-      unrealizedPnl: unrealizedPnl(p, mark).toFixed(), signalId: p.signalId, strategy: p.strategy,
+      unrealizedPnl: unrealizedPnl(p, mark).toFixed(), signalId: p.signalId, strategy: p.strategy, origin: originOf(p), managed: true,
       mark: mark.toFixed(), markSource: stored ? 'stored' : 'entry_price', markTs: stored ? new Date(stored.ts).toISOString() : null,
       openedAt: new Date(p.openedTs).toISOString(),
     };
@@ -120,7 +121,10 @@ export function statusJson(store: SqliteStateStore): Record<string, unknown> {
     sequence: s.sequence,
     updatedAt: s.updatedAt === null ? null : new Date(s.updatedAt).toISOString(),
     cash: Object.fromEntries(s.cash.map((c) => [c.currency, c.amount])),
+    // the bot's own positions (exits sell these, the guards count these) …
     positions,
+    // … and apart from them, the venue balances the bot did not buy: never sold by the bot, not its risk budget
+    externalHoldings: store.externalHoldings().map((h) => ({ asset: h.asset, quantity: h.quantity, origin: h.origin, managed: h.managed, updatedAt: new Date(h.updatedTs).toISOString(), detail: h.detail })),
     // one quote currency is the normal case; with several, realizedPnl is USD's and the split is below
     realizedPnl: currencies.length === 1 ? realized[currencies[0]!] : (realized.USD ?? '0'),
     realizedPnlByCurrency: realized,
@@ -136,8 +140,10 @@ function statusText(file: string, j: Record<string, unknown>): string {
   ];
   for (const p of positions) {
     const mark = p.markSource === 'stored' ? `mark ${p.mark} (last stored, ${p.markTs})` : `mark ${p.mark} (entry price: no mark stored for ${p.pair})`;
-    lines.push(`  ${p.id}  ${p.pair}  ${p.quantity} @ ${p.entryPrice}  ${mark}  unrealized ${p.unrealizedPnl}`);
+    lines.push(`  ${p.id}  ${p.pair}  ${p.quantity} @ ${p.entryPrice}  ${mark}  unrealized ${p.unrealizedPnl}  (bot-managed, ${p.origin})`);
   }
+  const external = (j.externalHoldings as Array<Record<string, string>>).filter((h) => !new Dec(h.quantity!).isZero());
+  lines.push(`external      ${external.length ? external.map((h) => `${h.quantity} ${h.asset}`).join(', ') : '(none)'}  — on the venue, not bought by the bot: never sold by it, not in its equity or exposure`);
   lines.push(`realized PnL  ${Object.entries(j.realizedPnlByCurrency as Record<string, string>).map(([c, v]) => `${v} ${c}`).join(', ') || '0'}`);
   const rec = j.reconciliation as { ts: number; halted: boolean; differences: Array<{ kind: string; policy: string; detail: string }> } | null;
   if (rec) {
@@ -193,6 +199,32 @@ export function registerStateCommands(program: Command): void {
     .action((o: { state: string; json: boolean }) => withStore(o.state, (store) => {
       const j = statusJson(store);
       process.stdout.write((o.json ? JSON.stringify(j) : statusText(o.state, j)) + '\n');
+    }, { mustExist: true }));
+
+  // ---- bot-managed positions vs external holdings ----
+  const holdingsLine = (r: HoldingsResult) => r.command === 'manage'
+    ? `sequence ${r.seq}: manage ${r.quantity} ${r.pair} → bot position ${r.positions.join(', ')} at ${r.price} (${r.priceSource}); external ${r.asset} now ${r.external}${r.repeated ? '  (repeat of the idempotency key: nothing changed)' : ''}`
+    : `sequence ${r.seq}: unmanage ${r.quantity} ${r.pair} from ${r.positions.join(', ')}; external ${r.asset} now ${r.external}${r.repeated ? '  (repeat of the idempotency key: nothing changed)' : ''}`;
+  const holdingsOf = (store: SqliteStateStore, ledger: Ledger) => new HoldingsService({ ledger, store, clock: new SystemClock() });
+  jsonOption(keyOption(stateOption(program.command('manage')
+    .argument('<pair>', 'pair, e.g. BTC/USD or XBTUSD')
+    .argument('<qty>', 'base quantity of the external holdings to adopt')
+    .description('adopt external holdings (venue balance the bot did not buy) into a bot-managed position; audited')
+    .option('--price <price>', 'entry price of the adopted quantity (default: the current mark of the pair, stated in the answer)')
+    .option('--reason <text>', 'why, for the audit log'))))
+    .action((pair: string, qty: string, o: CommonOpts & { price?: string; reason?: string }) => withStore(o.state, (store, ledger) => {
+      const r = holdingsOf(store, ledger).manage(caller(o), { pair: pairOf(pair), quantity: qty, ...(o.price !== undefined ? { price: o.price } : {}), ...(o.reason !== undefined ? { reason: o.reason } : {}) });
+      process.stdout.write((o.json ? JSON.stringify(r) : holdingsLine(r)) + '\n');
+    }, { mustExist: true }));
+  jsonOption(keyOption(stateOption(program.command('unmanage')
+    .argument('<pair>', 'pair, e.g. BTC/USD or XBTUSD')
+    .argument('<qty>', 'base quantity of the bot-managed positions to release')
+    .description('release bot-managed quantity to external holdings: the bot never sells it from then on; audited')
+    .option('--position <id>', 'release from this position only (default: the pair\'s operator-managed positions, newest first)')
+    .option('--reason <text>', 'why, for the audit log'))))
+    .action((pair: string, qty: string, o: CommonOpts & { position?: string; reason?: string }) => withStore(o.state, (store, ledger) => {
+      const r = holdingsOf(store, ledger).unmanage(caller(o), { pair: pairOf(pair), quantity: qty, ...(o.position ? { positionId: o.position } : {}), ...(o.reason !== undefined ? { reason: o.reason } : {}) });
+      process.stdout.write((o.json ? JSON.stringify(r) : holdingsLine(r)) + '\n');
     }, { mustExist: true }));
 
   // ---- operator trades ----

@@ -13,7 +13,7 @@
 import { Dec } from '../domain/money.ts';
 import { DAY_MS, isoTime } from '../domain/time.ts';
 import type { GuardReport, Recommendation, Report } from '../analytics/report.ts';
-import type { AuditRow, LedgerSnapshot } from '../ports/ledger.ts';
+import type { AuditRow, ExternalHoldingRow, LedgerSnapshot } from '../ports/ledger.ts';
 
 export const DIGEST_SCHEMA_VERSION = 1;
 export const DIGEST_PERIODS = ['day', 'week'] as const;
@@ -94,7 +94,13 @@ export interface Digest {
     readonly realizedPnl: Record<string, string>;
     readonly fees: Record<string, string>;
     readonly byStrategy: Array<{ strategy: string; trades: number; pnl: string }>;
-    readonly now: { sequence: number; cash: Record<string, string>; openPositions: number; realizedPnlTotal: Record<string, string> };
+    readonly now: {
+      sequence: number; cash: Record<string, string>; openPositions: number; realizedPnlTotal: Record<string, string>;
+      /** the bot's own positions (what exits sell, what the guards count), quantity per pair */
+      managed: Record<string, string>;
+      /** venue balances the bot did not buy, per asset: not the bot's, never sold by it (null: not kept in this state) */
+      external: Record<string, string> | null;
+    };
   } | null;
   /** the logs' figures (signals decided in the period) */
   readonly logs: {
@@ -131,7 +137,7 @@ export interface DigestInputs {
   readonly report: Report | null;
   /** the same since the period end: subtracted */
   readonly afterEnd: Report | null;
-  readonly ledger: { snapshot: LedgerSnapshot; audit: Iterable<AuditRow>; reconciliation: unknown } | null;
+  readonly ledger: { snapshot: LedgerSnapshot; audit: Iterable<AuditRow>; reconciliation: unknown; externalHoldings?: readonly ExternalHoldingRow[] } | null;
   readonly sources: { logs: string | null; state: string | null };
 }
 
@@ -239,6 +245,8 @@ function ledgerOf(period: DigestPeriod, l: NonNullable<DigestInputs['ledger']>) 
       now: {
         sequence: s.sequence, cash: Object.fromEntries(s.cash.map((c) => [c.currency, c.amount])), openPositions: s.positions.length,
         realizedPnlTotal: Object.fromEntries(s.totals.map((t) => [t.currency, t.realized])),
+        managed: toObj(s.positions.reduce((m, p) => m.set(p.pair, (m.get(p.pair) ?? new Dec(0)).plus(p.quantity)), new Map<string, Dec>())),
+        external: l.externalHoldings ? Object.fromEntries(l.externalHoldings.filter((h) => !new Dec(h.quantity).isZero()).map((h) => [h.asset, h.quantity])) : null,
       },
     },
     reconciliation: { findings, last },
@@ -277,6 +285,9 @@ export function renderDigestMd(d: Digest): string {
     out.push(`- ledger: ${l.closedTrades} trade(s) closed (${l.wins} won), realized ${pnl}${Object.keys(l.fees).length ? `, fees ${Object.entries(l.fees).map(([c, v]) => `${v} ${c}`).join(', ')}` : ''}`);
     for (const s of l.byStrategy) out.push(`  - ${s.strategy}: ${s.trades} trade(s), ${signed(s.pnl)}`);
     out.push(`- now: sequence ${l.now.sequence}, cash ${Object.entries(l.now.cash).map(([c, v]) => `${v} ${c}`).join(', ') || '-'}, ${l.now.openPositions} open position(s), realized in total ${Object.entries(l.now.realizedPnlTotal).map(([c, v]) => `${signed(v)} ${c}`).join(', ') || '0'}`);
+    const managed = Object.entries(l.now.managed).map(([p, q]) => `${q} ${p}`).join(', ') || 'none';
+    const external = l.now.external === null ? 'not kept in this state' : Object.entries(l.now.external).map(([a, q]) => `${q} ${a}`).join(', ') || 'none';
+    out.push(`- bot-managed positions: ${managed}; external holdings (not the bot's, never sold by it): ${external}`);
   } else out.push('- ledger: no state given (`--state`)');
   if (d.logs) {
     out.push(`- logs: ${d.logs.signals} signal(s), ${d.logs.approved} approved, ${d.logs.blocked} blocked; shadow trades of blocked signals ${d.logs.shadow.outcomes}, net ${signed(d.logs.shadow.pnl)}`, '');

@@ -19,6 +19,14 @@ import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PipelineParts, ReplayResult, ReplaySummary } from './compose.ts';
 import { applyControls, CONTROLS_KEY, type Controls, type ControlsStore } from './controls.ts';
+import type { HoldingsCaller, HoldingsResult, HoldingsView, ManageCommand, UnmanageCommand } from '../execution/holdings.ts';
+
+/** What `manage` / `unmanage` act on: the state's bot positions and external holdings (src/execution/holdings.ts). */
+export interface HoldingsCommands {
+  view(): HoldingsView;
+  manage(caller: HoldingsCaller, c: ManageCommand): HoldingsResult;
+  unmanage(caller: HoldingsCaller, c: UnmanageCommand): HoldingsResult;
+}
 
 export const BOT_MODES = ['replay', 'paper', 'sim', 'live'] as const;
 export type BotMode = (typeof BOT_MODES)[number];
@@ -72,6 +80,8 @@ export interface BotRun {
   /** where operator controls are kept (sim/live state): applied at start and re-read every few seconds */
   readonly controls?: ControlsStore;
   readonly controlsEveryMs?: number;
+  /** bot-managed positions and external holdings of the state (sim/live): manage / unmanage */
+  readonly holdings?: HoldingsCommands;
   /** closes what the mode opened (state store, clients), after the run */
   readonly close?: () => void | Promise<void>;
 }
@@ -242,6 +252,33 @@ export class Bot {
     const was = this.parts.kernel.guards.setMode(code, mode);
     this.r.logger.warn('guard.mode_switched', { code, from: was, to: mode, by, reason });
     return was;
+  }
+
+  /** The bot's own positions and the external holdings apart (null: this mode keeps no state, e.g. a replay or paper run). */
+  holdings(): HoldingsView | null {
+    return this.r.holdings?.view() ?? null;
+  }
+
+  /**
+   * Adopts external quantity into a bot-managed position (entry price given, or the pair's current mark, said
+   * in the result); audited in the ledger with the caller. Refused (HoldingsError) when the quantity is not there.
+   */
+  manage(caller: HoldingsCaller, c: ManageCommand): HoldingsResult {
+    const r = this.holdingsOrThrow('manage').manage(caller, c);
+    if (!r.repeated) this.r.logger.warn('holdings.managed', { by: caller.actor, pair: r.pair, quantity: r.quantity, price: r.price ?? null, priceSource: r.priceSource ?? null, seq: r.seq });
+    return r;
+  }
+
+  /** Releases bot-managed quantity to external holdings (never sold by the bot from then on); audited. */
+  unmanage(caller: HoldingsCaller, c: UnmanageCommand): HoldingsResult {
+    const r = this.holdingsOrThrow('unmanage').unmanage(caller, c);
+    if (!r.repeated) this.r.logger.warn('holdings.unmanaged', { by: caller.actor, pair: r.pair, quantity: r.quantity, positions: r.positions, seq: r.seq });
+    return r;
+  }
+
+  private holdingsOrThrow(what: string): HoldingsCommands {
+    if (!this.r.holdings) throw new BotStateError(`${what}: a ${this.r.mode} run keeps no state of venue holdings (sim and live runs do; offline: tollgate ${what} --state FILE)`);
+    return this.r.holdings;
   }
 
   status(): BotStatus {

@@ -27,6 +27,7 @@ import { recordSignals } from './signal-recording.ts';
 import { DurableOrders } from '../execution/durable-orders.ts';
 import { runReconciliation, type ReconcileResult } from '../execution/reconciliation.ts';
 import type { VenueAccount, VenueOrders } from '../ports/orders.ts';
+import { HoldingsService } from '../execution/holdings.ts';
 import type { Logger } from '../ports/logger.ts';
 
 /**
@@ -83,6 +84,8 @@ export interface LiveState {
   readonly recovered: { adopted: string[]; notSent: string[] };
   readonly reconciliation: ReconcileResult;
   reconcile(): Promise<ReconcileResult>;
+  /** bot-managed positions and external holdings: `manage` / `unmanage` (src/execution/holdings.ts) */
+  readonly holdings: HoldingsService;
   /** bring signals in flight and open positions back into a new run's pipeline (before its first candle) */
   resume(parts: PipelineParts): { restoredSignals: number; adoptedPositions: number };
 }
@@ -176,7 +179,12 @@ export async function openLiveState(o: {
     const ledger = new Ledger(store, o.clock, (p) => o.markets.get(p));
     const broken = store.invariantViolation();
     if (broken) throw new DegradedError(`state ${o.file}: ${broken}; refusing to trade`);
-    const orders = new DurableOrders(store, ledger, o.venue, o.clock, strategyOfSignal);
+    // a sell is sent only for what the bot's own ledger position holds: external holdings are never sold
+    const botQuantity = (signalId: string) => {
+      const row = store.write((tx) => tx.position(signalId));
+      return row ? new Dec(row.quantity) : undefined;
+    };
+    const orders = new DurableOrders(store, ledger, o.venue, o.clock, strategyOfSignal, null, undefined, botQuantity);
     const recovered = await orders.recover();
     if (recovered.unresolved) o.logger?.info('recovery.orders', { adopted: recovered.adopted.length, notSent: recovered.notSent.length }, `recovery: ${recovered.adopted.length} order(s) found on the venue and adopted, ${recovered.notSent.length} never sent`);
     let state = ledger.load();
@@ -191,7 +199,7 @@ export async function openLiveState(o: {
     for (const id of store.workingOrderIds('entry')) o.venue.cancel(id, 'restart: a stale entry is not left working');
     await o.venue.idle();
     await o.venue.poll();
-    const reconcile = () => runReconciliation({ account: o.account, store, ledger, venue: o.venue, pairs: [o.pair], policies: o.policies ?? DEFAULT_POLICIES, clock: o.clock });
+    const reconcile = () => runReconciliation({ account: o.account, store, ledger, venue: o.venue, pairs: [o.pair], policies: o.policies ?? DEFAULT_POLICIES, clock: o.clock, holdings: store });
     const reconciliation = await reconcile();
     if (reconciliation.halted) {
       throw new DegradedError(`reconciliation with the venue: ${reconciliation.differences.filter((x) => x.policy === 'halt').map((x) => x.detail).join('; ')}; refusing to trade (see tollgate status --state ${o.file})`);
@@ -199,6 +207,7 @@ export async function openLiveState(o: {
     const cash = ledger.load().cash.get(meta.quote) ?? new Dec(0);
     return {
       store, ledger, orders, startingCash: { [meta.quote]: cash.toFixed() }, recovered, reconciliation, reconcile,
+      holdings: new HoldingsService({ ledger, store, clock: o.clock }),
       resume: (parts) => resumeRun(parts, store, ledger, o.file),
     };
   } catch (e) {

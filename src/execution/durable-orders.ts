@@ -7,6 +7,7 @@
  * is ever re-sent blindly. Every status change goes through the order state table (src/domain/order-status.ts):
  * the store refuses an illegal move.
  */
+import { Dec } from '../domain/money.ts';
 import type { Fill, OrderEvent, OrderIntent } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OrderLedger, OrderStore, VenueOrders } from '../ports/orders.ts';
@@ -31,6 +32,11 @@ export class DurableOrders implements VenueSink {
     private next: VenueSink | null = null,
     /** fault injection for the crash tests: 'after-intent' dies between recording and sending */
     private readonly fault: string | undefined = undefined,
+    /**
+     * the quantity the bot's own ledger position of a signal holds (undefined: none). Given, a sell is sent only
+     * for what the bot holds: never more, whatever the venue's balance (external holdings are never sold).
+     */
+    private readonly botQuantity: ((signalId: string) => Dec | undefined) | null = null,
   ) {
     venue.connect(this);
   }
@@ -46,7 +52,17 @@ export class DurableOrders implements VenueSink {
       this.store.moveOrder({ clientOrderId: intent.clientOrderId, venueOrderId: null, status: 'sending', filledQuantity: '0', detail: null, updatedTs: this.clock.now() });
     });
     if (this.fault === 'after-intent') process.kill(process.pid, 'SIGKILL'); // crash test: recorded, never sent
-    this.venue.submit(intent);
+    const refused = this.sellRefusal(intent);
+    if (refused) this.onOrderEvent({ kind: 'rejected', order: intent, reason: refused, ts: this.clock.now() });
+    else this.venue.submit(intent);
+  }
+
+  /** why a sell must not be sent: it asks for more than the bot's own position holds (null: it may go) */
+  private sellRefusal(intent: OrderIntent): string | null {
+    if (intent.side !== 'sell' || !this.botQuantity) return null;
+    const held = this.botQuantity(intent.signalId) ?? new Dec(0);
+    if (intent.quantity.lte(held)) return null;
+    return `sell of ${intent.quantity.toFixed()} ${intent.pair} refused before sending: the bot's position ${intent.signalId} holds ${held.toFixed()} (an exit sells only the bot's own quantity, never external holdings)`;
   }
 
   onOrderEvent(e: OrderEvent): void {

@@ -29,6 +29,10 @@ export interface LedgerSide {
   readonly ourOrders: ReadonlySet<string>;
   /** fill (trade) ids the ledger has */
   readonly fills: ReadonlySet<string>;
+  /** external holdings as last recorded, per asset (quantity the bot did not buy); none: nothing recorded yet */
+  readonly external?: ReadonlyMap<string, Dec>;
+  /** assets whose external holdings are followed even while the bot holds none (the bases of the reconciled pairs) */
+  readonly tracked?: ReadonlySet<string>;
 }
 
 export interface VenueSide {
@@ -39,7 +43,7 @@ export interface VenueSide {
   readonly trades: ReadonlyArray<{ readonly id: string; readonly clientOrderId: string | null; readonly orderId: string }>;
 }
 
-export type DifferenceKind = 'unknown_order' | 'phantom_position' | 'balance_mismatch' | 'missing_fill';
+export type DifferenceKind = 'unknown_order' | 'phantom_position' | 'balance_mismatch' | 'missing_fill' | 'external_holding';
 
 export interface Difference {
   readonly kind: DifferenceKind;
@@ -59,10 +63,16 @@ export function reconcile(ledger: LedgerSide, venue: VenueSide, policies: Reconc
       detail: `open order ${o.id} (${o.side} ${o.amount} ${o.pair}${o.clientOrderId ? `, cl_ord_id ${o.clientOrderId}` : ''}) was not placed by Tollgate`,
     });
   }
-  for (const [asset, qty] of ledger.held) {
-    const has = venue.balances.get(asset) ?? new Dec(0);
-    if (qty.minus(has).gt(tolerance)) {
-      out.push({ kind: 'phantom_position', policy: policies.phantomPosition, subject: asset, detail: `the ledger holds ${qty.toFixed()} ${asset} but the venue has ${has.toFixed()}` });
+  for (const h of classifyHoldings(ledger, venue.balances, tolerance)) {
+    if (h.phantom) {
+      const gone = h.recorded?.gt(0) ? ` (the ${h.recorded.toFixed()} ${h.asset} recorded as external holdings is not there either)` : '';
+      out.push({ kind: 'phantom_position', policy: policies.phantomPosition, subject: h.asset, detail: `the ledger holds ${h.bot.toFixed()} ${h.asset} but the venue has ${h.venue.toFixed()}${gone}` });
+    }
+    if (h.changed && ledger.external !== undefined) {
+      const detail = h.recorded === null
+        ? `external ${h.asset} holdings captured: ${h.external.toFixed()} (venue ${h.venue.toFixed()}, bot positions ${h.bot.toFixed()}): origin external, not managed`
+        : `external ${h.asset} holdings ${h.recorded.toFixed()} → ${h.external.toFixed()} (venue ${h.venue.toFixed()}, bot positions ${h.bot.toFixed()})`;
+      out.push({ kind: 'external_holding', policy: 'adopt', subject: h.asset, detail });
     }
   }
   for (const [ccy, cash] of ledger.cash) {
@@ -75,6 +85,45 @@ export function reconcile(ledger: LedgerSide, venue: VenueSide, policies: Reconc
   for (const t of venue.trades) {
     if (!t.clientOrderId || !ledger.ourOrders.has(t.clientOrderId) || ledger.fills.has(t.id)) continue;
     out.push({ kind: 'missing_fill', policy: policies.missingFill, subject: t.id, detail: `venue trade ${t.id} of our order ${t.clientOrderId} is not in the ledger` });
+  }
+  return out;
+}
+
+/** One asset's venue balance split into the bot's positions and external holdings. */
+export interface HoldingSplit {
+  readonly asset: string;
+  /** the venue's total balance of the asset */
+  readonly venue: Dec;
+  /** what the bot's positions hold (the ledger) */
+  readonly bot: Dec;
+  /** external holdings as recorded before (null: never recorded) */
+  readonly recorded: Dec | null;
+  /** external holdings now: the venue's balance above the bot's positions, never negative */
+  readonly external: Dec;
+  /** the bot's positions hold more than the venue has (beyond the tolerance): a real discrepancy */
+  readonly phantom: boolean;
+  /** the external figure differs from the recorded one (beyond the tolerance), or is captured for the first time */
+  readonly changed: boolean;
+}
+
+/**
+ * The venue's balance of each asset against the bot's positions plus the recorded external holdings. The
+ * bot's own quantity comes first: what the venue holds above it is external (the operator's coins, never a
+ * phantom, never sold by an exit); what it holds below it is a phantom, whatever was recorded as external.
+ * An external figure that moved (the operator bought, sold or withdrew his own coins) is reported, not halted on.
+ */
+export function classifyHoldings(ledger: Pick<LedgerSide, 'held' | 'external' | 'tracked'>, balances: ReadonlyMap<string, Dec>, tolerance = new Dec('0')): HoldingSplit[] {
+  const assets = new Set<string>([...ledger.held.keys(), ...(ledger.external?.keys() ?? []), ...(ledger.tracked ?? [])]);
+  const out: HoldingSplit[] = [];
+  for (const asset of [...assets].sort()) {
+    const venue = balances.get(asset) ?? new Dec(0);
+    const bot = ledger.held.get(asset) ?? new Dec(0);
+    const recorded = ledger.external?.get(asset) ?? null;
+    const above = venue.minus(bot);
+    const external = above.isNeg() ? new Dec(0) : above;
+    const phantom = bot.minus(venue).gt(tolerance);
+    const changed = recorded === null ? external.gt(0) : external.minus(recorded).abs().gt(tolerance);
+    out.push({ asset, venue, bot, recorded, external, phantom, changed });
   }
   return out;
 }

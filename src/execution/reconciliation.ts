@@ -9,7 +9,8 @@ import type { Fill } from '../domain/types.ts';
 import { fillFromTrade } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AccountSnapshot, OrderLedger, OrderStore, VenueAccount, VenueOrders } from '../ports/orders.ts';
-import { reconcile, type Difference, type ReconcilePolicies } from './reconcile.ts';
+import type { HoldingsStore } from '../ports/ledger.ts';
+import { classifyHoldings, reconcile, type Difference, type HoldingSplit, type ReconcilePolicies } from './reconcile.ts';
 import { Dec } from '../domain/money.ts';
 
 export interface ReconcileResult {
@@ -39,11 +40,18 @@ export interface ReconcileDeps {
   readonly pairs: readonly string[];
   readonly policies: ReconcilePolicies;
   readonly clock: Clock;
+  /**
+   * where external holdings are recorded: the venue's balance above the bot's positions is captured as
+   * external (origin external, not managed) and never called a phantom. Without it, a surplus is only ignored.
+   */
+  readonly holdings?: HoldingsStore;
 }
 
 interface Compared {
   readonly differences: Difference[];
   readonly snapshot: AccountSnapshot;
+  /** each followed asset's venue balance split into bot positions and external holdings */
+  readonly splits: readonly HoldingSplit[];
 }
 
 async function compareOnce(d: ReconcileDeps): Promise<Compared> {
@@ -58,8 +66,11 @@ async function compareOnce(d: ReconcileDeps): Promise<Compared> {
   const fills = store.fillIds();
   // the venue: exact balances by common code, open orders and trades with their client order ids (src/adapters/kraken/account.ts)
   const snapshot = await d.account.snapshot(d.pairs);
+  const external = d.holdings ? new Map(d.holdings.externalHoldings().map((h) => [h.asset, new Dec(h.quantity)])) : undefined;
+  const tracked = new Set(d.pairs.map((p) => p.split('/')[0]!));
+  const side = { cash: state.cash, held, ourOrders, fills, ...(external ? { external, tracked } : {}) };
   const differences = reconcile(
-    { cash: state.cash, held, ourOrders, fills },
+    side,
     {
       balances: snapshot.balances,
       openOrders: snapshot.openOrders.map((o) => ({ id: o.venueOrderId, clientOrderId: o.clientOrderId, pair: o.pair, side: o.side, amount: o.amount.toFixed() })),
@@ -67,7 +78,7 @@ async function compareOnce(d: ReconcileDeps): Promise<Compared> {
     },
     d.policies,
   );
-  return { differences, snapshot };
+  return { differences, snapshot, splits: external ? classifyHoldings(side, snapshot.balances) : [] };
 }
 
 function record(d: ReconcileDeps, x: Difference): void {
@@ -92,7 +103,12 @@ async function settle(d: ReconcileDeps, c: Compared, adoptedFills: number, earli
     record(d, x);
     if (x.policy === 'halt') halted = true;
     if (x.policy !== 'adopt') continue;
-    if (x.kind === 'balance_mismatch') {
+    if (x.kind === 'external_holding') {
+      // the venue's balance above the bot's positions: the operator's own coins, recorded as such
+      const h = c.splits.find((y) => y.asset === x.subject)!;
+      d.holdings!.putExternalHolding({ asset: h.asset, quantity: h.external.toFixed(), origin: 'external', managed: false, updatedTs: d.clock.now(), detail: `reconciliation: ${x.detail}` });
+      adopted++;
+    } else if (x.kind === 'balance_mismatch') {
       ledger.setCash({ currency: x.subject, amount: c.snapshot.balances.get(x.subject)!.toFixed() }, { actor: 'reconcile', reason: `reconcile: adopt the venue's balance (${x.detail})`, key: `reconcile-adopt:${x.subject}:${x.detail}` });
       adopted++;
     } else if (x.kind === 'unknown_order') {

@@ -6,6 +6,7 @@
  *   GET  status balance positions orders trades signals signals/:id profit daily performance guards locks logs
  *   POST buy sell setcash close            (Idempotency-Key header required)
  *   POST pause resume guards/:code         (Idempotency-Key optional; a reason is required where the service asks)
+ *   GET  holdings; POST manage unmanage    (bot-managed positions vs external holdings; Idempotency-Key required)
  *
  * The caller in the audit log is `http:<name>@<token fingerprint>`: <name> from the X-Tollgate-Actor header
  * (letters, digits, `._-`), else `api`; the fingerprint is the first 8 hex of the token's SHA-256, never the token.
@@ -103,7 +104,7 @@ function commandError(e: unknown): ApiError | null {
   if (e instanceof OperatorError) return new ApiError(422, 'REFUSED', e.message);
   const name = e instanceof Error ? e.constructor.name : '';
   if (name === 'IdempotencyConflictError') return new ApiError(409, 'IDEMPOTENCY_CONFLICT', (e as Error).message);
-  if (name === 'LedgerRuleError') return new ApiError(422, 'REFUSED', (e as Error).message);
+  if (name === 'LedgerRuleError' || name === 'HoldingsError') return new ApiError(422, 'REFUSED', (e as Error).message);
   if (name === 'StateDbError') return new ApiError(503, 'STATE_UNAVAILABLE', (e as Error).message);
   return null;
 }
@@ -271,6 +272,27 @@ export function registerOperatorApi(app: FastifyInstance, x: OperatorApiDeps): v
         return operator.close(caller(req, true), {
           positionId: str(b, 'positionId', { required: true })!, ...(b.price !== undefined ? { price: str(b, 'price', { decimal: true })! } : {}),
           ...(b.fee !== undefined ? { fee: str(b, 'fee', { decimal: true })! } : {}), ...(b.reason !== undefined ? { reason: str(b, 'reason')! } : {}),
+        });
+      }));
+
+      // bot-managed positions vs external holdings (the venue's balance the bot did not buy): through the Bot, audited
+      api.get('/holdings', limit, async (_req, reply) => send(reply, () => {
+        const h = bot.holdings();
+        if (!h) throw new ApiError(404, 'NO_HOLDINGS', `a ${bot.mode} run keeps no state of venue holdings (sim and live runs do)`);
+        return h;
+      }));
+      api.post('/manage', cmdLimit, async (req, reply) => send(reply, () => {
+        const b = body(req);
+        return bot.manage(caller(req, true), {
+          pair: str(b, 'pair', { required: true })!, quantity: str(b, 'quantity', { required: true, decimal: true })!,
+          ...(b.price !== undefined ? { price: str(b, 'price', { decimal: true })! } : {}), ...(b.reason !== undefined ? { reason: str(b, 'reason')! } : {}),
+        });
+      }));
+      api.post('/unmanage', cmdLimit, async (req, reply) => send(reply, () => {
+        const b = body(req);
+        return bot.unmanage(caller(req, true), {
+          pair: str(b, 'pair', { required: true })!, quantity: str(b, 'quantity', { required: true, decimal: true })!,
+          ...(b.positionId !== undefined ? { positionId: str(b, 'positionId')! } : {}), ...(b.reason !== undefined ? { reason: str(b, 'reason')! } : {}),
         });
       }));
 

@@ -138,3 +138,28 @@ export interface LedgerStore {
   audit(): Iterable<AuditRow>;
   setMark(m: Mark): void;
 }
+
+/**
+ * A holding on the venue that the bot did not buy (issue 16): captured by reconciliation as the venue's balance
+ * of an asset above what the bot's positions hold, `origin: external, managed: false`. It is never sold by an
+ * exit and is not part of the bot's equity or exposure; `tollgate manage` adopts some of it into a bot position,
+ * `tollgate unmanage` releases bot quantity back to it. Quantities are exact decimal strings.
+ */
+export interface ExternalHoldingRow {
+  /** the common asset code (BTC, ETH, …) */
+  readonly asset: string;
+  readonly quantity: string;
+  readonly origin: 'external';
+  readonly managed: false;
+  /** epoch ms of the last change */
+  readonly updatedTs: number;
+  /** why it has this figure: the reconciliation or operator command that set it */
+  readonly detail: string;
+}
+
+/** Where external holdings are kept (the state store; written inside the ledger's transaction when a command moves quantity). */
+export interface HoldingsStore {
+  /** every asset with a record, by asset code */
+  externalHoldings(): ExternalHoldingRow[];
+  putExternalHolding(row: ExternalHoldingRow): void;
+}

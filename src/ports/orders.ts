@@ -97,3 +97,23 @@ export interface OrderLedger {
   setCash(input: { currency: string; amount: string }, ctx: { readonly actor: string; readonly reason?: string; readonly key?: string }): unknown;
   load(): { readonly cash: ReadonlyMap<string, Dec>; readonly positions: ReadonlyMap<string, { readonly pair: string; readonly quantity: Dec }> };
 }
+
+/**
+ * The ledger operations `tollgate manage` / `unmanage` book (src/execution/holdings.ts; src/portfolio/ledger.ts
+ * implements them): an adopted holding becomes a bot position through the audited `import` operation (cash
+ * unchanged, entry price stated); a release reduces a bot position without cash (`release`, where the ledger has it).
+ */
+export interface HoldingsLedger {
+  /** several operations in one transaction: all of them, or none */
+  batch<T>(fn: () => T): T;
+  importPortfolio(
+    input: { readonly cash: Readonly<Record<string, string>>; readonly positions: ReadonlyArray<{ readonly id: string; readonly pair: string; readonly quantity: string; readonly entryPrice: string; readonly strategy: string; readonly signalId: null }> },
+    ctx: { readonly actor: string; readonly key?: string; readonly reason?: string },
+  ): { readonly seq: number; readonly repeated: boolean };
+  /** quantity leaves a bot position at its cost, without cash: audited (the `release` operation) */
+  release?(input: { readonly positionId: string; readonly quantity: string }, ctx: { readonly actor: string; readonly key?: string; readonly reason?: string }): { readonly seq: number; readonly repeated: boolean };
+  load(): {
+    readonly positions: ReadonlyMap<string, { readonly id: string; readonly signalId: string | null; readonly pair: string; readonly quantity: Dec; readonly entryCost: Dec; readonly entryQuantity: Dec; readonly openedTs: number }>;
+    readonly marks: ReadonlyMap<string, { readonly price: Dec; readonly ts: number }>;
+  };
+}

@@ -102,6 +102,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_intake_pending ON webhook_intake (status) WHERE status = 'accepted';
     `,
   },
+  {
+    version: 5,
+    name: 'external holdings: venue balances the bot did not buy (origin external, not managed), per asset',
+    sql: `
+      CREATE TABLE IF NOT EXISTS external_holdings (
+        asset TEXT PRIMARY KEY, quantity TEXT NOT NULL, origin TEXT NOT NULL DEFAULT 'external' CHECK (origin = 'external'),
+        managed INTEGER NOT NULL DEFAULT 0 CHECK (managed = 0), updated_ts INTEGER NOT NULL, detail TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

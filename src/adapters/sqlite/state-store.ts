@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { FINAL_ORDER_STATUSES, INITIAL_ORDER_STATUS, transitionOrder, WORKING_ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.ts';
-import type { AuditRow, ClosedTradeRow, FillRow, IdempotencyRow, LedgerSnapshot, LedgerStore, LedgerTx, Mark, PositionRow, TotalsRow } from '../../ports/ledger.ts';
+import type { AuditRow, ClosedTradeRow, ExternalHoldingRow, FillRow, HoldingsStore, IdempotencyRow, LedgerSnapshot, LedgerStore, LedgerTx, Mark, PositionRow, TotalsRow } from '../../ports/ledger.ts';
 import { classifySqliteError } from './errors.ts';
 import { LATEST_VERSION } from './migrations.ts';
 import { migrate, openStateDb, schemaVersion, type OpenOptions } from './open.ts';
@@ -59,7 +59,7 @@ export interface StoreHealth {
   readonly integrity: string;
 }
 
-export class SqliteStateStore implements LedgerStore, OrderStore {
+export class SqliteStateStore implements LedgerStore, OrderStore, HoldingsStore {
   readonly db: Database.Database;
   private readonly st;
   private readonly tx: LedgerTx;
@@ -282,6 +282,20 @@ export class SqliteStateStore implements LedgerStore, OrderStore {
 
   setGuardState(key: string, value: unknown, ts: number): void {
     this.write(() => this.db.prepare('INSERT OR REPLACE INTO guard_state (key, value, updated_ts) VALUES (?, ?, ?)').run(key, JSON.stringify(value), ts));
+  }
+
+  // ---- external holdings (HoldingsStore) ---------------------------------------------------------------
+
+  externalHoldings(): ExternalHoldingRow[] {
+    return this.guard(() =>
+      (this.stmt('SELECT asset, quantity, updated_ts AS updatedTs, detail FROM external_holdings ORDER BY asset').all() as Array<{ asset: string; quantity: string; updatedTs: number; detail: string }>)
+        .map((r) => ({ ...r, origin: 'external' as const, managed: false as const })),
+    );
+  }
+
+  putExternalHolding(h: ExternalHoldingRow): void {
+    this.write(() => this.stmt(`INSERT INTO external_holdings (asset, quantity, origin, managed, updated_ts, detail) VALUES (?, ?, 'external', 0, ?, ?)
+      ON CONFLICT (asset) DO UPDATE SET quantity = excluded.quantity, updated_ts = excluded.updated_ts, detail = excluded.detail`).run(h.asset, h.quantity, h.updatedTs, h.detail));
   }
 
   guardState<T = unknown>(key: string): T | undefined {
