@@ -153,8 +153,6 @@ export class HoldingsService {
   unmanage(caller: HoldingsCaller, c: UnmanageCommand): HoldingsResult {
     const { pair, base } = pairOf(c.pair);
     const qty = quantityOf(c.quantity, 'QTY');
-    const release = this.d.ledger.release?.bind(this.d.ledger);
-    if (!release) throw new HoldingsError('unmanage: this ledger has no audited release operation (src/portfolio/ledger.ts `release`); nothing changed');
     const key = caller.idempotencyKey ?? randomUUID();
     const all = [...this.d.ledger.load().positions.values()].filter((p) => p.pair === pair);
     let from = all.filter((p) => p.signalId === null).sort((a, b) => b.openedTs - a.openedTs || b.id.localeCompare(a.id));
@@ -168,6 +166,8 @@ export class HoldingsService {
     if (qty.gt(held)) {
       throw new HoldingsError(`unmanage ${qty.toFixed()} ${pair}: the bot's operator-managed ${pair} positions hold ${held.toFixed()}${c.positionId ? ` (${c.positionId})` : ''} (positions a strategy signal follows are not released); nothing changed`);
     }
+    const release = this.d.ledger.release?.bind(this.d.ledger);
+    if (!release) throw new HoldingsError(`unmanage ${qty.toFixed()} ${pair}: this ledger has no audited release operation yet (src/portfolio/ledger.ts \`release\`); nothing changed`);
     return this.d.ledger.batch(() => {
       let rest = qty;
       const touched: string[] = [];

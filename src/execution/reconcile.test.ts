@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../domain/money.ts';
-import { DEFAULT_POLICIES, reconcile, type LedgerSide, type VenueSide } from './reconcile.ts';
+import { classifyHoldings, DEFAULT_POLICIES, reconcile, type LedgerSide, type VenueSide } from './reconcile.ts';
 
 const d = (v: string) => new Dec(v);
 const ledger = (o: Partial<LedgerSide> = {}): LedgerSide => ({
@@ -39,5 +39,44 @@ describe('reconciliation of the ledger with the venue', () => {
   it('a venue trade of our order missing from the ledger is reported (adopted by default); another client’s trade is not ours', () => {
     const v = venue({ trades: [{ id: 'T1', clientOrderId: 'tgB', orderId: 'O2' }, { id: 'T2', clientOrderId: 'tgB', orderId: 'O2' }, { id: 'T3', clientOrderId: 'other', orderId: 'O7' }] });
     expect(reconcile(ledger(), v, DEFAULT_POLICIES)).toEqual([{ kind: 'missing_fill', policy: 'adopt', subject: 'T2', detail: 'venue trade T2 of our order tgB is not in the ledger' }]);
+  });
+});
+
+describe('external holdings: the venue balance the bot did not buy', () => {
+  const bal = (btc: string) => new Map([['USD', d('9000')], ['BTC', d(btc)]]);
+  const withExternal = (external: Record<string, string>, o: Partial<LedgerSide> = {}) =>
+    ledger({ held: new Map([['BTC', d('0.1')]]), external: new Map(Object.entries(external).map(([k, v]) => [k, d(v)])), tracked: new Set(['BTC']), ...o });
+
+  it('when the venue holds 1 BTC the bot did not buy beside its 0.1 then it is captured as external once, never a phantom', () => {
+    expect(reconcile(withExternal({}), venue({ balances: bal('1.1') }), DEFAULT_POLICIES)).toEqual([
+      { kind: 'external_holding', policy: 'adopt', subject: 'BTC', detail: 'external BTC holdings captured: 1 (venue 1.1, bot positions 0.1): origin external, not managed' },
+    ]);
+    // recorded: the next reconciliation finds venue = bot positions + external holdings
+    expect(reconcile(withExternal({ BTC: '1' }), venue({ balances: bal('1.1') }), DEFAULT_POLICIES)).toEqual([]);
+  });
+
+  it('when the operator sells some of his own coins then the external figure follows (reported, not halted on)', () => {
+    const diffs = reconcile(withExternal({ BTC: '1' }), venue({ balances: bal('0.6') }), DEFAULT_POLICIES);
+    expect(diffs).toEqual([{ kind: 'external_holding', policy: 'adopt', subject: 'BTC', detail: 'external BTC holdings 1 → 0.5 (venue 0.6, bot positions 0.1)' }]);
+  });
+
+  it('when the venue holds less than the bot’s own positions then it is still a phantom, whatever was recorded as external', () => {
+    const diffs = reconcile(withExternal({ BTC: '1' }), venue({ balances: bal('0.05') }), DEFAULT_POLICIES);
+    expect(diffs.map((x) => [x.kind, x.policy, x.detail])).toEqual([
+      ['phantom_position', 'halt', 'the ledger holds 0.1 BTC but the venue has 0.05 (the 1 BTC recorded as external holdings is not there either)'],
+      ['external_holding', 'adopt', 'external BTC holdings 1 → 0 (venue 0.05, bot positions 0.1)'],
+    ]);
+  });
+
+  it('the split puts the bot’s quantity first: external is the venue’s balance above it, never negative; a followed asset the bot holds none of is all external', () => {
+    const splits = classifyHoldings({ held: new Map([['BTC', d('0.1')]]), external: new Map([['BTC', d('1')]]), tracked: new Set(['ETH']) }, new Map([['BTC', d('0.04')], ['ETH', d('2.5')]]));
+    expect(splits.map((h) => ({ asset: h.asset, bot: h.bot.toFixed(), external: h.external.toFixed(), phantom: h.phantom, changed: h.changed }))).toEqual([
+      { asset: 'BTC', bot: '0.1', external: '0', phantom: true, changed: true },
+      { asset: 'ETH', bot: '0', external: '2.5', phantom: false, changed: true },
+    ]);
+  });
+
+  it('within the tolerance a moved external figure is not reported again', () => {
+    expect(reconcile(withExternal({ BTC: '1' }), venue({ balances: bal('1.1000001') }), DEFAULT_POLICIES, d('0.001'))).toEqual([]);
   });
 });
