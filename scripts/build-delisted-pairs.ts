@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { delistedFromAnswer, delistedProblems, listedSpellings, sortedRecord, spellings } from '../src/kraken/delisted.ts';
+import { DELISTED_SOURCE, delistedFromAnswer, delistedProblems, listedSpellings, sortedRecord, spellings } from '../src/kraken/delisted.ts';
 import { DELISTED_FILE, krakenSnapshot, readDelisted, type DelistedAssetPair, type DelistedSet, type RawAssetPair } from '../src/kraken/snapshot.ts';
 
 export interface AnswerSource {
@@ -36,10 +36,6 @@ export const SOURCES: readonly AnswerSource[] = [
   // the same file re-captured (1,218 pairs) committed 2025-09-11 18:17 -0500
   { repo: 'Richierichman15/finance', path: 'kraken_pairs.json', commit: '2dbed2c77feba784960ba938da1acab81df3ae95', day: '2025-09-11' },
 ];
-
-export const SUPPLEMENT_SOURCE =
-  'Kraken AssetPairs entries of pairs the bundled snapshot no longer lists, each exactly as an earlier real answer sent it (status replaced by "delisted"; ' +
-  "_delisted: the answer's status, last seen, gone by, where the answer is stored); built by scripts/build-delisted-pairs.ts, kept up by scripts/refresh-asset-pairs.ts.";
 
 /**
  * The delisted set from answers (oldest first or in any order) beside today's listing: each pair's facts from the
@@ -72,7 +68,7 @@ export function buildDelisted(
     const seen = pairs[key];
     if (!seen || seen._delisted.lastSeen < p._delisted.lastSeen) pairs[key] = p;
   }
-  return { _source: SUPPLEMENT_SOURCE, pairs: sortedRecord(pairs), assets: sortedRecord(kept.assets) };
+  return { _source: DELISTED_SOURCE, pairs: sortedRecord(pairs), assets: sortedRecord(kept.assets) };
 }
 
 function readAnswer(s: AnswerSource, clones: ReadonlyMap<string, string>): Promise<string> {

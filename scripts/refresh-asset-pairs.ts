@@ -9,18 +9,26 @@
  *   node --import tsx scripts/refresh-asset-pairs.ts [--dry-run] [--out FILE]
  *
  * Needs the network: never run from a test (it refuses under vitest). Commit the rewritten file with a note.
+ *
+ * The delisted supplement beside it (kraken-delisted-pairs.json.gz) is kept up in the same run (mergeDelisted): a
+ * pair the new answer lacks moves into it as the previous snapshot had it (last seen on that snapshot's capture
+ * date, gone by today), a delisted pair Kraken lists again leaves it, every other delisted entry is kept. Both files
+ * are written together (each to a temporary file first, then renamed), or neither.
+ *
+ *   --delisted-out FILE   where the supplement goes (default: beside --out)
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { isoTime } from '../src/domain/time.ts';
 import { buildAssetIndex } from '../src/kraken/assets.ts';
 import { buildPairIndex } from '../src/kraken/pairs.ts';
-import { krakenSnapshot, SNAPSHOT_FILE, type KrakenSnapshot, type RawAsset, type RawAssetPair } from '../src/kraken/snapshot.ts';
+import { delistedProblems, mergeDelisted } from '../src/kraken/delisted.ts';
+import { DELISTED_FILE, EMPTY_DELISTED, krakenSnapshot, PAIR_FIELDS, SNAPSHOT_FILE, type KrakenSnapshot, type LoadedSnapshot, type RawAsset, type RawAssetPair } from '../src/kraken/snapshot.ts';
 
 const API = 'https://api.kraken.com/0/public';
-const PAIR_FIELDS = ['altname', 'wsname', 'base', 'quote', 'pair_decimals', 'lot_decimals', 'cost_decimals', 'ordermin', 'costmin', 'status', 'fees', 'fees_maker'] as const;
 /** the pair fields whose change alters a market's rules */
 const RULE_FIELDS = ['pair_decimals', 'lot_decimals', 'cost_decimals', 'ordermin', 'costmin', 'status'] as const;
 
@@ -105,19 +113,38 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`refresh-asset-pairs: the new capture is refused, nothing written:\n  ${bad.slice(0, 50).join('\n  ')}\n`);
     return 1;
   }
-  let before: KrakenSnapshot | null = null;
+  let before: LoadedSnapshot | null = null;
   try {
     before = krakenSnapshot();
   } catch {
     before = null;
   }
   if (before) process.stdout.write(`${changes(before, doc).join('\n')}\n`);
+  const merged = before
+    ? mergeDelisted({ assetPairs: before.assetPairs, assets: before.assets, day: before._captured.assetPairs }, before.delisted, { assetPairs: doc.assetPairs, assets: doc.assets, day }, 'src/kraken/kraken-asset-pairs.json.gz')
+    : { delisted: EMPTY_DELISTED, moved: [], relisted: [] };
+  const badDelisted = delistedProblems(merged.delisted, doc.assetPairs);
+  if (badDelisted.length) {
+    process.stderr.write(`refresh-asset-pairs: the delisted supplement would be unsound, nothing written:\n  ${badDelisted.slice(0, 50).join('\n  ')}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `delisted: ${Object.keys(merged.delisted.pairs).length} pairs kept for replay (${merged.moved.length} moved in${merged.moved.length ? `: ${merged.moved.join(' ')}` : ''}; ` +
+      `${merged.relisted.length} listed again${merged.relisted.length ? `: ${merged.relisted.join(' ')}` : ''})\n`,
+  );
   if (dryRun) {
     process.stdout.write('dry run: nothing written\n');
     return 0;
   }
-  writeFileSync(out, gzipSync(JSON.stringify(doc), { level: 9 }));
-  process.stdout.write(`wrote ${out}: ${doc._source}\n`);
+  const dIdx = argv.indexOf('--delisted-out');
+  const delistedOut = dIdx >= 0 ? argv[dIdx + 1] : outIdx >= 0 ? join(dirname(out), basename(fileURLToPath(DELISTED_FILE))) : fileURLToPath(DELISTED_FILE);
+  if (!delistedOut) throw new Error('--delisted-out needs a file');
+  // both files or neither: each written beside its target, then renamed
+  writeFileSync(`${out}.tmp`, gzipSync(JSON.stringify(doc), { level: 9 }));
+  writeFileSync(`${delistedOut}.tmp`, gzipSync(JSON.stringify(merged.delisted), { level: 9 }));
+  renameSync(`${delistedOut}.tmp`, delistedOut);
+  renameSync(`${out}.tmp`, out);
+  process.stdout.write(`wrote ${out}: ${doc._source}\nwrote ${delistedOut}\n`);
   return 0;
 }
 

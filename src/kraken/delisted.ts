@@ -6,6 +6,11 @@
  */
 import { PAIR_FIELDS, type DelistedAssetPair, type DelistedNote, type DelistedSet, type DelistedSource, type RawAsset, type RawAssetPair } from './snapshot.ts';
 
+/** The supplement's `_source`. */
+export const DELISTED_SOURCE =
+  'Kraken AssetPairs entries of pairs the bundled snapshot no longer lists, each exactly as an earlier real answer sent it (status replaced by "delisted"; ' +
+  "_delisted: the answer's status, last seen, gone by, where the answer is stored); built by scripts/build-delisted-pairs.ts, kept up by scripts/refresh-asset-pairs.ts.";
+
 /** An AssetPairs/Assets capture and its date. */
 export interface Capture {
   readonly assetPairs: Readonly<Record<string, RawAssetPair>>;
@@ -79,7 +84,7 @@ export function mergeDelisted(
       if (last) assets[id] = last;
     }
   }
-  return { delisted: { _source: delisted._source, pairs: sortedRecord(pairs), assets: sortedRecord(assets) }, moved: Object.keys(moved).sort(), relisted: relisted.sort() };
+  return { delisted: { _source: DELISTED_SOURCE, pairs: sortedRecord(pairs), assets: sortedRecord(assets) }, moved: Object.keys(moved).sort(), relisted: relisted.sort() };
 }
 
 /** What is wrong with a delisted set beside today's listing (empty: fine). */
