@@ -253,7 +253,7 @@ describe('the tabs, from a replay of the bundled data', () => {
     expect(html).not.toContain('SSSS');
     expect(html).not.toContain('AKEY');
     expect(html).not.toContain(PASSWORD);
-    expect(html).toMatch(/<pre id="log-tail">[^<]*schemaVersion/);
+    expect(html).toMatch(/<pre id="log-tail" tabindex="0">[^<]*schemaVersion/);
   });
 });
 

@@ -8,8 +8,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { parseConfig } from '../config/schema.ts';
 import { InputError } from '../engine/wiring.ts';
+import { loadKrakenOhlcvt } from '../adapters/csv/kraken-ohlcvt.ts';
 import { hashPassword } from '../dashboard/auth.ts';
+import type { BotLink } from '../dashboard/bot-client.ts';
 import { createDashboard, DEFAULT_HOST, DEFAULT_PORT } from '../dashboard/server.ts';
+import { HttpConfigError, parseListen, secretFrom } from '../http/config.ts';
 
 export const ENV_PASSWORD = 'TOLLGATE_DASHBOARD_PASSWORD';
 
@@ -45,6 +48,37 @@ export function dashboardPassword(env: NodeJS.ProcessEnv, file: string | undefin
   return pw;
 }
 
+/**
+ * The bot's operator API: `--bot` (an origin, or HOST:PORT) else TOLLGATE_HTTP (the bot's own --http setting,
+ * so one env file serves both processes), with the bot's token from TOLLGATE_HTTP_TOKEN or TOLLGATE_HTTP_TOKEN_FILE.
+ * Null (read-only dashboard) when neither address is set; an address without a token is an input error.
+ */
+export function botLinkFrom(env: NodeJS.ProcessEnv, flag: string | undefined): BotLink | null {
+  const given = flag ?? env.TOLLGATE_HTTP;
+  if (!given) return null;
+  let url: string;
+  if (/^https?:\/\//.test(given)) url = given.replace(/\/+$/, '');
+  else {
+    let l: { host: string; port: number };
+    try {
+      l = parseListen(given);
+    } catch (e) {
+      throw new InputError(`${flag ? '--bot' : 'TOLLGATE_HTTP'} ${given}: expected http://HOST:PORT or HOST:PORT`, { cause: e });
+    }
+    // a bot bound to every address is reached on loopback
+    const host = l.host === '0.0.0.0' ? '127.0.0.1' : l.host === '::' ? '[::1]' : l.host.includes(':') ? `[${l.host}]` : l.host;
+    url = `http://${host}:${l.port}`;
+  }
+  let token: string | null;
+  try {
+    token = secretFrom(env, 'TOLLGATE_HTTP_TOKEN');
+  } catch (e) {
+    throw new InputError((e as HttpConfigError).message);
+  }
+  if (!token) throw new InputError(`the bot at ${url} needs its operator token: set TOLLGATE_HTTP_TOKEN or TOLLGATE_HTTP_TOKEN_FILE (or leave out --bot for a read-only dashboard)`);
+  return { url, token };
+}
+
 export function registerDashboardCommand(program: Command): void {
   program
     .command('dashboard')
@@ -58,7 +92,10 @@ export function registerDashboardCommand(program: Command): void {
     .option('--no-auth', 'no login (refused unless bound to 127.0.0.1)')
     .option('--behind-tls', 'served through a TLS proxy on this host: Secure cookies, X-Forwarded-* from loopback trusted', false)
     .option('--idle-minutes <n>', 'log a session out after this long without a request', minutes, 30)
-    .action(async (o: { logs: string; state?: string; config?: string; host: string; port: number; passwordFile?: string; auth: boolean; behindTls: boolean; idleMinutes: number }) => {
+    .option('--bot <url>', "the bot's HTTP face for pause/resume and guard switches (default: TOLLGATE_HTTP); token from TOLLGATE_HTTP_TOKEN or _FILE")
+    .option('--data <file>', 'the Kraken OHLCVT candle file of a replay: the price chart draws its closes (else the prices in the logs)')
+    .option('--pair <pair>', 'with --data: the pair of the candles', 'BTC/USD')
+    .action(async (o: { logs: string; state?: string; config?: string; host: string; port: number; passwordFile?: string; auth: boolean; behindTls: boolean; idleMinutes: number; bot?: string; data?: string; pair: string }) => {
       let config: unknown;
       if (o.config) {
         let raw: unknown;
@@ -72,14 +109,21 @@ export function registerDashboardCommand(program: Command): void {
       const password = o.auth ? dashboardPassword(process.env, o.passwordFile) : null;
       delete process.env[ENV_PASSWORD];
       if (o.auth && password === null) throw new InputError(`no dashboard password: set ${ENV_PASSWORD} or --password-file FILE (mode 600); or, on 127.0.0.1 only, --no-auth`);
+      const bot = botLinkFrom(process.env, o.bot);
+      delete process.env.TOLLGATE_HTTP_TOKEN;
+      let candles: Array<[number, number]> | null = null;
+      if (o.data) {
+        const series = loadKrakenOhlcvt(o.data, { pair: o.pair, skipBadRows: true });
+        candles = Array.from(series.ts, (t, i) => [t, series.close[i]!]);
+      }
       const passwordHash = password === null ? null : await hashPassword(password);
-      const app = await createDashboard({ logsDir: o.logs, stateFile: o.state ?? null, config, passwordHash, noAuth: !o.auth, host: o.host, port: o.port, behindTls: o.behindTls, clock: new SystemClock(), sessions: { idleMs: o.idleMinutes * 60_000 } }).catch((e: Error) => {
+      const app = await createDashboard({ logsDir: o.logs, stateFile: o.state ?? null, config, passwordHash, noAuth: !o.auth, host: o.host, port: o.port, behindTls: o.behindTls, clock: new SystemClock(), sessions: { idleMs: o.idleMinutes * 60_000 }, bot, candles }).catch((e: Error) => {
         throw e.name === 'DashboardConfigError' ? new InputError(e.message) : e;
       });
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address();
       const shown = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/` : String(addr);
-      process.stdout.write(`dashboard on ${shown}${o.auth ? '' : ' (no auth)'}\n`);
+      process.stdout.write(`dashboard on ${shown}${o.auth ? '' : ' (no auth)'}${bot ? `; commands through the bot at ${bot.url}` : '; read-only (no --bot)'}\n`);
       process.send?.('ready');
       await new Promise<void>((resolve) => {
         const stop = () => void app.close().then(resolve);

@@ -6,6 +6,8 @@
 import { Decimal } from 'decimal.js';
 import type { Report } from '../analytics/report.ts';
 import type { StateView } from '../adapters/sqlite/read-only.ts';
+import type { BotStatusView } from './bot-client.ts';
+import type { ChartData } from './chart-data.ts';
 
 export const TABS = [
   { path: '/analytics', title: 'Analytics' },
@@ -33,10 +35,11 @@ export const moneyCell = (v: string | number, ccy: string) => `<td class="num ${
 const numCell = (v: number | null, digits = 2, suffix = '') => (v === null || !Number.isFinite(v) ? '<td class="num" data-value="">–</td>' : `<td class="num" data-value="${v}">${esc(v.toFixed(digits))}${suffix}</td>`);
 const intCell = (v: number) => `<td class="num" data-value="${v}">${v}</td>`;
 const pctCell = (v: number | null) => (v === null ? '<td class="num" data-value="">–</td>' : `<td class="num" data-value="${v}">${(v * 100).toFixed(1)}%</td>`);
-const textCell = (v: string | null) => `<td data-value="${esc(v ?? '')}">${esc(v ?? '–')}</td>`;
+export const textCell = (v: string | null) => `<td data-value="${esc(v ?? '')}">${esc(v ?? '–')}</td>`;
 
+/** a sortable table in its own section; `data-live` sections are swapped in by the page script on a change */
 function table(id: string, caption: string, head: string[], rows: string[][], note?: string): string {
-  return `<section aria-labelledby="${id}-h"><h2 id="${id}-h">${esc(caption)}</h2>
+  return `<section id="${id}-section" data-live aria-labelledby="${id}-h"><h2 id="${id}-h">${esc(caption)}</h2>
 <table id="${id}" class="sortable"><thead><tr>${head.map((h, i) => `<th scope="col"><button type="button" data-col="${i}">${esc(h)}</button></th>`).join('')}</tr></thead>
 <tbody>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('\n')}</tbody></table>${note ? `<p class="note">${esc(note)}</p>` : ''}</section>`;
 }
@@ -46,38 +49,40 @@ export function currencyOf(r: Report): string {
   return pair?.split('/')[1] ?? 'quote';
 }
 
+/** The palette: every text colour with the backgrounds it is drawn on (WCAG AA needs 4.5:1; a test checks each pair). */
+export const PALETTE = { fg: '#1a1a1a', muted: '#555555', bg: '#ffffff', line: '#cccccc', pos: '#0a6b2c', neg: '#a4161a', accent: '#0b4f9c', onAccent: '#ffffff', banner: '#fff4ce', code: '#f4f4f4', focus: '#e8a100', blocked: '#b35900' } as const;
+export const TEXT_PAIRS: ReadonlyArray<readonly [keyof typeof PALETTE, keyof typeof PALETTE]> = [
+  ['fg', 'bg'], ['muted', 'bg'], ['pos', 'bg'], ['neg', 'bg'], ['accent', 'bg'], ['onAccent', 'accent'], ['fg', 'banner'], ['fg', 'code'], ['muted', 'code'], ['blocked', 'bg'],
+];
+
+const P = PALETTE;
 const CSS = `
-:root{color-scheme:light;--fg:#1a1a1a;--muted:#555;--bg:#fff;--line:#ccc;--pos:#0a6b2c;--neg:#a4161a;--accent:#0b4f9c}
+:root{color-scheme:light;--fg:${P.fg};--muted:${P.muted};--bg:${P.bg};--line:${P.line};--pos:${P.pos};--neg:${P.neg};--accent:${P.accent}}
 body{font:15px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg);margin:0}
-header{display:flex;align-items:center;gap:1rem;padding:.6rem 1rem;border-bottom:1px solid var(--line)}
+header{display:flex;align-items:center;gap:1rem;padding:.6rem 1rem;border-bottom:1px solid var(--line);flex-wrap:wrap}
 header .brand{font-size:1.1rem;font-weight:700;margin:0}
 nav ul{display:flex;gap:.25rem;list-style:none;margin:0;padding:0}
 nav a{display:block;padding:.35rem .8rem;color:var(--accent);text-decoration:none;border-radius:4px}
-nav a[aria-current=page]{background:var(--accent);color:#fff}
-nav a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid #e8a100;outline-offset:2px}
+nav a[aria-current=page]{background:var(--accent);color:${P.onAccent}}
+a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,summary:focus-visible{outline:3px solid ${P.focus};outline-offset:2px}
 main{padding:1rem;max-width:1200px}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-variant-numeric:tabular-nums}
 th,td{border-bottom:1px solid var(--line);padding:.25rem .6rem;text-align:left}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:var(--fg)}
-td.num{text-align:right}.pos{color:var(--pos)}.neg{color:var(--neg)}
+th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
+td.num{text-align:right}.pos{color:var(--pos)}.neg{color:var(--neg)}.blocked{color:${P.blocked}}
 .note,.muted{color:var(--muted);font-size:.9rem}
-.banner{background:#fff4ce;border:1px solid #c9a100;padding:.4rem .8rem;margin:0 0 1rem}
-pre{background:#f4f4f4;padding:.6rem;overflow:auto;max-height:30rem;font-size:12px}
+.banner{background:${P.banner};border:1px solid #c9a100;padding:.4rem .8rem;margin:0 0 1rem}
+pre{background:${P.code};padding:.6rem;overflow:auto;max-height:30rem;font-size:12px}
 form.inline{margin-left:auto}
 svg{max-width:100%;height:auto;border:1px solid var(--line)}
+#price-chart{width:100%;max-width:1100px;height:340px;border:1px solid var(--line)}
 form.filters{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin:0 0 1rem}
+form.control{display:flex;gap:.4rem;align-items:center;margin:0}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 
-const SORT_JS = `
-document.querySelectorAll('table.sortable th button').forEach(function(b){b.addEventListener('click',function(){
-var t=b.closest('table'),i=+b.dataset.col,tb=t.tBodies[0],rows=[].slice.call(tb.rows),asc=b.dataset.dir!=='asc';
-t.querySelectorAll('th button').forEach(function(x){delete x.dataset.dir;x.parentNode.removeAttribute('aria-sort')});
-b.dataset.dir=asc?'asc':'desc';b.parentNode.setAttribute('aria-sort',asc?'ascending':'descending');
-rows.sort(function(x,y){var a=x.cells[i].dataset.value,c=y.cells[i].dataset.value,na=parseFloat(a),nc=parseFloat(c);
-var r=(!isNaN(na)&&!isNaN(nc))?na-nc:String(a).localeCompare(String(c));return asc?r:-r});
-rows.forEach(function(r){tb.appendChild(r)})})});
-`;
 
 export interface PageContext {
   readonly nonce: string;
@@ -85,6 +90,8 @@ export interface PageContext {
   readonly authenticated: boolean;
   readonly noAuth: boolean;
   readonly source: string;
+  /** the page script's URL (versioned) and any library a tab needs before it */
+  readonly scripts: readonly string[];
 }
 
 export function layout(ctx: PageContext, active: string, title: string, body: string): string {
@@ -92,9 +99,9 @@ export function layout(ctx: PageContext, active: string, title: string, body: st
   const logout = ctx.authenticated && ctx.csrf ? `<form class="inline" method="post" action="/logout"><input type="hidden" name="_csrf" value="${esc(ctx.csrf)}"><button type="submit">Log out</button></form>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} · Tollgate</title><style nonce="${ctx.nonce}">${CSS}</style></head><body>
-<header><p class="brand">Tollgate</p><nav aria-label="Dashboard tabs"><ul>${nav}</ul></nav><span class="muted">${esc(ctx.source)}</span>${logout}</header>
+<header><p class="brand">Tollgate</p><nav aria-label="Dashboard tabs"><ul>${nav}</ul></nav><span class="muted">${esc(ctx.source)}</span><span id="live-status" class="muted" role="status" aria-live="polite"></span>${logout}</header>
 <main id="main">${ctx.noAuth ? '<p class="banner" role="note">Started with --no-auth: anyone on this machine can open this dashboard.</p>' : ''}<h1>${esc(title)}</h1>
-${body}</main><script nonce="${ctx.nonce}">${SORT_JS}</script></body></html>`;
+${body}</main>${ctx.scripts.map((src) => `<script nonce="${ctx.nonce}" src="${esc(src)}"></script>`).join('')}</body></html>`;
 }
 
 export function loginPage(nonce: string, csrf: string, message: string | null): string {
@@ -106,23 +113,42 @@ export function loginPage(nonce: string, csrf: string, message: string | null): 
 <p><button type="submit">Log in</button></p></form></main></body></html>`;
 }
 
+export interface FilterValues {
+  readonly run?: string;
+  readonly since?: number | null;
+  /** exclusive end (the day after the last day shown) */
+  readonly until?: number | null;
+  readonly strategy?: string;
+  readonly pair?: string;
+}
+
+const DAY = 86_400_000;
+const dayOf = (t: number | null | undefined) => (typeof t === 'number' ? new Date(t).toISOString().slice(0, 10) : '');
+
 /** The GET form of a tab's filters: labelled inputs, submitted as the query (bookmarkable). */
-export function filterForm(path: string, runs: string[], f: { run?: string; since?: number | null }): string {
+export function filterForm(path: string, choices: { runs: string[]; strategies: string[]; pairs: string[] }, f: FilterValues): string {
+  const select = (id: string, name: string, label: string, values: string[], current: string | undefined, first: string) => {
+    const all = [...new Set([...values, ...(current ? [current] : [])])];
+    const opts = [`<option value="">${esc(first)}</option>`, ...all.map((v) => `<option value="${esc(v)}"${v === current ? ' selected' : ''}>${esc(v)}</option>`)].join('');
+    return `<label for="${id}">${esc(label)}</label> <select id="${id}" name="${name}">${opts}</select>`;
+  };
   const run = f.run ?? 'latest';
-  const opts = ['latest', 'all', ...runs].map((r) => `<option value="${esc(r)}"${r === run ? ' selected' : ''}>${esc(r)}</option>`).join('');
-  const since = typeof f.since === 'number' ? new Date(f.since).toISOString().slice(0, 10) : '';
+  const runOpts = ['latest', 'all', ...choices.runs].map((r) => `<option value="${esc(r)}"${r === run ? ' selected' : ''}>${esc(r)}</option>`).join('');
   return `<form id="filters" class="filters" method="get" action="${esc(path)}" role="search" aria-label="Filters">
-<label for="f-run">Run</label> <select id="f-run" name="run">${opts}</select>
-<label for="f-since">Signals since (UTC)</label> <input id="f-since" name="since" type="date" value="${esc(since)}">
+<label for="f-run">Run</label> <select id="f-run" name="run">${runOpts}</select>
+<label for="f-since">Signals since (UTC)</label> <input id="f-since" name="since" type="date" value="${esc(dayOf(f.since))}">
+<label for="f-until">until (UTC, inclusive)</label> <input id="f-until" name="until" type="date" value="${esc(dayOf(typeof f.until === 'number' ? f.until - DAY : null))}">
+${select('f-strategy', 'strategy', 'Strategy', choices.strategies, f.strategy, 'all strategies')}
+${select('f-pair', 'pair', 'Pair', choices.pairs, f.pair, 'all pairs')}
 <button type="submit">Apply</button> <a href="${esc(path)}">Clear</a></form>`;
 }
 
 // ── tabs ───────────────────────────────────────────────────────────────────────
 
-export function analyticsBody(r: Report): string {
+export function analyticsBody(r: Report, f: FilterValues = {}): string {
   const ccy = currencyOf(r);
   const p = r.pipeline;
-  const pipeline = `<section aria-labelledby="pipe-h"><h2 id="pipe-h">Signal pipeline health</h2><dl id="pipeline">
+  const pipeline = `${scopeNote(f)}<section id="pipeline-section" data-live aria-labelledby="pipe-h"><h2 id="pipe-h">Signal pipeline health</h2><dl id="pipeline">
 <dt>Period</dt><dd>${esc(r.period.from ?? '–')} → ${esc(r.period.to ?? '–')}</dd>
 <dt>Signals</dt><dd data-value="${p.signals}">${p.signals}</dd>
 <dt>Approved</dt><dd data-value="${p.decisions.approved}">${p.decisions.approved}</dd>
@@ -166,6 +192,7 @@ ${table('states', 'Signals by lifecycle state', ['State', 'Signals'], Object.ent
     'Strategy leaderboard',
     ['Strategy', 'Signals', 'Approved', 'Blocked', 'Trades', 'Realized PnL', 'Win rate', 'Profit factor', 'Shadow trades', 'Shadow PnL'],
     [...r.strategies]
+      .filter((s) => !f.strategy || s.strategy === f.strategy)
       .sort((a, b) => new Decimal(b.realized.totalPnl).cmp(a.realized.totalPnl))
       .map((s) => [textCell(s.strategy), intCell(s.signals), intCell(s.approved), intCell(s.blocked), intCell(s.realized.trades), moneyCell(s.realized.totalPnl, ccy), pctCell(s.realized.winRate), numCell(s.realized.profitFactor), intCell(s.shadow.trades), moneyCell(s.shadow.totalPnl, ccy)]),
   );
@@ -208,38 +235,46 @@ export function drawdownOf(points: Array<[number, number]>): Array<[number, numb
   });
 }
 
-export function dailyPnl(points: Array<[number, number]>): Array<[string, number]> {
-  const out = new Map<string, number>();
-  for (let i = 1; i < points.length; i++) {
-    const d = new Date(points[i]![0]).toISOString().slice(0, 10);
-    out.set(d, (out.get(d) ?? 0) + points[i]![1] - points[i - 1]![1]);
-  }
-  return [...out];
+/**
+ * The filters the report-wide figures (pipeline, guards, equity) honour today: the report read model filters by
+ * run and start date. Strategy, pair and end date narrow every table and chart that has them, and the report
+ * too once the read model's filtered report (reportFor) is what server.ts calls.
+ */
+export const REPORT_FILTERS: ReadonlySet<keyof FilterValues> = new Set(['run', 'since']);
+
+export function scopeNote(f: FilterValues): string {
+  const extra = (['strategy', 'pair', 'until'] as const).filter((k) => f[k] !== undefined && f[k] !== null && !REPORT_FILTERS.has(k));
+  return extra.length ? `<p class="note" id="scope-note">Filtered by ${extra.join(', ')}: the tables, signals and chart; the pipeline, guard and equity figures cover the run and dates only.</p>` : '';
 }
 
-export function performanceBody(r: Report): string {
+export function performanceBody(r: Report, chart: ChartData, f: FilterValues = {}): string {
   const ccy = currencyOf(r);
   const eq = r.equity;
   const last = (s: Array<[number, number]>) => (s.length ? s[s.length - 1]![1] : eq.base);
   const dd = drawdownOf(eq.realized);
   const maxDd = dd.reduce((m, [, v]) => Math.min(m, v), 0);
-  const summary = `<dl id="equity-summary"><dt>Starting balance</dt><dd data-value="${eq.base}">${esc(money(eq.base, ccy).replace(/^\+/, ''))}</dd>
+  const summary = `${scopeNote(f)}<section id="equity-section" data-live aria-labelledby="eq-h"><h2 id="eq-h">Equity</h2><dl id="equity-summary"><dt>Starting balance</dt><dd data-value="${eq.base}">${esc(money(eq.base, ccy).replace(/^\+/, ''))}</dd>
 <dt>Realized equity at end</dt><dd data-value="${last(eq.realized)}">${esc(money(last(eq.realized), ccy).replace(/^\+/, ''))}</dd>
 <dt>Realized + shadow at end</dt><dd data-value="${last(eq.withShadow)}">${esc(money(last(eq.withShadow), ccy).replace(/^\+/, ''))}</dd>
 <dt>Max drawdown (realized)</dt><dd data-value="${maxDd}">${esc(money(maxDd.toFixed(8), ccy))}</dd></dl>`;
   const equity = svgChart('equity-chart', 'Equity: realized and realized + headline shadow', [
-    { name: 'realized', color: '#0b4f9c', points: eq.realized },
-    { name: 'realized + shadow', color: '#b35900', points: eq.withShadow },
+    { name: 'realized', color: PALETTE.accent, points: eq.realized },
+    { name: 'realized + shadow', color: PALETTE.blocked, points: eq.withShadow },
   ], ccy);
-  const ddChart = svgChart('drawdown-chart', 'Drawdown of realized equity', [{ name: 'drawdown', color: '#a4161a', points: dd }], ccy);
-  const daily = table('daily', 'Daily realized PnL (days with exits)', ['Day', 'PnL'], dailyPnl(eq.realized).map(([d, v]) => [textCell(d), moneyCell(v.toFixed(8), ccy)]));
+  const ddChart = svgChart('drawdown-chart', 'Drawdown of realized equity', [{ name: 'drawdown', color: PALETTE.neg, points: dd }], ccy);
+  const n = (xs: unknown[]) => xs.length;
+  const price = `<section aria-labelledby="price-h"><h2 id="price-h">Price${chart.pair ? ` of ${esc(chart.pair)}` : ''}: entries, exits and blocked signals</h2>
+<div id="price-chart" role="img" aria-label="Price chart with ${n(chart.entries)} entries, ${n(chart.exits)} exits and ${n(chart.blocked)} blocked signals marked"></div>
+<p class="note"><span class="pos">▲ entry</span> · <span class="neg">▼ exit</span> · <span class="blocked">● blocked signal</span>. ${chart.prices.length} price points${chart.omitted ? `; ${chart.omitted} older markers left out` : ''}.</p>
+<script type="application/json" id="price-data">${JSON.stringify(chart).replace(/</g, '\\u003c')}</script></section>`;
+  const daily = table('daily', 'Daily realized PnL (by exit day, UTC)', ['Day', 'Trades', 'PnL'], chart.daily.map((d) => [textCell(d.day), intCell(d.trades), moneyCell(d.pnl, ccy)]), 'Exact sums of the closed trades\' net PnL (trade.closed in signal_bus.jsonl).');
   const strat = table(
     'strategy-risk',
     'Strategy risk',
     ['Strategy', 'Max drawdown', 'Max drawdown %', 'Sharpe', 'Sortino', 'Avg hold (h)', 'Exposure'],
-    r.strategies.map((s) => [textCell(s.strategy), moneyCell(-s.realized.maxDrawdown, ccy), pctCell(s.realized.maxDrawdownPct), numCell(s.realized.sharpe), numCell(s.realized.sortino), numCell(s.realized.avgHoldHours, 1), pctCell(s.realized.exposure)]),
+    r.strategies.filter((s) => !f.strategy || s.strategy === f.strategy).map((s) => [textCell(s.strategy), moneyCell(-s.realized.maxDrawdown, ccy), pctCell(s.realized.maxDrawdownPct), numCell(s.realized.sharpe), numCell(s.realized.sortino), numCell(s.realized.avgHoldHours, 1), pctCell(s.realized.exposure)]),
   );
-  return [summary, equity, ddChart, strat, daily].join('\n');
+  return [summary, equity, ddChart, '</section>', price, daily, strat].join('\n');
 }
 
 /** One line of signal_decisions.jsonl, as much of it as the Trading tab shows. */
@@ -254,22 +289,83 @@ export interface DecisionLine {
   readonly price?: string;
 }
 
-export function tradingBody(state: StateView | { error: string } | null, decisions: DecisionLine[]): string {
+/** Stop and target of an open position from its strategy's exit rules (trailing stops follow the peak, not shown as a price). */
+export interface ExitLevels {
+  readonly stop: string | null;
+  readonly target: string | null;
+  readonly trailingPct: number | null;
+}
+
+/** What the Trading tab's controls show: the bot's answer, or why there is none. */
+export type ControlsView =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'ok'; readonly state: string | null; readonly paused: { by: string; reason: string; since: number } | null; readonly guards: ReadonlyArray<{ code: string; mode: string | null }> };
+
+export interface TradingInfo {
+  readonly state: StateView | { error: string } | null;
+  readonly decisions: DecisionLine[];
+  readonly exits: (strategy: string, entryPrice: Decimal) => ExitLevels | null;
+  readonly controls: ControlsView;
+  /** the result of the last confirmed command of this session, shown once */
+  readonly flash: { ok: boolean; text: string } | null;
+}
+
+const MODES = ['enforce', 'observe', 'off'] as const;
+
+function controlsSection(c: ControlsView, flash: TradingInfo['flash']): string {
+  const head = `<section id="controls-section" data-live aria-labelledby="controls-h"><h2 id="controls-h">Controls</h2>${flash ? `<p id="flash" class="banner" role="${flash.ok ? 'status' : 'alert'}">${esc(flash.text)}</p>` : ''}`;
+  if (c.kind === 'off') return `${head}<p class="muted" id="controls-off">No bot link: start the dashboard with <code>--bot http://127.0.0.1:8080</code> (or TOLLGATE_HTTP set) and the operator token in TOLLGATE_HTTP_TOKEN or TOLLGATE_HTTP_TOKEN_FILE to pause, resume and switch guards.</p></section>`;
+  if (c.kind === 'error') return `${head}<p class="banner" role="alert" id="controls-error">${esc(c.message)}</p></section>`;
+  const paused = c.paused
+    ? `<p id="entries" data-paused="true">Entries are <strong>paused</strong> by ${esc(c.paused.by)} since ${esc(new Date(c.paused.since).toISOString())}: ${esc(c.paused.reason)}</p>
+<form class="control" method="get" action="/trading/confirm"><input type="hidden" name="action" value="resume"><button type="submit">Resume entries…</button></form>`
+    : `<p id="entries" data-paused="false">Entries are <strong>running</strong>${c.state ? ` (bot ${esc(c.state)})` : ''}.</p>
+<form class="control" method="get" action="/trading/confirm"><input type="hidden" name="action" value="pause"><button type="submit">Pause entries…</button></form>`;
+  const rows = c.guards.map((g) => {
+    const id = `mode-${g.code}`;
+    const opts = MODES.map((m) => `<option value="${m}"${m === g.mode ? ' selected' : ''}>${m}</option>`).join('');
+    return `<tr><td data-value="${esc(g.code)}">${esc(g.code)}</td><td data-value="${esc(g.mode ?? '')}">${esc(g.mode ?? 'config default')}</td><td><form class="control" method="get" action="/trading/confirm"><input type="hidden" name="action" value="guard"><input type="hidden" name="code" value="${esc(g.code)}">
+<label class="sr-only" for="${id}">New mode of ${esc(g.code)}</label><select id="${id}" name="mode">${opts}</select><button type="submit" aria-label="Switch ${esc(g.code)}…">Switch…</button></form></td></tr>`;
+  });
+  return `${head}${paused}
+<table id="guard-controls"><thead><tr><th scope="col">Guard</th><th scope="col">Mode</th><th scope="col">Switch (asks to confirm)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
+<p class="note">Every command goes to the bot's operator API, which applies it and writes it to its audit log with the reason you give; nothing here writes the state.</p></section>`;
+}
+
+/** The confirm step of a control: what will happen, a reason for the audit log, Confirm or Cancel. */
+export function confirmBody(what: string, fields: Record<string, string>, csrf: string, key: string, error: string | null, reason = ''): string {
+  return `<section aria-labelledby="confirm-h"><h2 id="confirm-h">Confirm: ${esc(what)}</h2>${error ? `<p class="banner" role="alert">${esc(error)}</p>` : ''}
+<form id="confirm" method="post" action="/trading/control"><input type="hidden" name="_csrf" value="${esc(csrf)}"><input type="hidden" name="key" value="${esc(key)}">
+${Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join('')}
+<p><label for="reason">Reason (written to the bot's audit log)</label><br><input id="reason" name="reason" type="text" required maxlength="200" size="60" value="${esc(reason)}"></p>
+<p><button type="submit">Confirm</button> <a href="/trading">Cancel</a></p></form></section>`;
+}
+
+export function tradingBody(t: TradingInfo): string {
+  const state = t.state;
   let st = '<p class="muted">No state file: start the dashboard with <code>--state FILE</code> to see positions and orders.</p>';
   if (state && 'error' in state) st = `<p class="banner" role="alert">${esc(state.error)}</p>`;
   else if (state) {
     const mark = new Map(state.marks.map((m) => [m.pair, m.price]));
+    const level = (v: string | null, ccy: string) => (v === null ? textCell(null) : moneyCellPlain(v, ccy));
     const positions = table(
       'open-positions',
       'Open positions',
-      ['Strategy', 'Pair', 'Size', 'Entry price', 'Mark', 'Unrealized PnL', 'Opened'],
+      ['Strategy', 'Pair', 'Size', 'Entry price', 'Mark', 'Unrealized PnL', 'Stop', 'Target', 'Opened'],
       state.openPositions.map((p) => {
         const entry = new Decimal(p.entryCost).div(p.quantity);
         const m = mark.get(p.pair);
         const upnl = m === undefined ? null : new Decimal(m).minus(entry).times(p.quantity);
-        return [textCell(p.strategy), textCell(p.pair), textCell(p.quantity), moneyCellPlain(entry.toFixed(8), p.quote), m === undefined ? textCell(null) : moneyCellPlain(m, p.quote), upnl === null ? textCell(null) : moneyCell(upnl.toFixed(8), p.quote), textCell(new Date(p.openedTs).toISOString())];
+        const x = t.exits(p.strategy, entry);
+        const stop = x?.stop ?? null;
+        return [
+          textCell(p.strategy), textCell(p.pair), textCell(p.quantity), moneyCellPlain(entry.toFixed(8), p.quote), m === undefined ? textCell(null) : moneyCellPlain(m, p.quote),
+          upnl === null ? textCell(null) : moneyCell(upnl.toFixed(8), p.quote),
+          x?.trailingPct != null && stop === null ? textCell(`trailing ${(x.trailingPct * 100).toFixed(1)}%`) : level(stop, p.quote), level(x?.target ?? null, p.quote), textCell(new Date(p.openedTs).toISOString()),
+        ];
       }),
-      'Unrealized PnL = size × (last mark − average entry price), before exit fees.',
+      "Unrealized PnL = size × (last mark − average entry price), before exit fees. Stop and target: the entry price and the strategy's exit rules in the config (a trailing stop, where set, also follows the highest close).",
     );
     const orders = table(
       'orders',
@@ -285,10 +381,10 @@ export function tradingBody(state: StateView | { error: string } | null, decisio
     'signals',
     'Recent signals and every guard\'s verdict',
     ['Time', 'Signal', 'Strategy', 'Pair', 'Side', 'Decision', 'Guards that did not allow'],
-    [...decisions].reverse().map((d) => [textCell(d.ts), textCell(d.signalId), textCell(d.strategy), textCell(d.pair), textCell(d.side), textCell(d.decision), `<td data-value="${esc(verdicts(d))}"><details><summary>${esc(verdicts(d))}</summary><ul>${d.guards.map((g) => `<li>${esc(g.code)} (${esc(g.mode)}): ${esc(g.verdict)}${g.detail ? ` — ${esc(g.detail)}` : ''}</li>`).join('')}</ul></details></td>`]),
-    'From the tail of signal_decisions.jsonl, newest first. Pause/resume and guard switches are not in the dashboard yet (they will go through the operator API).',
+    [...t.decisions].reverse().map((d) => [textCell(d.ts), textCell(d.signalId), textCell(d.strategy), textCell(d.pair), textCell(d.side), textCell(d.decision), `<td data-value="${esc(verdicts(d))}"><details><summary>${esc(verdicts(d))}</summary><ul>${d.guards.map((g) => `<li>${esc(g.code)} (${esc(g.mode)}): ${esc(g.verdict)}${g.detail ? ` — ${esc(g.detail)}` : ''}</li>`).join('')}</ul></details></td>`]),
+    'From the tail of signal_decisions.jsonl, newest first.',
   );
-  return st + signals;
+  return controlsSection(t.controls, t.flash) + st + signals;
 }
 
 export interface SystemInfo {
@@ -298,6 +394,25 @@ export interface SystemInfo {
   readonly tail: string[];
   readonly state: StateView | { error: string } | null;
   readonly skipped: Record<string, number>;
+  /** the running bot's status from its operator API; null without a bot link */
+  readonly bot: BotStatusView['bot'] | { unreachable: string } | null;
+  /** which log the tail is of */
+  readonly tailOf: string;
+}
+
+function botSection(b: SystemInfo['bot'], audit: StateView['auditTail']): string {
+  const findings = audit.filter((a) => a.operation === 'reconcile' || a.actor === 'reconcile');
+  const rec = table('reconciliation', 'Reconciliation findings (state audit, latest)', ['Seq', 'Time', 'Operation', 'Finding'], findings.map((a) => [intCell(a.seq), textCell(new Date(a.ts).toISOString()), textCell(a.operation), textCell(a.reason)]));
+  if (b === null) return `<section id="bot-section" aria-labelledby="bot-h"><h2 id="bot-h">Bot</h2><p class="muted">No bot link (--bot and the operator token): health, venue and reconciliation status come from the running bot.</p></section>${rec}`;
+  if ('unreachable' in b) return `<section id="bot-section" aria-labelledby="bot-h"><h2 id="bot-h">Bot</h2><p class="banner" role="alert">${esc(b.unreachable)}</p></section>${rec}`;
+  const r = b.reconciliation;
+  const facts = `<dl id="bot-status"><dt>Mode</dt><dd>${esc(b.mode)}</dd><dt>State</dt><dd data-value="${esc(b.state)}">${esc(b.state)}</dd><dt>Pair</dt><dd>${esc(b.pair)}</dd>
+<dt>Started</dt><dd>${esc(b.startedAt ?? '–')}</dd><dt>Candles</dt><dd>${b.candles} (last ${esc(b.lastCandleTs ?? '–')})</dd>
+<dt>Venue</dt><dd id="venue" data-value="${b.venue.halted ? 'halted' : 'ok'}">${esc(b.venue.name)}: ${b.venue.halted ? `halted — ${esc(b.venue.halted)}` : 'trading'}</dd>
+<dt>Reconciliation</dt><dd id="reconciliation-last">${r ? `${esc(r.ts)}: ${r.differences} difference(s)${r.halted ? ', trading halted' : ''}` : 'none ran (paper and replay do not reconcile)'}</dd>
+${b.error ? `<dt>Error</dt><dd class="neg">${esc(b.error)}</dd>` : ''}</dl>`;
+  const comps = table('health', 'Health components', ['Component', 'Status', 'Detail'], Object.entries(b.components).map(([k, v]) => [textCell(k), textCell(String(v.status ?? '?')), textCell(v.detail == null ? null : String(v.detail))]));
+  return `<section id="bot-section" data-live aria-labelledby="bot-h"><h2 id="bot-h">Bot (operator API)</h2>${facts}</section>${comps}${rec}`;
 }
 
 export function systemBody(r: Report, s: SystemInfo): string {
@@ -316,9 +431,10 @@ ${table('totals', 'Realized totals', ['Currency', 'Realized', 'Fees'], v.totals.
 ${table('positions', 'Open positions', ['Strategy', 'Pair', 'Quantity', 'Entry cost', 'Opened'], v.openPositions.map((p) => [textCell(p.strategy), textCell(p.pair), textCell(p.quantity), moneyCell(p.entryCost, p.quote), textCell(new Date(p.openedTs).toISOString())]))}
 ${table('audit', 'Audit (latest)', ['Seq', 'Time', 'Operation', 'Actor', 'Reason'], v.auditTail.map((a) => [intCell(a.seq), textCell(new Date(a.ts).toISOString()), textCell(a.operation), textCell(a.actor), textCell(a.reason)]))}</section>`;
   }
-  const config = `<section aria-labelledby="cfg-h"><h2 id="cfg-h">Configuration (secrets masked)</h2><pre id="config">${esc(JSON.stringify(s.config, null, 2))}</pre></section>`;
-  const tail = `<section aria-labelledby="tail-h"><h2 id="tail-h">Log tail</h2><pre id="log-tail">${esc(s.tail.join('\n'))}</pre></section>`;
-  return [settings, runs, files, state, config, tail].join('\n');
+  const config = `<section aria-labelledby="cfg-h"><h2 id="cfg-h">Configuration (secrets masked)</h2><pre id="config" tabindex="0">${esc(JSON.stringify(s.config, null, 2))}</pre></section>`;
+  const tail = `<section id="tail-section" data-live aria-labelledby="tail-h"><h2 id="tail-h">Log tail (${esc(s.tailOf)})</h2><pre id="log-tail" tabindex="0">${esc(s.tail.join('\n'))}</pre></section>`;
+  const audit = s.state && !('error' in s.state) ? s.state.auditTail : [];
+  return [botSection(s.bot, audit), settings, runs, files, state, config, tail].join('\n');
 }
 
 const SECRET_KEY = /secret|password|passwd|token|api[-_]?key|private|credential|auth/i;

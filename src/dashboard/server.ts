@@ -3,9 +3,12 @@
  * same `readModelOf` + `buildReport` as `tollgate report`), optionally a state database opened read-only.
  * It never writes the bot's files. Login, sessions, backoff and CSRF: see auth.ts.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { Decimal } from 'decimal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Clock } from '../ports/clock.ts';
 import { LOG_FILES } from '../ports/decision-log.ts';
@@ -15,7 +18,13 @@ import { buildReport, type Report, type ReportOptions } from '../analytics/repor
 import type { LoadOptions } from '../analytics/dataset.ts';
 import { ReadOnlyState, type StateView } from '../adapters/sqlite/read-only.ts';
 import { LoginBackoff, LoginTokens, parseCookies, safeEqual, sameOrigin, Sessions, Verifier, type BackoffOptions, type Session, type SessionOptions } from './auth.ts';
-import { analyticsBody, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, tradingBody, type DecisionLine, type PageContext } from './pages.ts';
+import { parseConfig, type Config } from '../config/schema.ts';
+import { startExitTrack } from '../domain/exits.ts';
+import { Dec } from '../domain/money.ts';
+import { analyticsBody, confirmBody, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, tradingBody, type ControlsView, type DecisionLine, type ExitLevels, type FilterValues, type PageContext } from './pages.ts';
+import { BotApiError, BotClient, GUARD_MODES, type BotLink, type ControlCommand, type GuardModeName } from './bot-client.ts';
+import { chartDataOf, type ChartData } from './chart-data.ts';
+import { CLIENT_JS, CLIENT_JS_VERSION } from './client.ts';
 
 export const DEFAULT_PORT = 8501;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -45,7 +54,17 @@ export interface DashboardOptions {
   readonly load?: LoadOptions;
   readonly report?: ReportOptions;
   readonly tailLines?: number;
+  /** the bot's operator API (its HTTP face and token): the only way the dashboard commands; null: read-only */
+  readonly bot?: BotLink | null;
+  /** the replayed candles' closes ([ms, close]) for the price chart; without them the chart draws the logged prices */
+  readonly candles?: ReadonlyArray<readonly [number, number]> | null;
+  /** how often the logs and state are checked for changes while a page listens on /events (default 1 s) */
+  readonly liveEveryMs?: number;
 }
+
+const LWC_FILE = 'lightweight-charts.standalone.production.js';
+const LWC_PATH = join(dirname(createRequire(import.meta.url).resolve('lightweight-charts/package.json')), 'dist', LWC_FILE);
+const ASSET_CACHE = 'public, max-age=31536000, immutable';
 
 /** The same defaults as `tollgate report`, so the numbers agree with `report --format json`. */
 export const REPORT_DEFAULTS = { load: { run: 'latest', since: null } as LoadOptions, report: { stuckAfterMs: 360 * 60_000, minSample: 30 } as ReportOptions };
@@ -72,53 +91,104 @@ function tailOf(path: string, lines: number): string[] {
   }
 }
 
-/** The reports of recent filters, each rebuilt only when a log file changed (size or mtime). */
-class ReportCache {
-  private readonly entries = new Map<string, { key: string; report: Report }>();
-  constructor(private readonly dir: string, private readonly load: LoadOptions, private readonly options: ReportOptions, private readonly max = 8) {}
-  get(filter: Filter = {}): Report {
-    const key = Object.values(LOG_FILES)
-      .map((f) => {
-        try {
-          const s = statSync(join(this.dir, f));
-          return `${s.size}:${s.mtimeMs}`;
-        } catch {
-          return '-';
-        }
-      })
-      .join('|');
-    const load: LoadOptions = { ...this.load, ...(filter.run ? { run: filter.run } : {}), ...(filter.since !== undefined ? { since: filter.since } : {}) };
-    const id = `${load.run ?? ''}|${load.since ?? ''}`;
+/** The size and mtime of each log file: a cache key that changes when a log grows or is rotated. */
+function logsKey(dir: string, extra: ReadonlyArray<string | null> = []): string {
+  return [...Object.values(LOG_FILES).map((f) => join(dir, f)), ...extra]
+    .map((f) => {
+      if (!f) return '';
+      try {
+        const s = statSync(f);
+        return `${s.size}:${s.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
+}
+
+/**
+ * The report of one filter: the ONE call the dashboard makes into the report read model (the same
+ * `readModelOf` + `buildReport` as `tollgate report`). When the read model's filtered report lands
+ * (`reportFor(dir, { run, since, until, strategy, pair })`), it replaces this body and REPORT_FILTERS in pages.ts.
+ */
+export function reportOf(dir: string, f: Filter, base: LoadOptions, options: ReportOptions): Report {
+  const load: LoadOptions = { ...base, ...(f.run ? { run: f.run } : {}), ...(f.since !== undefined ? { since: f.since } : {}) };
+  return buildReport(readModelOf(dir, load), options);
+}
+
+/** A few recent values per filter, each rebuilt only when a log file changed (size or mtime). */
+class FilterCache<T> {
+  private readonly entries = new Map<string, { key: string; value: T }>();
+  constructor(private readonly dir: string, private readonly build: (f: Filter) => T, private readonly max = 8) {}
+  get(f: Filter = {}): T {
+    const key = logsKey(this.dir);
+    const id = JSON.stringify([f.run ?? '', f.since ?? '', f.until ?? '', f.strategy ?? '', f.pair ?? '']);
     const hit = this.entries.get(id);
-    if (hit && hit.key === key) return hit.report;
-    const report = buildReport(readModelOf(this.dir, load), this.options);
+    if (hit && hit.key === key) return hit.value;
+    const value = this.build(f);
     this.entries.delete(id);
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, { key, report });
-    return report;
+    this.entries.set(id, { key, value });
+    return value;
   }
 }
 
-/** The filters of a page: `?run=<id|latest|all>&since=YYYY-MM-DD` (as `tollgate report --run --since`). */
-export interface Filter {
+/** The filters of a page: `?run=<id|latest|all>&since=YYYY-MM-DD&until=YYYY-MM-DD&strategy=&pair=` (run and since as `tollgate report --run --since`). */
+export interface Filter extends FilterValues {
   readonly run?: string;
   readonly since?: number | null;
+  /** exclusive: the day after `until=` */
+  readonly until?: number | null;
+  readonly strategy?: string;
+  readonly pair?: string;
 }
 
 export class FilterError extends Error {}
 
+const DAY_MS = 86_400_000;
+
+function dayParam(q: Record<string, unknown>, name: string): number | undefined {
+  if (typeof q[name] !== 'string' || !(q[name] as string).trim()) return undefined;
+  const v = (q[name] as string).trim();
+  const t = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
+  if (Number.isNaN(t)) throw new FilterError(`${name}: "${v}" is not a date (YYYY-MM-DD, UTC)`);
+  return t;
+}
+
+function nameParam(q: Record<string, unknown>, name: string, re: RegExp, what: string): string | undefined {
+  const v = typeof q[name] === 'string' ? (q[name] as string).trim() : '';
+  if (!v) return undefined;
+  if (!re.test(v)) throw new FilterError(`${name}: ${what}`);
+  return v;
+}
+
 export function filterOf(query: unknown): Filter {
   const q = (query ?? {}) as Record<string, unknown>;
-  const run = typeof q.run === 'string' && q.run.trim() ? q.run.trim() : undefined;
-  if (run !== undefined && !/^[A-Za-z0-9_.:-]{1,100}$/.test(run)) throw new FilterError('run: letters, digits, "-", "_", "." or ":" only');
-  let since: number | null | undefined;
-  if (typeof q.since === 'string' && q.since.trim()) {
-    const v = q.since.trim();
-    since = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
-    if (Number.isNaN(since)) throw new FilterError(`since: "${v}" is not a date (YYYY-MM-DD, UTC)`);
-  }
-  return { ...(run ? { run } : {}), ...(since !== undefined ? { since } : {}) };
+  const run = nameParam(q, 'run', /^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits, "-", "_", "." or ":" only');
+  const strategy = nameParam(q, 'strategy', /^[a-z][a-z0-9_]{0,31}$/, 'a strategy name (lower-case letters, digits, "_")');
+  const pair = nameParam(q, 'pair', /^[A-Z0-9]{1,12}\/[A-Z0-9]{1,12}$/, 'a pair as BASE/QUOTE, e.g. BTC/USD');
+  const since = dayParam(q, 'since');
+  const last = dayParam(q, 'until');
+  const until = last === undefined ? undefined : last + DAY_MS;
+  if (since !== undefined && until !== undefined && until <= since) throw new FilterError('until: before since');
+  return { ...(run ? { run } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(strategy ? { strategy } : {}), ...(pair ? { pair } : {}) };
 }
+
+/** Stop and target prices of a position from its strategy's exit rules in the config. */
+export function exitLevelsFrom(config: Config): (strategy: string, entryPrice: Decimal) => ExitLevels | null {
+  const rules = new Map(config.strategies.map((s) => [s.name, s.exits]));
+  return (strategy, entryPrice) => {
+    const r = rules.get(strategy);
+    if (!r) return null;
+    const t = startExitTrack(r, new Dec(entryPrice.toFixed()), 0);
+    return { stop: t.stopLoss?.toFixed(8) ?? null, target: t.takeProfit?.toFixed(8) ?? null, trailingPct: r.trailingStopPct };
+  };
+}
+
+const inWindow = (f: Filter, ts: string) => {
+  const t = Date.parse(ts);
+  return (f.since == null || t >= f.since) && (f.until == null || t < f.until);
+};
 
 type Body = Record<string, string> | undefined;
 
@@ -127,8 +197,17 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   if (noAuth && !LOOPBACK.has(o.host)) throw new DashboardConfigError(`--no-auth is allowed only when bound to 127.0.0.1 (got ${o.host}); set TOLLGATE_DASHBOARD_PASSWORD or --password-file instead`);
   if (!noAuth && !o.passwordHash) throw new DashboardConfigError('no dashboard password: set TOLLGATE_DASHBOARD_PASSWORD or --password-file FILE (mode 600), or bind to 127.0.0.1 with --no-auth');
 
-  const cache = new ReportCache(o.logsDir, o.load ?? REPORT_DEFAULTS.load, o.report ?? REPORT_DEFAULTS.report);
+  const cache = new FilterCache<Report>(o.logsDir, (f) => reportOf(o.logsDir, f, o.load ?? REPORT_DEFAULTS.load, o.report ?? REPORT_DEFAULTS.report));
   cache.get(); // a bad logs directory fails at start, not at the first page
+  const charts = new FilterCache<ChartData>(o.logsDir, (f) => {
+    const runs = cache.get(f.run ? { run: f.run } : {}).runs.map((r) => r.runId);
+    return chartDataOf(o.logsDir, { runs: f.run === 'all' ? null : new Set(runs), since: f.since ?? null, until: f.until ?? null, ...(f.strategy ? { strategy: f.strategy } : {}), ...(f.pair ? { pair: f.pair } : {}) }, o.candles ?? null);
+  });
+  const bot = o.bot ? new BotClient(o.bot) : null;
+  const exits = exitLevelsFrom(o.config === undefined ? parseConfig({}) : (o.config as Config));
+  const lwc = readFileSync(LWC_PATH);
+  const scripts = [`/assets/dashboard.js?v=${CLIENT_JS_VERSION}`];
+  const chartScripts = [`/assets/${LWC_FILE}`, ...scripts];
   const state = o.stateFile ? ReadOnlyState.open(o.stateFile) : null;
   const sessions = new Sessions(o.clock, o.sessions);
   const backoff = new LoginBackoff(o.clock, o.backoff);
@@ -155,7 +234,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on same-site form posts
     reply.header('Referrer-Policy', 'same-origin');
     reply.header('X-Frame-Options', 'DENY');
-    reply.header('Cache-Control', 'no-store');
+    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
     return payload;
   });
@@ -182,7 +261,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     if (!given || !safeEqual(given, s.csrf)) return reply.code(403).type('text/plain').send('refused: missing or wrong CSRF token');
   });
 
-  const ctxOf = (req: FastifyRequest, s: Session): PageContext => ({ nonce: nonceOf(req), csrf: s.csrf, authenticated: !noAuth, noAuth, source: o.logsDir });
+  const ctxOf = (req: FastifyRequest, s: Session, withChart = false): PageContext => ({ nonce: nonceOf(req), csrf: s.csrf, authenticated: !noAuth, noAuth, source: o.logsDir, scripts: withChart ? chartScripts : scripts });
   const requirePage = (req: FastifyRequest, reply: FastifyReply): Session | null => {
     const s = sessionOf(req);
     if (!s) void reply.code(303).header('Location', '/login').send();
@@ -233,23 +312,31 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     return reply.code(303).header('Set-Cookie', cookie(req, SESSION_COOKIE, '', 0)).header('Location', '/login').send();
   });
 
-  const page = (path: string, title: string, body: (f: Filter) => string, filtered = true) =>
+  app.get('/assets/dashboard.js', async (_req, reply) => reply.header('Cache-Control', ASSET_CACHE).type('application/javascript; charset=utf-8').send(CLIENT_JS));
+  app.get(`/assets/${LWC_FILE}`, async (_req, reply) => reply.header('Cache-Control', ASSET_CACHE).type('application/javascript; charset=utf-8').send(lwc));
+
+  const choices = () => {
+    const r = cache.get();
+    return { runs: r.runs.map((x) => x.runId), strategies: r.strategies.map((x) => x.strategy), pairs: [...new Set(r.runs.map((x) => x.pair).filter((x): x is string => !!x))] };
+  };
+  const page = (path: string, title: string, body: (f: Filter, s: Session) => string | Promise<string>, o2: { filtered?: boolean; chart?: boolean } = {}) =>
     app.get(path, async (req, reply) => {
       const s = requirePage(req, reply);
       if (!s) return reply;
+      const filtered = o2.filtered !== false;
       let f: Filter;
       let html: string;
       try {
         f = filtered ? filterOf(req.query) : {};
-        html = (filtered ? filterForm(path, cache.get().runs.map((r) => r.runId), f) : '') + body(f);
+        html = (filtered ? filterForm(path, choices(), f) : '') + (await body(f, s));
       } catch (e) {
         if (!(e instanceof FilterError) && !(e instanceof InputError)) throw e;
         return reply.code(400).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), path, title, `<p class="banner" role="alert">${esc((e as Error).message)}</p><p><a href="${path}">Clear the filters</a></p>`));
       }
-      return reply.type('text/html; charset=utf-8').send(layout(ctxOf(req, s), path, title, html));
+      return reply.type('text/html; charset=utf-8').send(layout(ctxOf(req, s, o2.chart), path, title, html));
     });
-  page('/analytics', 'Analytics', (f) => analyticsBody(cache.get(f)));
-  page('/performance', 'Performance', (f) => performanceBody(cache.get(f)));
+  page('/analytics', 'Analytics', (f) => analyticsBody(cache.get(f), f));
+  page('/performance', 'Performance', (f) => performanceBody(cache.get(f), charts.get(f), f), { chart: true });
   const stateView = (): StateView | { error: string } | null => {
     if (!state) return null;
     try {
@@ -258,19 +345,132 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
       return { error: (e as Error).message };
     }
   };
-  const recentDecisions = (): DecisionLine[] =>
-    tailOf(join(o.logsDir, LOG_FILES.decisions), o.tailLines ?? 50).flatMap((l) => {
+  const recentDecisions = (f: Filter): DecisionLine[] =>
+    tailOf(join(o.logsDir, LOG_FILES.decisions), f.strategy || f.pair || f.since != null || f.until != null ? 5000 : (o.tailLines ?? 50)).flatMap((l) => {
       try {
         const d = JSON.parse(l) as DecisionLine;
-        return typeof d.signalId === 'string' && Array.isArray(d.guards) ? [d] : [];
+        const keep = typeof d.signalId === 'string' && Array.isArray(d.guards) && (!f.strategy || d.strategy === f.strategy) && (!f.pair || d.pair === f.pair) && inWindow(f, d.ts);
+        return keep ? [d] : [];
       } catch {
         return [];
       }
-    });
-  page('/trading', 'Trading', () => tradingBody(stateView(), recentDecisions()), false);
-  page('/system', 'System', () => {
+    }).slice(-(o.tailLines ?? 50));
+
+  // ── controls: confirmed, then sent to the bot's operator API (which audits them) ──────────────────────
+  /** the result of a session's last command, shown once on its next Trading page */
+  const flashes = new Map<string, { ok: boolean; text: string }>();
+  const controlsView = async (): Promise<ControlsView> => {
+    if (!bot) return { kind: 'off' };
+    try {
+      const [st, g] = await Promise.all([bot.status(), bot.guards()]);
+      return { kind: 'ok', state: st.bot?.state ?? null, paused: st.bot ? st.bot.paused : st.controls.paused, guards: g.guards };
+    } catch (e) {
+      if (!(e instanceof BotApiError)) throw e;
+      return { kind: 'error', message: e.message };
+    }
+  };
+  page('/trading', 'Trading', async (f, s) => {
+    const flash = flashes.get(s.csrf) ?? null;
+    flashes.delete(s.csrf);
+    return tradingBody({ state: stateView(), decisions: recentDecisions(f), exits, controls: await controlsView(), flash });
+  });
+
+  /** a control from a query or a form; null when it is not one */
+  const commandOf = (q: Record<string, unknown>, reason: string): ControlCommand | string => {
+    const action = q.action;
+    if (action === 'pause' || action === 'resume') return { action, reason };
+    if (action !== 'guard') return 'action: expected pause, resume or guard';
+    const code = typeof q.code === 'string' ? q.code : '';
+    if (!/^[A-Z][A-Z_]{0,39}$/.test(code)) return 'code: a guard code such as COOLDOWN';
+    if (!GUARD_MODES.includes(q.mode as GuardModeName)) return `mode: expected ${GUARD_MODES.join(', ')}`;
+    return { action, code, mode: q.mode as GuardModeName, reason };
+  };
+  const describe = (c: ControlCommand) => (c.action === 'guard' ? `switch guard ${c.code} to ${c.mode}` : c.action === 'pause' ? 'pause entries (open positions keep their exits)' : 'resume entries');
+  const fieldsOf = (c: ControlCommand): Record<string, string> => (c.action === 'guard' ? { action: c.action, code: c.code, mode: c.mode } : { action: c.action });
+  const confirmPage = (req: FastifyRequest, reply: FastifyReply, s: Session, code: number, c: ControlCommand, key: string, error: string | null) =>
+    reply.code(code).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), '/trading', 'Confirm', confirmBody(describe(c), fieldsOf(c), s.csrf, key, error, c.reason)));
+
+  app.get('/trading/confirm', async (req, reply) => {
+    const s = requirePage(req, reply);
+    if (!s) return reply;
+    const c = commandOf((req.query ?? {}) as Record<string, unknown>, '');
+    if (typeof c === 'string') return reply.code(400).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), '/trading', 'Confirm', `<p class="banner" role="alert">${esc(c)}</p><p><a href="/trading">Back to Trading</a></p>`));
+    if (!bot) return reply.code(409).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), '/trading', 'Confirm', '<p class="banner" role="alert">No bot link: the dashboard is read-only.</p><p><a href="/trading">Back to Trading</a></p>'));
+    return confirmPage(req, reply, s, 200, c, randomBytes(18).toString('base64url'), null);
+  });
+  app.post('/trading/control', async (req, reply) => {
+    const s = sessionOf(req)!; // the CSRF hook answered 401 without one
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const reason = typeof b.reason === 'string' ? b.reason.trim() : '';
+    const key = typeof b.key === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(b.key) ? b.key : null;
+    const c = commandOf(b, reason);
+    if (typeof c === 'string' || !key) return reply.code(400).type('text/plain').send(`refused: ${typeof c === 'string' ? c : 'key: missing (reload the confirm page)'}`);
+    if (!bot) return reply.code(409).type('text/plain').send('refused: no bot link, the dashboard is read-only');
+    if (!reason || reason.length > 200) return confirmPage(req, reply, s, 400, c, key, 'A reason is needed (at most 200 characters): it goes to the audit log.');
+    try {
+      const r = await bot.command(c, `dashboard-${key}`);
+      const what = r.guard ? `Guard ${r.guard.code}: ${r.guard.from} → ${r.guard.to}` : c.action === 'pause' ? 'Entries paused' : 'Entries resumed';
+      flashes.set(s.csrf, { ok: true, text: `${what} (audit #${r.seq}${r.repeated ? ', already done' : ''}${r.applied ? '' : ', applied at the bot\'s next controls check'}).` });
+      return reply.code(303).header('Location', '/trading').send();
+    } catch (e) {
+      if (!(e instanceof BotApiError)) throw e;
+      if (e.code === 'IDEMPOTENCY_CONFLICT') {
+        // the key is new on every confirm page: a conflict is this confirmation sent again (a double click, a resubmitted form)
+        flashes.set(s.csrf, { ok: true, text: 'Already sent: this confirmation was used before, and the bot did not apply it twice.' });
+        return reply.code(303).header('Location', '/trading').send();
+      }
+      return confirmPage(req, reply, s, e.status === null ? 502 : e.status >= 500 ? 502 : 422, c, key, e.message);
+    }
+  });
+
+  // ── live updates: Server-Sent Events when a log or the state changes ──────────────────────────────────
+  const listeners = new Set<ServerResponse>();
+  const watched = [o.stateFile ?? null, o.stateFile ? `${o.stateFile}-wal` : null];
+  let lastKey = logsKey(o.logsDir, watched);
+  let ticks = 0;
+  const timer = setInterval(() => {
+    if (listeners.size === 0) return;
+    const key = logsKey(o.logsDir, watched);
+    const msg = key !== lastKey ? `event: change\ndata: ${JSON.stringify({ at: o.clock.now() })}\n\n` : ++ticks % 15 === 0 ? ': keep-alive\n\n' : null;
+    lastKey = key;
+    if (msg) for (const res of listeners) res.write(msg);
+  }, o.liveEveryMs ?? 1000);
+  timer.unref();
+  app.get('/events', async (req, reply) => {
+    if (!sessionOf(req)) return reply.code(401).send({ error: 'not logged in' });
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
+    res.write('retry: 3000\n\n');
+    listeners.add(res);
+    req.raw.on('close', () => listeners.delete(res));
+  });
+  app.addHook('preClose', async () => {
+    clearInterval(timer);
+    for (const res of listeners) res.end();
+    listeners.clear();
+  });
+
+  const botStatus = async () => {
+    if (!bot) return null;
+    try {
+      return (await bot.status()).bot ?? { unreachable: 'the operator API answers, but no bot runs in its process' };
+    } catch (e) {
+      if (!(e instanceof BotApiError)) throw e;
+      return { unreachable: e.message };
+    }
+  };
+  page('/system', 'System', async () => {
     const report = cache.get();
     const view = stateView();
+    const botLog = join(o.logsDir, 'bot.jsonl');
+    const hasBotLog = (() => {
+      try {
+        return statSync(botLog).size > 0;
+      } catch {
+        return false;
+      }
+    })();
     return systemBody(report, {
       settings: {
         'logs directory': o.logsDir,
@@ -279,6 +479,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
         authentication: noAuth ? 'off (--no-auth, loopback only)' : 'password (scrypt)',
         'idle timeout': `${Math.round(sessions.idleMs / 60_000)} min`,
         'secure cookies': o.behindTls ? 'yes (behind TLS)' : 'when the request is https',
+        'bot operator API': bot ? `${bot.origin} (token set, not shown)` : 'none (read-only)',
       },
       config: o.config === undefined ? '(no --config given)' : maskSecrets(o.config),
       logFiles: Object.values(LOG_FILES).map((f) => {
@@ -288,11 +489,13 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
           return { name: f, bytes: null };
         }
       }),
-      tail: tailOf(join(o.logsDir, LOG_FILES.bus), o.tailLines ?? 50),
+      tail: tailOf(hasBotLog ? botLog : join(o.logsDir, LOG_FILES.bus), o.tailLines ?? 50),
+      tailOf: hasBotLog ? 'bot.jsonl' : LOG_FILES.bus,
       state: view,
       skipped: report.skippedLines,
+      bot: await botStatus(),
     });
-  }, false);
+  }, { filtered: false });
   app.get('/api/report', async (req, reply) => {
     if (!sessionOf(req)) return reply.code(401).send({ error: 'not logged in' });
     let report: Report;

@@ -1,0 +1,142 @@
+/**
+ * The price chart's data from a logs directory: a price line (the candle closes when the dashboard was given
+ * the candle file, else every price the bot logged: signals received and fills) and three kinds of marker:
+ * entries and exits of closed trades (`trade.closed` in signal_bus.jsonl) and blocked signals (the decision
+ * says blocked; the price is the signal's). One pass over the two files, reading only the lines that matter.
+ * Prices are floats here: they are drawn, never added up.
+ */
+import { join } from 'node:path';
+import { Decimal } from 'decimal.js';
+import { LOG_FILES } from '../ports/decision-log.ts';
+import { fileBytes } from '../engine/reporting.ts';
+
+export interface Marker {
+  readonly ts: number;
+  readonly price: number;
+  readonly text: string;
+}
+
+export interface ChartData {
+  readonly pair: string | null;
+  /** [ms, price], ascending, one point per time */
+  readonly prices: Array<[number, number]>;
+  readonly entries: Marker[];
+  readonly exits: Marker[];
+  readonly blocked: Marker[];
+  /** realized PnL per UTC exit day: exact sums of the closed trades' net `pnl` */
+  readonly daily: Array<{ day: string; trades: number; pnl: string }>;
+  /** markers left out past the cap (newest kept) */
+  readonly omitted: number;
+}
+
+export interface ChartFilter {
+  /** runs to include; null: every run */
+  readonly runs: ReadonlySet<string> | null;
+  readonly since?: number | null;
+  readonly until?: number | null;
+  readonly strategy?: string;
+  readonly pair?: string;
+}
+
+/** the lines of a file, split across chunk boundaries, decoded only when `wanted` says so */
+function* linesOf(path: string, wanted: (line: Buffer) => boolean): Generator<string> {
+  const src = fileBytes(path);
+  if (!src.exists) return;
+  let rest: Buffer | null = null;
+  for (const chunk of src.chunks()) {
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : Buffer.from(chunk);
+    let start = 0;
+    for (let i = buf.indexOf(10, start); i >= 0; i = buf.indexOf(10, start)) {
+      const line = buf.subarray(start, i);
+      if (wanted(line)) yield line.toString('utf8');
+      start = i + 1;
+    }
+    rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+  }
+  if (rest && wanted(rest)) yield rest.toString('utf8');
+}
+
+function parse(line: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(line) as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps at most `max` points by taking every k-th (the last point always kept). */
+export function thin<T>(xs: T[], max: number): T[] {
+  if (xs.length <= max) return xs;
+  const k = Math.ceil(xs.length / max);
+  const out = xs.filter((_, i) => i % k === 0);
+  if (out[out.length - 1] !== xs[xs.length - 1]) out.push(xs[xs.length - 1]!);
+  return out;
+}
+
+export function chartDataOf(dir: string, f: ChartFilter, candles: ReadonlyArray<readonly [number, number]> | null = null, maxMarkers = 2000, maxPoints = 5000): ChartData {
+  const inRun = (o: Record<string, unknown>) => f.runs === null || (typeof o.runId === 'string' && f.runs.has(o.runId));
+  const inTime = (t: number) => (f.since == null || t >= f.since) && (f.until == null || t < f.until);
+  const who = (o: Record<string, unknown>) => (!f.strategy || o.strategy === f.strategy) && (!f.pair || o.pair === f.pair);
+  const signalPrice = new Map<string, { ts: number; price: number }>();
+  const seen = new Map<number, number>();
+  const entries: Marker[] = [];
+  const exits: Marker[] = [];
+  const daily = new Map<string, { trades: number; pnl: Decimal }>();
+  let pair: string | null = f.pair ?? null;
+  const wantBus = (l: Buffer) => l.includes('"signal.received"') || l.includes('"trade.closed"') || l.includes('"event":"fill"') || l.includes('"run.started"');
+  for (const line of linesOf(join(dir, LOG_FILES.bus), wantBus)) {
+    const o = parse(line);
+    if (!o || !inRun(o)) continue;
+    const ts = Date.parse(String(o.ts));
+    if (o.event === 'run.started') {
+      if (!pair && typeof o.pair === 'string') pair = o.pair;
+      continue;
+    }
+    if (f.pair && o.pair !== f.pair) continue;
+    if (o.event === 'signal.received' && typeof o.signalId === 'string') {
+      const price = Number(o.price);
+      if (Number.isFinite(price)) {
+        signalPrice.set(o.signalId, { ts, price });
+        if (inTime(ts)) seen.set(ts, price);
+      }
+    } else if (o.event === 'fill') {
+      const price = Number(o.price);
+      if (Number.isFinite(price) && inTime(ts)) seen.set(ts, price);
+    } else if (o.event === 'trade.closed' && who(o)) {
+      const entryTs = Date.parse(String(o.entryTs));
+      const exitTs = Date.parse(String(o.exitTs));
+      if (inTime(entryTs)) entries.push({ ts: entryTs, price: Number(o.entryPrice), text: `${String(o.strategy)} buy` });
+      if (inTime(exitTs)) {
+        exits.push({ ts: exitTs, price: Number(o.exitPrice), text: `${String(o.exitReason ?? 'exit')} ${String(o.pnl ?? '')}`.trim() });
+        const day = new Date(exitTs).toISOString().slice(0, 10);
+        const d = daily.get(day) ?? { trades: 0, pnl: new Decimal(0) };
+        const pnl = typeof o.pnl === 'string' && /^-?\d+(\.\d+)?$/.test(o.pnl) ? o.pnl : '0';
+        daily.set(day, { trades: d.trades + 1, pnl: d.pnl.plus(pnl) });
+      }
+    }
+  }
+  const blocked: Marker[] = [];
+  for (const line of linesOf(join(dir, LOG_FILES.decisions), (l) => l.includes('"decision":"blocked"'))) {
+    const o = parse(line);
+    if (!o || !inRun(o) || !who(o) || typeof o.signalId !== 'string') continue;
+    const ts = Date.parse(String(o.ts));
+    if (!inTime(ts)) continue;
+    const p = signalPrice.get(o.signalId);
+    if (!p) continue;
+    const by = Array.isArray(o.blockedBy) ? o.blockedBy.join(', ') : 'blocked';
+    blocked.push({ ts, price: p.price, text: by });
+  }
+  const prices: Array<[number, number]> = candles
+    ? candles.filter(([t]) => inTime(t)).map(([t, p]) => [t, p])
+    : [...seen].sort((a, b) => a[0] - b[0]);
+  const byTs = (a: Marker, b: Marker) => a.ts - b.ts;
+  const cap = (xs: Marker[]) => xs.sort(byTs).slice(-maxMarkers);
+  const omitted = Math.max(0, entries.length - maxMarkers) + Math.max(0, exits.length - maxMarkers) + Math.max(0, blocked.length - maxMarkers);
+  const kept = { entries: cap(entries), exits: cap(exits), blocked: cap(blocked) };
+  // every marker sits on a point of the line (the chart places a marker on a time of its series)
+  const line = new Map(thin(prices, maxPoints));
+  for (const m of [...kept.entries, ...kept.exits, ...kept.blocked]) if (!line.has(m.ts)) line.set(m.ts, m.price);
+  const days = [...daily].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([day, d]) => ({ day, trades: d.trades, pnl: d.pnl.toFixed() }));
+  return { pair, prices: [...line].sort((a, b) => a[0] - b[0]), ...kept, daily: days, omitted };
+}
