@@ -19,7 +19,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Dec } from '../domain/money.ts';
 import { isoTime } from '../domain/time.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ExternalHoldingRow, HoldingsStore } from '../ports/ledger.ts';
+import type { ExternalHoldingRow, HoldingsStore, LedgerStore } from '../ports/ledger.ts';
 import type { HoldingsLedger } from '../ports/orders.ts';
 
 /** A command refused: the quantity is not there, bad input, or the ledger cannot book it. Nothing changed. */
@@ -102,7 +102,8 @@ export function originOf(p: { readonly id: string; readonly signalId: string | n
 }
 
 export class HoldingsService {
-  constructor(private readonly d: { readonly ledger: HoldingsLedger; readonly store: HoldingsStore; readonly clock: Clock }) {}
+  /** @param d.store the external holdings and the ledger's store (a repeated unmanage is told by its idempotency keys) */
+  constructor(private readonly d: { readonly ledger: HoldingsLedger; readonly store: HoldingsStore & Pick<LedgerStore, 'write'>; readonly clock: Clock }) {}
 
   view(): HoldingsView {
     const managed = [...this.d.ledger.load().positions.values()]
@@ -154,6 +155,8 @@ export class HoldingsService {
     const { pair, base } = pairOf(c.pair);
     const qty = quantityOf(c.quantity, 'QTY');
     const key = caller.idempotencyKey ?? randomUUID();
+    const first = this.repeatOf(key, pair, base, qty);
+    if (first) return first;
     const all = [...this.d.ledger.load().positions.values()].filter((p) => p.pair === pair);
     let from = all.filter((p) => p.signalId === null).sort((a, b) => b.openedTs - a.openedTs || b.id.localeCompare(a.id));
     if (c.positionId !== undefined) {
@@ -187,5 +190,19 @@ export class HoldingsService {
       if (!repeated) this.d.store.putExternalHolding({ asset: base, quantity: after.toFixed(), origin: 'external', managed: false, updatedTs: this.d.clock.now(), detail: `unmanage by ${caller.actor} (audit ${seq}): ${qty.toFixed()} released from ${touched.join(', ')}` });
       return { command: 'unmanage', repeated, seq, pair, asset: base, quantity: qty.toFixed(), positions: touched, external: after.toFixed() };
     });
+  }
+
+  /** A repeated unmanage: the releases its key booked (`KEY:0`, `KEY:1`, …), answered without a change; null when the key is new. */
+  private repeatOf(key: string, pair: string, base: string, qty: Dec): HoldingsResult | null {
+    const rows = this.d.store.write((tx) => {
+      const out: Array<{ seq: number; request: string }> = [];
+      for (let seen = tx.idempotency(`${key}:0`); seen; seen = tx.idempotency(`${key}:${out.length}`)) out.push(seen);
+      return out;
+    });
+    if (!rows.length) return null;
+    const inputs = rows.map((r) => (JSON.parse(r.request) as { input: { positionId: string; quantity: string } }).input);
+    const total = inputs.reduce((s, i) => s.plus(i.quantity), new Dec(0));
+    if (!total.eq(qty)) throw new HoldingsError(`idempotency key "${key}" was already used for unmanage of ${total.toFixed()} ${pair}; use a new key`);
+    return { command: 'unmanage', repeated: true, seq: rows.at(-1)!.seq, pair, asset: base, quantity: qty.toFixed(), positions: inputs.map((i) => i.positionId), external: this.external(base).toFixed() };
   }
 }
