@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../adapters/clock/clocks.ts';
 import { SignalBus, type TransitionEvent } from '../bus/bus.ts';
+import { createActor } from 'xstate';
+import { signalMachine, TERMINAL_STATES, type SignalEvent } from './machine.ts';
 import { InvalidTransitionError, LifecycleRegistry } from './registry.ts';
 
 function setup() {
@@ -108,5 +110,90 @@ describe('recovery from persisted snapshots', () => {
     expect(() => b.restore('x', received, 0)).toThrow(/already has a live lifecycle/);
     const done = { ...received, value: 'blocked', status: 'done' };
     expect(() => b.restore('y', done, 0)).toThrow(/final/);
+  });
+});
+
+describe('early steps without an actor: the same as XState, event for event', () => {
+  /** one event of each kind, with payloads that vary (the registry must not depend on them in the early states) */
+  const EVENTS = (i: number): SignalEvent[] => [
+    { type: 'VALIDATE' }, { type: 'INVALID', reason: `bad ${i}` }, { type: 'GUARD', approved: true, blockedBy: [] },
+    { type: 'GUARD', approved: false, blockedBy: i % 2 ? ['COOLDOWN'] : ['MIN_CONFIDENCE', 'DUPLICATE_SIGNAL'] }, { type: 'APPROVE' }, { type: 'BLOCK' },
+    { type: 'SUBMIT', clientOrderId: `c${i}` }, { type: 'REJECT', reason: 'EOrder:x' }, { type: 'SUBMIT_UNKNOWN', reason: 'timeout' },
+    { type: 'RESOLVED', how: i % 2 ? 'found' : 'resent' }, { type: 'PARTIAL_FILL', quantity: `0.${i}` }, { type: 'FILL', quantity: `1.${i}` },
+    { type: 'OPEN' }, { type: 'EXIT', reason: 'stop_loss', clientOrderId: `x${i}` }, { type: 'CLOSE' }, { type: 'EXPIRE', reason: 'not filled' },
+  ];
+
+  it('when 3,000 random event sequences are sent then every transition, refusal, state and persisted snapshot equals an actor fed the same events', () => {
+    const { clock, bus, registry, transitions } = setup();
+    let seed = 11;
+    const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+    let refused = 0;
+    let terminal = 0;
+    let snapshots = 0;
+    for (let i = 0; i < 3_000; i++) {
+      const id = `s${i}`;
+      registry.create(id);
+      const actor = createActor(signalMachine, { input: { signalId: id } });
+      actor.start();
+      const want: string[] = [];
+      const got: string[] = [];
+      const from = transitions.length;
+      for (let k = 0; k < 12; k++) {
+        clock.set(1_000 + i * 100 + k);
+        // mostly the likely next events, sometimes any event at all
+        const e = rnd(3) === 0 ? EVENTS(i)[rnd(16)]! : [EVENTS(i)[0]!, EVENTS(i)[2 + rnd(2)]!, EVENTS(i)[4 + rnd(2)]!, EVENTS(i)[6 + rnd(10)]!][Math.min(k, 3)]!;
+        const before = actor.getSnapshot();
+        if (!before.can(e)) {
+          expect(() => registry.send(id, e)).toThrow(new RegExp(`event ${e.type} is not allowed in state ${String(before.value)}`));
+          refused++;
+          continue;
+        }
+        actor.send(e);
+        const to = actor.getSnapshot().value as string;
+        if (to !== before.value) want.push(`${String(before.value)}→${to} ${e.type}`);
+        expect(registry.send(id, e)).toBe(to);
+        if (TERMINAL_STATES.includes(to as never)) {
+          terminal++;
+          break;
+        }
+        expect(registry.state(id)).toBe(to);
+        if (rnd(4) === 0) {
+          expect(registry.persisted(id)).toEqual(actor.getPersistedSnapshot());
+          snapshots++;
+        }
+      }
+      for (const t of transitions.slice(from)) got.push(`${t.from}→${t.to} ${t.event}`);
+      expect(got).toEqual(want);
+      actor.stop();
+    }
+    expect(refused).toBeGreaterThan(500);
+    expect(terminal).toBeGreaterThan(1_500);
+    expect(snapshots).toBeGreaterThan(500);
+    expect(bus.errors).toBe(0);
+  });
+
+  it('when a blocked signal goes received → validated → guarded → blocked then the same three transitions are published and nothing is left live', () => {
+    const { registry, transitions } = setup();
+    registry.create('b');
+    registry.send('b', { type: 'VALIDATE' });
+    registry.send('b', { type: 'GUARD', approved: false, blockedBy: ['COOLDOWN'] });
+    expect(registry.inFlight()).toEqual(new Map([['b', 'guarded']]));
+    expect(() => registry.send('b', { type: 'APPROVE' })).toThrow(/APPROVE is not allowed in state guarded/);
+    expect(registry.send('b', { type: 'BLOCK' }, 'COOLDOWN')).toBe('blocked');
+    expect(transitions.map((t) => `${t.from}→${t.to}`)).toEqual(['received→validated', 'validated→guarded', 'guarded→blocked']);
+    expect(registry.size).toBe(0);
+  });
+
+  it('when an early signal\'s snapshot is asked for and it then moves on then it carries on from that same snapshot', () => {
+    const { registry } = setup();
+    registry.create('a');
+    registry.send('a', { type: 'VALIDATE' });
+    registry.send('a', { type: 'GUARD', approved: true, blockedBy: [] });
+    const snap = registry.persisted('a') as { value: string; context: { approved: boolean } };
+    expect(snap.value).toBe('guarded');
+    expect(snap.context.approved).toBe(true);
+    registry.send('a', { type: 'APPROVE' });
+    registry.send('a', { type: 'SUBMIT', clientOrderId: 'tg-a' });
+    expect((registry.persisted('a') as { context: { clientOrderId: string } }).context.clientOrderId).toBe('tg-a');
   });
 });
