@@ -1,6 +1,9 @@
 /**
  * `tollgate run --mode sim --state postgres://…` end to end against the Kraken simulator and a throwaway
- * PostgreSQL cluster: the run trades on the PostgreSQL state and the ledger equals the venue.
+ * PostgreSQL cluster: the run trades on the PostgreSQL state and the ledger equals the venue; and two instances
+ * of one account share the state behind the leader lease: one trades, the other stands by (health says so, it
+ * sends nothing), and when the leader is killed with SIGKILL the standby takes over within seconds, with no
+ * order sent twice and the ledger equal to the venue at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -11,6 +14,11 @@ import { Ledger, verifyAudit } from '../src/portfolio/ledger.ts';
 import { MemoryLedgerStore } from '../src/portfolio/memory-ledger-store.ts';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { Dec } from '../src/domain/money.ts';
+import { krakenClient } from '../src/adapters/kraken/client.ts';
+import { KrakenVenue, type KrakenApi } from '../src/adapters/kraken/kraken-venue.ts';
+import { KrakenAccount, type AccountApi } from '../src/adapters/kraken/account.ts';
+import { openLiveState } from '../src/engine/live-state.ts';
+import type { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { BIN, defaults, tmp } from './helpers.ts';
 import { postgresMissing, startPgCluster, type PgCluster } from './postgres-cluster.ts';
 import { testSim } from './sim-helpers.ts';
@@ -36,6 +44,21 @@ function startBot(args: string[], env: NodeJS.ProcessEnv): Running {
   child.stderr!.on('data', (d) => (r.err += d));
   return r;
 }
+
+async function until<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const getJson = async (url: string) => {
+  const r = await fetch(url);
+  return { code: r.status, body: (await r.json()) as Record<string, unknown> };
+};
+const healthOf = (b: Running) => /health on (http:\/\/127\.0\.0\.1:\d+)/.exec(b.err)?.[1];
 
 const d = postgresMissing() ? describe.skip : describe;
 let cluster: PgCluster;
@@ -75,9 +98,83 @@ d('tollgate run on a PostgreSQL state', () => {
       const summary = JSON.parse(bot.out.trim().split('\n').at(-1)!) as { cash: Record<string, string> };
       expect(summary.cash['USD']).toBe(ledger.cash.get('USD')!.toFixed());
       expect(verifyAudit(store, (p) => markets.get(p), () => new MemoryLedgerStore())).toMatchObject({ ok: true });
-      void Dec;
     } finally {
       store.close();
     }
   }, 90_000);
+
+  it('two instances of one account: one trades, the other stands by; SIGKILL the leader and the standby takes over within seconds; no order twice, ledger = venue', async () => {
+    const { markets } = defaults();
+    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-04-01', pace: 20, startIndex: 800 });
+    const url = await cluster.createDatabase(`lease_${process.pid}_${++n}`);
+    const dir = tmp('tollgate-pg-lease-');
+    const config = join(dir, 'dense.json');
+    writeFileSync(config, JSON.stringify(DENSE));
+    const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
+    const common = ['--mode', 'sim', '--url', sim.url, '--pace', '20', '--config', config, '--state', url, '--json', '--dead-mans-switch', '0', '--http', '127.0.0.1:0', '--account', 'main'];
+    const a = startBot([...common, '--logs', join(dir, 'logs-a')], env);
+    let b: Running | null = null;
+    try {
+      await until('the first instance to take the lease', () => /leader lease of account main taken/.test(a.err));
+      b = startBot([...common, '--logs', join(dir, 'logs-b'), '--max-candles', '40'], env);
+      const bHealth = await until('the second instance to stand by', () => /another instance holds the lease of account main/.test(b!.err) && healthOf(b!));
+      const standby = await getJson(`${bHealth}/health`);
+      expect(standby.code).toBe(200);
+      expect(standby.body).toMatchObject({ status: 'standby', role: 'standby', account: 'main', ready: false, components: { lease: { status: 'degraded' } } });
+      expect(String((standby.body.components as Record<string, { reason: string } | undefined>)['lease']?.reason)).toMatch(/^standby: another instance holds the lease of account main \(tollgate lease: pid \d+/);
+      expect((await getJson(`${bHealth}/health/ready`))).toMatchObject({ code: 503, body: { status: 'standby' } });
+      // the leader trades; the standby has not touched the venue or the state
+      await until('the leader to send an order', () => (sim.calls['AddOrder'] ?? 0) >= 1, 45_000);
+      expect(b.err).not.toMatch(/recovery|reconciliation/);
+      const aHealth = healthOf(a)!;
+      expect((await getJson(`${aHealth}/health`)).body).toMatchObject({ role: 'leader', components: { lease: { status: 'healthy' } } });
+      a.child.kill('SIGKILL');
+      const killedAt = performance.now();
+      const ordersAtKill = sim.calls['AddOrder'] ?? 0;
+      await a.exited;
+      await until('the standby to take over', () => /leader lease of account main taken/.test(b!.err), 15_000);
+      const takeoverMs = performance.now() - killedAt;
+      process.stderr.write(`lease takeover after SIGKILL of the leader: ${Math.round(takeoverMs)} ms\n`);
+      await until('the new leader to report healthy as leader', async () => (await getJson(`${bHealth}/health`)).body.role === 'leader');
+      const code = await b.exited;
+      sim.setPace(0);
+      expect(b.err).not.toMatch(/internal error|\n\s+at /);
+      expect(code).toBe(0);
+      expect(b.err).toMatch(/recovery|reconciliation/);
+      expect(sim.calls['AddOrder'] ?? 0).toBeGreaterThan(ordersAtKill); // the one that took over traded
+      process.stderr.write(`orders: ${ordersAtKill} sent by the first leader, ${(sim.calls['AddOrder'] ?? 0) - ordersAtKill} by the one that took over\n`);
+    } finally {
+      a.child.kill('SIGKILL');
+      b?.child.kill('SIGKILL');
+    }
+    const store = PgStateStore.open(url);
+    try {
+      // every order on the venue was recorded once as an intent, by whichever instance sent it, and none twice
+      const intents = store.orderIntentsWithStatus().map((i) => i.clientOrderId);
+      expect(intents.length).toBeGreaterThan(0);
+      expect(sim.calls['AddOrder']).toBe(intents.length);
+      const venueIds = sim.orders().map((o) => o.clOrdId);
+      expect(new Set(venueIds).size).toBe(venueIds.length);
+      expect([...venueIds].sort()).toEqual([...intents].sort());
+      expect(verifyAudit(store, (p) => markets.get(p), () => new MemoryLedgerStore())).toMatchObject({ ok: true });
+    } finally {
+      store.close();
+    }
+    // the ledger equals the venue (a last recovery settles an order still working when the run ended)
+    const clock = new SystemClock();
+    const { exchange } = krakenClient({ apiKey, secret, baseUrl: sim.url, rateLimit: false, clock });
+    await exchange.loadMarkets();
+    const venue = new KrakenVenue({ api: exchange as unknown as KrakenApi, clock, meta: (p) => markets.get(p)!, secrets: [apiKey, secret], tradeTimeSlackMs: 2 * 3_600_000 });
+    const again = await openLiveState({ file: 'pg', store: PgStateStore.open(url) as unknown as SqliteStateStore, account: new KrakenAccount(exchange as unknown as AccountApi), venue, markets, pair: 'BTC/USD', clock });
+    try {
+      expect(again.reconciliation.differences).toEqual([]);
+      expect([...again.store.fillIds()].sort()).toEqual(sim.trades().map((t) => t.id).sort());
+      const ledger = again.ledger.load();
+      expect(ledger.cash.get('USD')!.toFixed()).toBe(sim.exchange.balanceOf('USD').toFixed());
+      const held = [...ledger.positions.values()].reduce((x, p) => x.plus(p.quantity), new Dec(0));
+      expect(held.toFixed()).toBe(sim.exchange.balanceOf('XBT').toFixed());
+    } finally {
+      again.store.close();
+    }
+  }, 120_000);
 });

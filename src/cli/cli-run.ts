@@ -20,6 +20,10 @@ import { buildMarkets, InputError } from '../engine/wiring.ts';
 import type { Logger } from '../ports/logger.ts';
 import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
 import { httpSettings, serveHttp } from './cli-http.ts';
+import { SystemClock } from '../adapters/clock/clocks.ts';
+import { isPostgresUrl } from '../adapters/postgres/errors.ts';
+import { PgLease } from '../adapters/postgres/lease.ts';
+import { serveLeaseHealth, type LeaseHealthServer } from '../http/lease-health.ts';
 
 /**
  * The operational log of a process: `LOGS/bot.jsonl` (JSONL, pino) and readable lines on stderr (pino-pretty,
@@ -52,6 +56,7 @@ interface RunOptions {
   ws: boolean;
   http?: string;
   intakeStore?: string;
+  account?: string;
 }
 
 const positiveNumber = (v: string) => {
@@ -88,6 +93,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--json', 'print the final summary as JSON', false)
     .option('--http <host:port>', 'serve the webhook, health, /metrics and the operator API here (e.g. 127.0.0.1:8080); off unless given')
     .option('--intake-store <file>', 'with --http: take webhook alerts from this SQLite file too, where a separate `tollgate intake` process writes them (alerts survive a bot deploy or crash)')
+    .option('--account <name>', 'with a postgres:// --state: the Kraken account the leader lease is taken for (default: the API key id, hashed); instances of one account share it, one trades, the others stand by')
     .option('--log-level <level>', 'operational log level (trace, debug, info, warn, error, fatal, silent)', 'info')
     .action(async (o: RunOptions & { logLevel: string }) => {
       const config = loadConfig(o.config);
@@ -108,26 +114,84 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       const logger = operationalLogger(o.logs, o.logLevel, [...(creds ? [creds.apiKey, creds.secret] : []), ...(http?.secrets ?? [])]);
       // a SIGINT/SIGTERM during start-up (recovery, reconciliation) is kept and honoured once the bot exists
       const early = signalsUntilStarted();
+      // a PostgreSQL state may be shared by several instances: only the holder of the account's lease trades
+      const leased = mode !== 'paper' && isPostgresUrl(o.state);
+      if (leased && o.intakeStore !== undefined) throw new InputError('--intake-store goes with a SQLite --state (a PostgreSQL state serves health only over --http, for now)');
+      const held = leased ? await holdLease(o, creds!, http?.settings ?? null, logger, early) : null;
+      if (held === 'stopped') {
+        early.release();
+        process.stdout.write('run stopped while standing by: this instance never held the lease, nothing was traded\n');
+        await logger.close();
+        return;
+      }
       const bot = await composeBot({
         mode, config, markets, pair: o.pair, intervalMs: o.interval * 60_000, logsDir: o.logs, logger,
         credentials: creds, ...(o.url ? { url: o.url } : {}), stateFile: o.state,
         pollMs: o.poll * 1000, deadMansSwitchMs: o.deadMansSwitch * 1000, reconcileMs: o.reconcile * 60_000,
         ...(o.pace !== undefined ? { pace: o.pace } : {}), ws: o.ws, ...(o.maxCandles !== undefined ? { maxCandles: o.maxCandles } : {}),
-      }).catch((e: unknown) => {
+      }).catch(async (e: unknown) => {
         early.release();
+        await held?.release();
         throw e;
       });
+      held?.attach(bot);
       // paper keeps no state: the webhook intake is an in-memory SQLite there
-      const served = http ? await serveHttp({ settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state, ...(o.intakeStore !== undefined ? { intakeState: o.intakeStore } : {}) }) : null;
+      const served = http && !held ? await serveHttp({ settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state, ...(o.intakeStore !== undefined ? { intakeState: o.intakeStore } : {}) }) : null;
       let result: ReplayResult;
       try {
         result = await runUntilSignalled(bot, early);
       } finally {
         await served?.close();
+        await held?.release();
       }
       process.stdout.write((o.json ? JSON.stringify(result.summary) : `run finished: ${result.summary.candles} candles (history included), ${result.summary.signals} signals, ${result.summary.trades} trades, realized ${result.summary.realizedPnl}`) + '\n');
       await logger.close();
     });
+}
+
+/**
+ * Waits for the account's leader lease on the PostgreSQL state (src/adapters/postgres/lease.ts), trying every
+ * second; meanwhile, with --http, health says standby. 'stopped' when a SIGINT/SIGTERM came first. Once held,
+ * the run starts as any run does (recovery, then reconciliation); if the lease is lost the bot stops trading.
+ */
+async function holdLease(o: RunOptions, creds: Credentials, listen: { host: string; port: number } | null, logger: Logger, early: { asked(): string | null }):
+  Promise<'stopped' | { attach(bot: Bot): void; release(): Promise<void> }> {
+  const clock = new SystemClock();
+  const lease = new PgLease({ url: o.state, account: o.account !== undefined ? `name:${o.account}` : `api-key:${creds.apiKey}`, ...(o.account !== undefined ? { label: o.account } : {}), now: () => clock.now() });
+  let health: LeaseHealthServer | null = null;
+  if (listen) {
+    try {
+      health = await serveLeaseHealth({ ...listen, lease: () => lease.status() });
+    } catch (e) {
+      throw new InputError(`--http ${listen.host}:${listen.port}: cannot listen (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    process.stderr.write(`http: health on ${health.address} (this instance is behind the account's leader lease)\n`);
+  }
+  let said: string | null = null;
+  const got = await lease.acquire(() => early.asked() !== null, (s) => {
+    if (s.reason !== said) logger.warn('lease.standby', { account: s.account, holder: s.holder }, (said = s.reason) ?? 'standing by');
+  });
+  if (!got) {
+    await lease.release();
+    await health?.close();
+    return 'stopped';
+  }
+  logger.info('lease.acquired', { account: lease.status().account }, `leader lease of account ${lease.status().account} taken: this instance trades (recovery and reconciliation first)`);
+  let bot: Bot | null = null;
+  lease.onLost((reason) => {
+    logger.error('lease.lost', { account: lease.status().account }, `${reason}`);
+    void bot?.stop('leader lease lost');
+  });
+  return {
+    attach: (b) => {
+      bot = b;
+      health?.attach(b);
+    },
+    release: async () => {
+      await lease.release();
+      await health?.close();
+    },
+  };
 }
 
 /** Catches SIGINT/SIGTERM while the bot is being composed (its recovery runs then): `asked()` is the first one. */
