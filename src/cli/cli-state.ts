@@ -205,27 +205,26 @@ export function registerStateCommands(program: Command): void {
   const holdingsLine = (r: HoldingsResult) => r.command === 'manage'
     ? `sequence ${r.seq}: manage ${r.quantity} ${r.pair} → bot position ${r.positions.join(', ')} at ${r.price} (${r.priceSource}); external ${r.asset} now ${r.external}${r.repeated ? '  (repeat of the idempotency key: nothing changed)' : ''}`
     : `sequence ${r.seq}: unmanage ${r.quantity} ${r.pair} from ${r.positions.join(', ')}; external ${r.asset} now ${r.external}${r.repeated ? '  (repeat of the idempotency key: nothing changed)' : ''}`;
-  const holdingsOf = (store: SqliteStateStore, ledger: Ledger) => new HoldingsService({ ledger, store, clock: new SystemClock() });
-  jsonOption(keyOption(stateOption(program.command('manage')
-    .argument('<pair>', 'pair, e.g. BTC/USD or XBTUSD')
-    .argument('<qty>', 'base quantity of the external holdings to adopt')
-    .description('adopt external holdings (venue balance the bot did not buy) into a bot-managed position; audited')
-    .option('--price <price>', 'entry price of the adopted quantity (default: the current mark of the pair, stated in the answer)')
-    .option('--reason <text>', 'why, for the audit log'))))
-    .action((pair: string, qty: string, o: CommonOpts & { price?: string; reason?: string }) => withStore(o.state, (store, ledger) => {
-      const r = holdingsOf(store, ledger).manage(caller(o), { pair: pairOf(pair), quantity: qty, ...(o.price !== undefined ? { price: o.price } : {}), ...(o.reason !== undefined ? { reason: o.reason } : {}) });
-      process.stdout.write((o.json ? JSON.stringify(r) : holdingsLine(r)) + '\n');
-    }, { mustExist: true }));
-  jsonOption(keyOption(stateOption(program.command('unmanage')
-    .argument('<pair>', 'pair, e.g. BTC/USD or XBTUSD')
-    .argument('<qty>', 'base quantity of the bot-managed positions to release')
-    .description('release bot-managed quantity to external holdings: the bot never sells it from then on; audited')
-    .option('--position <id>', 'release from this position only (default: the pair\'s operator-managed positions, newest first)')
-    .option('--reason <text>', 'why, for the audit log'))))
-    .action((pair: string, qty: string, o: CommonOpts & { position?: string; reason?: string }) => withStore(o.state, (store, ledger) => {
-      const r = holdingsOf(store, ledger).unmanage(caller(o), { pair: pairOf(pair), quantity: qty, ...(o.position ? { positionId: o.position } : {}), ...(o.reason !== undefined ? { reason: o.reason } : {}) });
-      process.stdout.write((o.json ? JSON.stringify(r) : holdingsLine(r)) + '\n');
-    }, { mustExist: true }));
+  // one shape for both: PAIR QTY, an option of their own, --reason; through the HoldingsService the Bot uses too
+  const holdingsCommand = (name: 'manage' | 'unmanage', qtyHelp: string, description: string, own: [string, string]) =>
+    jsonOption(keyOption(stateOption(program.command(name)
+      .argument('<pair>', 'pair, e.g. BTC/USD or XBTUSD')
+      .argument('<qty>', qtyHelp)
+      .description(description)
+      .option(...own)
+      .option('--reason <text>', 'why, for the audit log'))))
+      .action((pair: string, qty: string, o: CommonOpts & { price?: string; position?: string; reason?: string }) => withStore(o.state, (store, ledger) => {
+        const h = new HoldingsService({ ledger, store, clock: new SystemClock() });
+        const c = { pair: pairOf(pair), quantity: qty, ...(o.reason !== undefined ? { reason: o.reason } : {}) };
+        const r = name === 'manage'
+          ? h.manage(caller(o), { ...c, ...(o.price !== undefined ? { price: o.price } : {}) })
+          : h.unmanage(caller(o), { ...c, ...(o.position ? { positionId: o.position } : {}) });
+        process.stdout.write((o.json ? JSON.stringify(r) : holdingsLine(r)) + '\n');
+      }, { mustExist: true }));
+  holdingsCommand('manage', 'base quantity of the external holdings to adopt', 'adopt external holdings (venue balance the bot did not buy) into a bot-managed position; audited',
+    ['--price <price>', 'entry price of the adopted quantity (default: the current mark of the pair, stated in the answer)']);
+  holdingsCommand('unmanage', 'base quantity of the bot-managed positions to release', 'release bot-managed quantity to external holdings: the bot never sells it from then on; audited',
+    ['--position <id>', "release from this position only (default: the pair's operator-managed positions, newest first)"]);
 
   // ---- operator trades ----
   for (const side of ['buy', 'sell'] as const) {
