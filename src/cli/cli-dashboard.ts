@@ -120,7 +120,10 @@ export function registerDashboardCommand(program: Command): void {
       const app = await createDashboard({ logsDir: o.logs, stateFile: o.state ?? null, config, passwordHash, noAuth: !o.auth, host: o.host, port: o.port, behindTls: o.behindTls, clock: new SystemClock(), sessions: { idleMs: o.idleMinutes * 60_000 }, bot, candles }).catch((e: Error) => {
         throw e.name === 'DashboardConfigError' ? new InputError(e.message) : e;
       });
-      await app.listen({ host: o.host, port: o.port });
+      await app.listen({ host: o.host, port: o.port }).catch(async (e: NodeJS.ErrnoException) => {
+        await app.close();
+        throw e.code === 'EADDRINUSE' || e.code === 'EADDRNOTAVAIL' || e.code === 'EACCES' ? new InputError(`--host ${o.host} --port ${o.port}: cannot listen there (${e.code})`) : e;
+      });
       const addr = app.server.address();
       const shown = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/` : String(addr);
       process.stdout.write(`dashboard on ${shown}${o.auth ? '' : ' (no auth)'}${bot ? `; commands through the bot at ${bot.url}` : '; read-only (no --bot)'}\n`);

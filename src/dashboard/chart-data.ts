@@ -36,6 +36,8 @@ export interface ChartFilter {
   readonly until?: number | null;
   readonly strategy?: string;
   readonly pair?: string;
+  /** the runs' span: candles outside it are not drawn */
+  readonly span?: { readonly from: number | null; readonly to: number | null };
 }
 
 /** the lines of a file, split across chunk boundaries, decoded only when `wanted` says so */
@@ -128,7 +130,7 @@ export function chartDataOf(dir: string, f: ChartFilter, candles: ReadonlyArray<
     blocked.push({ ts, price: p.price, text: by });
   }
   const prices: Array<[number, number]> = candles
-    ? candles.filter(([t]) => inTime(t)).map(([t, p]) => [t, p])
+    ? candles.filter(([t]) => inTime(t) && (f.span?.from == null || t >= f.span.from) && (f.span?.to == null || t <= f.span.to)).map(([t, p]) => [t, p])
     : [...seen].sort((a, b) => a[0] - b[0]);
   const byTs = (a: Marker, b: Marker) => a.ts - b.ts;
   const cap = (xs: Marker[]) => xs.sort(byTs).slice(-maxMarkers);

@@ -200,8 +200,10 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   const cache = new FilterCache<Report>(o.logsDir, (f) => reportOf(o.logsDir, f, o.load ?? REPORT_DEFAULTS.load, o.report ?? REPORT_DEFAULTS.report));
   cache.get(); // a bad logs directory fails at start, not at the first page
   const charts = new FilterCache<ChartData>(o.logsDir, (f) => {
-    const runs = cache.get(f.run ? { run: f.run } : {}).runs.map((r) => r.runId);
-    return chartDataOf(o.logsDir, { runs: f.run === 'all' ? null : new Set(runs), since: f.since ?? null, until: f.until ?? null, ...(f.strategy ? { strategy: f.strategy } : {}), ...(f.pair ? { pair: f.pair } : {}) }, o.candles ?? null);
+    const runs = cache.get(f.run ? { run: f.run } : {}).runs;
+    const times = (k: 'from' | 'to') => runs.map((r) => (r[k] ? Date.parse(r[k]) : NaN)).filter((t) => !Number.isNaN(t));
+    const span = { from: times('from').length ? Math.min(...times('from')) : null, to: times('to').length ? Math.max(...times('to')) : null };
+    return chartDataOf(o.logsDir, { runs: f.run === 'all' ? null : new Set(runs.map((r) => r.runId)), since: f.since ?? null, until: f.until ?? null, span, ...(f.strategy ? { strategy: f.strategy } : {}), ...(f.pair ? { pair: f.pair } : {}) }, o.candles ?? null);
   });
   const bot = o.bot ? new BotClient(o.bot) : null;
   const exits = exitLevelsFrom(o.config === undefined ? parseConfig({}) : (o.config as Config));
