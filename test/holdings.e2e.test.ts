@@ -53,14 +53,16 @@ async function fundedBot() {
 describe('external holdings against the simulator', () => {
   it('when the venue holds 1 BTC external beside the bot’s 0.1 then reconciliation records it as external, never a phantom, and the exit sells exactly 0.1', async () => {
     const b = await fundedBot();
-    // at start-up: captured once, as external, not managed
-    expect(b.started.differences.map((x) => [x.kind, x.detail])).toEqual([['external_holding', 'external BTC holdings captured: 1 (venue 1, bot positions 0): origin external, not managed']]);
+    // at start-up: captured once, as external, not managed — recorded, not a difference
+    expect(b.started.differences).toEqual([]);
+    expect(b.started.external).toEqual([{ asset: 'BTC', before: null, after: '1', detail: 'external BTC holdings captured: 1 (venue 1, bot positions 0): origin external, not managed' }]);
+    expect(b.audit().filter((r) => r.operation === 'reconcile').map((r) => JSON.parse(r.input))).toEqual([{ kind: 'external_holding', policy: 'record', detail: b.started.external[0]!.detail }]);
     expect(b.started.halted).toBe(false);
     expect(b.xbt()).toBe('1.1');
     expect(b.live.ledger.load().positions.get('b1')?.quantity.toFixed()).toBe('0.1');
     // venue 1.1 = bot 0.1 + external 1: nothing to report, no phantom
     const again = await b.live.reconcile();
-    expect(again.differences).toEqual([]);
+    expect([again.differences, again.external]).toEqual([[], []]);
     expect(b.live.store.externalHoldings()).toEqual([expect.objectContaining({ asset: 'BTC', quantity: '1', origin: 'external', managed: false })]);
 
     // a sell asking for more than the bot's position is refused before it reaches the venue
@@ -119,6 +121,7 @@ describe('external holdings against the simulator', () => {
     b.sim.setBalance('XBT', '0.2');
     const bad = await b.live.reconcile();
     expect(bad.halted).toBe(true);
+    expect(bad.external.map((x) => x.detail)).toEqual(['external BTC holdings 0.5 → 0 (venue 0.2, bot positions 0.6)']);
     expect(bad.differences.find((x) => x.kind === 'phantom_position')?.detail).toBe('the ledger holds 0.6 BTC but the venue has 0.2 (the 0.5 BTC recorded as external holdings is not there either)');
   });
 

@@ -43,7 +43,7 @@ export interface VenueSide {
   readonly trades: ReadonlyArray<{ readonly id: string; readonly clientOrderId: string | null; readonly orderId: string }>;
 }
 
-export type DifferenceKind = 'unknown_order' | 'phantom_position' | 'balance_mismatch' | 'missing_fill' | 'external_holding';
+export type DifferenceKind = 'unknown_order' | 'phantom_position' | 'balance_mismatch' | 'missing_fill';
 
 export interface Difference {
   readonly kind: DifferenceKind;
@@ -67,12 +67,6 @@ export function reconcile(ledger: LedgerSide, venue: VenueSide, policies: Reconc
     if (h.phantom) {
       const gone = h.recorded?.gt(0) ? ` (the ${h.recorded.toFixed()} ${h.asset} recorded as external holdings is not there either)` : '';
       out.push({ kind: 'phantom_position', policy: policies.phantomPosition, subject: h.asset, detail: `the ledger holds ${h.bot.toFixed()} ${h.asset} but the venue has ${h.venue.toFixed()}${gone}` });
-    }
-    if (h.changed && ledger.external !== undefined) {
-      const detail = h.recorded === null
-        ? `external ${h.asset} holdings captured: ${h.external.toFixed()} (venue ${h.venue.toFixed()}, bot positions ${h.bot.toFixed()}): origin external, not managed`
-        : `external ${h.asset} holdings ${h.recorded.toFixed()} → ${h.external.toFixed()} (venue ${h.venue.toFixed()}, bot positions ${h.bot.toFixed()})`;
-      out.push({ kind: 'external_holding', policy: 'adopt', subject: h.asset, detail });
     }
   }
   for (const [ccy, cash] of ledger.cash) {
@@ -126,4 +120,26 @@ export function classifyHoldings(ledger: Pick<LedgerSide, 'held' | 'external' | 
     out.push({ asset, venue, bot, recorded, external, phantom, changed });
   }
   return out;
+}
+
+/** An external holdings figure to record: captured for the first time, or moved since the last reconciliation. */
+export interface ExternalChange {
+  readonly asset: string;
+  readonly before: Dec | null;
+  readonly after: Dec;
+  /** one line for the audit log (reconcile kind `external_holding`) and the holdings record */
+  readonly detail: string;
+}
+
+/**
+ * What to record of the external holdings after a comparison. Not a difference: the operator's own coins are
+ * bookkeeping, not a discrepancy (nothing to adopt, flag or halt on), so they never count in `differences`.
+ */
+export function externalChanges(splits: readonly HoldingSplit[]): ExternalChange[] {
+  return splits.filter((h) => h.changed).map((h) => ({
+    asset: h.asset, before: h.recorded, after: h.external,
+    detail: h.recorded === null
+      ? `external ${h.asset} holdings captured: ${h.external.toFixed()} (venue ${h.venue.toFixed()}, bot positions ${h.bot.toFixed()}): origin external, not managed`
+      : `external ${h.asset} holdings ${h.recorded.toFixed()} → ${h.external.toFixed()} (venue ${h.venue.toFixed()}, bot positions ${h.bot.toFixed()})`,
+  }));
 }

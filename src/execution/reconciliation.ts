@@ -10,7 +10,7 @@ import { fillFromTrade } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AccountSnapshot, OrderLedger, OrderStore, VenueAccount, VenueOrders } from '../ports/orders.ts';
 import type { HoldingsStore } from '../ports/ledger.ts';
-import { classifyHoldings, reconcile, type Difference, type HoldingSplit, type ReconcilePolicies } from './reconcile.ts';
+import { classifyHoldings, externalChanges, reconcile, type Difference, type ExternalChange, type HoldingSplit, type ReconcilePolicies } from './reconcile.ts';
 import { Dec } from '../domain/money.ts';
 
 export interface ReconcileResult {
@@ -18,6 +18,8 @@ export interface ReconcileResult {
   readonly differences: readonly Difference[];
   readonly halted: boolean;
   readonly adopted: number;
+  /** external holdings recorded by this run (captured, or moved since the last one); never differences */
+  readonly external: readonly { readonly asset: string; readonly before: string | null; readonly after: string; readonly detail: string }[];
 }
 
 export async function runReconciliation(d: ReconcileDeps): Promise<ReconcileResult> {
@@ -103,12 +105,7 @@ async function settle(d: ReconcileDeps, c: Compared, adoptedFills: number, earli
     record(d, x);
     if (x.policy === 'halt') halted = true;
     if (x.policy !== 'adopt') continue;
-    if (x.kind === 'external_holding') {
-      // the venue's balance above the bot's positions: the operator's own coins, recorded as such
-      const h = c.splits.find((y) => y.asset === x.subject)!;
-      d.holdings!.putExternalHolding({ asset: h.asset, quantity: h.external.toFixed(), origin: 'external', managed: false, updatedTs: d.clock.now(), detail: `reconciliation: ${x.detail}` });
-      adopted++;
-    } else if (x.kind === 'balance_mismatch') {
+    if (x.kind === 'balance_mismatch') {
       ledger.setCash({ currency: x.subject, amount: c.snapshot.balances.get(x.subject)!.toFixed() }, { actor: 'reconcile', reason: `reconcile: adopt the venue's balance (${x.detail})`, key: `reconcile-adopt:${x.subject}:${x.detail}` });
       adopted++;
     } else if (x.kind === 'unknown_order') {
@@ -124,7 +121,16 @@ async function settle(d: ReconcileDeps, c: Compared, adoptedFills: number, earli
       adopted++;
     }
   }
-  const result: ReconcileResult = { ts: d.clock.now(), differences: [...earlier, ...c.differences], halted, adopted };
+  const external = externalChanges(c.splits).map((x) => recordExternal(d, x));
+  const result: ReconcileResult = { ts: d.clock.now(), differences: [...earlier, ...c.differences], halted, adopted, external };
   store.setGuardState('reconciliation', result, result.ts);
   return result;
+}
+
+/** the venue's balance above the bot's positions: the operator's own coins, recorded as such (and once in the audit log) */
+function recordExternal(d: ReconcileDeps, x: ExternalChange) {
+  const now = d.clock.now();
+  d.holdings!.putExternalHolding({ asset: x.asset, quantity: x.after.toFixed(), origin: 'external', managed: false, updatedTs: now, detail: `reconciliation: ${x.detail}` });
+  d.ledger.recordReconciliation({ kind: 'external_holding', detail: x.detail, policy: 'record' }, { actor: 'reconcile', key: `reconcile:external_holding:${x.asset}:${now}:${x.detail}` });
+  return { asset: x.asset, before: x.before?.toFixed() ?? null, after: x.after.toFixed(), detail: x.detail };
 }
