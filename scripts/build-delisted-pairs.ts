@@ -25,7 +25,7 @@ export interface AnswerSource {
   readonly repo: string;
   readonly path: string;
   readonly commit: string;
-  /** the date of the answer: the commit's date (the capture is no later) */
+  /** the date of the answer: the commit's date, UTC (the capture is no later) */
   readonly day: string;
 }
 
@@ -33,7 +33,9 @@ export interface AnswerSource {
 export const SOURCES: readonly AnswerSource[] = [
   // a full answer ({"error":[],"result":{…}}, 1,042 pairs) committed 2025-06-11 13:16 -0500
   { repo: 'Richierichman15/finance', path: 'kraken_pairs.json', commit: '05afb9bfab71cd128ce91fec836b7832a3e89207', day: '2025-06-11' },
-  // the same file re-captured (1,218 pairs) committed 2025-09-11 18:17 -0500
+  // a full answer (1,114 pairs) committed 2025-07-23 01:55 +0200
+  { repo: 'samajesteduroyaume/Kraken_Bot', path: 'data/kraken_pairs.json', commit: '0aa3ad48e6a931522b714ad3fcff63a5a1d12021', day: '2025-07-22' },
+  // the first file re-captured (1,218 pairs) committed 2025-09-11 18:17 -0500
   { repo: 'Richierichman15/finance', path: 'kraken_pairs.json', commit: '2dbed2c77feba784960ba938da1acab81df3ae95', day: '2025-09-11' },
 ];
 

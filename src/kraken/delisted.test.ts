@@ -29,11 +29,13 @@ describe('the delisted supplement', () => {
     expect(delistedProblems(snap.delisted, snap.assetPairs)).toEqual([]);
     // the facts as Kraken's answer of 2025-06-11 sent them
     expect(snap.delisted.pairs.EOSUSD).toMatchObject({ altname: 'EOSUSD', wsname: 'EOS/USD', base: 'EOS', quote: 'ZUSD', pair_decimals: 4, lot_decimals: 8, cost_decimals: 6, ordermin: '5', costmin: '0.5' });
-    expect(snap.delisted.pairs.EOSUSD!._delisted).toEqual({ statusThen: 'online', lastSeen: '2025-06-11', goneBy: '2025-09-11', source: SOURCE_0611 });
+    expect(snap.delisted.pairs.EOSUSD!._delisted).toEqual({ statusThen: 'online', lastSeen: '2025-06-11', goneBy: '2025-07-22', source: SOURCE_0611 });
     // ZEC/XBT was already cancel_only in its last answer; XAUT/EUR post_only in the 2025-09-11 one, gone by the snapshot's capture
     expect(snap.delisted.pairs.XZECXXBT!._delisted.statusThen).toBe('cancel_only');
     expect(snap.delisted.pairs.XAUTEUR!._delisted).toMatchObject({ statusThen: 'post_only', lastSeen: '2025-09-11', goneBy: snap._captured.assetPairs });
     expect(snap.delisted.pairs.XAUTEUR!._delisted.source).toMatchObject({ commit: '2dbed2c77feba784960ba938da1acab81df3ae95' });
+    // MKR: still listed in the answer of 2025-07-22 (another repository's copy), gone by 2025-09-11
+    expect(snap.delisted.pairs.MKRUSD!._delisted).toMatchObject({ lastSeen: '2025-07-22', goneBy: '2025-09-11', source: { repo: 'samajesteduroyaume/Kraken_Bot', commit: '0aa3ad48e6a931522b714ad3fcff63a5a1d12021' } });
   });
 
   it('when a delisted pair is named any Kraken way then it is found after the listed pairs, and only replayMarkets has it, with the recorded precision', () => {
@@ -58,8 +60,8 @@ describe('the delisted supplement', () => {
   });
 
   it('when a pair is delisted then delistedPair and delistedRefusal say so with its record, and say nothing of listed or unknown pairs', () => {
-    expect(delistedPair('EOSUSD_60.csv')).toEqual({ symbol: 'EOS/USD', krakenPair: 'EOSUSD', altname: 'EOSUSD', statusThen: 'online', lastSeen: '2025-06-11', goneBy: '2025-09-11', source: SOURCE_0611 });
-    expect(delistedRefusal('EOS/USD')).toBe('EOS/USD was delisted by Kraken (EOSUSD: last listed in an AssetPairs answer of 2025-06-11, gone by 2025-09-11); replay only — paper, sim and live cannot trade it');
+    expect(delistedPair('EOSUSD_60.csv')).toEqual({ symbol: 'EOS/USD', krakenPair: 'EOSUSD', altname: 'EOSUSD', statusThen: 'online', lastSeen: '2025-06-11', goneBy: '2025-07-22', source: SOURCE_0611 });
+    expect(delistedRefusal('EOS/USD')).toBe('EOS/USD was delisted by Kraken (EOSUSD: last listed in an AssetPairs answer of 2025-06-11, gone by 2025-07-22); replay only — paper, sim and live cannot trade it');
     for (const name of ['BTC/USD', 'XBTUSD', 'BSVUSD', '', 'FOO/BAR']) {
       expect(delistedPair(name), name).toBeNull();
       expect(delistedRefusal(name), name).toBeNull();
