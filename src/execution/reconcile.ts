@@ -64,10 +64,8 @@ export function reconcile(ledger: LedgerSide, venue: VenueSide, policies: Reconc
     });
   }
   for (const h of classifyHoldings(ledger, venue.balances, tolerance)) {
-    if (h.phantom) {
-      const gone = h.recorded?.gt(0) ? ` (the ${h.recorded.toFixed()} ${h.asset} recorded as external holdings is not there either)` : '';
-      out.push({ kind: 'phantom_position', policy: policies.phantomPosition, subject: h.asset, detail: `the ledger holds ${h.bot.toFixed()} ${h.asset} but the venue has ${h.venue.toFixed()}${gone}` });
-    }
+    // what was recorded as external is gone too: externalChanges says so (… → 0)
+    if (h.phantom) out.push({ kind: 'phantom_position', policy: policies.phantomPosition, subject: h.asset, detail: `the ledger holds ${h.bot.toFixed()} ${h.asset} but the venue has ${h.venue.toFixed()}` });
   }
   for (const [ccy, cash] of ledger.cash) {
     const has = venue.balances.get(ccy);
