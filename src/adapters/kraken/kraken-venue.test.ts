@@ -296,3 +296,35 @@ describe('Kraken venue: one private call at a time', () => {
     expect(s.kinds().filter((k) => k === 'accepted')).toHaveLength(2);
   });
 });
+
+describe('Kraken venue: memory over a long run', () => {
+  it('when orders finish then they are forgotten (venue ids, trade ids): only working orders are held, and a finished id is still refused', async () => {
+    const s = setup({ rememberFinished: 5 });
+    const intents = Array.from({ length: 12 }, () => intent());
+    for (const o of intents) s.venue.submit(o);
+    await s.venue.idle();
+    for (const o of s.api.orders.slice(0, 10)) s.api.fillOrder(o.id, o.amount, 50_000);
+    s.venue.cancel(intents[10]!.clientOrderId, 'entry timeout');
+    await s.venue.idle();
+    await s.venue.poll();
+    expect(s.kinds().filter((k) => k === 'filled')).toHaveLength(10);
+    expect(s.kinds().filter((k) => k === 'cancelled')).toHaveLength(1);
+    // one order still working: it alone is held; of the finished, the 5 most recent ids are remembered
+    expect(s.venue.held).toEqual({ orders: 1, venueIds: 1, trades: 0, finished: 5 });
+    expect(s.venue.workingCount()).toBe(1);
+    // the fills of a forgotten order are not reported again, however often it is polled
+    await s.venue.poll();
+    expect(s.fills).toHaveLength(10);
+    // a recent finished id (the last filled) is refused as a duplicate without a call; the working one too
+    const calls = s.api.started.length;
+    s.venue.submit(intents[9]!);
+    s.venue.submit(intents[11]!);
+    await s.venue.idle();
+    expect(s.events.slice(-2)).toMatchObject([{ kind: 'rejected', reason: 'EOrder:Duplicate cl_ord_id' }, { kind: 'rejected', reason: 'EOrder:Duplicate cl_ord_id' }]);
+    expect(s.api.started.length).toBe(calls);
+    // the last one fills: nothing is held any more
+    s.api.fillOrder(s.api.orders[11]!.id, s.api.orders[11]!.amount, 50_000);
+    await s.venue.poll();
+    expect(s.venue.held).toMatchObject({ orders: 0, venueIds: 0, trades: 0 });
+  });
+});

@@ -54,6 +54,8 @@ export interface KrakenVenueOptions {
   readonly backoffMs: number;
   /** order calls in a row before one waiting read goes (the venue's own queue; krakenClient's has its own setting) */
   readonly orderBurst?: number;
+  /** client order ids of finished orders remembered to refuse a duplicate submit (the most recent; default 10,000) */
+  readonly rememberFinished?: number;
 }
 
 export interface KrakenVenueDeps {
@@ -82,6 +84,8 @@ interface Tracked {
   filled: Dec;
   done: boolean;
   cancelReason: string | null;
+  /** its trades reported so far (forgotten with it once it is done) */
+  readonly tradeIds: string[];
 }
 
 /** Kraken's TradesHistory page size */
@@ -99,6 +103,8 @@ export class KrakenVenue implements Venue {
   private readonly orders = new Map<string, Tracked>();
   private readonly byVenueId = new Map<string, Tracked>();
   private readonly seenTrades = new Set<string>();
+  /** client order ids of orders that are done and forgotten (insertion order: the oldest goes first) */
+  private readonly finished = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private halted: string | null = null;
   private readonly o: KrakenVenueOptions;
@@ -181,8 +187,8 @@ export class KrakenVenue implements Venue {
     const ref = order.limitPrice ?? (last === null ? null : new Dec(last));
     const refused = ref === null ? precisionRefusal(meta, order) : orderRefusal(meta, order, ref);
     if (refused !== null) return this.out().onOrderEvent({ kind: 'rejected', order, reason: refused, ts: now });
-    if (this.orders.has(order.clientOrderId)) return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Duplicate cl_ord_id', ts: now });
-    const t: Tracked = { intent: order, submittedAt: now, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
+    if (this.orders.has(order.clientOrderId) || this.finished.has(order.clientOrderId)) return this.out().onOrderEvent({ kind: 'rejected', order, reason: 'EOrder:Duplicate cl_ord_id', ts: now });
+    const t: Tracked = { intent: order, submittedAt: now, venueId: null, filled: new Dec(0), done: false, cancelReason: null, tradeIds: [] };
     this.orders.set(order.clientOrderId, t);
     this.track(this.place(t, 1));
   }
@@ -209,7 +215,7 @@ export class KrakenVenue implements Venue {
           continue;
         }
         if (c.kind === 'rejected' || c.kind === 'fatal' || c.kind === 'retryable') {
-          t.done = true;
+          this.retire(t);
           emit({ kind: 'rejected', order: intent, reason: c.kind === 'retryable' ? `${c.code} (gave up after ${retry} tries)` : c.code, ts: this.d.clock.now() });
           return;
         }
@@ -241,12 +247,12 @@ export class KrakenVenue implements Venue {
     }
     if (t.cancelReason) {
       // nowhere on the venue and cancelled meanwhile (its deadline passed during the lookup): never send it
-      t.done = true;
+      this.retire(t);
       this.out().onOrderEvent({ kind: 'cancelled', order: intent, filledQty: new Dec(0), reason: t.cancelReason, ts: this.d.clock.now() });
       return;
     }
     if (send >= this.o.maxSends) {
-      t.done = true;
+      this.retire(t);
       this.out().onOrderEvent({ kind: 'rejected', order: intent, reason: `not on the venue after ${send} sends with unknown outcome`, ts: this.d.clock.now() });
       return;
     }
@@ -264,6 +270,30 @@ export class KrakenVenue implements Venue {
     return match(await this.read(() => this.d.api.fetchClosedOrders(intent.pair, undefined, undefined, { clientOrderId: intent.clientOrderId })));
   }
 
+  /**
+   * The order is done (filled, cancelled, rejected, absent): it is forgotten — its venue id, its trade ids
+   * (a trade is only ever booked to a working order) — so a bot that runs for months holds only its working
+   * orders; its client order id is remembered (the most recent `rememberFinished`) to refuse a duplicate.
+   */
+  private retire(t: Tracked): void {
+    t.done = true;
+    const id = t.intent.clientOrderId;
+    if (this.orders.get(id) === t) this.orders.delete(id);
+    if (t.venueId !== null && this.byVenueId.get(t.venueId) === t) this.byVenueId.delete(t.venueId);
+    for (const tr of t.tradeIds) this.seenTrades.delete(tr);
+    this.finished.add(id);
+    const keep = this.o.rememberFinished ?? 10_000;
+    for (const old of this.finished) {
+      if (this.finished.size <= keep) break;
+      this.finished.delete(old);
+    }
+  }
+
+  /** what the venue holds in memory: working orders, their venue ids and trade ids, remembered finished ids */
+  get held(): { orders: number; venueIds: number; trades: number; finished: number } {
+    return { orders: this.orders.size, venueIds: this.byVenueId.size, trades: this.seenTrades.size, finished: this.finished.size };
+  }
+
   private adopt(t: Tracked, venueId: string): void {
     t.venueId = venueId;
     this.byVenueId.set(venueId, t);
@@ -275,12 +305,12 @@ export class KrakenVenue implements Venue {
    * has it (its fills are then reported like any other); it is never sent again from here.
    */
   async recover(order: OrderIntent, submittedAt: number, venueId?: string): Promise<'found' | 'absent'> {
-    const t: Tracked = { intent: order, submittedAt, venueId: null, filled: new Dec(0), done: false, cancelReason: null };
+    const t: Tracked = { intent: order, submittedAt, venueId: null, filled: new Dec(0), done: false, cancelReason: null, tradeIds: [] };
     this.orders.set(order.clientOrderId, t);
     // an order known by its venue id (adopted from reconciliation) needs no lookup
     const found = venueId ? { id: venueId } : await this.lookup(order);
     if (!found) {
-      t.done = true;
+      this.retire(t);
       return 'absent';
     }
     this.adopt(t, found.id);
@@ -346,7 +376,7 @@ export class KrakenVenue implements Venue {
         // its trades are not visible yet (or were asked for from too late: the next poll asks from its open time)
         if (volExec !== undefined && new Dec(String(volExec)).gt(t.filled)) continue;
         if (t.done) continue;
-        t.done = true;
+        this.retire(t);
         const now = this.d.clock.now();
         if (t.filled.gte(t.intent.quantity)) this.out().onOrderEvent({ kind: 'filled', order: t.intent, filledQty: t.filled, ts: now });
         else this.out().onOrderEvent({ kind: 'cancelled', order: t.intent, filledQty: t.filled, reason: t.cancelReason ?? 'cancelled on the venue', ts: now });
@@ -376,6 +406,7 @@ export class KrakenVenue implements Venue {
   private fill(t: Tracked, tr: ApiTrade): void {
     if (this.seenTrades.has(tr.id)) return;
     this.seenTrades.add(tr.id);
+    t.tradeIds.push(tr.id);
     const f = fillFromTrade(venueTrade(tr, t.intent.clientOrderId), t.intent, this.d.clock.now());
     t.filled = t.filled.plus(f.quantity);
     this.out().onFill(f);
