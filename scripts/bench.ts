@@ -26,6 +26,7 @@ import { buildMarkets } from '../src/engine/wiring.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { signalMachine } from '../src/lifecycle/machine.ts';
 import { benchAnalytics } from './bench-analytics.ts';
+import { benchDashboard } from './bench-dashboard.ts';
 import { benchGateway } from './bench-gateway.ts';
 import { benchState } from './bench-state.ts';
 import { benchWebhook } from './bench-webhook.ts';
@@ -181,6 +182,7 @@ figures.push(
 );
 benchState();
 figures.push(...benchAnalytics());
+figures.push(...(await benchDashboard()));
 await benchGateway();
 figures.push(...(await benchWebhook()));
 if (JSON_OUT) {

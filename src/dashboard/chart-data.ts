@@ -67,12 +67,25 @@ function parse(line: string): Record<string, unknown> | null {
   }
 }
 
-/** Keeps at most `max` points by taking every k-th (the last point always kept). */
-export function thin<T>(xs: T[], max: number): T[] {
-  if (xs.length <= max) return xs;
-  const k = Math.ceil(xs.length / max);
-  const out = xs.filter((_, i) => i % k === 0);
-  if (out[out.length - 1] !== xs[xs.length - 1]) out.push(xs[xs.length - 1]!);
+/**
+ * At most about `max` points of a time series for drawing: per bucket its lowest and highest point, in time order
+ * (so peaks and troughs, and a drawdown's depth, survive), and the last point.
+ */
+export function thin(xs: ReadonlyArray<readonly [number, number]>, max: number): Array<[number, number]> {
+  if (xs.length <= max) return xs.map(([t, v]) => [t, v]);
+  const k = Math.ceil((2 * xs.length) / max);
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < xs.length; i += k) {
+    let lo = i;
+    let hi = i;
+    for (let j = i; j < Math.min(xs.length, i + k); j++) {
+      if (xs[j]![1] < xs[lo]![1]) lo = j;
+      if (xs[j]![1] > xs[hi]![1]) hi = j;
+    }
+    for (const j of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) out.push([xs[j]![0], xs[j]![1]]);
+  }
+  const last = xs[xs.length - 1]!;
+  if (out[out.length - 1]![0] !== last[0]) out.push([last[0], last[1]]);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { Decimal } from 'decimal.js';
 import type { Report } from '../analytics/report.ts';
 import type { StateView } from '../adapters/sqlite/read-only.ts';
 import type { BotStatusView } from './bot-client.ts';
-import type { ChartData } from './chart-data.ts';
+import { thin, type ChartData } from './chart-data.ts';
 
 export const TABS = [
   { path: '/analytics', title: 'Analytics' },
@@ -204,6 +204,8 @@ export function svgChart(id: string, label: string, series: Array<{ name: string
   const W = 900;
   const H = 260;
   const P = 48;
+  // an SVG 900 units wide shows no more than ~1,000 points a series; each bucket keeps its low and its high
+  series = series.map((s) => ({ ...s, points: thin(s.points, 1000) }));
   const all = series.flatMap((s) => s.points);
   if (all.length < 2) return `<p id="${id}" class="muted">${esc(label)}: not enough points to draw.</p>`;
   const xs = all.map((p) => p[0]);
@@ -247,6 +249,9 @@ export function scopeNote(f: FilterValues): string {
   return extra.length ? `<p class="note" id="scope-note">Filtered by ${extra.join(', ')}: the tables, signals and chart; the pipeline, guard and equity figures cover the run and dates only.</p>` : '';
 }
 
+/** days shown in the daily PnL table (the newest) */
+export const DAILY_ROWS = 120;
+
 export function performanceBody(r: Report, chart: ChartData, f: FilterValues = {}): string {
   const ccy = currencyOf(r);
   const eq = r.equity;
@@ -267,7 +272,8 @@ export function performanceBody(r: Report, chart: ChartData, f: FilterValues = {
 <div id="price-chart" role="img" aria-label="Price chart with ${n(chart.entries)} entries, ${n(chart.exits)} exits and ${n(chart.blocked)} blocked signals marked"></div>
 <p class="note"><span class="pos">▲ entry</span> · <span class="neg">▼ exit</span> · <span class="blocked">● blocked signal</span>. ${chart.prices.length} price points${chart.omitted ? `; ${chart.omitted} older markers left out` : ''}.</p>
 <script type="application/json" id="price-data">${JSON.stringify(chart).replace(/</g, '\\u003c')}</script></section>`;
-  const daily = table('daily', 'Daily realized PnL (by exit day, UTC)', ['Day', 'Trades', 'PnL'], chart.daily.map((d) => [textCell(d.day), intCell(d.trades), moneyCell(d.pnl, ccy)]), 'Exact sums of the closed trades\' net PnL (trade.closed in signal_bus.jsonl).');
+  const days = chart.daily.slice(-DAILY_ROWS);
+  const daily = table('daily', 'Daily realized PnL (by exit day, UTC)', ['Day', 'Trades', 'PnL'], days.map((d) => [textCell(d.day), intCell(d.trades), moneyCell(d.pnl, ccy)]), `Exact sums of the closed trades' net PnL (trade.closed in signal_bus.jsonl)${chart.daily.length > days.length ? `; the last ${DAILY_ROWS} of ${chart.daily.length} days with exits (narrow the dates for earlier ones)` : ''}.`);
   const strat = table(
     'strategy-risk',
     'Strategy risk',

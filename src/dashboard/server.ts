@@ -337,8 +337,11 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
       }
       return reply.type('text/html; charset=utf-8').send(layout(ctxOf(req, s, o2.chart), path, title, html));
     });
-  page('/analytics', 'Analytics', (f) => analyticsBody(cache.get(f), f));
-  page('/performance', 'Performance', (f) => performanceBody(cache.get(f), charts.get(f), f), { chart: true });
+  // the two report tabs depend only on the logs and the filter: rendered once per change of either
+  const analyticsHtml = new FilterCache<string>(o.logsDir, (f) => analyticsBody(cache.get(f), f));
+  const performanceHtml = new FilterCache<string>(o.logsDir, (f) => performanceBody(cache.get(f), charts.get(f), f));
+  page('/analytics', 'Analytics', (f) => analyticsHtml.get(f));
+  page('/performance', 'Performance', (f) => performanceHtml.get(f), { chart: true });
   const stateView = (): StateView | { error: string } | null => {
     if (!state) return null;
     try {
@@ -498,16 +501,17 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
       bot: await botStatus(),
     });
   }, { filtered: false });
+  const reportJson = new FilterCache<string>(o.logsDir, (f) => JSON.stringify(cache.get(f)));
   app.get('/api/report', async (req, reply) => {
     if (!sessionOf(req)) return reply.code(401).send({ error: 'not logged in' });
-    let report: Report;
+    let json: string;
     try {
-      report = cache.get(filterOf(req.query));
+      json = reportJson.get(filterOf(req.query));
     } catch (e) {
       if (!(e instanceof FilterError) && !(e instanceof InputError)) throw e;
       return reply.code(400).send({ error: (e as Error).message });
     }
-    return reply.type('application/json; charset=utf-8').send(JSON.stringify(report));
+    return reply.type('application/json; charset=utf-8').send(json);
   });
   return app;
 }

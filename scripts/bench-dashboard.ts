@@ -1,0 +1,72 @@
+/**
+ * The dashboard's analytics endpoints over 1,000,000 decisions (the logs of bench-analytics.ts's generator):
+ * the first request of each filter (the report or chart built from the logs) and then p50/p95/max of repeated
+ * requests, as a browser polling the tabs would make them (fastify.inject: no network in the way). Prints
+ * numbers; never fails on time. Goal (issue 15): p95 < 200 ms per endpoint.
+ *
+ *   node --import tsx scripts/bench-dashboard.ts [decisions]   (also part of `npm run bench`)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SystemClock } from '../src/adapters/clock/clocks.ts';
+import { createDashboard } from '../src/dashboard/server.ts';
+import { writeLogs } from './bench-analytics.ts';
+import { fmt, now, pct, row, type Figure } from './bench-util.ts';
+
+const ENDPOINTS = [
+  '/api/report',
+  '/analytics',
+  '/performance',
+  '/trading',
+  '/system',
+  '/api/report?since=2100-01-01',
+  '/analytics?strategy=strat1',
+  '/performance?since=2080-01-01&until=2090-12-31',
+  '/trading?strategy=strat2&pair=BTC/USD',
+];
+
+export async function benchDashboard(decisions = 1_000_000, repeats = 40): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  console.log(`\ndashboard endpoints over ${fmt(decisions)} decisions (first request of a filter builds it; then ${repeats} requests each)`);
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-dashboard-'));
+  try {
+    let t = now();
+    const { bytes } = writeLogs(dir, decisions);
+    row('writing the logs (not measured)', `${fmt((now() - t) / 1000, 1)} s, ${fmt(bytes / 2 ** 20)} MiB`);
+    t = now();
+    const app = await createDashboard({ logsDir: dir, passwordHash: null, noAuth: true, host: '127.0.0.1', clock: new SystemClock() });
+    row('start (the unfiltered report built once)', `${fmt((now() - t) / 1000, 2)} s`);
+    try {
+      for (const url of ENDPOINTS) {
+        t = now();
+        const first = await app.inject({ method: 'GET', url });
+        const firstMs = now() - t;
+        if (first.statusCode !== 200) throw new Error(`bench: ${url} answered ${first.statusCode}: ${first.body.slice(0, 200)}`);
+        const ms: number[] = [];
+        for (let i = 0; i < repeats; i++) {
+          t = now();
+          const res = await app.inject({ method: 'GET', url });
+          ms.push(now() - t);
+          if (res.statusCode !== 200) throw new Error(`bench: ${url} answered ${res.statusCode}`);
+        }
+        const p95 = pct(ms, 95);
+        row(url, `first ${fmt(firstMs)} ms; p50 ${fmt(pct(ms, 50), 1)} ms, p95 ${fmt(p95, 1)} ms, max ${fmt(Math.max(...ms), 1)} ms (${fmt(first.body.length / 1024)} KiB)`);
+        const name = `dashboard_${url.replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '')}`;
+        figures.push({ name: `${name}_p95_ms`, value: p95, unit: 'ms', usPerUnit: null });
+        figures.push({ name: `${name}_first_ms`, value: firstMs, unit: 'ms', usPerUnit: null });
+      }
+    } finally {
+      await app.close();
+    }
+    console.log('  goal: p95 < 200 ms per endpoint; a first request of a new filter reads the logs (the report read model)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const n = Number(process.argv[2] ?? 1_000_000);
+  await benchDashboard(Number.isInteger(n) && n > 0 ? n : 1_000_000);
+}
