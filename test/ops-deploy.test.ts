@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LogLines } from '../src/adapters/jsonl/segments.ts';
 import { BIN, tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 import { Deployer, BOT_APP, INTAKE_APP, DeployError } from '../src/ops/deploy.ts';
@@ -128,7 +129,7 @@ describe('slot deploys under pm2', () => {
       }
       // each submission is one synchronous line of the bot's log (it survives kill -9): one per alert
       const submitted = new Map<string, number>();
-      for (const l of readFileSync(layout.shared('logs', 'bot.jsonl'), 'utf8').split('\n')) {
+      for (const l of new LogLines(layout.shared('logs'), 'bot.jsonl').lines()) { // rotated segments included
         if (!l.includes('"webhook.submitted"')) continue;
         const id = (JSON.parse(l) as { signalId: string }).signalId;
         submitted.set(id, (submitted.get(id) ?? 0) + 1);

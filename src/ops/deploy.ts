@@ -7,9 +7,10 @@
  *   3. smoke-check it with its own code: `--help` (every module loads), `config check`, and a migration dry run
  *      on a backup copy of the bot's state. A release that migrates the schema is refused without
  *      allowIrreversible (the previous release refuses a newer schema, so a rollback would need the backup);
- *      with it, the state is backed up (SQLite backup API) to shared/backups first.
+ *      with it, the state is backed up (SQLite backup API) to shared/backups before it is migrated (step 5).
  *   4. make sure the intake runs (first deploy: from BASE/intake, a copy of this release), so no alert is lost
- *   5. stop the old bot gracefully, migrate (if so), switch `current` atomically, start the bot from the slot's
+ *   5. stop the old bot gracefully, back the state up and migrate it (if so; a failure there restores the backup
+ *      and starts the old bot again), switch `current` atomically, start the bot from the slot's
  *      real path, wait for /health/ready
  *   6. not ready in time: mark the release bad, stop it, restore the backup if it migrated, switch back, start
  *      the old release and wait for it
@@ -294,12 +295,6 @@ export class Deployer {
           throw new DeployError(`release ${id} migrates the state schema ${migrates.from} → ${migrates.to}; the running release refuses a newer schema, so a rollback would need the backup. Run again with --allow-irreversible (a backup is taken first)`);
         }
         meta = { id, source, deployedAt: now(), status: 'pending', schemaVersion: migrates?.to ?? stateVersion(this.stateFile()), backup: null };
-        if (migrates) {
-          const file = this.layout.shared('backups', `tollgate-${id}-v${migrates.from}.db`);
-          await backupState(this.stateFile(), file);
-          meta = { ...meta, backup: { file, fromVersion: migrates.from } };
-          this.step('backup', { file, fromVersion: migrates.from }, `state backed up to ${file} (schema ${migrates.from})`);
-        }
         this.layout.writeMeta(target, meta);
         await this.ensureIntake(o, active ?? target);
       } catch (e) {
@@ -310,10 +305,7 @@ export class Deployer {
       // from here the running bot is replaced
       this.step('stop', { slot: active }, `stopping the bot${active ? ` (slot ${active})` : ''} gracefully`);
       await this.pm.delete(BOT_APP);
-      if (migrates) {
-        const m = await run(process.execPath, [join(this.layout.slot(target), 'bin', 'tollgate.js'), 'db', 'migrate', '--state', this.stateFile()], this.layout.slot(target));
-        this.step('migrate', { code: m.code }, `state migrated: ${m.out.trim()}`);
-      }
+      if (migrates) meta = await this.backupAndMigrate(target, active, meta, migrates);
       this.layout.switchTo(target);
       this.step('switch', { current: target }, `current -> slots/${target}`);
       let ready = { ready: false, last: '' };
@@ -346,6 +338,42 @@ export class Deployer {
       this.step('rolled_back', { slot: active, ready: back.ready }, `rolled back to slot ${active} (${readMeta(this.layout.slot(active))?.id ?? '?'}): ${back.ready ? 'ready' : `NOT READY: ${back.last}`}`);
       throw new DeployError(`release ${id} was not ready in time (${ready.last.slice(0, 200)}); rolled back to slot ${active}${back.ready ? '' : ', which is not ready either: see the runbook'}`);
     });
+  }
+
+  /**
+   * With the old bot stopped (so nothing is written after the copy): back the state up (SQLite backup API) to
+   * shared/backups, then migrate it with the new release's CLI. A failed backup or migration puts the backup
+   * back (if there is one), marks the release bad and starts the old release again: the running slot and its
+   * state are as they were.
+   */
+  private async backupAndMigrate(target: Slot, active: Slot | null, meta: ReleaseMeta, migrates: { from: number; to: number }): Promise<ReleaseMeta> {
+    const file = this.layout.shared('backups', `tollgate-${meta.id}-v${migrates.from}.db`);
+    let backedUp = false;
+    try {
+      rmSync(file, { force: true });
+      await backupState(this.stateFile(), file);
+      backedUp = true;
+      meta = { ...meta, backup: { file, fromVersion: migrates.from } };
+      this.layout.writeMeta(target, meta);
+      this.step('backup', { file, fromVersion: migrates.from }, `state backed up to ${file} (schema ${migrates.from}), the bot stopped`);
+      const m = await run(process.execPath, [join(this.layout.slot(target), 'bin', 'tollgate.js'), 'db', 'migrate', '--state', this.stateFile()], this.layout.slot(target));
+      if (m.code !== 0) throw new DeployError(`migration failed: ${m.out.trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-3).join(' | ')}`);
+      this.step('migrate', { code: m.code, from: migrates.from, to: stateVersion(this.stateFile()) }, `state migrated: ${m.out.trim()}`);
+      return meta;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (backedUp) {
+        restoreState(file, this.stateFile());
+        this.step('restore', { file }, `state restored from ${file} (schema ${migrates.from})`);
+      }
+      this.layout.writeMeta(target, { ...meta, status: 'bad', reason: why });
+      if (active) {
+        await this.startBot(active);
+        const back = await this.waitReady();
+        this.step('failed', { slot: target, error: why, restarted: active, ready: back.ready }, `${why}; slot ${active} started again: ${back.ready ? 'ready' : `NOT READY: ${back.last}`}`);
+      } else this.step('failed', { slot: target, error: why }, `${why}; there is no previous release: the bot is stopped`);
+      throw e instanceof DeployError ? e : new DeployError(why);
+    }
   }
 
   /** Back to the other slot's release, when it was good; health-gated like a deploy. */
