@@ -181,7 +181,7 @@ export async function openLiveState(o: {
     if (broken) throw new DegradedError(`state ${o.file}: ${broken}; refusing to trade`);
     // a sell is sent only for what the bot's own ledger position holds: external holdings are never sold
     const botQuantity = (signalId: string) => {
-      const row = store.write((tx) => tx.position(signalId));
+      const row = store.positionRow(signalId);
       return row ? new Dec(row.quantity) : undefined;
     };
     const orders = new DurableOrders(store, ledger, o.venue, o.clock, strategyOfSignal, null, undefined, botQuantity);

@@ -284,6 +284,11 @@ export class SqliteStateStore implements LedgerStore, OrderStore, HoldingsStore 
     this.write(() => this.db.prepare('INSERT OR REPLACE INTO guard_state (key, value, updated_ts) VALUES (?, ?, ?)').run(key, JSON.stringify(value), ts));
   }
 
+  /** one stored position, read without a write transaction (the durable order path's sell check) */
+  positionRow(id: string): PositionRow | undefined {
+    return this.guard(() => this.st.position.get(id) as PositionRow | undefined);
+  }
+
   // ---- external holdings (HoldingsStore) ---------------------------------------------------------------
 
   externalHoldings(): ExternalHoldingRow[] {
