@@ -12,6 +12,8 @@
  *                                entry first), and ccxt building the request
  *     signed → to HTTP           ccxt: nonce, HMAC-SHA512 signature, headers
  *     to HTTP → simulator has it the network (loopback HTTP through undici)
+ *   and, independent of the machine's speed, how many private calls were sent between the submit and the
+ *   AddOrder (the reads it waited for, and calls of the order's own signal placed just before it).
  *   "sent" = signal → handed to the HTTP client (queueing included, the network not).
  *   It is measured twice: quiet (only the run's own calls) and under a read-heavy background load: READERS
  *   loops, each sending one private read after another (BalanceEx, OpenOrders, TradesHistory in turn)
@@ -90,6 +92,9 @@ async function roundTrips(n: number): Promise<{ create: number[]; cancel: number
 interface Trace {
   signal?: bigint;
   submit?: bigint;
+  /** private calls signed (sent) before this order's submit, then before its AddOrder was signed */
+  signsAtSubmit?: number;
+  ahead?: number;
   signed?: bigint;
   wire?: bigint;
   arrived?: bigint;
@@ -141,8 +146,11 @@ async function signalToWire(from: string, to: string, readers = 0): Promise<{ tr
     if (topic === 'signal') trace(clientOrderId((message as Signal).id, 'entry')).signal = hr();
     return orig.call(this, topic, message);
   }));
+  let signs = 0;
   undo.push(wrap(KrakenVenue.prototype, 'submit', (orig) => function (this: unknown, order: OrderIntent) {
-    trace(order.clientOrderId).submit = hr();
+    const t = trace(order.clientOrderId);
+    t.submit = hr();
+    t.signsAtSubmit = signs;
     return orig.call(this, order);
   }));
   const krakenProto = ccxt.kraken.prototype as object;
@@ -156,7 +164,12 @@ async function signalToWire(from: string, to: string, readers = 0): Promise<{ tr
   }));
   // ccxt builds and signs the request (the nonce is taken here) when the call's turn has come
   undo.push(wrap(krakenProto, 'sign', (orig) => function (this: unknown, path: string, api: string, method: string, params: Record<string, unknown>, ...rest: unknown[]) {
-    if (path === 'AddOrder' && typeof params?.['cl_ord_id'] === 'string') trace(params['cl_ord_id']).signed = hr();
+    if (path === 'AddOrder' && typeof params?.['cl_ord_id'] === 'string') {
+      const t = trace(params['cl_ord_id']);
+      t.signed = hr();
+      if (t.signsAtSubmit !== undefined) t.ahead = signs - t.signsAtSubmit;
+    }
+    if (api === 'private') signs++;
     return orig.call(this, path, api, method, params, ...rest);
   }));
   // the read-heavy load: the run's exchange (sim-replay loads its markets first) and venue (connected by the kernel)
@@ -243,6 +256,8 @@ function printWire(label: string, s: Awaited<ReturnType<typeof signalToWire>>): 
   row('  signed → to HTTP (nonce, HMAC, headers)', p5099(d((t) => ms(t.signed, t.wire)), 'µs'));
   row('  to HTTP → sim has it (loopback network)', p5099(d((t) => ms(t.wire, t.arrived)), 'µs'));
   row('createOrder round trip in the run p50 / p99', p5099(s.createRtt));
+  const ahead = entries.map((t) => t.ahead ?? 0);
+  row('private calls sent between submit and AddOrder', `p50 ${pct(ahead, 50)} / p99 ${pct(ahead, 99)} / max ${Math.max(0, ...ahead)}  (its own earlier calls included)`);
   if (s.unmatched || entries.length !== s.traces.length) row('note', `${s.traces.length - entries.length} exit orders not counted, ${s.unmatched} unmatched AddOrder requests`);
   return { sent, total };
 }

@@ -28,6 +28,7 @@ import { signalMachine } from '../src/lifecycle/machine.ts';
 import { benchAnalytics } from './bench-analytics.ts';
 import { benchDashboard } from './bench-dashboard.ts';
 import { benchGateway } from './bench-gateway.ts';
+import { benchSimRss } from './bench-sim-rss.ts';
 import { benchState } from './bench-state.ts';
 import { benchWebhook } from './bench-webhook.ts';
 import { fmt, now, pct, row, type Figure } from './bench-util.ts';
@@ -183,7 +184,8 @@ figures.push(
 benchState();
 figures.push(...benchAnalytics());
 figures.push(...(await benchDashboard()));
-await benchGateway();
+figures.push(...(await benchGateway()));
+figures.push(...(await benchSimRss()));
 figures.push(...(await benchWebhook()));
 if (JSON_OUT) {
   const round = (v: number) => Math.round(v * 1000) / 1000;
