@@ -22,6 +22,7 @@ import type { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
 import { BIN, defaults, tmp } from './helpers.ts';
 import { postgresMissing, startPgCluster, type PgCluster } from './postgres-cluster.ts';
 import { testSim } from './sim-helpers.ts';
+import type { KrakenSim } from '../src/sim/index.ts';
 
 const DENSE = {
   strategies: [
@@ -58,6 +59,15 @@ const getJson = async (url: string) => {
   const r = await fetch(url);
   return { code: r.status, body: (await r.json()) as Record<string, unknown> };
 };
+/** every order the simulator took was recorded once as an intent before it was sent, and no client order id went twice */
+function expectEachOrderOnce(store: PgStateStore, sim: KrakenSim): void {
+  const intents = store.orderIntentsWithStatus().map((i) => i.clientOrderId);
+  expect(intents.length).toBeGreaterThan(0);
+  expect(sim.calls['AddOrder']).toBe(intents.length);
+  const venueIds = sim.orders().map((o) => o.clOrdId);
+  expect(new Set(venueIds).size).toBe(venueIds.length);
+  expect([...venueIds].sort()).toEqual([...intents].sort());
+}
 const healthOf = (b: Running) => /health on (http:\/\/127\.0\.0\.1:\d+)/.exec(b.err)?.[1];
 
 const d = postgresMissing() ? describe.skip : describe;
@@ -88,12 +98,7 @@ d('tollgate run on a PostgreSQL state', () => {
     const store = PgStateStore.open(url);
     try {
       expect(store.invariantViolation()).toBeNull();
-      const intents = store.orderIntentsWithStatus().map((i) => i.clientOrderId);
-      expect(intents.length).toBeGreaterThan(0);
-      expect(sim.calls['AddOrder']).toBe(intents.length);
-      const venueIds = sim.orders().map((o) => o.clOrdId);
-      expect(new Set(venueIds).size).toBe(venueIds.length);
-      expect([...venueIds].sort()).toEqual([...intents].sort());
+      expectEachOrderOnce(store, sim);
       const ledger = new Ledger(store, new SystemClock(), (p) => markets.get(p)).load();
       const summary = JSON.parse(bot.out.trim().split('\n').at(-1)!) as { cash: Record<string, string> };
       expect(summary.cash['USD']).toBe(ledger.cash.get('USD')!.toFixed());
@@ -150,12 +155,7 @@ d('tollgate run on a PostgreSQL state', () => {
     const store = PgStateStore.open(url);
     try {
       // every order on the venue was recorded once as an intent, by whichever instance sent it, and none twice
-      const intents = store.orderIntentsWithStatus().map((i) => i.clientOrderId);
-      expect(intents.length).toBeGreaterThan(0);
-      expect(sim.calls['AddOrder']).toBe(intents.length);
-      const venueIds = sim.orders().map((o) => o.clOrdId);
-      expect(new Set(venueIds).size).toBe(venueIds.length);
-      expect([...venueIds].sort()).toEqual([...intents].sort());
+      expectEachOrderOnce(store, sim);
       expect(verifyAudit(store, (p) => markets.get(p), () => new MemoryLedgerStore())).toMatchObject({ ok: true });
     } finally {
       store.close();

@@ -226,6 +226,21 @@ export function storeContract(b: ContractBackend): void {
         expect(s.recentIntake(5).map((r) => r.signalId)).toEqual(['w1']);
       }));
 
+    it('when external holdings are recorded then the last figure per asset reads back, and a position reads back outside a write', () =>
+      use((s) => {
+        s.putExternalHolding({ asset: 'BTC', quantity: '0.5', origin: 'external', managed: false, updatedTs: T0, detail: 'reconciliation' });
+        s.putExternalHolding({ asset: 'ETH', quantity: '2', origin: 'external', managed: false, updatedTs: T0, detail: 'reconciliation' });
+        s.putExternalHolding({ asset: 'BTC', quantity: '0.25', origin: 'external', managed: false, updatedTs: T0 + 1, detail: 'manage' });
+        expect(s.externalHoldings()).toEqual([
+          { asset: 'BTC', quantity: '0.25', origin: 'external', managed: false, updatedTs: T0 + 1, detail: 'manage' },
+          { asset: 'ETH', quantity: '2', origin: 'external', managed: false, updatedTs: T0, detail: 'reconciliation' },
+        ]);
+        new Ledger(s, { now: () => T0 }, metaOf).importPortfolio({ cash: { USD: '1' }, positions: [{ pair: 'SOL/USD', quantity: '4', entryPrice: '100.25' }] }, op('i'));
+        const id = s.snapshot().positions[0]!.id;
+        expect(s.positionRow(id)).toEqual(s.snapshot().positions[0]);
+        expect(s.positionRow('nope')).toBeUndefined();
+      }));
+
     it('when a replay checkpoint is saved twice then the last one reads back', () =>
       use((s) => {
         expect(s.replayCheckpoint()).toBeUndefined();

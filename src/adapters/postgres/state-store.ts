@@ -318,6 +318,11 @@ export class PgStateStore implements LedgerStore, OrderStore, StateStoreSurface 
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_ts = excluded.updated_ts`, [key, JSON.stringify(value), ts]));
   }
 
+  /** one stored position, read without a write transaction (the durable order path's sell check) */
+  positionRow(id: string): PositionRow | undefined {
+    return this.read<PositionRow>(`SELECT ${POSITION_COLS} FROM positions WHERE id = $1`, [id])[0];
+  }
+
   // ---- external holdings (the SQLite state's HoldingsStore; row types inline so this file follows that port) ---
 
   externalHoldings(): Array<{ asset: string; quantity: string; origin: 'external'; managed: false; updatedTs: number; detail: string }> {
