@@ -87,6 +87,17 @@ describe('delisted Kraken pairs', () => {
     expect(existsSync(join(dir, 'logs'))).toBe(false);
   });
 
+  it('when a delisted pair is replayed against the simulator (--venue sim) then it is refused with a clear error naming --venue paper, writing nothing', () => {
+    const dir = tmp('tollgate-delisted-sim-');
+    const f = krakenFile(dir, 'EOSUSD_60.csv', 2.5);
+    const r = tollgate(['replay', '--data', f, '--venue', 'sim', '--logs', join(dir, 'logs'), '--no-progress']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('EOS/USD was delisted by Kraken');
+    expect(r.err).toContain('replay it with --venue paper');
+    expect(r.err).not.toMatch(/internal error/);
+    expect(existsSync(join(dir, 'logs'))).toBe(false);
+  });
+
   it('when paper mode is asked for a delisted pair then it refuses at start, whether the venue answers or the snapshot stands in', async () => {
     const { config, markets } = defaults();
     expect(markets.has('EOS/USD')).toBe(true); // a replay's markets

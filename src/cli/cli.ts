@@ -20,7 +20,7 @@ import { REPORT_FORMATS, renderFromLogs } from '../engine/reporting.ts';
 import { validateReplayInputs, type ReplaySummary } from '../engine/compose.ts';
 import { composeBot } from '../engine/compose-bot.ts';
 import type { Bot } from '../engine/bot.ts';
-import { runSimReplay } from './sim-replay.ts';
+import { assertSimReplayable, runSimReplay } from './sim-replay.ts';
 import { registerRunCommand, runUntilSignalled } from './cli-run.ts';
 import { httpSettings, serveHttp } from './cli-http.ts';
 import { createPinoLogger } from '../adapters/log/pino-logger.ts';
@@ -225,6 +225,7 @@ export function buildCli(): Command {
             };
       if (o.fresh && o.state === undefined) throw new InputError('--fresh goes with --state');
       validateReplayInputs({ config, markets, series }); // bad input writes nothing: no logs directory, no state file
+      if (o.venue === 'sim') assertSimReplayable(series.pair);
       ensureLogsDir(o.logs); // before any state file is created: a bad --logs must leave nothing behind
       const durable = o.state === undefined ? undefined : openReplayState(o.state === true ? DEFAULT_REPLAY_STATE : String(o.state), o.fresh);
       const http = o.http !== undefined ? httpSettings(o.http, config, join(o.logs, 'bot.jsonl')) : null;

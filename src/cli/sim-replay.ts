@@ -19,6 +19,8 @@ import { startKrakenSim, type KrakenSim } from '../sim/index.ts';
 import { PaperVenue } from '../adapters/paper/paper-venue.ts';
 import type { Config } from '../config/schema.ts';
 import type { MarketMeta } from '../domain/types.ts';
+import { delistedRefusal } from '../kraken/pairs.ts';
+import { InputError } from '../engine/wiring.ts';
 import { runReplayAsync, type ReplayOptions, type ReplayResult } from '../engine/compose.ts';
 
 export interface SimReplayResult extends ReplayResult {
@@ -52,8 +54,15 @@ export interface SimReplayOptions extends Omit<ReplayOptions, 'venue' | 'durable
   readonly sim?: { readonly sim: KrakenSim; readonly apiKey: string; readonly secret: string };
 }
 
+/** The simulator serves the pairs Kraken lists today: a delisted pair (replay only) is refused before anything is written. */
+export function assertSimReplayable(pair: string): void {
+  const gone = delistedRefusal(pair);
+  if (gone) throw new InputError(`${gone}; the simulator serves the pairs Kraken lists today: replay it with --venue paper`);
+}
+
 export async function runSimReplay(opts: SimReplayOptions & { config: Config; markets: Map<string, MarketMeta>; series: CandleSeries }): Promise<SimReplayResult> {
   const { series, config } = opts;
+  assertSimReplayable(series.pair);
   const meta = opts.markets.get(series.pair);
   let own: KrakenSim | null = null;
   let creds = opts.sim;
