@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION } from '../src/adapters/sqlite/migrations.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { BOT_APP, Deployer, DeployError, stateVersion } from '../src/ops/deploy.ts';
+import { BOT_APP, DASHBOARD_APP, Deployer, DeployError, stateVersion } from '../src/ops/deploy.ts';
 import { Layout, readMeta } from '../src/ops/layout.ts';
 import type { ManagedApp, ProcessManager } from '../src/ops/pm2.ts';
 import { tmp } from './helpers.ts';
@@ -80,7 +80,7 @@ describe('a deploy that migrates the state', () => {
     const base = tmp('tollgate-migrate-base-');
     const layout = new Layout(base);
     layout.ensure();
-    writeFileSync(layout.envFile, 'TOLLGATE_MODE=paper\n');
+    writeFileSync(layout.envFile, 'TOLLGATE_MODE=paper\nTOLLGATE_DASHBOARD_HTTP=127.0.0.1:8501\n'); // the dashboard follows the bot's slot
     const state = layout.shared('data', 'tollgate.db');
     const store = SqliteStateStore.open(state);
     store.close();
@@ -100,7 +100,7 @@ describe('a deploy that migrates the state', () => {
 
     // r1: the running release, same schema
     await deployer.deploy({ source: copyRelease(tmp('tollgate-m1-')), reuseNodeModules: nm, label: 'r1' });
-    expect(pm.calls).toEqual([`start ${BOT_APP} A`]);
+    expect(pm.calls).toEqual([`start ${BOT_APP} A`, `start ${DASHBOARD_APP} A`]);
     expect(stateVersion(state)).toBe(LATEST_VERSION);
 
     // r2 adds a migration: refused without allowIrreversible, before anything is stopped
@@ -108,7 +108,7 @@ describe('a deploy that migrates the state', () => {
     const refused = await deployer.deploy({ source: r2, reuseNodeModules: nm, label: 'r2' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(DeployError);
     expect((refused as Error).message).toMatch(new RegExp(`migrates the state schema ${LATEST_VERSION} → ${LATEST_VERSION + 1}.*--allow-irreversible`));
-    expect(pm.calls).toEqual([`start ${BOT_APP} A`]); // the running bot was never touched
+    expect(pm.calls).toEqual([`start ${BOT_APP} A`, `start ${DASHBOARD_APP} A`]); // the running bot was never touched
     expect(layout.active()).toBe('A');
     expect(stateVersion(state)).toBe(LATEST_VERSION);
     expect(backups()).toEqual([]);
@@ -120,7 +120,7 @@ describe('a deploy that migrates the state', () => {
     pm.onStop = null;
     expect(failed).toBeInstanceOf(DeployError);
     expect((failed as Error).message).toMatch(/migration failed: .*deploy_test_marker/);
-    expect(pm.calls.slice(1)).toEqual([`delete ${BOT_APP}`, `start ${BOT_APP} A`]);
+    expect(pm.calls.slice(2)).toEqual([`delete ${BOT_APP}`, `start ${BOT_APP} A`]); // the dashboard kept running
     expect(layout.active()).toBe('A');
     expect(stateVersion(state)).toBe(LATEST_VERSION);
     expect(readMeta(layout.slot('B'))).toMatchObject({ id: 'r2-fails', status: 'bad', reason: expect.stringMatching(/migration failed/) });
@@ -128,14 +128,14 @@ describe('a deploy that migrates the state', () => {
     const undo = new Database(state);
     undo.exec('DROP TABLE deploy_test_marker');
     undo.close();
-    pm.calls.splice(1);
+    pm.calls.splice(2);
 
     // with it, but the new bot never gets ready: stopped, backed up, migrated, started, not ready → backup back, A again
     ready = false;
     const notReady = await deployer.deploy({ source: r2, reuseNodeModules: nm, label: 'r2', allowIrreversible: true }).catch((e: unknown) => e);
     ready = true;
     expect((notReady as Error).message).toMatch(/release r2 was not ready in time.*rolled back to slot A/);
-    expect(pm.calls.slice(1)).toEqual([`delete ${BOT_APP}`, `start ${BOT_APP} B`, `delete ${BOT_APP}`, `start ${BOT_APP} A`]);
+    expect(pm.calls.slice(2)).toEqual([`delete ${BOT_APP}`, `start ${BOT_APP} B`, `delete ${BOT_APP}`, `start ${BOT_APP} A`, `start ${DASHBOARD_APP} A`]);
     expect(stateVersion(state)).toBe(LATEST_VERSION); // restored from the backup
     expect(readMeta(layout.slot('B'))).toMatchObject({ id: 'r2', status: 'bad', backup: { fromVersion: LATEST_VERSION } });
     expect(lines.join('\n')).toMatch(/state backed up to .*\n.*state migrated.*\n[^]*state restored from/);
@@ -144,7 +144,7 @@ describe('a deploy that migrates the state', () => {
     const before = pm.calls.length;
     const ok = await deployer.deploy({ source: r2, reuseNodeModules: nm, label: 'r2b', allowIrreversible: true });
     expect(ok.slot).toBe('B');
-    expect(pm.calls.slice(before)).toEqual([`delete ${BOT_APP}`, `start ${BOT_APP} B`]);
+    expect(pm.calls.slice(before)).toEqual([`delete ${BOT_APP}`, `start ${BOT_APP} B`, `start ${DASHBOARD_APP} B`]);
     const meta = readMeta(layout.slot('B'))!;
     expect(meta).toMatchObject({ id: 'r2b', status: 'good', schemaVersion: LATEST_VERSION + 1, backup: { fromVersion: LATEST_VERSION } });
     const backup = meta.backup!.file;

@@ -14,6 +14,7 @@
  *      real path, wait for /health/ready
  *   6. not ready in time: mark the release bad, stop it, restore the backup if it migrated, switch back, start
  *      the old release and wait for it
+ *   7. (TOLLGATE_DASHBOARD_HTTP) start the dashboard from the slot that runs the bot
  * Every step is one line in BASE/deploy.jsonl. A step that fails before 5 leaves the running slot untouched.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -27,6 +28,7 @@ import type { ProcessManager } from './pm2.ts';
 
 export const BOT_APP = 'tollgate-bot';
 export const INTAKE_APP = 'tollgate-intake';
+export const DASHBOARD_APP = 'tollgate-dashboard';
 const ECOSYSTEM = 'ecosystem.config.cjs';
 /** not copied from a DIR source: installs, history, local state and logs */
 const SKIP = new Set(['node_modules', '.git', 'logs', 'data', 'coverage', '.tollgate-release.json']);
@@ -277,6 +279,20 @@ export class Deployer {
     await this.pm.start(join(this.layout.realSlot(slot), ECOSYSTEM), BOT_APP);
   }
 
+  /**
+   * The dashboard (TOLLGATE_DASHBOARD_HTTP in the env file) from the slot that now runs the bot, after it is
+   * ready. It only reads logs and state: a dashboard that does not start is reported, never a failed deploy.
+   */
+  private async startDashboard(slot: Slot): Promise<void> {
+    if (!this.env().TOLLGATE_DASHBOARD_HTTP) return;
+    try {
+      await this.pm.start(join(this.layout.realSlot(slot), ECOSYSTEM), DASHBOARD_APP);
+      this.step('dashboard', { slot }, `dashboard started from slot ${slot} (${this.env().TOLLGATE_DASHBOARD_HTTP})`);
+    } catch (e) {
+      this.step('dashboard', { slot, error: (e as Error).message }, `the dashboard did not start (trading is not affected): ${(e as Error).message}`);
+    }
+  }
+
   async deploy(o: DeployOptions): Promise<{ slot: Slot; release: ReleaseMeta }> {
     return this.lock(async () => {
       const active = this.layout.active();
@@ -320,6 +336,7 @@ export class Deployer {
         meta = { ...meta, status: 'good' };
         this.layout.writeMeta(target, meta);
         this.step('ready', { slot: target, id }, `release ${id} is ready (slot ${target})`);
+        await this.startDashboard(target);
         return { slot: target, release: meta };
       }
       // the health gate failed: back to what ran before
@@ -335,6 +352,7 @@ export class Deployer {
       this.layout.switchTo(active);
       await this.startBot(active);
       const back = await this.waitReady();
+      await this.startDashboard(active);
       this.step('rolled_back', { slot: active, ready: back.ready }, `rolled back to slot ${active} (${readMeta(this.layout.slot(active))?.id ?? '?'}): ${back.ready ? 'ready' : `NOT READY: ${back.last}`}`);
       throw new DeployError(`release ${id} was not ready in time (${ready.last.slice(0, 200)}); rolled back to slot ${active}${back.ready ? '' : ', which is not ready either: see the runbook'}`);
     });
@@ -397,6 +415,7 @@ export class Deployer {
       const r = await this.waitReady();
       if (r.ready) {
         this.step('ready', { slot: target, id: meta.id }, `release ${meta.id} is ready (slot ${target})`);
+        await this.startDashboard(target);
         return { slot: target, release: meta };
       }
       this.step('not_ready', { slot: target, last: r.last }, `release ${meta.id} was not ready; going back to slot ${active}`);
