@@ -18,7 +18,8 @@
  *   per-signal facts live in typed arrays indexed by one key table (`runId|signalId` → index).
  */
 import { isAscii } from 'node:buffer';
-import { handleRecord, isoFromParts, keyOf, Malformed, parseIso, pickFields, type DecisionRec, type LifeRec, type LoadOptions, type RunInfo } from './dataset.ts';
+import { handleRecord, isoFromParts, keyOf, Malformed, pickFields, type DecisionRec, type LifeRec, type LoadOptions, type RunInfo } from './dataset.ts';
+import { boughtOf, codes, decimal, F, isStr, K, optStr, optTime, str, time, type FactFile, type Rows, type Tables } from './facts.ts';
 
 /** A log file as a sequence of byte chunks, in order (lines may straddle chunks). */
 export interface ByteSource {
@@ -27,6 +28,27 @@ export interface ByteSource {
   /** false when the source does not exist (an absent log file is not an error) */
   readonly exists: boolean;
   chunks(): Iterable<Buffer>;
+  /** the logical size in bytes (all segments, uncompressed): with `read`, what lets the sidecar be checked and skipped to */
+  size?(): number;
+  /** `length` bytes at a logical offset (fewer at the end) */
+  read?(offset: number, length: number): Buffer;
+}
+
+/** The bytes [from, to) of a source that can `read` (to: its end when omitted), in 4 MiB chunks. */
+export function rangeOf(src: ByteSource, from: number, to?: number): ByteSource {
+  return {
+    name: src.name,
+    exists: src.exists,
+    *chunks() {
+      const end = to ?? src.size!();
+      for (let at = from; at < end; ) {
+        const b = src.read!(at, Math.min(4 * 1024 * 1024, end - at));
+        if (b.length === 0) break;
+        at += b.length;
+        yield b;
+      }
+    },
+  };
 }
 
 export interface ByteLogSources {
@@ -311,43 +333,6 @@ function optIso(b: Buffer, out: Int32Array, k: number): number | null | undefine
   return Number.isNaN(t) ? undefined : t;
 }
 
-const isStr = (v: unknown): v is string => typeof v === 'string';
-function str(o: Record<string, unknown>, k: string): string {
-  const v = o[k];
-  if (typeof v !== 'string') throw new Malformed(k);
-  return v;
-}
-function optStr(o: Record<string, unknown>, k: string): string | null {
-  const v = o[k];
-  if (v === null || v === undefined) return null;
-  if (typeof v !== 'string') throw new Malformed(k);
-  return v;
-}
-function time(o: Record<string, unknown>, k: string): number {
-  const t = parseIso(str(o, k));
-  if (Number.isNaN(t)) throw new Malformed(k);
-  return t;
-}
-function optTime(o: Record<string, unknown>, k: string): number | null {
-  const s = optStr(o, k);
-  if (s === null) return null;
-  const t = parseIso(s);
-  if (Number.isNaN(t)) throw new Malformed(k);
-  return t;
-}
-function codes(o: Record<string, unknown>, k: string): string[] {
-  const v = o[k];
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || !v.every(isStr)) throw new Malformed(k);
-  return v;
-}
-const DEC = /^-?\d+(\.\d+)?$/;
-function decimal(o: Record<string, unknown>, k: string): string {
-  const v = str(o, k);
-  if (!DEC.test(v)) throw new Malformed(k);
-  return v;
-}
-
 type LineFn = (b: Buffer, s: number, e: number, ascii: boolean) => void;
 
 /** Calls `fn` for each line (without its newline) of the source, in order; empty lines are left out. */
@@ -382,10 +367,8 @@ function eachLine(src: ByteSource, fn: LineFn): void {
   if (rest && rest.length) fn(rest, 0, rest.length, isAscii(rest));
 }
 
-/** The runs to keep: dataset.ts' selectRuns, finding `"run.started"` lines natively. */
-function selectRuns(bus: ByteSource, run: string): Set<string> | null {
-  if (run === 'all') return null;
-  if (run !== 'latest') return new Set([run]);
+/** The run id of the last `run.started` line: dataset.ts' selectRuns, finding `"run.started"` lines natively. */
+function lastRunStarted(bus: ByteSource): string | null {
   let last: string | null = null;
   const needle = Buffer.from('"run.started"');
   // the next occurrence in the current chunk, found natively once per occurrence (lines come in order)
@@ -404,13 +387,31 @@ function selectRuns(bus: ByteSource, run: string): Set<string> | null {
       /* counted in the main pass */
     }
   });
-  return last === null ? null : new Set([last]);
+  return last;
 }
 
-/** One streaming pass per file (the bus, then the shadow outcomes, then the decisions). */
-export function readLogs(src: ByteLogSources, opts: LoadOptions = {}): LogReadModel {
+/** A report's selection: LoadOptions' run and `since`, and the dashboard's filters. */
+export interface ReadOptions extends LoadOptions {
+  /** keep only signals received (decided) before this time: `since`'s mirror */
+  readonly until?: number | null;
+  /** keep only the signals of this strategy / this pair (as their decision, outcome or trade names them) */
+  readonly strategy?: string | null;
+  readonly pair?: string | null;
+}
+
+/** The sidecar's rows of each file (sidecar.ts), and where in the JSONL reading goes on after them. */
+export interface ReadFacts {
+  readonly tables: Tables;
+  readonly files: Partial<Record<FactFile, { readonly rows: Rows; readonly upTo: number; readonly from: number }>>;
+}
+
+/**
+ * One pass per file (the bus, then the shadow outcomes, then the decisions): each file's sidecar rows where
+ * `facts` has them (then its JSONL from where they end), else its JSONL bytes. The same model either way.
+ */
+export function readLogs(src: ByteLogSources, opts: ReadOptions = {}, facts?: ReadFacts): LogReadModel {
   if (opts.detail) throw new Error('readLogs: detail (one record per decision, prices, fills) is loadDataset’s');
-  return new Reader(src, opts).read();
+  return new Reader(src, opts, facts ?? null).read();
 }
 
 class Reader {
@@ -440,33 +441,171 @@ class Reader {
     warnings: {} as Record<string, number>, skipped: {} as Record<string, number>, duplicates: {} as Record<string, number>, firstTs: null as number | null, lastTs: null as number | null,
   };
 
-  constructor(private readonly src: ByteLogSources, opts: LoadOptions) {
-    this.runsWanted = selectRuns(src.bus, opts.run ?? 'latest');
+  private readonly until: number | null;
+  private readonly after: Set<string> | null;
+  private readonly strategy: string | null;
+  private readonly pair: string | null;
+  /** per key (with a strategy or pair filter): 1 when its signal is the filter's, 2 when it is not */
+  private attr = new I32();
+  /** with a strategy or pair filter: life keys' indices, and time-in-state spans kept until the signal is known */
+  private readonly lifeKey = new Map<string, number>();
+  private readonly spans: Array<{ state: string; ms: number; k: number }> = [];
+  // sidecar rows: per ref, the key index and key string (made once)
+  private refK: Int32Array | null = null;
+  private refKey: Array<string | undefined> = [];
+
+  constructor(private readonly src: ByteLogSources, opts: ReadOptions, private readonly facts: ReadFacts | null) {
+    const run = opts.run ?? 'latest';
+    this.runsWanted = run === 'all' ? null : run !== 'latest' ? new Set([run]) : this.latest();
     this.suffixes = this.runsWanted ? [...this.runsWanted].map((r) => Buffer.from(`"runId":"${r}"}`)) : null;
     this.since = opts.since ?? null;
     this.before = this.since === null ? null : new Set();
+    this.until = opts.until ?? null;
+    this.after = this.until === null ? null : new Set();
+    this.strategy = opts.strategy ?? null;
+    this.pair = opts.pair ?? null;
+    if (facts) this.refK = new Int32Array(facts.tables.refRun.length).fill(-1);
+  }
+
+  /** the last run started, in line order over the sidecar's rows and the JSONL around them */
+  private latest(): Set<string> | null {
+    const f = this.facts?.files.bus;
+    let last: string | null = null;
+    if (!f) last = lastRunStarted(this.src.bus);
+    else {
+      const strings = this.facts!.tables.strings;
+      const { rows } = f;
+      for (let i = 0; i < f.upTo; i++) {
+        const kind = rows.kind[i];
+        if (kind === K.RAW && rows.flags[i]! & F.RUN_STARTED) last = strings[rows.run[i]!]!;
+        else if (kind === K.GAP) last = lastRunStarted(rangeOf(this.src.bus, rows.t1[i]!, rows.t2[i]!)) ?? last;
+      }
+      last = lastRunStarted(rangeOf(this.src.bus, f.from)) ?? last;
+    }
+    return last === null ? null : new Set([last]);
   }
 
   read(): LogReadModel {
-    this.file(this.src.bus, (o) => this.busObject(o), null);
-    this.file(this.src.shadow, (o) => this.shadowObject(o), (b, s, e) => this.shadowBytes(b, s, e));
-    this.file(this.src.decisions, (o) => this.decisionObject(o), (b, s, e) => this.decisionBytes(b, s, e));
+    this.file('bus', (o) => this.busObject(o), null);
+    this.file('shadow', (o) => this.shadowObject(o), (b, s, e) => this.shadowBytes(b, s, e));
+    this.file('decisions', (o) => this.decisionObject(o), (b, s, e) => this.decisionBytes(b, s, e));
     return this.finish();
   }
 
-  // ── per file: fast path, else dataset.ts' eachRecord for the one line ────────────
-  private file(src: ByteSource, handle: (o: Record<string, unknown>) => void, fast: ((b: Buffer, s: number, e: number) => boolean) | null): void {
+  // ── per file: the sidecar's rows, the JSONL's lines (fast path, else dataset.ts' eachRecord for the one line) ─
+  private file(file: FactFile, handle: (o: Record<string, unknown>) => void, fast: ((b: Buffer, s: number, e: number) => boolean) | null): void {
+    const src = this.src[file];
     let bad = 0;
-    const fastKeys = src === this.src.shadow ? S : src === this.src.decisions ? D : null;
-    eachLine(src, (b, s, e, ascii) => {
+    const fastKeys = file === 'shadow' ? S : file === 'decisions' ? D : null;
+    const line: LineFn = (b, s, e, ascii) => {
       // a complete line of another run is skipped unparsed (dataset.ts' keep)
       if (this.suffixes && ascii && !this.endsWithWanted(b, s, e) && runIdStart(b, s, e) >= 0) return;
       if (ascii && fast && b[s] === 123 && fast(b, s, e)) return;
-      const line = b.toString('utf8', s, e);
-      if (this.suffixes && !ascii && !this.keepLine(line)) return;
-      if (!handleRecord(line, fastKeys ? fastKeys.keys : null, fastKeys?.tailSet, handle)) bad++;
-    });
+      const text = b.toString('utf8', s, e);
+      if (this.suffixes && !ascii && !this.keepLine(text)) return;
+      if (!handleRecord(text, fastKeys ? fastKeys.keys : null, fastKeys?.tailSet, handle)) bad++;
+    };
+    const f = this.facts?.files[file];
+    if (!f) eachLine(src, line);
+    else {
+      const { rows } = f;
+      const strings = this.facts!.tables.strings;
+      for (let i = 0; i < f.upTo; i++) {
+        const kind = rows.kind[i]!;
+        if (kind === K.RAW) {
+          const b = Buffer.from(strings[rows.a[i]!]!, 'utf8');
+          if (b.length) line(b, 0, b.length, isAscii(b));
+        } else if (kind === K.GAP) eachLine(rangeOf(src, rows.t1[i]!, rows.t2[i]!), line);
+        else this.row(file, rows, i);
+      }
+      eachLine(rangeOf(src, f.from), line);
+    }
     if (bad) this.m.skipped[src.name] = (this.m.skipped[src.name] ?? 0) + bad;
+  }
+
+  // ── a sidecar row: what the object path does with the line it stands for ─────────
+  private row(file: FactFile, rows: Rows, i: number): void {
+    const t = this.facts!.tables;
+    const S_ = t.strings;
+    const I = rows;
+    const T = rows;
+    const runId = S_[I.run[i]!]!;
+    if (this.runsWanted !== null && !this.runsWanted.has(runId)) return;
+    const ref = I.ref[i]!;
+    const kind = rows.kind[i]!;
+    const flags = rows.flags[i]!;
+    const ts = T.ts[i]!;
+    if (file === 'decisions') {
+      const signalId = S_[t.refSig[ref]!]!;
+      const blockedBy = t.lists[I.d[i]!]!;
+      const observedBlocks = t.lists[I.e[i]!]!;
+      const strategy = S_[I.a[i]!]!;
+      const pair = S_[I.b[i]!]!;
+      const decision = flags & F.BLOCKED ? 'blocked' : 'approved';
+      const keep = this.decision(this.kOf(ref), runId, signalId, ts, strategy, pair, decision, blockedBy, observedBlocks.length);
+      if (keep !== null) {
+        const q = T.t1[i]!;
+        this.m.decisions.set(keep, { runId, signalId, ts, strategy, pair, side: S_[I.c[i]!]!, decision, blockedBy: [...blockedBy], observedBlocks: [...observedBlocks], quantity: q < 0 ? null : S_[q]! });
+      }
+      return;
+    }
+    if (file === 'shadow') {
+      const nul = (v: number) => (Number.isNaN(v) ? null : v);
+      this.shadow(this.kOf(ref), runId, ts, S_[I.a[i]!]!, S_[I.b[i]!]!, t.lists[I.d[i]!]!, S_[I.c[i]!]!, nul(T.t1[i]!), nul(T.t2[i]!), nul(T.t3[i]!), S_[I.e[i]!]!, (flags & F.OVERLAPS) !== 0, (flags & F.BOUGHT) !== 0);
+      return;
+    }
+    this.seen(ts);
+    switch (kind) {
+      case K.RECEIVED:
+        this.received(this.keyOfRef(ref), this.kOf(ref), ts);
+        break;
+      case K.TRANSITION:
+        this.transition(this.keyOfRef(ref), this.kOf(ref), ts, S_[I.a[i]!]!, (flags & F.TERMINAL) !== 0);
+        break;
+      case K.OPEN_AT_END:
+        this.openAtEnd(this.keyOfRef(ref), this.kOf(ref), ts);
+        break;
+      case K.TRADE: {
+        const k = this.kOf(ref);
+        if (this.tradeAt.a[k]! >= 0) this.dup(this.src.bus.name);
+        this.trade(k, this.keyOfRef(ref), S_[I.a[i]!]!, S_[I.b[i]!]!, T.t2[i]!, T.t3[i]!, S_[I.e[i]!]!);
+        break;
+      }
+      case K.BUS_ERROR:
+        this.m.busErrors++;
+        break;
+      case K.WARNING: {
+        const code = S_[I.a[i]!]!;
+        this.m.warnings[code] = (this.m.warnings[code] ?? 0) + 1;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private kOf(ref: number): number {
+    let k = this.refK![ref]!;
+    if (k < 0) {
+      const t = this.facts!.tables;
+      k = this.refK![ref] = this.keyIndex(t.strings[t.refRun[ref]!]!, t.strings[t.refSig[ref]!]!);
+    }
+    return k;
+  }
+  private keyOfRef(ref: number): string {
+    const t = this.facts!.tables;
+    return (this.refKey[ref] ??= keyOf(t.strings[t.refRun[ref]!]!, t.strings[t.refSig[ref]!]!));
+  }
+
+  private get filtered(): boolean {
+    return this.strategy !== null || this.pair !== null;
+  }
+  /** with a strategy or pair filter: notes whether key k's signal is the filter's; true when it is (or no filter) */
+  private mark(k: number, strategy: string, pair: string): boolean {
+    if (!this.filtered) return true;
+    const yes = (this.strategy === null || strategy === this.strategy) && (this.pair === null || pair === this.pair);
+    if (this.attr.a[k] === 0) this.attr.a[k] = yes ? 1 : 2;
+    return yes;
   }
 
   private endsWithWanted(b: Buffer, s: number, e: number): boolean {
@@ -513,15 +652,52 @@ class Reader {
       this.shadowAt.push(-1);
       this.tradeAt.push(-1);
       this.decided.push(0);
+      this.attr.push(0);
     }
     return i;
   }
 
-  private lifeOf(key: string, ts: number): LifeRec | null {
-    if (this.before?.has(key)) return null;
+  private lifeOf(key: string, k: number, ts: number): LifeRec | null {
+    if (this.before?.has(key) || this.after?.has(key)) return null;
     let l = this.m.life.get(key);
-    if (!l) this.m.life.set(key, (l = { receivedTs: null, state: 'received', ts, terminal: false, openAtEnd: false }));
+    if (!l) {
+      this.m.life.set(key, (l = { receivedTs: null, state: 'received', ts, terminal: false, openAtEnd: false }));
+      if (this.filtered) this.lifeKey.set(key, k);
+    }
     return l;
+  }
+
+  private received(key: string, k: number, ts: number): void {
+    if (this.before && ts < this.since!) {
+      this.before.add(key);
+      this.m.life.delete(key);
+      return;
+    }
+    if (this.after && ts >= this.until!) {
+      this.after.add(key);
+      this.m.life.delete(key);
+      return;
+    }
+    const l = this.lifeOf(key, k, ts);
+    if (l) l.receivedTs = ts;
+  }
+
+  private transition(key: string, k: number, ts: number, to: string, terminal: boolean): void {
+    const l = this.lifeOf(key, k, ts);
+    if (!l) return;
+    if (this.filtered) this.spans.push({ state: l.state, ms: ts - l.ts, k });
+    else {
+      const spent = this.m.timeInState.get(l.state) ?? this.m.timeInState.set(l.state, []).get(l.state)!;
+      spent.push(ts - l.ts);
+    }
+    l.state = to;
+    l.ts = ts;
+    if (terminal) l.terminal = true;
+  }
+
+  private openAtEnd(key: string, k: number, ts: number): void {
+    const l = this.lifeOf(key, k, ts);
+    if (l) l.openAtEnd = true;
   }
 
   // ── the bus (dataset.ts' bus handler; no `detail` here) ───────────────────────────
@@ -553,30 +729,19 @@ class Reader {
         break;
       }
       case 'signal.received': {
-        const key = keyOf(runId, str(o, 'signalId'));
-        if (this.before && ts < this.since!) {
-          this.before.add(key);
-          m.life.delete(key);
-          break;
-        }
-        const l = this.lifeOf(key, ts);
-        if (l) l.receivedTs = ts;
+        const signalId = str(o, 'signalId');
+        this.received(keyOf(runId, signalId), this.keyIndex(runId, signalId), ts);
         break;
       }
       case 'signal.transition': {
         const to = str(o, 'to');
-        const l = this.lifeOf(keyOf(runId, str(o, 'signalId')), ts);
-        if (!l) break;
-        const spent = m.timeInState.get(l.state) ?? m.timeInState.set(l.state, []).get(l.state)!;
-        spent.push(ts - l.ts);
-        l.state = to;
-        l.ts = ts;
-        if (o.terminal === true) l.terminal = true;
+        const signalId = str(o, 'signalId');
+        this.transition(keyOf(runId, signalId), this.keyIndex(runId, signalId), ts, to, o.terminal === true);
         break;
       }
       case 'signal.open_at_end': {
-        const l = this.lifeOf(keyOf(runId, str(o, 'signalId')), ts);
-        if (l) l.openAtEnd = true;
+        const signalId = str(o, 'signalId');
+        this.openAtEnd(keyOf(runId, signalId), this.keyIndex(runId, signalId), ts);
         break;
       }
       case 'trade.closed': {
@@ -585,7 +750,7 @@ class Reader {
         const k = this.keyIndex(runId, signalId);
         if (this.tradeAt.a[k]! >= 0) this.dup(this.src.bus.name); // counted before the fields are checked, as dataset.ts does
         const strategy = this.intern.str(str(o, 'strategy'));
-        str(o, 'pair');
+        const pair = this.intern.str(str(o, 'pair'));
         const entryTs = time(o, 'entryTs');
         decimal(o, 'entryPrice');
         const exitTs = time(o, 'exitTs');
@@ -594,7 +759,7 @@ class Reader {
         decimal(o, 'quantity');
         decimal(o, 'fees');
         const pnl = decimal(o, 'pnl');
-        this.trade(k, key, strategy, entryTs, exitTs, pnl);
+        this.trade(k, key, strategy, pair, entryTs, exitTs, pnl);
         break;
       }
       case 'order.submitted':
@@ -613,7 +778,8 @@ class Reader {
     }
   }
 
-  private trade(k: number, key: string, strategy: string, entryTs: number, exitTs: number, pnl: string): void {
+  private trade(k: number, key: string, strategy: string, pair: string, entryTs: number, exitTs: number, pnl: string): void {
+    if (!this.mark(k, strategy, pair)) return;
     const tr = this.tr;
     let at = this.tradeAt.a[k]!;
     if (at < 0) {
@@ -643,20 +809,20 @@ class Reader {
     const signalId = str(o, 'signalId');
     const ts = time(o, 'ts');
     const strategy = it.str(str(o, 'strategy'));
-    it.str(str(o, 'pair'));
+    const pair = it.str(str(o, 'pair'));
     const blockedBy = it.codes(codes(o, 'blockedBy'));
     const decidedTs = optTime(o, 'decidedTs');
     const entryTs = optTime(o, 'entryTs');
     const exitTs = optTime(o, 'exitTs');
     const pnl = decimal(o, 'pnl');
     const overlaps = o.overlaps;
-    const bought = (status === 'closed' || status === 'open_at_end') && /[1-9]/.test(quantity);
-    this.shadow(runId, signalId, ts, strategy, blockedBy, status, decidedTs, entryTs, exitTs, pnl, overlaps, bought);
+    this.shadow(this.keyIndex(runId, signalId), runId, ts, strategy, pair, blockedBy, status, decidedTs, entryTs, exitTs, pnl, overlaps, boughtOf(status, quantity));
   }
 
-  private shadow(runId: string, signalId: string, ts: number, strategy: string, blockedBy: readonly string[], status: string, decidedTs: number | null, entryTs: number | null, exitTs: number | null, pnl: string, overlaps: boolean, bought: boolean): void {
-    if (this.since !== null && (decidedTs ?? entryTs ?? ts) < this.since) return;
-    const k = this.keyIndex(runId, signalId);
+  private shadow(k: number, _runId: string, ts: number, strategy: string, pair: string, blockedBy: readonly string[], status: string, decidedTs: number | null, entryTs: number | null, exitTs: number | null, pnl: string, overlaps: boolean, bought: boolean): void {
+    if (!this.mark(k, strategy, pair)) return;
+    const at0 = decidedTs ?? entryTs ?? ts;
+    if ((this.since !== null && at0 < this.since) || (this.until !== null && at0 >= this.until)) return;
     const sh = this.sh;
     let at = this.shadowAt.a[k]!;
     if (at >= 0) this.dup(this.src.shadow.name);
@@ -707,7 +873,7 @@ class Reader {
     const status = it.bytes(b, out[at.status! * 3 + 1]!, out[at.status! * 3 + 2]!);
     const bought = (status === 'closed' || status === 'open_at_end') && hasNonZeroDigit(b, out[at.quantity! * 3 + 1]!, out[at.quantity! * 3 + 2]!);
     this.shadow(
-      runId, b.toString('latin1', out[at.signalId! * 3 + 1]!, out[at.signalId! * 3 + 2]!), ts, it.bytes(b, out[at.strategy! * 3 + 1]!, out[at.strategy! * 3 + 2]!),
+      this.keyIndex(runId, b.toString('latin1', out[at.signalId! * 3 + 1]!, out[at.signalId! * 3 + 2]!)), runId, ts, it.bytes(b, out[at.strategy! * 3 + 1]!, out[at.strategy! * 3 + 2]!), it.bytes(b, out[at.pair! * 3 + 1]!, out[at.pair! * 3 + 2]!),
       it.codeBytes(b, out[at.blockedBy! * 3 + 1]!, out[at.blockedBy! * 3 + 2]!), status, decidedTs, entryTs, exitTs, b.toString('latin1', out[at.pnl! * 3 + 1]!, out[at.pnl! * 3 + 2]!), ov === TRUE, bought,
     );
     return true;
@@ -722,15 +888,15 @@ class Reader {
       runId: o.runId, signalId: str(o, 'signalId'), ts: time(o, 'ts'), strategy: str(o, 'strategy'), pair: str(o, 'pair'), side: str(o, 'side'),
       decision, blockedBy: codes(o, 'blockedBy'), observedBlocks: codes(o, 'observedBlocks'), quantity: optStr(o, 'quantity'),
     };
-    const keep = this.decision(rec.runId, rec.signalId, rec.ts, this.intern.str(rec.strategy), decision, rec.blockedBy, rec.observedBlocks.length);
+    const keep = this.decision(this.keyIndex(rec.runId, rec.signalId), rec.runId, rec.signalId, rec.ts, this.intern.str(rec.strategy), rec.pair, decision, rec.blockedBy, rec.observedBlocks.length);
     if (keep !== null) this.m.decisions.set(keep, rec);
   }
 
   /** counts the decision; returns the key to keep its record under (set or replace), or null */
-  private decision(runId: string, signalId: string, ts: number, strategy: string, decision: 'approved' | 'blocked', blockedBy: readonly string[], observed: number): string | null {
-    if (this.since !== null && ts < this.since) return null;
+  private decision(k: number, runId: string, signalId: string, ts: number, strategy: string, pair: string, decision: 'approved' | 'blocked', blockedBy: readonly string[], observed: number): string | null {
+    if (!this.mark(k, strategy, pair)) return null;
+    if ((this.since !== null && ts < this.since) || (this.until !== null && ts >= this.until)) return null;
     const m = this.m;
-    const k = this.keyIndex(runId, signalId);
     if (this.decided.a[k]) {
       const key = keyOf(runId, signalId);
       this.dup(this.src.decisions.name); // the later line wins for the one-by-one record; counts keep the first
@@ -774,10 +940,11 @@ class Reader {
     const strategy = it.bytes(b, out[at.strategy! * 3 + 1]!, out[at.strategy! * 3 + 2]!);
     const blockedBy = bk === ARR ? it.codeBytes(b, out[at.blockedBy! * 3 + 1]!, out[at.blockedBy! * 3 + 2]!) : it.codes([]);
     const observedBlocks = ok === ARR ? it.codeBytes(b, out[at.observedBlocks! * 3 + 1]!, out[at.observedBlocks! * 3 + 2]!) : it.codes([]);
-    const keep = this.decision(runId, signalId, ts, strategy, decision, blockedBy, observedBlocks.length);
+    const pair = b.toString('latin1', out[at.pair! * 3 + 1]!, out[at.pair! * 3 + 2]!);
+    const keep = this.decision(this.keyIndex(runId, signalId), runId, signalId, ts, strategy, pair, decision, blockedBy, observedBlocks.length);
     if (keep !== null) {
       this.m.decisions.set(keep, {
-        runId, signalId, ts, strategy, pair: b.toString('latin1', out[at.pair! * 3 + 1]!, out[at.pair! * 3 + 2]!), side: b.toString('latin1', out[at.side! * 3 + 1]!, out[at.side! * 3 + 2]!),
+        runId, signalId, ts, strategy, pair, side: b.toString('latin1', out[at.side! * 3 + 1]!, out[at.side! * 3 + 2]!),
         decision, blockedBy: [...blockedBy], observedBlocks: [...observedBlocks], quantity: q === STR ? b.toString('latin1', out[at.quantity! * 3 + 1]!, out[at.quantity! * 3 + 2]!) : null,
       });
     }
@@ -792,6 +959,21 @@ class Reader {
       for (const [key, l] of m.life) if ((l.receivedTs ?? l.ts) < since) m.life.delete(key);
       const tr = this.tr;
       for (let i = 0; i < tr.key.length; i++) if (!m.life.has(tr.key[i]!) && (this.before!.has(tr.key[i]!) || tr.entry.a[i]! < since)) tr.gone[i] = true;
+    }
+    const until = this.until;
+    if (until !== null) {
+      for (const [key, l] of m.life) if ((l.receivedTs ?? l.ts) >= until) m.life.delete(key);
+      const tr = this.tr;
+      for (let i = 0; i < tr.key.length; i++) if (!m.life.has(tr.key[i]!) && (this.after!.has(tr.key[i]!) || tr.entry.a[i]! >= until)) tr.gone[i] = true;
+    }
+    if (this.filtered) {
+      // signals known only from the bus are the filter's when their decision, outcome or trade says so
+      const attr = this.attr.a;
+      for (const [key, k] of this.lifeKey) if (attr[k] !== 1) m.life.delete(key);
+      for (const { state, ms, k } of this.spans) {
+        if (attr[k] !== 1) continue;
+        (m.timeInState.get(state) ?? m.timeInState.set(state, []).get(state)!).push(ms);
+      }
     }
     const sh = this.sh;
     const tr = this.tr;

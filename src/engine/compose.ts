@@ -32,6 +32,7 @@ import { MarketContext } from '../strategies/market-context.ts';
 import { StrategyRunner } from '../strategies/runner.ts';
 import { DecisionTracker } from '../tracking/decision-tracker.ts';
 import { Kernel } from './kernel.ts';
+import { withReadModel } from './reporting.ts';
 import { buildChain, buildStrategy, exitRulesOf, InputError } from './wiring.ts';
 
 export interface ReplaySummary {
@@ -229,8 +230,8 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
       const dir = opts.logsDir;
       // a durable replay never rotates: its resume cuts each live file back to the checkpoint's offset
       const rotate = durable ? null : rotationOf(config.logs?.rotate);
-      log = mapLog((name) => {
-        const w = new JsonlWriter(join(dir, LOG_FILES[name]), { rotate });
+      // the report's sidecar (report_read_model.bin) beside the logs, fed inside the gate: what a gate drops it never sees
+      log = withReadModel(dir, (name) => new JsonlWriter(join(dir, LOG_FILES[name]), { rotate }), (w) => {
         if (!durable) return w;
         const g = new GatedSink(w);
         gates.push(g);

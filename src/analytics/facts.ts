@@ -1,0 +1,326 @@
+/**
+ * The report's facts of one log line, as columns (issue 13): what read-model.ts' Reader takes from a line,
+ * taken instead from the record the tracker appends (sidecar.ts keeps them on disk beside the JSONL).
+ *
+ * A record becomes one row of its file: a typed row (decision, shadow outcome, or one of the bus events the
+ * report reads) when it passes exactly the checks the Reader's object path makes, else a RAW row holding the
+ * line's text, which the Reader then reads as it reads a JSONL line. GAP rows name a byte range of the JSONL
+ * the sidecar does not hold (lines written without it); RESET voids the file's earlier rows.
+ * Repeated values (run ids, signal ids, strategies, pairs, codes, decimals) are interned to small integers.
+ */
+import { Malformed, parseIso } from './dataset.ts';
+
+// ── the object path's checks (shared with read-model.ts: one definition) ──────────────
+export const isStr = (v: unknown): v is string => typeof v === 'string';
+export function str(o: Record<string, unknown>, k: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') throw new Malformed(k);
+  return v;
+}
+export function optStr(o: Record<string, unknown>, k: string): string | null {
+  const v = o[k];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'string') throw new Malformed(k);
+  return v;
+}
+export function time(o: Record<string, unknown>, k: string): number {
+  const t = parseIso(str(o, k));
+  if (Number.isNaN(t)) throw new Malformed(k);
+  return t;
+}
+export function optTime(o: Record<string, unknown>, k: string): number | null {
+  const s = optStr(o, k);
+  if (s === null) return null;
+  const t = parseIso(s);
+  if (Number.isNaN(t)) throw new Malformed(k);
+  return t;
+}
+export function codes(o: Record<string, unknown>, k: string): string[] {
+  const v = o[k];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every(isStr)) throw new Malformed(k);
+  return v;
+}
+const DEC = /^-?\d+(\.\d+)?$/;
+export function decimal(o: Record<string, unknown>, k: string): string {
+  const v = str(o, k);
+  if (!DEC.test(v)) throw new Malformed(k);
+  return v;
+}
+/** a shadow outcome that bought something (the report's `filled`) */
+export const boughtOf = (status: string, quantity: string): boolean => (status === 'closed' || status === 'open_at_end') && /[1-9]/.test(quantity);
+
+export const FILES = ['bus', 'decisions', 'shadow'] as const;
+export type FactFile = (typeof FILES)[number];
+
+/** row kinds */
+export const K = {
+  RAW: 1, GAP: 2, RESET: 3, DECISION: 4, SHADOW: 5,
+  RECEIVED: 6, TRANSITION: 7, OPEN_AT_END: 8, TRADE: 9, BUS_ERROR: 10, WARNING: 11, OTHER: 12,
+} as const;
+/** flags */
+export const F = { RUN_STARTED: 1, BLOCKED: 2, OVERLAPS: 4, BOUGHT: 8, TERMINAL: 16 } as const;
+
+/**
+ * One file's rows. Columns by kind (-1 / NaN when unused):
+ * - RAW: a = the line (string); flags RUN_STARTED with run = its run id when it is a `run.started` line
+ * - GAP: t1, t2 = the JSONL byte range [from, to) to read instead
+ * - DECISION: a strategy, b pair, c side, d blockedBy (list), e observedBlocks (list), t1 quantity (string or -1); flags BLOCKED
+ * - SHADOW: a strategy, b pair, c status, d blockedBy (list), e pnl, t1 decidedTs, t2 entryTs, t3 exitTs; flags OVERLAPS, BOUGHT
+ * - TRANSITION: a `to`; flags TERMINAL. TRADE: a strategy, b pair, e pnl, t2 entryTs, t3 exitTs. WARNING: a code.
+ */
+export const I32_COLS = ['run', 'ref', 'a', 'b', 'c', 'd', 'e'] as const;
+export const F64_COLS = ['ts', 't1', 't2', 't3'] as const;
+
+export class Rows {
+  n = 0;
+  kind = new Uint8Array(256);
+  flags = new Uint8Array(256);
+  run = new Int32Array(256);
+  ref = new Int32Array(256);
+  a = new Int32Array(256);
+  b = new Int32Array(256);
+  c = new Int32Array(256);
+  d = new Int32Array(256);
+  e = new Int32Array(256);
+  ts = new Float64Array(256);
+  t1 = new Float64Array(256);
+  t2 = new Float64Array(256);
+  t3 = new Float64Array(256);
+
+  reserve(extra: number): void {
+    const need = this.n + extra;
+    if (need <= this.kind.length) return;
+    let cap = this.kind.length;
+    while (cap < need) cap *= 2;
+    const g = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.kind = g(this.kind, (n) => new Uint8Array(n));
+    this.flags = g(this.flags, (n) => new Uint8Array(n));
+    for (const c of I32_COLS) this[c] = g(this[c], (n) => new Int32Array(n));
+    for (const c of F64_COLS) this[c] = g(this[c], (n) => new Float64Array(n));
+  }
+
+  /** a new row (-1 / NaN in every column) and its index */
+  add(kind: number, flags: number, run: number, ref: number, ts: number): number {
+    if (this.n === this.kind.length) this.reserve(1);
+    const i = this.n++;
+    this.kind[i] = kind;
+    this.flags[i] = flags;
+    this.run[i] = run;
+    this.ref[i] = ref;
+    this.a[i] = this.b[i] = this.c[i] = this.d[i] = this.e[i] = -1;
+    this.ts[i] = ts;
+    this.t1[i] = this.t2[i] = this.t3[i] = NaN;
+    return i;
+  }
+
+  /** rows [keep, from) removed, the rows from `from` on moved up to `keep` */
+  cut(keep: number, from: number): void {
+    const m = this.n - from;
+    this.kind.copyWithin(keep, from, this.n);
+    this.flags.copyWithin(keep, from, this.n);
+    for (const c of I32_COLS) this[c].copyWithin(keep, from, this.n);
+    for (const c of F64_COLS) this[c].copyWithin(keep, from, this.n);
+    this.n = keep + m;
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+}
+
+/** Interned values: strings, code lists (of strings), signal refs (run id, signal id). */
+export class Tables {
+  readonly strings: string[] = [];
+  readonly lists: Array<readonly string[]> = [];
+  /** ref → [run string, signal id string] */
+  readonly refRun: number[] = [];
+  readonly refSig: number[] = [];
+  private readonly sIdx = new Map<string, number>();
+  private readonly lIdx = new Map<string, number>();
+  private readonly rIdx = new Map<number, Map<number, number>>();
+
+  str(v: string): number {
+    let i = this.sIdx.get(v);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(v);
+      this.sIdx.set(v, i);
+    }
+    return i;
+  }
+  private readonly one = new Map<string, number>();
+  private none = -1;
+  list(xs: readonly string[]): number {
+    // most lists are empty or one code: found without a key string
+    if (xs.length === 0 && this.none >= 0) return this.none;
+    if (xs.length === 1) {
+      const i = this.one.get(xs[0]!);
+      if (i !== undefined) return i;
+    }
+    const k = xs.join('\u0000') + (xs.length ? '' : '\u0001');
+    let i = this.lIdx.get(k);
+    if (i === undefined) {
+      i = this.lists.length;
+      this.lists.push([...xs]);
+      this.lIdx.set(k, i);
+      for (const x of xs) this.str(x);
+    }
+    if (xs.length === 0) this.none = i;
+    else if (xs.length === 1) this.one.set(xs[0]!, i);
+    return i;
+  }
+  ref(runId: string, signalId: string): number {
+    const r = this.str(runId);
+    const s = this.str(signalId);
+    let m = this.rIdx.get(r);
+    if (!m) this.rIdx.set(r, (m = new Map()));
+    let i = m.get(s);
+    if (i === undefined) {
+      i = this.refRun.length;
+      this.refRun.push(r);
+      this.refSig.push(s);
+      m.set(s, i);
+    }
+    return i;
+  }
+  /** adopt decoded entries in order (the sidecar reader): indices stay those of the file */
+  addString(v: string): void {
+    this.sIdx.set(v, this.strings.length);
+    this.strings.push(v);
+  }
+  addList(xs: readonly string[]): void {
+    this.lIdx.set(xs.join('\u0000') + (xs.length ? '' : '\u0001'), this.lists.length);
+    this.lists.push(xs);
+  }
+  addRef(run: number, sig: number): void {
+    let m = this.rIdx.get(run);
+    if (!m) this.rIdx.set(run, (m = new Map()));
+    m.set(sig, this.refRun.length);
+    this.refRun.push(run);
+    this.refSig.push(sig);
+  }
+}
+
+export function rawRow(rows: Rows, t: Tables, line: string, runStarted: string | null): void {
+  const i = rows.add(K.RAW, runStarted === null ? 0 : F.RUN_STARTED, runStarted === null ? -1 : t.str(runStarted), -1, NaN);
+  rows.a[i] = t.str(line);
+}
+export function gapRow(rows: Rows, from: number, to: number): void {
+  const i = rows.add(K.GAP, 0, -1, -1, NaN);
+  rows.t1[i] = from;
+  rows.t2[i] = to;
+}
+/** the file's rows cut back to the first `keep` */
+export function resetRow(rows: Rows, keep: number): void {
+  const i = rows.add(K.RESET, 0, -1, -1, NaN); // first: add may grow the columns
+  rows.a[i] = keep;
+}
+
+const nn = (v: number | null): number => (v === null ? NaN : v);
+
+/**
+ * The row of one record, appended to `rows`, with the Reader's object-path checks: the typed row, or RAW (the
+ * record's JSON text) when a check fails or the event is one the report reads whole (run.started, run.finished).
+ */
+export function rowOf(file: FactFile, o: Record<string, unknown>, t: Tables, rows: Rows): void {
+  const n = rows.n;
+  try {
+    if (typedRow(file, o, t, rows)) return;
+  } catch (e) {
+    if (!(e instanceof Malformed)) throw e;
+  }
+  rows.n = n; // a row begun and refused
+  rawRow(rows, t, JSON.stringify(o), file === 'bus' && o.event === 'run.started' && isStr(o.runId) ? o.runId : null);
+}
+
+function typedRow(file: FactFile, o: Record<string, unknown>, t: Tables, rows: Rows): boolean {
+  const runId = o.runId;
+  if (!isStr(runId)) throw new Malformed('runId');
+  if (file === 'decisions') {
+    const decision = o.decision;
+    if (decision !== 'approved' && decision !== 'blocked') throw new Malformed('decision');
+    const signalId = str(o, 'signalId');
+    const i = rows.add(K.DECISION, decision === 'blocked' ? F.BLOCKED : 0, t.str(runId), t.ref(runId, signalId), time(o, 'ts'));
+    rows.a[i] = t.str(str(o, 'strategy'));
+    rows.b[i] = t.str(str(o, 'pair'));
+    rows.c[i] = t.str(str(o, 'side'));
+    rows.d[i] = t.list(codes(o, 'blockedBy'));
+    rows.e[i] = t.list(codes(o, 'observedBlocks'));
+    const q = optStr(o, 'quantity');
+    rows.t1[i] = q === null ? -1 : t.str(q);
+    return true;
+  }
+  if (file === 'shadow') {
+    if (typeof o.overlaps !== 'boolean') throw new Malformed('overlaps');
+    const status = str(o, 'status');
+    const quantity = decimal(o, 'quantity');
+    const signalId = str(o, 'signalId');
+    const i = rows.add(K.SHADOW, (o.overlaps ? F.OVERLAPS : 0) | (boughtOf(status, quantity) ? F.BOUGHT : 0), t.str(runId), t.ref(runId, signalId), time(o, 'ts'));
+    rows.a[i] = t.str(str(o, 'strategy'));
+    rows.b[i] = t.str(str(o, 'pair'));
+    rows.d[i] = t.list(codes(o, 'blockedBy'));
+    rows.t1[i] = nn(optTime(o, 'decidedTs'));
+    rows.t2[i] = nn(optTime(o, 'entryTs'));
+    rows.t3[i] = nn(optTime(o, 'exitTs'));
+    rows.e[i] = t.str(decimal(o, 'pnl'));
+    rows.c[i] = t.str(status);
+    return true;
+  }
+  const ev = str(o, 'event');
+  const ts = time(o, 'ts');
+  const run = t.str(runId);
+  switch (ev) {
+    case 'run.started':
+    case 'run.finished':
+      return false;
+    case 'signal.received':
+      rows.add(K.RECEIVED, 0, run, t.ref(runId, str(o, 'signalId')), ts);
+      return true;
+    case 'signal.transition': {
+      const to = str(o, 'to');
+      const i = rows.add(K.TRANSITION, o.terminal === true ? F.TERMINAL : 0, run, t.ref(runId, str(o, 'signalId')), ts);
+      rows.a[i] = t.str(to);
+      return true;
+    }
+    case 'signal.open_at_end':
+      rows.add(K.OPEN_AT_END, 0, run, t.ref(runId, str(o, 'signalId')), ts);
+      return true;
+    case 'trade.closed': {
+      const signalId = str(o, 'signalId');
+      const strategy = str(o, 'strategy');
+      const pair = str(o, 'pair');
+      const entryTs = time(o, 'entryTs');
+      decimal(o, 'entryPrice');
+      const exitTs = time(o, 'exitTs');
+      decimal(o, 'exitPrice');
+      str(o, 'exitReason');
+      decimal(o, 'quantity');
+      decimal(o, 'fees');
+      const pnl = decimal(o, 'pnl');
+      const i = rows.add(K.TRADE, 0, run, t.ref(runId, signalId), ts);
+      rows.a[i] = t.str(strategy);
+      rows.b[i] = t.str(pair);
+      rows.t2[i] = entryTs;
+      rows.t3[i] = exitTs;
+      rows.e[i] = t.str(pnl);
+      return true;
+    }
+    case 'bus.error':
+      rows.add(K.BUS_ERROR, 0, run, -1, ts);
+      return true;
+    case 'warning': {
+      const code = str(o, 'code');
+      const i = rows.add(K.WARNING, 0, run, -1, ts);
+      rows.a[i] = t.str(code);
+      return true;
+    }
+    default:
+      rows.add(K.OTHER, 0, run, -1, ts);
+      return true;
+  }
+}

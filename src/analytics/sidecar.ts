@@ -1,0 +1,416 @@
+/**
+ * The report's read model on disk (issue 13): `report_read_model.bin` beside the JSONL logs, appended by a
+ * decorator around the decision-log sinks, so a report reads the facts of a million decisions without
+ * parsing a gigabyte of JSON. The JSONL stays the truth: the sidecar only ever says "the first B bytes of
+ * signal_decisions.jsonl (logically, across rotated segments) hold these rows", and a reader checks that
+ * claim against the JSONL (the last covered line's length and CRC-32) before it believes it; what comes
+ * after B, or a file whose claim fails, or a missing or corrupt sidecar, is read from the JSONL.
+ *
+ * Format: a 16-byte header, then frames appended one per flush of one log file:
+ *   u32 magic 'TGF1' · u32 payload length · u32 CRC-32 of the payload · payload
+ *   payload: u8 file, 3 pad · u32 new strings, new lists, new refs, rows · f64 covered bytes · u32 last line's
+ *   length, CRC · f64 lines · strings (u32 length + UTF-8) · lists (u32 n + n string indices) · refs (u32 run,
+ *   u32 signal) · pad to 8 · u8 kind[rows], u8 flags[rows] · pad to 8 · i32 columns · f64 columns (facts.ts)
+ * A torn or corrupt frame ends the sidecar there (the writer cuts it off before appending again).
+ * Frames are written only after the JSONL sink has flushed the same lines, so the sidecar never claims a
+ * line the JSONL does not have; a writer that opens on JSONL lines the sidecar lacks (a crash, logs written
+ * before the sidecar existed) records them as a GAP to read from the JSONL, and one that opens on a JSONL
+ * cut back (a resumed durable replay) RESETs the file's rows to the last claim that still holds.
+ */
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import type { JsonlSink } from '../ports/decision-log.ts';
+import { F64_COLS, FILES, I32_COLS, K, Rows, Tables, gapRow, resetRow, rowOf, type FactFile } from './facts.ts';
+import type { ByteSource, ReadFacts } from './read-model.ts';
+
+export const SIDECAR_FILE = 'report_read_model.bin';
+const HEADER = Buffer.from('TOLLGATE-RM\u0000\u0001\u0000\u0000\u0000', 'latin1'); // 16 bytes: name, version 1
+const MAGIC = 0x31464754; // 'TGF1'
+const FILE_NO: Record<FactFile, number> = { bus: 0, decisions: 1, shadow: 2 };
+/** rows kept in memory before they are written as a frame even without a flush */
+const FRAME_ROWS = 8192;
+
+/** What one frame says about its file once applied: rows so far, and the JSONL they cover. */
+export interface Claim {
+  readonly rows: number;
+  /** logical bytes of the JSONL covered (all segments, uncompressed), -1 when the writer could not tell */
+  readonly bytes: number;
+  readonly lastLen: number;
+  readonly lastCrc: number;
+  readonly lines: number;
+}
+
+export interface SidecarFile {
+  readonly rows: Rows;
+  /** one per frame of this file, in order */
+  readonly claims: Claim[];
+}
+
+export interface Sidecar {
+  readonly tables: Tables;
+  readonly files: Record<FactFile, SidecarFile>;
+  /** bytes of the sidecar up to the end of its last good frame */
+  readonly goodBytes: number;
+}
+
+const emptySidecar = (): Sidecar => ({ tables: new Tables(), files: { bus: { rows: new Rows(), claims: [] }, decisions: { rows: new Rows(), claims: [] }, shadow: { rows: new Rows(), claims: [] } }, goodBytes: 0 });
+const pad8 = (n: number) => (n + 7) & ~7;
+
+/** The sidecar's frames up to the first torn or corrupt one; null when there is none or its header is wrong. */
+export function loadSidecar(path: string): Sidecar | null {
+  if (!existsSync(path)) return null;
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return null;
+  }
+  return decodeSidecar(buf);
+}
+
+export function decodeSidecar(buf: Buffer): Sidecar | null {
+  if (buf.length < HEADER.length || buf.compare(HEADER, 0, HEADER.length, 0, HEADER.length) !== 0) return null;
+  const sc = emptySidecar();
+  return { ...sc, goodBytes: decodeFrames(sc, buf, HEADER.length) };
+}
+
+/**
+ * The frames appended since `sc` was read (`sc.goodBytes` onwards), decoded into it: a reader that keeps the
+ * sidecar (the dashboard) follows a growing file without reading it again. null when the file was replaced.
+ */
+export function followSidecar(path: string, sc: Sidecar): Sidecar | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size < sc.goodBytes) return null;
+    const head = Buffer.alloc(HEADER.length);
+    readSync(fd, head, 0, HEADER.length, 0);
+    if (head.compare(HEADER) !== 0) return null;
+    if (size === sc.goodBytes) return sc;
+    const buf = Buffer.allocUnsafe(size - sc.goodBytes);
+    readSync(fd, buf, 0, buf.length, sc.goodBytes);
+    const used = decodeFrames(sc, buf, 0);
+    return { ...sc, goodBytes: sc.goodBytes + used };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** decodes good frames of `buf` from `start` into `sc`; returns the offset after the last good one */
+function decodeFrames(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer, start: number): number {
+  const t = sc.tables;
+  let at = start;
+  let good = at;
+  while (at + 12 <= buf.length) {
+    if (buf.readUInt32LE(at) !== MAGIC) break;
+    const len = buf.readUInt32LE(at + 4);
+    const p = at + 12;
+    if (p + len > buf.length || crc32(buf.subarray(p, p + len)) !== buf.readUInt32LE(at + 8)) break;
+    const file = FILES[buf[p]!];
+    if (!file) break;
+    const [nS, nL, nR, n] = [buf.readUInt32LE(p + 4), buf.readUInt32LE(p + 8), buf.readUInt32LE(p + 12), buf.readUInt32LE(p + 16)];
+    const claim = { bytes: buf.readDoubleLE(p + 24), lastLen: buf.readUInt32LE(p + 32), lastCrc: buf.readUInt32LE(p + 36), lines: buf.readDoubleLE(p + 40) };
+    let q = p + 48;
+    for (let i = 0; i < nS; i++) {
+      const l = buf.readUInt32LE(q);
+      t.addString(buf.toString('utf8', q + 4, q + 4 + l));
+      q += 4 + l;
+    }
+    for (let i = 0; i < nL; i++) {
+      const m = buf.readUInt32LE(q);
+      const xs: string[] = [];
+      for (let j = 0; j < m; j++) xs.push(t.strings[buf.readUInt32LE(q + 4 + 4 * j)]!);
+      t.addList(xs);
+      q += 4 + 4 * m;
+    }
+    for (let i = 0; i < nR; i++) {
+      t.addRef(buf.readUInt32LE(q), buf.readUInt32LE(q + 4));
+      q += 8;
+    }
+    const f = sc.files[file];
+    const rows = f.rows;
+    q = p + pad8(q - p);
+    const base = rows.n;
+    rows.reserve(n);
+    rows.kind.set(buf.subarray(q, q + n), base);
+    rows.flags.set(buf.subarray(q + n, q + 2 * n), base);
+    q = p + pad8(q + 2 * n - p);
+    for (const c of I32_COLS) {
+      new Uint8Array(rows[c].buffer, base * 4, n * 4).set(buf.subarray(q, q + n * 4));
+      q += n * 4;
+    }
+    for (const c of F64_COLS) {
+      new Uint8Array(rows[c].buffer, base * 8, n * 8).set(buf.subarray(q, q + n * 8));
+      q += n * 8;
+    }
+    rows.n = base + n;
+    // RESET rows cut the file's rows back (to `a` rows) in place
+    for (let i = base; i < rows.n; i++) {
+      if (rows.kind[i] === K.RESET) {
+        const keep = rows.a[i]!;
+        rows.cut(keep, i + 1);
+        i = keep - 1;
+        // claims past the cut named rows that are gone
+        const kept = f.claims.filter((c) => c.rows <= keep);
+        f.claims.length = 0;
+        f.claims.push(...kept);
+      }
+    }
+    f.claims.push({ rows: rows.n, ...claim });
+    at = p + len;
+    good = at;
+  }
+  return good;
+}
+
+function encodeFrame(file: FactFile, t: Tables, from: { s: number; l: number; r: number }, rows: Rows, claim: Omit<Claim, 'rows'>): Buffer {
+  const strs = t.strings.slice(from.s).map((s) => Buffer.from(s, 'utf8'));
+  const lists = t.lists.slice(from.l);
+  const nR = t.refRun.length - from.r;
+  const n = rows.n;
+  let size = 48 + strs.reduce((a, b) => a + 4 + b.length, 0) + lists.reduce((a, l) => a + 4 + 4 * l.length, 0) + 8 * nR;
+  size = pad8(size) + pad8(2 * n) + n * 4 * I32_COLS.length + n * 8 * F64_COLS.length;
+  const buf = Buffer.alloc(12 + size);
+  const p = 12;
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(size, 4);
+  buf[p] = FILE_NO[file];
+  buf.writeUInt32LE(strs.length, p + 4);
+  buf.writeUInt32LE(lists.length, p + 8);
+  buf.writeUInt32LE(nR, p + 12);
+  buf.writeUInt32LE(n, p + 16);
+  buf.writeDoubleLE(claim.bytes, p + 24);
+  buf.writeUInt32LE(claim.lastLen >>> 0, p + 32);
+  buf.writeUInt32LE(claim.lastCrc >>> 0, p + 36);
+  buf.writeDoubleLE(claim.lines, p + 40);
+  let q = p + 48;
+  for (const s of strs) {
+    buf.writeUInt32LE(s.length, q);
+    s.copy(buf, q + 4);
+    q += 4 + s.length;
+  }
+  const sIdx = (v: string) => t.str(v); // already interned: its index
+  for (const l of lists) {
+    buf.writeUInt32LE(l.length, q);
+    for (let j = 0; j < l.length; j++) buf.writeUInt32LE(sIdx(l[j]!), q + 4 + 4 * j);
+    q += 4 + 4 * l.length;
+  }
+  for (let i = from.r; i < t.refRun.length; i++) {
+    buf.writeUInt32LE(t.refRun[i]!, q);
+    buf.writeUInt32LE(t.refSig[i]!, q + 4);
+    q += 8;
+  }
+  q = p + pad8(q - p);
+  buf.set(rows.kind.subarray(0, n), q);
+  buf.set(rows.flags.subarray(0, n), q + n);
+  q = p + pad8(q + 2 * n - p);
+  for (const c of I32_COLS) {
+    buf.set(new Uint8Array(rows[c].buffer, 0, n * 4), q);
+    q += n * 4;
+  }
+  for (const c of F64_COLS) {
+    buf.set(new Uint8Array(rows[c].buffer, 0, n * 8), q);
+    q += n * 8;
+  }
+  buf.writeUInt32LE(crc32(buf.subarray(p)), 8);
+  return buf;
+}
+
+/** Reads `length` bytes at a logical offset of a source that can (null when it cannot). */
+function readAt(src: ByteSource, offset: number, length: number): Buffer | null {
+  return src.read ? src.read(offset, length) : null;
+}
+
+/** true when the JSONL's first `c.bytes` bytes end with the line the claim names (its length and CRC-32) */
+export function claimHolds(src: ByteSource, c: Omit<Claim, 'rows'>): boolean {
+  if (c.bytes < 0 || !src.exists || src.size === undefined) return false;
+  const size = src.size();
+  if (c.bytes > size) return false;
+  if (c.bytes === 0) return true;
+  const lineStart = c.bytes - 1 - c.lastLen; // the line, then its newline at bytes - 1
+  if (lineStart < 0) return false;
+  const from = lineStart > 0 ? lineStart - 1 : 0;
+  const b = readAt(src, from, c.bytes - from);
+  if (!b || b.length !== c.bytes - from) return false;
+  if (b[b.length - 1] !== 10 || (lineStart > 0 && b[0] !== 10)) return false;
+  return crc32(b.subarray(lineStart - from, b.length - 1)) === c.lastCrc;
+}
+
+/** The last line of the first `bytes` bytes (without its newline), read back: for a claim after a GAP. */
+function lastLineBefore(src: ByteSource, bytes: number): { lastLen: number; lastCrc: number } | null {
+  if (bytes === 0) return { lastLen: 0, lastCrc: 0 };
+  for (let look = 4096; ; look *= 4) {
+    const from = Math.max(0, bytes - 1 - look);
+    const b = readAt(src, from, bytes - from);
+    if (!b || b[b.length - 1] !== 10) return null;
+    const nl = b.lastIndexOf(10, b.length - 2);
+    if (nl >= 0 || from === 0) {
+      const line = b.subarray(nl + 1, b.length - 1);
+      return { lastLen: line.length, lastCrc: crc32(line) };
+    }
+  }
+}
+
+/**
+ * What a reader may take from the sidecar: per file, the rows up to the last claim that the JSONL bears out,
+ * and the byte offset its JSONL is read from after them. A file without such a claim is read from its JSONL.
+ */
+export function factsOf(sc: Sidecar, sources: Record<FactFile, ByteSource>): ReadFacts {
+  const files: Record<string, { rows: Rows; upTo: number; from: number }> = {};
+  for (const file of FILES) {
+    const f = sc.files[file];
+    for (let i = f.claims.length - 1; i >= 0; i--) {
+      const c = f.claims[i]!;
+      if (claimHolds(sources[file], c)) {
+        files[file] = { rows: f.rows, upTo: c.rows, from: c.bytes };
+        break;
+      }
+    }
+  }
+  return { tables: sc.tables, files };
+}
+
+export interface SidecarWriterOptions {
+  /** the sidecar's path (SIDECAR_FILE in the logs directory) */
+  readonly path: string;
+  /** each log file as the report reads it (all its segments), to check the sidecar against at open */
+  readonly sources: Record<FactFile, ByteSource>;
+}
+
+/**
+ * Appends the facts of the records given to the sinks it wraps. One per logs directory and process; `wrap`
+ * each of the bus, decisions and shadow sinks (the outcomes sink is not read by the report).
+ */
+export class SidecarWriter {
+  private fd: number | null;
+  private readonly t: Tables;
+  private readonly flushed = { s: 0, l: 0, r: 0 };
+  private readonly pending: Record<FactFile, Rows> = { bus: new Rows(), decisions: new Rows(), shadow: new Rows() };
+  private readonly state = {} as Record<FactFile, { lines: number; last: object | null; claim: Omit<Claim, 'rows' | 'lines'> | null; dirty: boolean }>;
+
+  constructor(private readonly o: SidecarWriterOptions) {
+    let sc = loadSidecar(o.path);
+    this.fd = openSync(o.path, 'a+');
+    const size = fstatSync(this.fd).size;
+    if (!sc) {
+      ftruncateSync(this.fd, 0);
+      writeSync(this.fd, HEADER, 0, HEADER.length, 0);
+      sc = emptySidecar();
+    } else if (sc.goodBytes < size) ftruncateSync(this.fd, sc.goodBytes); // a torn frame: cut off, never built on
+    this.t = sc.tables;
+    this.flushed.s = this.t.strings.length;
+    this.flushed.l = this.t.lists.length;
+    this.flushed.r = this.t.refRun.length;
+    for (const file of FILES) {
+      this.state[file] = { lines: 0, last: null, claim: null, dirty: false };
+      this.open(file, sc.files[file], this.state[file]);
+    }
+  }
+
+  /** lines up the file's rows with its JSONL as it is now: RESET to the last claim that holds, GAP for the rest */
+  private open(file: FactFile, f: SidecarFile, s: SidecarWriter['state'][FactFile]): void {
+    const src = this.o.sources[file];
+    if (!src.size || !src.read) return this.giveUp(file, s); // cannot be lined up without random access
+    const size = src.exists ? src.size() : 0;
+    let keep: Claim | null = null;
+    for (let i = f.claims.length - 1; i >= 0; i--) {
+      if (claimHolds(src, f.claims[i]!)) {
+        keep = f.claims[i]!;
+        break;
+      }
+    }
+    const rows = this.pending[file];
+    const have = f.claims.length ? f.claims[f.claims.length - 1]!.rows : 0;
+    s.claim = { bytes: 0, lastLen: 0, lastCrc: 0 };
+    if (keep === null && f.claims.length === 0 && size === 0) return;
+    const from = keep?.bytes ?? 0;
+    s.lines = keep?.lines ?? 0;
+    if (!keep || keep.rows !== have || from !== f.claims[f.claims.length - 1]!.bytes) {
+      resetRow(rows, keep?.rows ?? 0);
+      s.dirty = true;
+    }
+    s.claim = keep ? { bytes: keep.bytes, lastLen: keep.lastLen, lastCrc: keep.lastCrc } : { bytes: 0, lastLen: 0, lastCrc: 0 };
+    if (size > from) {
+      const last = lastLineBefore(src, size);
+      if (!last) return this.giveUp(file, s);
+      gapRow(rows, from, size);
+      s.claim = { bytes: size, ...last };
+      s.dirty = true;
+    }
+    if (s.dirty) this.writeFrame(file, -1);
+  }
+
+  /** the JSONL cannot be lined up (its end is not a line end): this file's rows say nothing from here on */
+  private giveUp(_file: FactFile, s: SidecarWriter['state'][FactFile]): void {
+    s.claim = null;
+    s.dirty = false;
+  }
+
+  /** a sink that appends to `inner` and keeps the record's facts for the sidecar */
+  wrap(file: FactFile, inner: JsonlSink, size: () => number): JsonlSink {
+    const self = this;
+    return {
+      append(record: object): void {
+        inner.append(record);
+        if (self.append(file, record)) {
+          // a long run between flushes: its lines on disk first, then their frame
+          inner.flush();
+          self.writeFrame(file, size());
+        }
+      },
+      flush(): void {
+        inner.flush();
+        self.writeFrame(file, size());
+      },
+      close(): void {
+        inner.close();
+        self.writeFrame(file, size());
+        self.closeIfDone(file);
+      },
+    };
+  }
+
+  private append(file: FactFile, record: object): boolean {
+    const s = this.state[file];
+    if (!s.claim) return false;
+    rowOf(file, record as Record<string, unknown>, this.t, this.pending[file]);
+    s.lines++;
+    s.last = record;
+    s.dirty = true;
+    return this.pending[file].n >= FRAME_ROWS;
+  }
+
+  private writeFrame(file: FactFile, bytes: number): void {
+    const s = this.state[file];
+    if (this.fd === null || !s.claim || !s.dirty) return;
+    let c = s.claim;
+    if (bytes >= 0 && s.last !== null) {
+      const line = Buffer.from(JSON.stringify(s.last), 'utf8');
+      c = { bytes, lastLen: line.length, lastCrc: crc32(line) };
+    }
+    const frame = encodeFrame(file, this.t, this.flushed, this.pending[file], { ...c, lines: s.lines });
+    writeSync(this.fd, frame);
+    this.flushed.s = this.t.strings.length;
+    this.flushed.l = this.t.lists.length;
+    this.flushed.r = this.t.refRun.length;
+    this.pending[file].clear();
+    s.claim = c;
+    s.last = null;
+    s.dirty = false;
+  }
+
+  private readonly closed = new Set<FactFile>();
+  private closeIfDone(file: FactFile): void {
+    this.closed.add(file);
+    if (this.closed.size === FILES.length && this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+}
+
