@@ -14,7 +14,7 @@ import { MemoryLedgerStore } from '../src/portfolio/memory-ledger-store.ts';
 const markets = krakenMarkets();
 const meta = (p: string) => markets.get(p);
 
-describe.runIf('release' in Ledger.prototype)('unmanage: bot-managed quantity released to external holdings', () => {
+describe('unmanage: bot-managed quantity released to external holdings', () => {
   it('when 0.3 of an adopted 0.5 BTC is released then the position keeps 0.2 at its entry price, external grows by 0.3, cash is unchanged, the audit replays; a repeat changes nothing; more than held is refused', () => {
     const store = SqliteStateStore.memory();
     const clock = new ManualClock(Date.UTC(2026, 0, 5));

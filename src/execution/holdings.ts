@@ -169,8 +169,7 @@ export class HoldingsService {
     if (qty.gt(held)) {
       throw new HoldingsError(`unmanage ${qty.toFixed()} ${pair}: the bot's operator-managed ${pair} positions hold ${held.toFixed()}${c.positionId ? ` (${c.positionId})` : ''} (positions a strategy signal follows are not released); nothing changed`);
     }
-    const release = this.d.ledger.release?.bind(this.d.ledger);
-    if (!release) throw new HoldingsError(`unmanage ${qty.toFixed()} ${pair}: this ledger has no audited release operation yet (src/portfolio/ledger.ts \`release\`); nothing changed`);
+    const release = this.d.ledger.release.bind(this.d.ledger);
     return this.d.ledger.batch(() => {
       let rest = qty;
       const touched: string[] = [];

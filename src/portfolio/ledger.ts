@@ -293,6 +293,27 @@ const OPS: Record<string, Op> = {
     return { kind: i.kind, policy: i.policy };
   },
 
+  /**
+   * Bot quantity released to external holdings (`tollgate unmanage`): no cash moves and no trade closes. What
+   * stays keeps its average entry price: entry quantity, cost and fees shrink in proportion.
+   */
+  release(t, i: { positionId: string; quantity: string }) {
+    const p = t.position(i.positionId);
+    if (!p) throw new LedgerRuleError(`no open position ${i.positionId} (see tollgate status)`);
+    const meta = t.meta(p.pair);
+    const qty = amount('QTY', i.quantity, { decimals: meta.lotDecimals, decimalsOf: `${meta.pair} (lot decimals)`, positive: true });
+    if (qty.gt(p.quantity)) throw new LedgerRuleError(`position ${p.id} holds ${p.quantity.toFixed()}: cannot release ${qty.toFixed()}`);
+    if (!p.exitQuantity.isZero()) throw new LedgerRuleError(`position ${p.id} was partly sold already: close it, or release from another position`);
+    if (qty.eq(p.quantity)) {
+      t.deletePosition(p.id);
+      return { positionId: p.id, pair: p.pair, released: qty.toFixed(), quantity: '0' };
+    }
+    const keep = p.entryQuantity.minus(qty);
+    const scale = (v: Dec) => v.mul(keep).div(p.entryQuantity);
+    t.putPosition({ ...p, quantity: p.quantity.minus(qty), entryQuantity: keep, entryCost: scale(p.entryCost), entryFees: scale(p.entryFees) });
+    return { positionId: p.id, pair: p.pair, released: qty.toFixed(), quantity: p.quantity.minus(qty).toFixed() };
+  },
+
   mark_exiting(t, i: { positionId: string; reason: ExitReason }) {
     if (!(EXIT_REASONS as readonly string[]).includes(i.reason)) throw new LedgerRuleError(`exit reason "${i.reason}" is not one of ${EXIT_REASONS.join(', ')}`);
     const p = t.position(i.positionId);
@@ -427,6 +448,11 @@ export class Ledger {
   /** Record an operator control (pause, resume, guard switch) in the audit log (no ledger change). */
   recordControl(command: string, detail: Record<string, unknown>, ctx: OpContext): LedgerResult {
     return this.execute('control', { command, detail }, ctx);
+  }
+
+  /** Bot quantity released to external holdings (`tollgate unmanage`): the position shrinks, cash does not move. */
+  release(input: { positionId: string; quantity: string }, ctx: OpContext): LedgerResult {
+    return this.execute('release', input, ctx);
   }
 
   markExiting(positionId: string, reason: ExitReason, ctx: OpContext): LedgerResult {

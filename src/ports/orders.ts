@@ -111,7 +111,7 @@ export interface HoldingsLedger {
     ctx: { readonly actor: string; readonly key?: string; readonly reason?: string },
   ): { readonly seq: number; readonly repeated: boolean };
   /** quantity leaves a bot position at its cost, without cash: audited (the `release` operation) */
-  release?(input: { readonly positionId: string; readonly quantity: string }, ctx: { readonly actor: string; readonly key?: string; readonly reason?: string }): { readonly seq: number; readonly repeated: boolean };
+  release(input: { readonly positionId: string; readonly quantity: string }, ctx: { readonly actor: string; readonly key?: string; readonly reason?: string }): { readonly seq: number; readonly repeated: boolean };
   load(): {
     readonly positions: ReadonlyMap<string, { readonly id: string; readonly signalId: string | null; readonly pair: string; readonly quantity: Dec; readonly entryCost: Dec; readonly entryQuantity: Dec; readonly openedTs: number }>;
     readonly marks: ReadonlyMap<string, { readonly price: Dec; readonly ts: number }>;
