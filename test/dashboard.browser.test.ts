@@ -79,7 +79,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     const dir = tmp('tollgate-dashboard-browser-');
     logs = join(dir, 'logs');
     bot = await startSimBot(dir);
-    execFileSync(process.execPath, [BIN, 'replay', '--data', BUNDLED, '--from', '2019-01-01', '--to', '2019-06-01', '--logs', logs, '--state', join(dir, 'state.db'), '--no-progress'], { stdio: 'pipe' });
+    execFileSync(process.execPath, [BIN, 'replay', '--data', BUNDLED, '--from', '2019-01-01', '--to', '2019-05-30', '--logs', logs, '--state', join(dir, 'state.db'), '--no-progress'], { stdio: 'pipe' });
     report = JSON.parse(execFileSync(process.execPath, [BIN, 'report', '--logs', logs, '--format', 'json'], { encoding: 'utf8' }));
     app = await createDashboard({ logsDir: logs, stateFile: join(dir, 'state.db'), passwordHash: await hashPassword(PASSWORD), host: '127.0.0.1', clock, bot: { url: bot.url, token: BOT_TOKEN }, liveEveryMs: 200 });
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -154,7 +154,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     expect(await page.locator('#venue').textContent()).toMatch(/trading/);
     expect(await page.locator('#health tbody tr').count()).toBeGreaterThan(0);
     expect(await page.content()).not.toContain(BOT_TOKEN);
-    await page.screenshot({ path: join(SHOTS, 'system.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'system.png'), clip: { x: 0, y: 0, width: 1280, height: 1700 } });
   });
 
   it('when the Trading tab is opened then the recent signals show each guard verdict, and a strategy filter narrows them', async () => {
@@ -163,7 +163,10 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.locator('#signals tbody tr details summary').first().click();
     expect(await page.locator('#signals tbody tr details li').first().isVisible()).toBe(true);
     expect(await page.locator('#guard-controls tbody tr').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: join(SHOTS, 'trading.png'), fullPage: true });
+    // the replay ends with a position open: its stop and target from the exit rules
+    const position = page.locator('#open-positions tbody tr').first();
+    expect(await position.locator('td:nth-child(7)').textContent()).toMatch(/^\d[\d,]*\.\d\d USD$/);
+    await page.screenshot({ path: join(SHOTS, 'trading.png'), clip: { x: 0, y: 0, width: 1280, height: 1500 } });
     await page.getByLabel('Strategy').selectOption('ema_cross');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/strategy=ema_cross/);
@@ -227,7 +230,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.goto(`${base}/trading`);
     await expect.poll(() => page.locator('#live-status').textContent()).toMatch(/live/);
     const last = JSON.parse(readFileSync(join(logs, 'signal_decisions.jsonl'), 'utf8').trim().split('\n').at(-1)!);
-    const fresh = { ...last, ts: '2019-06-01T00:00:00.000Z', signalId: 'live-update-test-1' };
+    const fresh = { ...last, ts: '2019-05-30T00:00:00.000Z', signalId: 'live-update-test-1' };
     appendFileSync(join(logs, 'signal_decisions.jsonl'), JSON.stringify(fresh) + '\n');
     await expect.poll(() => page.locator('#signals tbody tr').first().locator('td:nth-child(2)').textContent(), { timeout: 10_000 }).toBe('live-update-test-1');
     expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1); // no reload

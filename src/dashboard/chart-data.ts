@@ -13,7 +13,6 @@ import { fileBytes } from '../engine/reporting.ts';
 export interface Marker {
   readonly ts: number;
   readonly price: number;
-  readonly text: string;
 }
 
 export interface ChartData {
@@ -89,41 +88,63 @@ export function thin(xs: ReadonlyArray<readonly [number, number]>, max: number):
   return out;
 }
 
-export function chartDataOf(dir: string, f: ChartFilter, candles: ReadonlyArray<readonly [number, number]> | null = null, maxMarkers = 2000, maxPoints = 5000): ChartData {
+/** The newest `max` markers by time, trimmed as they come (memory stays O(max)). */
+class Newest {
+  private xs: Marker[] = [];
+  dropped = 0;
+  constructor(private readonly max: number) {}
+  add(m: Marker): void {
+    this.xs.push(m);
+    if (this.xs.length >= 2 * this.max) this.trim();
+  }
+  private trim(): void {
+    this.xs.sort((a, b) => a.ts - b.ts);
+    const over = Math.max(0, this.xs.length - this.max);
+    this.dropped += over;
+    this.xs = this.xs.slice(over);
+  }
+  list(): Marker[] {
+    this.trim();
+    return this.xs;
+  }
+}
+
+export function chartDataOf(dir: string, f: ChartFilter, candles: ReadonlyArray<readonly [number, number]> | null = null, maxMarkers = 1000, maxPoints = 2000): ChartData {
   const inRun = (o: Record<string, unknown>) => f.runs === null || (typeof o.runId === 'string' && f.runs.has(o.runId));
   const inTime = (t: number) => (f.since == null || t >= f.since) && (f.until == null || t < f.until);
   const who = (o: Record<string, unknown>) => (!f.strategy || o.strategy === f.strategy) && (!f.pair || o.pair === f.pair);
-  const signalPrice = new Map<string, { ts: number; price: number }>();
-  const seen = new Map<number, number>();
-  const entries: Marker[] = [];
-  const exits: Marker[] = [];
+  // bounded memory over any log size: markers kept as the newest `maxMarkers` of each kind, prices as two columns
+  const entries = new Newest(maxMarkers);
+  const exits = new Newest(maxMarkers);
+  const blocked = new Newest(maxMarkers);
+  const ts: number[] = [];
+  const px: number[] = [];
+  const point = (t: number, price: number) => {
+    if (candles || !Number.isFinite(price) || !inTime(t)) return;
+    if (ts.length && ts[ts.length - 1] === t) px[px.length - 1] = price;
+    else {
+      ts.push(t);
+      px.push(price);
+    }
+  };
   const daily = new Map<string, { trades: number; pnl: Decimal }>();
   let pair: string | null = f.pair ?? null;
   const wantBus = (l: Buffer) => l.includes('"signal.received"') || l.includes('"trade.closed"') || l.includes('"event":"fill"') || l.includes('"run.started"');
   for (const line of linesOf(join(dir, LOG_FILES.bus), wantBus)) {
     const o = parse(line);
     if (!o || !inRun(o)) continue;
-    const ts = Date.parse(String(o.ts));
     if (o.event === 'run.started') {
       if (!pair && typeof o.pair === 'string') pair = o.pair;
       continue;
     }
     if (f.pair && o.pair !== f.pair) continue;
-    if (o.event === 'signal.received' && typeof o.signalId === 'string') {
-      const price = Number(o.price);
-      if (Number.isFinite(price)) {
-        signalPrice.set(o.signalId, { ts, price });
-        if (inTime(ts)) seen.set(ts, price);
-      }
-    } else if (o.event === 'fill') {
-      const price = Number(o.price);
-      if (Number.isFinite(price) && inTime(ts)) seen.set(ts, price);
-    } else if (o.event === 'trade.closed' && who(o)) {
+    if (o.event === 'signal.received' || o.event === 'fill') point(Date.parse(String(o.ts)), Number(o.price));
+    else if (o.event === 'trade.closed' && who(o)) {
       const entryTs = Date.parse(String(o.entryTs));
       const exitTs = Date.parse(String(o.exitTs));
-      if (inTime(entryTs)) entries.push({ ts: entryTs, price: Number(o.entryPrice), text: `${String(o.strategy)} buy` });
+      if (inTime(entryTs)) entries.add({ ts: entryTs, price: Number(o.entryPrice) });
       if (inTime(exitTs)) {
-        exits.push({ ts: exitTs, price: Number(o.exitPrice), text: `${String(o.exitReason ?? 'exit')} ${String(o.pnl ?? '')}`.trim() });
+        exits.add({ ts: exitTs, price: Number(o.exitPrice) });
         const day = new Date(exitTs).toISOString().slice(0, 10);
         const d = daily.get(day) ?? { trades: 0, pnl: new Decimal(0) };
         const pnl = typeof o.pnl === 'string' && /^-?\d+(\.\d+)?$/.test(o.pnl) ? o.pnl : '0';
@@ -131,24 +152,19 @@ export function chartDataOf(dir: string, f: ChartFilter, candles: ReadonlyArray<
       }
     }
   }
-  const blocked: Marker[] = [];
+  // a decision carries the signal's price
   for (const line of linesOf(join(dir, LOG_FILES.decisions), (l) => l.includes('"decision":"blocked"'))) {
     const o = parse(line);
-    if (!o || !inRun(o) || !who(o) || typeof o.signalId !== 'string') continue;
-    const ts = Date.parse(String(o.ts));
-    if (!inTime(ts)) continue;
-    const p = signalPrice.get(o.signalId);
-    if (!p) continue;
-    const by = Array.isArray(o.blockedBy) ? o.blockedBy.join(', ') : 'blocked';
-    blocked.push({ ts, price: p.price, text: by });
+    if (!o || !inRun(o) || !who(o)) continue;
+    const t = Date.parse(String(o.ts));
+    const price = Number(o.price);
+    if (inTime(t) && Number.isFinite(price)) blocked.add({ ts: t, price });
   }
   const prices: Array<[number, number]> = candles
     ? candles.filter(([t]) => inTime(t) && (f.span?.from == null || t >= f.span.from) && (f.span?.to == null || t <= f.span.to)).map(([t, p]) => [t, p])
-    : [...seen].sort((a, b) => a[0] - b[0]);
-  const byTs = (a: Marker, b: Marker) => a.ts - b.ts;
-  const cap = (xs: Marker[]) => xs.sort(byTs).slice(-maxMarkers);
-  const omitted = Math.max(0, entries.length - maxMarkers) + Math.max(0, exits.length - maxMarkers) + Math.max(0, blocked.length - maxMarkers);
-  const kept = { entries: cap(entries), exits: cap(exits), blocked: cap(blocked) };
+    : ts.map((t, i) => [t, px[i]!] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const omitted = entries.dropped + exits.dropped + blocked.dropped;
+  const kept = { entries: entries.list(), exits: exits.list(), blocked: blocked.list() };
   // every marker sits on a point of the line (the chart places a marker on a time of its series)
   const line = new Map(thin(prices, maxPoints));
   for (const m of [...kept.entries, ...kept.exits, ...kept.blocked]) if (!line.has(m.ts)) line.set(m.ts, m.price);

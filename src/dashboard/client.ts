@@ -37,9 +37,9 @@ var chart=L.createChart(pc,{height:340,layout:{textColor:'#1a1a1a',background:{t
 var s=chart.addSeries(L.LineSeries,{color:'#0b4f9c',lineWidth:1,priceLineVisible:false});
 s.setData(d.prices.map(function(p){return{time:p[0]/1000,value:p[1]}}));
 var m=[];
-d.entries.forEach(function(x){m.push({time:x.ts/1000,position:'belowBar',color:'#0a6b2c',shape:'arrowUp',text:''})});
-d.exits.forEach(function(x){m.push({time:x.ts/1000,position:'aboveBar',color:'#a4161a',shape:'arrowDown',text:''})});
-d.blocked.forEach(function(x){m.push({time:x.ts/1000,position:'inBar',color:'#b35900',shape:'circle',text:''})});
+d.entries.forEach(function(x){m.push({time:x[0]/1000,position:'belowBar',color:'#0a6b2c',shape:'arrowUp',text:''})});
+d.exits.forEach(function(x){m.push({time:x[0]/1000,position:'aboveBar',color:'#a4161a',shape:'arrowDown',text:''})});
+d.blocked.forEach(function(x){m.push({time:x[0]/1000,position:'inBar',color:'#b35900',shape:'circle',text:''})});
 m.sort(function(a,b){return a.time-b.time});
 L.createSeriesMarkers(s,m);chart.timeScale().fitContent();
 pc.dataset.points=String(d.prices.length);pc.dataset.markers=String(m.length);pc.dataset.ready='1'}

@@ -249,6 +249,12 @@ export function scopeNote(f: FilterValues): string {
   return extra.length ? `<p class="note" id="scope-note">Filtered by ${extra.join(', ')}: the tables, signals and chart; the pipeline, guard and equity figures cover the run and dates only.</p>` : '';
 }
 
+/** The price chart's data block: [ms, price] pairs only (what the page script draws). */
+export function chartJson(c: ChartData): string {
+  const pts = (xs: ReadonlyArray<{ ts: number; price: number }>) => xs.map((m) => [m.ts, m.price]);
+  return JSON.stringify({ prices: c.prices, entries: pts(c.entries), exits: pts(c.exits), blocked: pts(c.blocked) });
+}
+
 /** days shown in the daily PnL table (the newest) */
 export const DAILY_ROWS = 120;
 
@@ -271,7 +277,7 @@ export function performanceBody(r: Report, chart: ChartData, f: FilterValues = {
   const price = `<section aria-labelledby="price-h"><h2 id="price-h">Price${chart.pair ? ` of ${esc(chart.pair)}` : ''}: entries, exits and blocked signals</h2>
 <div id="price-chart" role="img" aria-label="Price chart with ${n(chart.entries)} entries, ${n(chart.exits)} exits and ${n(chart.blocked)} blocked signals marked"></div>
 <p class="note"><span class="pos">▲ entry</span> · <span class="neg">▼ exit</span> · <span class="blocked">● blocked signal</span>. ${chart.prices.length} price points${chart.omitted ? `; ${chart.omitted} older markers left out` : ''}.</p>
-<script type="application/json" id="price-data">${JSON.stringify(chart).replace(/</g, '\\u003c')}</script></section>`;
+<script type="application/json" id="price-data">${chartJson(chart)}</script></section>`;
   const days = chart.daily.slice(-DAILY_ROWS);
   const daily = table('daily', 'Daily realized PnL (by exit day, UTC)', ['Day', 'Trades', 'PnL'], days.map((d) => [textCell(d.day), intCell(d.trades), moneyCell(d.pnl, ccy)]), `Exact sums of the closed trades' net PnL (trade.closed in signal_bus.jsonl)${chart.daily.length > days.length ? `; the last ${DAILY_ROWS} of ${chart.daily.length} days with exits (narrow the dates for earlier ones)` : ''}.`);
   const strat = table(

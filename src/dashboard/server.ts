@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Decimal } from 'decimal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Clock } from '../ports/clock.ts';
@@ -119,7 +120,7 @@ export function reportOf(dir: string, f: Filter, base: LoadOptions, options: Rep
 /** A few recent values per filter, each rebuilt only when a log file changed (size or mtime). */
 class FilterCache<T> {
   private readonly entries = new Map<string, { key: string; value: T }>();
-  constructor(private readonly dir: string, private readonly build: (f: Filter) => T, private readonly max = 8) {}
+  constructor(private readonly dir: string, private readonly build: (f: Filter) => T, private readonly max = 4) {}
   get(f: Filter = {}): T {
     const key = logsKey(this.dir);
     const id = JSON.stringify([f.run ?? '', f.since ?? '', f.until ?? '', f.strategy ?? '', f.pair ?? '']);
@@ -501,17 +502,24 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
       bot: await botStatus(),
     });
   }, { filtered: false });
-  const reportJson = new FilterCache<string>(o.logsDir, (f) => JSON.stringify(cache.get(f)));
+  const reportJson = new FilterCache(o.logsDir, (f) => {
+    const raw = Buffer.from(JSON.stringify(cache.get(f)));
+    let gz: Buffer | null = null;
+    return { raw, gzip: () => (gz ??= gzipSync(raw, { level: 4 })) };
+  });
   app.get('/api/report', async (req, reply) => {
     if (!sessionOf(req)) return reply.code(401).send({ error: 'not logged in' });
-    let json: string;
+    let body: { raw: Buffer; gzip: () => Buffer };
     try {
-      json = reportJson.get(filterOf(req.query));
+      body = reportJson.get(filterOf(req.query));
     } catch (e) {
       if (!(e instanceof FilterError) && !(e instanceof InputError)) throw e;
       return reply.code(400).send({ error: (e as Error).message });
     }
-    return reply.type('application/json; charset=utf-8').send(json);
+    reply.type('application/json; charset=utf-8').header('Vary', 'Accept-Encoding');
+    // the report of a long run is tens of MB of JSON (its equity series): compressed once, sent as bytes
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.header('Content-Encoding', 'gzip').send(body.gzip());
+    return reply.send(body.raw);
   });
   return app;
 }
