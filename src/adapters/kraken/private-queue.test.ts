@@ -23,29 +23,31 @@ function harness(orderBurst?: number) {
     await results.get(name);
     await new Promise((r) => setImmediate(r));
   };
-  return { q, started, call, done, results, finish };
+  /** queues calls by name: `o…` are orders, the rest reads */
+  const calls = (...names: string[]) => {
+    for (const name of names) call(name, name.startsWith('o') ? 'order' : 'read');
+  };
+  const doneTimes = async (n: number) => {
+    for (let i = 0; i < n; i++) await done();
+  };
+  return { q, started, calls, done, doneTimes, results, finish };
 }
 
 describe('PrivateCallQueue: one private call at a time, order entry first', () => {
   it('when nothing is in flight then a call starts at once, in the same tick', () => {
     const h = harness();
-    h.call('r1', 'read');
+    h.calls('r1');
     expect(h.started).toEqual(['r1']);
   });
 
   it('when reads wait behind a read in flight then an order goes next, before every waiting read, and the read in flight is not interrupted', async () => {
     const h = harness();
-    h.call('r1', 'read');
-    h.call('r2', 'read');
-    h.call('r3', 'read');
-    h.call('o1', 'order');
+    h.calls('r1', 'r2', 'r3', 'o1');
     // nothing else starts while r1 is in flight
     expect(h.started).toEqual(['r1']);
     await h.done();
     expect(h.started).toEqual(['r1', 'o1']);
-    await h.done();
-    await h.done();
-    await h.done();
+    await h.doneTimes(3);
     expect(h.started).toEqual(['r1', 'o1', 'r2', 'r3']);
     expect(await h.results.get('r3')).toBe('r3:ok');
     expect(h.q.stats).toMatchObject({ sent: { order: 1, read: 3 }, jumped: 1, maxWaiting: 3 });
@@ -53,40 +55,30 @@ describe('PrivateCallQueue: one private call at a time, order entry first', () =
 
   it('a call is started (its nonce taken) only when it leaves the queue: the start order is the send order', async () => {
     const h = harness();
-    h.call('r1', 'read');
-    h.call('r2', 'read');
-    h.call('o1', 'order');
-    h.call('o2', 'order');
+    h.calls('r1', 'r2', 'o1', 'o2');
     expect(h.started).toEqual(['r1']);
-    for (let i = 0; i < 3; i++) await h.done();
+    await h.doneTimes(3);
     expect(h.started).toEqual(['r1', 'o1', 'o2', 'r2']);
   });
 
   it('when orders keep coming then after orderBurst orders in a row one waiting read goes (reads are not starved)', async () => {
     const h = harness(2);
-    h.call('r0', 'read');
-    h.call('r1', 'read');
-    h.call('r2', 'read');
-    for (let i = 1; i <= 5; i++) h.call(`o${i}`, 'order');
-    for (let i = 0; i < 7; i++) await h.done();
+    h.calls('r0', 'r1', 'r2', 'o1', 'o2', 'o3', 'o4', 'o5');
+    await h.doneTimes(7);
     expect(h.started).toEqual(['r0', 'o1', 'o2', 'r1', 'o3', 'o4', 'r2', 'o5']);
     expect(h.q.stats.readsLetThrough).toBe(2);
   });
 
   it('when no read waits then orders go one after another without a read in between', async () => {
     const h = harness(1);
-    h.call('o1', 'order');
-    h.call('o2', 'order');
-    h.call('o3', 'order');
-    await h.done();
-    await h.done();
+    h.calls('o1', 'o2', 'o3');
+    await h.doneTimes(2);
     expect(h.started).toEqual(['o1', 'o2', 'o3']);
   });
 
   it('when a call fails then its caller gets the error and the next call still goes', async () => {
     const h = harness();
-    h.call('o1', 'order');
-    h.call('r1', 'read');
+    h.calls('o1', 'r1');
     h.finish.get('o1')!.fail(new Error('EService:Unavailable'));
     await expect(h.results.get('o1')).rejects.toThrow('EService:Unavailable');
     await new Promise((r) => setImmediate(r));
