@@ -13,9 +13,10 @@ import { Dec } from '../domain/money.ts';
 import { entryIntent, entryPriceOf, exitIntent, type EntryPlan } from '../domain/orders.ts';
 import { sizeOrder, type Sizing } from '../domain/sizing.ts';
 import { utcDayStart } from '../domain/time.ts';
-import { heldCost, type Candle, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type Position, type Signal } from '../domain/types.ts';
+import { heldCost, type Candle, type Decision, type ExitReason, type Fill, type MarketMeta, type OrderEvent, type Position, type Signal } from '../domain/types.ts';
 import { invalidReason } from '../domain/validation.ts';
 import type { EntryPause, GuardChain } from '../guards/chain.ts';
+import { RecentSignals } from '../guards/recent-signals.ts';
 import type { GuardSnapshot, OpenExposure, RecentSignal } from '../guards/types.ts';
 import type { LifecycleRegistry } from '../lifecycle/registry.ts';
 import type { Portfolio } from '../portfolio/portfolio.ts';
@@ -63,8 +64,7 @@ export class Kernel {
   private readonly exitAdvice = new Set<string>();
   private readonly holdings = new Map<string, Holding>();
   private readonly signalsById = new Map<string, Signal>();
-  private readonly recent: RecentSignal[] = [];
-  private readonly recentIds = new Set<string>();
+  private readonly recent = new RecentSignals(RECENT_SIGNALS);
   private dayStart = -1;
   private dayStartEquity = new Dec(0);
   private pause: EntryPause | null = null;
@@ -182,7 +182,7 @@ export class Kernel {
   private processSignal(signal: Signal): void {
     const { registry, bus } = this.d;
     const now = this.d.clock.now();
-    if (registry.has(signal.id) || this.signalsById.has(signal.id) || this.recentIds.has(signal.id)) {
+    if (registry.has(signal.id) || this.signalsById.has(signal.id) || this.recent.hasId(signal.id)) {
       bus.publish('warning', { code: 'DUPLICATE_SIGNAL_ID', message: `signal id ${signal.id} is already in flight; dropped`, ts: now, signalId: signal.id });
       return;
     }
@@ -191,30 +191,17 @@ export class Kernel {
     this.signalsById.set(signal.id, signal);
     const meta = this.d.markets.get(signal.pair);
     const invalid = invalidReason(signal, meta, now);
-    this.remember(signal);
     if (invalid !== null || meta === undefined) {
+      this.remember(signal);
       this.finish(signal.id, registry.send(signal.id, { type: 'INVALID', reason: invalid ?? 'unknown pair' }, invalid ?? undefined));
       return;
     }
-    registry.send(signal.id, { type: 'VALIDATE' });
-    const price = new Dec(signal.price);
-    const equity = this.equity();
-    const proposal = sizeOrder(this.o.sizing, meta, price, equity);
-    const snapshot: GuardSnapshot = {
-      meta,
-      intervalMs: this.o.intervalMs,
-      proposal: { quantity: proposal.quantity, price, cost: proposal.cost },
-      equity,
-      dayStartEquity: this.dayStartEquity,
-      startingBalance: this.d.portfolio.startingBalance,
-      realizedPnl: this.d.portfolio.realizedPnl,
-      openPositions: this.exposures(),
-      closedTrades: this.d.portfolio.closedTrades,
-      recentSignals: this.recent.slice(0, -1),
-      lastMarketDataTs: this.d.market.lastDataTs(signal.pair),
-      volatility: this.d.market.volatility(signal.pair),
-    };
-    const decision = this.d.chain.evaluate(signal, snapshot, now, this.pause);
+    let decision: Decision, price: Dec, proposal: ReturnType<typeof sizeOrder>;
+    try {
+      ({ decision, price, proposal } = this.decide(signal, meta, now));
+    } finally {
+      this.remember(signal);
+    }
     bus.publish('verdict', { decision, signal, proposal: { quantity: proposal.quantity.toFixed(), price: price.toFixed(), cost: proposal.cost.toFixed() } });
     registry.send(signal.id, { type: 'GUARD', approved: decision.decision === 'approved', blockedBy: decision.blockedBy });
     if (this.o.onDecisionLatency) this.o.onDecisionLatency(Number(process.hrtime.bigint() - t0));
@@ -229,23 +216,44 @@ export class Kernel {
     this.d.gateway.submit(intent);
   }
 
+  /** Validated, then sized and put to the guard chain (the signal itself is not among the recent ones yet). */
+  private decide(signal: Signal, meta: MarketMeta, now: number): { decision: Decision; price: Dec; proposal: ReturnType<typeof sizeOrder> } {
+    this.d.registry.send(signal.id, { type: 'VALIDATE' });
+    const price = new Dec(signal.price);
+    const equity = this.equity();
+    const proposal = sizeOrder(this.o.sizing, meta, price, equity);
+    const snapshot: GuardSnapshot = {
+      meta,
+      intervalMs: this.o.intervalMs,
+      proposal: { quantity: proposal.quantity, price, cost: proposal.cost },
+      equity,
+      dayStartEquity: this.dayStartEquity,
+      startingBalance: this.d.portfolio.startingBalance,
+      realizedPnl: this.d.portfolio.realizedPnl,
+      openPositions: this.exposures(),
+      closedTrades: this.d.portfolio.closedTrades,
+      // the signals before this one (it is remembered after its verdict, before anyone hears of it)
+      recentSignals: this.recent.all,
+      recentIndex: this.recent,
+      lastMarketDataTs: this.d.market.lastDataTs(signal.pair),
+      volatility: this.d.market.volatility(signal.pair),
+    };
+    const decision = this.d.chain.evaluate(signal, snapshot, now, this.pause);
+    return { decision, price, proposal };
+  }
+
   /** The signals the duplicate and cooldown guards look back over (persisted by live runs). */
   recentSignals(): readonly RecentSignal[] {
-    return this.recent;
+    return this.recent.all;
   }
 
   /** A live restart: the look-back of the run before it. */
   restoreRecent(list: readonly RecentSignal[]): void {
-    for (const r of list.slice(-RECENT_SIGNALS)) {
-      this.recent.push(r);
-      this.recentIds.add(r.id);
-    }
+    for (const r of list.slice(-RECENT_SIGNALS)) this.recent.push(r, false);
   }
 
   private remember(s: Signal): void {
     this.recent.push({ id: s.id, strategy: s.strategy, pair: s.pair, side: s.side, ts: s.tsEvent });
-    this.recentIds.add(s.id);
-    if (this.recent.length > RECENT_SIGNALS) this.recentIds.delete(this.recent.shift()!.id);
   }
 
   /** Open positions marked to market, plus entries still working (each holds a slot). */

@@ -113,3 +113,29 @@ describe('DUPLICATE_SIGNAL', () => {
     });
   });
 });
+
+describe('DUPLICATE_SIGNAL with the recent signals indexed (RecentSignals, as the kernel passes them)', () => {
+  it('when 2,000 signals arrive (repeated ids, out-of-order times, 64 kept) then every verdict equals the scan of the same list', async () => {
+    const { RecentSignals } = await import('./recent-signals.ts');
+    const kept = new RecentSignals(64);
+    let seed = 3;
+    const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+    const verdicts = { allow: 0, id: 0, window: 0 };
+    for (let i = 0; i < 2_000; i++) {
+      const s = signal({
+        id: rnd(6) === 0 ? `sig-${Math.max(0, i - 1 - rnd(90))}` : `sig-${i}`, strategy: ['ema_cross', 'rsi'][rnd(2)]!, pair: [BTC, ETH][rnd(2)]!,
+        side: (['buy', 'sell'] as const)[rnd(2)]!, tsEvent: at(i) - rnd(8) * HOUR,
+      });
+      const scanned = guard(s, snapshot({ recentSignals: [...kept.all] }), s.tsEvent);
+      const indexed = guard(s, snapshot({ recentSignals: kept.all, recentIndex: kept }), s.tsEvent);
+      expect(indexed).toEqual(scanned);
+      if (scanned.verdict === 'allow') verdicts.allow++;
+      else if (scanned.detail.startsWith('signal id')) verdicts.id++;
+      else verdicts.window++;
+      kept.push({ id: s.id, strategy: s.strategy, pair: s.pair, side: s.side, ts: s.tsEvent });
+    }
+    expect(kept.all).toHaveLength(64);
+    // every kind of verdict was compared
+    expect(Math.min(verdicts.allow, verdicts.id, verdicts.window)).toBeGreaterThan(50);
+  });
+});

@@ -19,6 +19,13 @@ export interface RecentSignal {
   readonly ts: number;
 }
 
+/** Lookups over a snapshot's `recentSignals` (the same signals; answers equal to scanning them). */
+export interface RecentIndex {
+  hasId(id: string): boolean;
+  /** the signals of this strategy, pair and side, oldest first */
+  series(strategy: string, pair: string, side: Side): readonly RecentSignal[];
+}
+
 export interface GuardSnapshot {
   readonly meta: MarketMeta;
   readonly intervalMs: number;
@@ -36,6 +43,8 @@ export interface GuardSnapshot {
   readonly closedTrades: readonly ClosedTrade[];
   /** signals seen before this one, oldest first */
   readonly recentSignals: readonly RecentSignal[];
+  /** the same signals, indexed (optional: without it a guard scans `recentSignals`) */
+  readonly recentIndex?: RecentIndex | undefined;
   /** close time of the newest candle of the signal's pair */
   readonly lastMarketDataTs: number | null;
   /** ATR / close of the signal's pair, null while warming up */
