@@ -3,9 +3,12 @@
  * account, standbys wait and name the holder, a released or ended session hands the lease on, and a holder
  * whose session is killed hears at once that it lost the lease.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leaseKey, PgLease } from '../src/adapters/postgres/lease.ts';
+import { LeaseError, leaseKey, PgLease } from '../src/adapters/postgres/lease.ts';
+import { BIN, tmp } from './helpers.ts';
 import { postgresMissing, startPgCluster, type PgCluster } from './postgres-cluster.ts';
 
 const d = postgresMissing() ? describe.skip : describe;
@@ -75,5 +78,25 @@ d('leader lease on PostgreSQL', () => {
     expect(l.status().reason).toMatch(/cannot reach PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x for the lease/);
     expect(l.status().reason).not.toContain('hunter2');
     await l.release();
+  });
+
+  it('when PostgreSQL cannot be reached at the first try then a fail-fast acquire throws, naming the place without the password', async () => {
+    const l = new PgLease({ url: 'postgres://u:hunter2@127.0.0.1:1/x', account: 'a', now, retryMs: 50 });
+    const err = await l.acquire(() => false, undefined, { failFast: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LeaseError);
+    expect((err as Error).message).toMatch(/^cannot reach PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x for the lease \(.+\)$/);
+    await l.release();
+  });
+});
+
+describe('tollgate run with a PostgreSQL state that is not there', () => {
+  it('exits 2 before standing by, with a clear message that never shows the password', () => {
+    const dir = tmp('tollgate-pg-down-');
+    const r = spawnSync(process.execPath, [BIN, 'run', '--mode', 'sim', '--url', 'http://127.0.0.1:1', '--state', 'postgres://bot:pw-42x@127.0.0.1:1/tollgate', '--logs', join(dir, 'logs')], {
+      env: { ...process.env, TOLLGATE_KRAKEN_API_KEY: 'k'.repeat(20), TOLLGATE_KRAKEN_API_SECRET: Buffer.from('s'.repeat(64)).toString('base64') }, encoding: 'utf8', timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--state: cannot reach PostgreSQL at postgres:\/\/bot:\*\*\*@127\.0\.0\.1:1\/tollgate for the lease/);
+    expect(r.stderr + r.stdout).not.toContain('pw-42x');
   });
 });

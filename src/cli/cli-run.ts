@@ -22,7 +22,7 @@ import { credentialsFromEnv, credentialsFromFile, type Credentials } from './cre
 import { httpSettings, serveHttp } from './cli-http.ts';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { isPostgresUrl } from '../adapters/postgres/errors.ts';
-import { PgLease } from '../adapters/postgres/lease.ts';
+import { LeaseError, PgLease } from '../adapters/postgres/lease.ts';
 import { serveLeaseHealth, type LeaseHealthServer } from '../http/lease-health.ts';
 
 /**
@@ -168,9 +168,16 @@ async function holdLease(o: RunOptions, creds: Credentials, listen: { host: stri
     process.stderr.write(`http: health on ${health.address} (this instance is behind the account's leader lease)\n`);
   }
   let said: string | null = null;
-  const got = await lease.acquire(() => early.asked() !== null, (s) => {
-    if (s.reason !== said) logger.warn('lease.standby', { account: s.account, holder: s.holder }, (said = s.reason) ?? 'standing by');
-  });
+  let got: boolean;
+  try {
+    got = await lease.acquire(() => early.asked() !== null, (s) => {
+      if (s.reason !== said) logger.warn('lease.standby', { account: s.account, holder: s.holder }, (said = s.reason) ?? 'standing by');
+    }, { failFast: true });
+  } catch (e) {
+    await health?.close();
+    if (e instanceof LeaseError) throw new InputError(`--state: ${e.message}`);
+    throw e;
+  }
   if (!got) {
     await lease.release();
     await health?.close();

@@ -22,6 +22,11 @@ export function leaseKey(account: string): number {
   return createHash('sha256').update(`tollgate-lease\u0000${account}`).digest().readUInt32BE(0) & 0x7fffffff;
 }
 
+/** The lease cannot be tried at all (PostgreSQL unreachable at the first try); the message names the place, never the password. */
+export class LeaseError extends Error {
+  override name = 'LeaseError';
+}
+
 export type LeaseRole = 'standby' | 'leader' | 'lost' | 'released';
 
 export interface LeaseStatus {
@@ -56,6 +61,7 @@ export class PgLease {
   private check: NodeJS.Timeout | null = null;
   private lostHandlers: Array<(reason: string) => void> = [];
   private readonly where: string;
+  private unreachable = false;
 
   constructor(private readonly o: LeaseOptions) {
     this.key = leaseKey(o.account);
@@ -75,12 +81,15 @@ export class PgLease {
 
   /**
    * Tries to take the lease every `retryMs` until it is held (true) or `stop()` says to give up (false).
-   * `onStandby` hears each failed try (another holds it, or PostgreSQL cannot be reached).
+   * `onStandby` hears each failed try (another holds it, or PostgreSQL cannot be reached). With `failFast`,
+   * a first try that cannot reach PostgreSQL at all (down, wrong URL, refused login) throws a LeaseError
+   * instead: a start with a mistyped URL is an error, not a standby forever; later outages are retried.
    */
-  async acquire(stop: () => boolean, onStandby?: (s: LeaseStatus) => void): Promise<boolean> {
-    for (;;) {
+  async acquire(stop: () => boolean, onStandby?: (s: LeaseStatus) => void, o: { failFast?: boolean } = {}): Promise<boolean> {
+    for (let first = true; ; first = false) {
       if (stop()) return false;
       if (await this.tryOnce()) return true;
+      if (first && o.failFast && this.unreachable) throw new LeaseError(this.st.reason!.replace(/; retrying$/, ''));
       onStandby?.(this.st);
       const until = this.o.now() + (this.o.retryMs ?? 1000);
       while (this.o.now() < until && !stop()) await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, until - this.o.now()))));
@@ -88,6 +97,7 @@ export class PgLease {
   }
 
   private async tryOnce(): Promise<boolean> {
+    this.unreachable = false;
     try {
       if (!this.client) {
         const c = new pg.Client({ connectionString: this.o.url, application_name: `tollgate lease: pid ${process.pid} on ${hostname()}`, keepAlive: true });
@@ -106,6 +116,7 @@ export class PgLease {
       const holder = h.rows[0] ? (h.rows[0].app || `backend pid ${h.rows[0].pid}`) : null;
       this.set('standby', `another instance holds the lease of account ${this.st.account}${holder ? ` (${holder})` : ''}; standing by`, holder);
     } catch (e) {
+      this.unreachable = true;
       await this.drop();
       this.set('standby', `cannot reach PostgreSQL at ${this.where} for the lease (${(e as Error).message}); retrying`);
     }
