@@ -7,6 +7,12 @@ export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /**
+   * The release before this migration (which knows up to `version - 1`) still runs correctly on the migrated
+   * file: the change is additive (a new table or index the older code never reads or needs). Such a file records
+   * `meta.readable_from`, so a rollback to that release opens it without restoring a backup.
+   */
+  readonly compatible?: true;
 }
 
 export const APP_ID = 'tollgate';
@@ -105,6 +111,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 5,
     name: 'external holdings: venue balances the bot did not buy (origin external, not managed), per asset',
+    compatible: true, // a new table only: release 4 never reads it (reconciliation records it afresh after a rollback and return)
     sql: `
       CREATE TABLE IF NOT EXISTS external_holdings (
         asset TEXT PRIMARY KEY, quantity TEXT NOT NULL, origin TEXT NOT NULL DEFAULT 'external' CHECK (origin = 'external'),
@@ -115,3 +122,10 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;
+
+/** The oldest schema version whose release can run on a file migrated to `version`: compatible migrations chain down. */
+export function readableFrom(version: number, migrations: readonly Migration[] = MIGRATIONS): number {
+  let v = version;
+  while (v > 0 && migrations.find((m) => m.version === v)?.compatible) v -= 1;
+  return v;
+}

@@ -13,7 +13,7 @@ import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, read
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { classifySqliteError, StateDbError } from './errors.ts';
-import { APP_ID, LATEST_VERSION, MIGRATIONS, SQLITE_APPLICATION_ID } from './migrations.ts';
+import { APP_ID, LATEST_VERSION, MIGRATIONS, readableFrom, SQLITE_APPLICATION_ID } from './migrations.ts';
 
 export interface OpenOptions {
   /** how long a writer waits for another process's transaction, ms (default 10 s) */
@@ -114,9 +114,19 @@ function inspect(db: Database.Database, file: string, header: Header | null): vo
   }
   const v = Number(meta.get('schema_version'));
   if (!Number.isInteger(v) || v < 0) throw new StateDbError('corrupt', file, `has an unreadable schema version "${meta.get('schema_version')}"`);
-  if (v > LATEST_VERSION) {
+  if (v > LATEST_VERSION && !readableHere(meta.get('readable_from'))) {
     throw new StateDbError('newer', file, `was migrated by a newer Tollgate (schema version ${v}; this version knows up to ${LATEST_VERSION}); upgrade Tollgate, nothing was changed`);
   }
+}
+
+/** A file of a newer schema that records this release can still run on it (only compatible migrations since). */
+function readableHere(readableFromValue: string | undefined): boolean {
+  const rf = Number(readableFromValue);
+  return readableFromValue !== undefined && Number.isInteger(rf) && rf <= LATEST_VERSION;
+}
+
+function metaValue(db: Database.Database, key: string): string | undefined {
+  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
 }
 
 export function schemaVersion(db: Database.Database): number {
@@ -129,6 +139,7 @@ export function migrate(db: Database.Database, file: string): number[] {
   const applied: number[] = [];
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
   if (hasMeta && schemaVersion(db) === LATEST_VERSION) return applied; // up to date: opening writes nothing
+  if (hasMeta && schemaVersion(db) > LATEST_VERSION && readableHere(metaValue(db, 'readable_from'))) return applied; // a newer, compatible file (a rollback): used as it is
   const step = db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
     db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('app_id', ?), ('schema_version', '0')").run(APP_ID);
@@ -140,6 +151,7 @@ export function migrate(db: Database.Database, file: string): number[] {
     db.exec(next.sql);
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(next.version));
     db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`migration_${next.version}`, next.name);
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('readable_from', ?)").run(String(readableFrom(next.version)));
     applied.push(next.version);
     return true;
   });

@@ -103,6 +103,8 @@ describe('SqliteStateStore: opening', () => {
     populated(file);
     const db = new Database(file);
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(LATEST_VERSION + 5));
+    // what a newer release with an incompatible migration records (a compatible one: schema-compat.test.ts)
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'readable_from'").run(String(LATEST_VERSION + 5));
     db.pragma('journal_mode = DELETE');
     db.close();
     expectRefused(file, 'newer', new RegExp(`newer Tollgate \\(schema version ${LATEST_VERSION + 5}; this version knows up to ${LATEST_VERSION}\\)`));
