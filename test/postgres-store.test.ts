@@ -4,7 +4,10 @@
  * is a StateDbError that never shows the password, the audit log is append-only in the database too, and the
  * synchronous bridge survives a call that overran its deadline.
  */
-import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_MIGRATIONS } from '../src/adapters/postgres/migrations.ts';
@@ -13,9 +16,50 @@ import { SyncPg } from '../src/adapters/postgres/sync-bridge.ts';
 import { StateDbError } from '../src/adapters/sqlite/errors.ts';
 import { MIGRATIONS } from '../src/adapters/sqlite/migrations.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { Ledger } from '../src/portfolio/ledger.ts';
+import { Ledger, verifyAudit } from '../src/portfolio/ledger.ts';
+import { MemoryLedgerStore } from '../src/portfolio/memory-ledger-store.ts';
 import { postgresMissing, startPgCluster, type PgCluster } from './postgres-cluster.ts';
 import { metaOf, op, T0 } from './store-contract.ts';
+
+describe('PostgreSQL tests without a server', () => {
+  it('when no server binaries exist then the tests skip with a message, and fail instead under TOLLGATE_REQUIRE_POSTGRES=1', () => {
+    const saved = { bin: process.env.TOLLGATE_PG_BIN, req: process.env.TOLLGATE_REQUIRE_POSTGRES };
+    try {
+      process.env.TOLLGATE_PG_BIN = mkdtempSync(join(tmpdir(), 'tollgate-no-pg-'));
+      delete process.env.TOLLGATE_REQUIRE_POSTGRES;
+      expect(postgresMissing()).toMatch(/no PostgreSQL server binaries .* the PostgreSQL tests are skipped/);
+      process.env.TOLLGATE_REQUIRE_POSTGRES = '1';
+      expect(() => postgresMissing()).toThrow(/TOLLGATE_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries/);
+    } finally {
+      for (const [k, v] of [['TOLLGATE_PG_BIN', saved.bin], ['TOLLGATE_REQUIRE_POSTGRES', saved.req]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});
+
+/** a process that books `n` buys into the state at `url` as fast as it can */
+function buyer(url: string, n: number, tag: string): Promise<{ code: number | null; err: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-pg-buyer-'));
+  const script = join(dir, 'buy.mts');
+  const src = (f: string) => JSON.stringify(resolve(import.meta.dirname, '..', 'src', f));
+  writeFileSync(script, `import { PgStateStore } from ${src('adapters/postgres/state-store.ts')};
+import { Ledger } from ${src('portfolio/ledger.ts')};
+import { krakenMarkets } from ${src('kraken/pairs.ts')};
+const m = krakenMarkets();
+const s = PgStateStore.open(${JSON.stringify(url)});
+const l = new Ledger(s, { now: () => ${T0} }, (p) => m.get(p));
+for (let i = 0; i < ${n}; i++) l.buy({ pair: 'BTC/USD', quantity: '0.0001', price: '50000' }, { actor: 'bot', key: '${tag}' + i, reason: 'concurrency' });
+s.close();
+`);
+  return new Promise((done) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (x) => (err += x));
+    c.on('exit', (code) => done({ code, err }));
+  });
+}
 
 const d = postgresMissing() ? describe.skip : describe;
 let cluster: PgCluster;
@@ -144,6 +188,24 @@ d('PostgreSQL state', () => {
       expect(s.snapshot().cash).toEqual([]);
       s.setGuardState('k', 1, T0);
       expect(s.guardState('k')).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('when two processes write the same state at once then the writers take turns: every operation is booked, the sequence is gapless, nothing is lost', async () => {
+    const url = await fresh();
+    const s = PgStateStore.open(url);
+    new Ledger(s, { now: () => T0 }, metaOf).setCash({ currency: 'USD', amount: '1000' }, op('cash'));
+    const [a, b] = await Promise.all([buyer(url, 25, 'a'), buyer(url, 25, 'b')]);
+    expect([a.code, a.err, b.code, b.err]).toEqual([0, '', 0, '']);
+    try {
+      const snap = s.snapshot();
+      expect(snap.sequence).toBe(51);
+      expect([...s.audit()].map((r) => r.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+      // 50 buys of 0.0001 BTC at 50000: 250 USD, exactly
+      expect(snap.cash).toEqual([{ currency: 'USD', amount: '750' }]);
+      expect(verifyAudit(s, metaOf, () => new MemoryLedgerStore()).ok).toBe(true);
     } finally {
       s.close();
     }
