@@ -105,7 +105,11 @@ if (intakeHttp) {
 const dashboardHttp = get('TOLLGATE_DASHBOARD_HTTP');
 if (dashboardHttp) {
   const [dashHost, dashPort] = [dashboardHttp.slice(0, dashboardHttp.lastIndexOf(':')), dashboardHttp.slice(dashboardHttp.lastIndexOf(':') + 1)];
-  const dashArgs = ['dashboard', '--host', dashHost, '--port', dashPort, '--logs', logs, '--state', get('TOLLGATE_STATE', 'data/tollgate.db')];
+  const dashArgs = ['dashboard', '--host', dashHost, '--port', dashPort, '--logs', logs];
+  // the state only when there is one (a paper bot writes none; the dashboard refuses a missing file): a later
+  // deploy or restart of the dashboard picks it up once a sim/live run has created it
+  const dashState = get('TOLLGATE_STATE', 'data/tollgate.db');
+  if (fs.existsSync(path.resolve(here, dashState))) dashArgs.push('--state', dashState);
   if (get('TOLLGATE_DASHBOARD_PASSWORD_FILE')) dashArgs.push('--password-file', get('TOLLGATE_DASHBOARD_PASSWORD_FILE'));
   if (get('TOLLGATE_DASHBOARD_BEHIND_TLS')) dashArgs.push('--behind-tls');
   apps.push({
