@@ -7,7 +7,7 @@
  * Priority when several rules fire on the same candle: stop_loss, trailing_stop, take_profit, max_hold,
  * strategy_exit.
  */
-import { Dec } from './money.ts';
+import { Dec, ONE } from './money.ts';
 import { candleDec, candleNumber, type Candle, type ExitReason } from './types.ts';
 
 export interface ExitRules {
@@ -38,10 +38,10 @@ export function startExitTrack(rules: ExitRules, entryPrice: Dec, entryTs: numbe
   return {
     entryPrice,
     entryTs,
-    takeProfit: rules.takeProfitPct === null ? null : entryPrice.mul(new Dec(1).plus(rules.takeProfitPct)),
-    stopLoss: rules.stopLossPct === null ? null : entryPrice.mul(new Dec(1).minus(rules.stopLossPct)),
+    takeProfit: rules.takeProfitPct === null ? null : entryPrice.mul(ONE.plus(rules.takeProfitPct)),
+    stopLoss: rules.stopLossPct === null ? null : entryPrice.mul(ONE.minus(rules.stopLossPct)),
     peak: entryPrice,
-    trailFactor: rules.trailingStopPct === null ? null : new Dec(1).minus(rules.trailingStopPct),
+    trailFactor: rules.trailingStopPct === null ? null : ONE.minus(rules.trailingStopPct),
   };
 }
 

@@ -3,7 +3,7 @@
  * open with slippage, limit orders when the candle touches the limit, never more than a share of the
  * candle's volume. Pure: the caller says how much of this candle's volume is already used.
  */
-import { Dec, bps } from './money.ts';
+import { Dec, bps, ZERO, ONE } from './money.ts';
 import { feeFor, roundPriceAdverse, roundQuantity } from './market.ts';
 import { candleDec, type Candle, type MarketMeta, type OrderType, type Side } from './types.ts';
 
@@ -30,7 +30,7 @@ export interface WorkingOrder {
 /** Base-quantity cap for this candle: share × volume, minus what other orders already took. */
 export function volumeCapacity(params: FillModelParams, meta: MarketMeta, candle: Candle, used: Dec): Dec {
   const cap = roundQuantity(meta, candleDec(candle, 'volume').mul(params.maxVolumeShare)).minus(used);
-  return cap.gt(0) ? cap : new Dec(0);
+  return cap.gt(ZERO) ? cap : ZERO;
 }
 
 export function quoteFill(params: FillModelParams, meta: MarketMeta, order: WorkingOrder, candle: Candle, used: Dec): FillQuote | null {
@@ -39,7 +39,7 @@ export function quoteFill(params: FillModelParams, meta: MarketMeta, order: Work
   if (order.type === 'market') {
     const slip = bps(params.slippageBps);
     const open = candleDec(candle, 'open');
-    price = roundPriceAdverse(meta, order.side === 'buy' ? open.mul(slip.plus(1)) : open.mul(new Dec(1).minus(slip)), order.side);
+    price = roundPriceAdverse(meta, order.side === 'buy' ? open.mul(slip.plus(ONE)) : open.mul(ONE.minus(slip)), order.side);
     liquidity = 'taker';
   } else {
     const limit = order.limitPrice;
@@ -51,6 +51,6 @@ export function quoteFill(params: FillModelParams, meta: MarketMeta, order: Work
   }
   const capacity = volumeCapacity(params, meta, candle, used);
   const quantity = order.remaining.lt(capacity) ? order.remaining : capacity;
-  if (quantity.lte(0)) return null;
+  if (quantity.lte(ZERO)) return null;
   return { quantity, price, fee: feeFor(meta, quantity.mul(price), liquidity), liquidity };
 }

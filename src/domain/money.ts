@@ -30,7 +30,13 @@ export function roundTo(v: Dec, places: number): Dec {
 export function fmt(v: Dec, places: number): string {
   return v.toFixed(places, Dec.ROUND_HALF_EVEN);
 }
-/** 1 basis point = 0.0001. */
+const bpsOf = new Map<number, Dec>();
+/** 1 basis point = 0.0001. (The few rates a config names are built once: a Dec is immutable.) */
 export function bps(n: number): Dec {
-  return new Dec(n).div(10_000);
+  let d = bpsOf.get(n);
+  if (d === undefined) {
+    if (bpsOf.size >= 256) bpsOf.clear();
+    bpsOf.set(n, (d = new Dec(n).div(10_000)));
+  }
+  return d;
 }

@@ -4,7 +4,7 @@
  */
 import { clientOrderId } from './ids.ts';
 import { roundPriceAdverse } from './market.ts';
-import { bps, Dec } from './money.ts';
+import { bps, Dec, ONE } from './money.ts';
 import type { ClosedTrade, ExitReason, MarketMeta, OrderIntent, OrderType, Position, Signal } from './types.ts';
 
 export interface EntryPlan {
@@ -19,7 +19,7 @@ export interface EntryPlan {
 /** The entry order a signal becomes, submitted at `now`. */
 export function entryIntent(signal: Signal, meta: MarketMeta, quantity: Dec, plan: EntryPlan, now: number): OrderIntent {
   const price = new Dec(signal.price);
-  const limitPrice = plan.orderType === 'limit' ? roundPriceAdverse(meta, price.mul(new Dec(1).minus(bps(plan.limitOffsetBps))), 'sell') : undefined;
+  const limitPrice = plan.orderType === 'limit' ? roundPriceAdverse(meta, price.mul(ONE.minus(bps(plan.limitOffsetBps))), 'sell') : undefined;
   return {
     id: `${signal.id}:entry`,
     signalId: signal.id,

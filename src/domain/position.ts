@@ -4,7 +4,7 @@
  * (replay), the durable Ledger (SQLite) and the shadow engine alike, so a shadow trade and a real one with the
  * same fills have the same PnL to the last digit. Exact (Dec), pure, no I/O.
  */
-import { Dec } from './money.ts';
+import { Dec, ZERO } from './money.ts';
 import type { ClosedTrade, ExitReason, Position } from './types.ts';
 
 /** The money fields of a position (what an execution changes). */
@@ -70,7 +70,7 @@ export function closedTradeOf(p: Position, exitTs: number, exitReason: ExitReaso
  * An open position valued as if the rest were sold at `mark` paying `exitFee`: proceeds (so far plus the
  * rest at the mark), all fees, net PnL and its ratio to the entry cost, and the average exit price.
  */
-export function markedToMarket(p: PositionAmounts, mark: Dec, exitFee: Dec = new Dec(0)): { proceeds: Dec; fees: Dec; pnl: Dec; pnlRatio: number; exitPrice: Dec } {
+export function markedToMarket(p: PositionAmounts, mark: Dec, exitFee: Dec = ZERO): { proceeds: Dec; fees: Dec; pnl: Dec; pnlRatio: number; exitPrice: Dec } {
   const proceeds = p.exitProceeds.plus(p.quantity.mul(mark));
   const fees = p.entryFees.plus(p.exitFees).plus(exitFee);
   const pnl = netPnl(p, proceeds, fees);

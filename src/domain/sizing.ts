@@ -1,5 +1,5 @@
 /** Position sizing: a fixed quote amount or a fraction of equity, rounded down to the lot decimals. */
-import { Dec } from './money.ts';
+import { Dec, ZERO } from './money.ts';
 import { roundQuantity } from './market.ts';
 import type { MarketMeta } from './types.ts';
 
@@ -13,6 +13,6 @@ export interface SizedOrder {
 
 export function sizeOrder(sizing: Sizing, meta: MarketMeta, price: Dec, equity: Dec): SizedOrder {
   const quote = sizing.mode === 'fixed_quote' ? new Dec(sizing.amount) : equity.mul(sizing.fraction);
-  const quantity = price.gt(0) && quote.gt(0) ? roundQuantity(meta, quote.div(price)) : new Dec(0);
+  const quantity = price.gt(ZERO) && quote.gt(ZERO) ? roundQuantity(meta, quote.div(price)) : ZERO;
   return { quantity, cost: quantity.mul(price) };
 }

@@ -9,7 +9,7 @@
  */
 import type { SignalBus } from '../bus/bus.ts';
 import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '../domain/exits.ts';
-import { Dec } from '../domain/money.ts';
+import { Dec, ZERO } from '../domain/money.ts';
 import { entryIntent, entryPriceOf, exitIntent, type EntryPlan } from '../domain/orders.ts';
 import { sizeOrder, type Sizing } from '../domain/sizing.ts';
 import { utcDayStart } from '../domain/time.ts';
@@ -66,7 +66,7 @@ export class Kernel {
   private readonly signalsById = new Map<string, Signal>();
   private readonly recent = new RecentSignals(RECENT_SIGNALS);
   private dayStart = -1;
-  private dayStartEquity = new Dec(0);
+  private dayStartEquity = ZERO;
   private pause: EntryPause | null = null;
 
   constructor(private readonly d: KernelDeps, private readonly o: KernelOptions) {
@@ -285,7 +285,7 @@ export class Kernel {
     const effect = this.d.portfolio.applyFill(f, strategy);
     const now = this.d.clock.now();
     if (f.purpose === 'entry') {
-      if (this.d.gateway.remaining(f.orderId).gt(0) && this.d.registry.state(f.signalId) !== undefined) {
+      if (this.d.gateway.remaining(f.orderId).gt(ZERO) && this.d.registry.state(f.signalId) !== undefined) {
         this.d.registry.send(f.signalId, { type: 'PARTIAL_FILL', quantity: effect.position.quantity.toFixed() });
       }
     } else if (effect.closed) {
@@ -305,8 +305,8 @@ export class Kernel {
       return;
     }
     if (e.order.purpose === 'entry') {
-      const filled = e.kind === 'rejected' ? new Dec(0) : e.filledQty;
-      if (filled.gt(0)) {
+      const filled = e.kind === 'rejected' ? ZERO : e.filledQty;
+      if (filled.gt(ZERO)) {
         registry.send(id, { type: 'FILL', quantity: filled.toFixed() }, e.kind === 'cancelled' ? e.reason : undefined);
         this.openPosition(id, e.ts);
       } else if (e.kind === 'rejected' || (e.kind === 'cancelled' && e.reason.startsWith('EOrder:'))) {

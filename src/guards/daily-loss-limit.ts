@@ -1,5 +1,5 @@
 /** DAILY_LOSS_LIMIT — stop opening trades for the rest of the UTC day once the day's realized loss reaches the limit. */
-import { Dec } from '../domain/money.ts';
+import { Dec, ZERO } from '../domain/money.ts';
 import { utcDayStart } from '../domain/time.ts';
 import { allow, block, type GuardDefinition } from './types.ts';
 
@@ -15,14 +15,14 @@ export const dailyLossLimit: GuardDefinition<DailyLossLimitParams> = {
   describe: 'halt new entries after the day’s realized loss reaches the limit',
   create: (p) => (_signal, s, now) => {
     const dayStart = utcDayStart(now);
-    let pnl = new Dec(0);
+    let pnl = ZERO;
     const trades = s.closedTrades;
     for (let i = trades.length - 1; i >= 0; i--) {
       const t = trades[i]!;
       if (t.exitTs < dayStart) break;
       if (t.exitTs <= now) pnl = pnl.plus(t.pnl);
     }
-    if (pnl.gte(0)) return allow;
+    if (pnl.gte(ZERO)) return allow;
     const loss = pnl.neg();
     const limits: Dec[] = [];
     if (p.maxLoss !== null) limits.push(new Dec(p.maxLoss));

@@ -1,5 +1,5 @@
 /** EXPOSURE_LIMIT — open value plus the new order may not exceed a share of equity, in total and per pair. */
-import { Dec } from '../domain/money.ts';
+import { Dec, ZERO } from '../domain/money.ts';
 import { allow, block, type GuardDefinition } from './types.ts';
 
 export interface ExposureLimitParams {
@@ -18,7 +18,7 @@ export const exposureLimit: GuardDefinition<ExposureLimitParams> = {
       total = total.plus(o.value);
       if (o.pair === signal.pair) pair = pair.plus(o.value);
     }
-    if (s.equity.lte(0)) return block('EXPOSURE_LIMIT', `equity ${s.equity.toFixed(2)} ≤ 0`);
+    if (s.equity.lte(ZERO)) return block('EXPOSURE_LIMIT', `equity ${s.equity.toFixed(2)} ≤ 0`);
     const cap = s.equity.mul(p.maxTotalPct);
     if (total.gt(cap)) return block('EXPOSURE_LIMIT', `exposure ${total.toFixed(2)} would exceed ${(p.maxTotalPct * 100).toFixed(1)}% of equity (${cap.toFixed(2)})`);
     if (p.maxPairPct !== null) {

@@ -13,7 +13,7 @@ import type { SignalBus, VerdictEvent } from '../bus/bus.ts';
 import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '../domain/exits.ts';
 import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
 import { feeFor, minimumViolation } from '../domain/market.ts';
-import { Dec } from '../domain/money.ts';
+import { Dec, ZERO } from '../domain/money.ts';
 import { entryIntent, type EntryPlan } from '../domain/orders.ts';
 import { closedTradeOf, entryPriceOf, markedToMarket, withEntry, withExit } from '../domain/position.ts';
 import { candleDec, type BlockCode, type Candle, type ExitReason, type MarketMeta, type OrderIntent, type Position, type ShadowOutcome } from '../domain/types.ts';
@@ -63,7 +63,6 @@ export interface ShadowDeps {
   readonly store: KeyValueStore<ShadowPosition>;
 }
 
-const ZERO = new Dec(0);
 /** a function, not an inline test: the phase changes inside the calls TypeScript cannot see into */
 const isSettled = (sp: ShadowPosition) => sp.phase === 'settled';
 
@@ -137,7 +136,7 @@ export class ShadowEngine {
           this.fillExit(sp, meta, c);
         }
         if (isSettled(sp)) continue;
-        if (sp.pos.quantity.gt(0)) this.excursion(sp, c);
+        if (sp.pos.quantity.gt(ZERO)) this.excursion(sp, c);
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= close) this.endEntry(sp);
         if (isSettled(sp)) continue;
         if (sp.phase === 'open' && sp.track && !sp.dust) {
@@ -165,12 +164,12 @@ export class ShadowEngine {
     if (sp.pos.entryQuantity.isZero()) sp.pos.openedTs = c.ts;
     Object.assign(sp.pos, withEntry(sp.pos, q.quantity, q.price, q.fee));
     sp.entryRemaining = sp.entryRemaining.minus(q.quantity);
-    if (sp.entryRemaining.lte(0)) this.open(sp);
+    if (sp.entryRemaining.lte(ZERO)) this.open(sp);
   }
 
   /** The entry deadline passed: open with what filled, or expire. */
   private endEntry(sp: ShadowPosition): void {
-    if (sp.pos.entryQuantity.gt(0)) this.open(sp);
+    if (sp.pos.entryQuantity.gt(ZERO)) this.open(sp);
     else this.settle(sp, 'expired', this.d.clock.now(), 'entry timeout: nothing filled');
   }
 
@@ -199,7 +198,7 @@ export class ShadowEngine {
   finish(mark: (pair: string) => number | null): void {
     const now = this.d.clock.now();
     for (const set of this.byPair.values()) {
-      for (const sp of [...set]) this.settle(sp, 'open_at_end', now, sp.pos.quantity.gt(0) ? null : 'entry still working at end of data', mark(sp.pair));
+      for (const sp of [...set]) this.settle(sp, 'open_at_end', now, sp.pos.quantity.gt(ZERO) ? null : 'entry still working at end of data', mark(sp.pair));
     }
   }
 
@@ -210,7 +209,7 @@ export class ShadowEngine {
     this.d.store.delete(sp.signalId);
     this.settledCount++;
     const p = sp.pos;
-    const bought = p.entryQuantity.gt(0);
+    const bought = p.entryQuantity.gt(ZERO);
     let entryPrice: Dec | null = bought ? entryPriceOf(p) : null;
     let exitTs: number | null = null;
     let exitPrice: Dec | null = null;

@@ -6,7 +6,7 @@
  */
 import { quoteFill, type FillModelParams } from '../../domain/fill-model.ts';
 import { feeFor } from '../../domain/market.ts';
-import { Dec } from '../../domain/money.ts';
+import { Dec, ONE, ZERO } from '../../domain/money.ts';
 import type { Candle, MarketMeta, OrderIntent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Venue, VenueSink } from '../../ports/venue.ts';
@@ -50,20 +50,20 @@ export class PaperVenue implements Venue {
 
   /** quote reserved by working buy orders, at their reference price, fees included */
   private reserved(quote: string): Dec {
-    let r = new Dec(0);
+    let r = ZERO;
     for (const w of this.working) {
       if (w.order.side !== 'buy') continue;
       const meta = this.deps.meta(w.order.pair);
       if (meta.quote !== quote) continue;
       const px = w.order.limitPrice ?? new Dec(this.deps.lastPrice(w.order.pair) ?? 0);
-      r = r.plus(w.remaining.mul(px).mul(meta.takerFee.plus(1)));
+      r = r.plus(w.remaining.mul(px).mul(meta.takerFee.plus(ONE)));
     }
     return r;
   }
 
   /** base quantity already promised to working sell orders of the signal's position */
   private sellingFor(signalId: string): Dec {
-    let q = new Dec(0);
+    let q = ZERO;
     for (const w of this.working) if (w.order.side === 'sell' && w.order.signalId === signalId) q = q.plus(w.remaining);
     return q;
   }
@@ -80,7 +80,7 @@ export class PaperVenue implements Venue {
     const refused = orderRefusal(meta, order, ref);
     if (refused !== null) return refused;
     if (order.side === 'buy') {
-      const need = order.quantity.mul(ref).mul(meta.takerFee.plus(1));
+      const need = order.quantity.mul(ref).mul(meta.takerFee.plus(ONE));
       if (need.plus(this.reserved(meta.quote)).gt(this.deps.cash(meta.quote))) return 'EOrder:Insufficient funds';
     } else if (order.quantity.plus(this.sellingFor(order.signalId)).gt(this.deps.held(order.signalId))) {
       return 'EOrder:Insufficient funds';
@@ -92,7 +92,7 @@ export class PaperVenue implements Venue {
     const now = this.deps.clock.now();
     const refusal = this.check(order);
     if (refusal !== null) return this.out().onOrderEvent({ kind: 'rejected', order, reason: refusal, ts: now });
-    this.working.push({ order, remaining: order.quantity, filled: new Dec(0), acceptedTs: now });
+    this.working.push({ order, remaining: order.quantity, filled: ZERO, acceptedTs: now });
     this.out().onOrderEvent({ kind: 'accepted', order, ts: now });
   }
 
@@ -104,7 +104,7 @@ export class PaperVenue implements Venue {
   }
 
   onCandle(candle: Candle): void {
-    let used = new Dec(0);
+    let used = ZERO;
     const done: Working[] = [];
     for (const w of [...this.working]) {
       if (w.order.pair !== candle.pair || w.acceptedTs > candle.ts) continue;
@@ -118,15 +118,15 @@ export class PaperVenue implements Venue {
         const cash = this.deps.cash(meta.quote);
         if (quantity.mul(q.price).plus(fee).gt(cash)) {
           const rate = q.liquidity === 'maker' ? meta.makerFee : meta.takerFee;
-          quantity = cash.div(q.price.mul(rate.plus(1))).toDecimalPlaces(meta.lotDecimals, Dec.ROUND_DOWN);
+          quantity = cash.div(q.price.mul(rate.plus(ONE))).toDecimalPlaces(meta.lotDecimals, Dec.ROUND_DOWN);
           fee = feeFor(meta, quantity.mul(q.price), q.liquidity);
           // the fee is rounded up: step down one lot unit at a time until quantity × price + fee fits
           const lot = new Dec(10).pow(-meta.lotDecimals);
-          while (quantity.gt(0) && quantity.mul(q.price).plus(fee).gt(cash)) {
+          while (quantity.gt(ZERO) && quantity.mul(q.price).plus(fee).gt(cash)) {
             quantity = quantity.minus(lot);
             fee = feeFor(meta, quantity.mul(q.price), q.liquidity);
           }
-          if (quantity.lte(0)) {
+          if (quantity.lte(ZERO)) {
             this.cancel(w.order.clientOrderId, 'EOrder:Insufficient funds');
             continue;
           }
@@ -150,7 +150,7 @@ export class PaperVenue implements Venue {
         tsEvent: candle.ts,
         tsInit: this.deps.clock.now(),
       });
-      if (w.remaining.lte(0)) done.push(w);
+      if (w.remaining.lte(ZERO)) done.push(w);
     }
     for (const w of done) {
       const i = this.working.indexOf(w);
