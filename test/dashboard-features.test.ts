@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../src/adapters/clock/clocks.ts';
 import { parseConfig } from '../src/config/schema.ts';
-import { createDashboard, filterOf, FilterError, type DashboardOptions } from '../src/dashboard/server.ts';
+import { createDashboard, filterOf, FilterError, REPORT_DEFAULTS, type DashboardOptions } from '../src/dashboard/server.ts';
+import { reportFor } from '../src/engine/reporting.ts';
 import { PALETTE, TEXT_PAIRS } from '../src/dashboard/pages.ts';
 import { botLinkFrom } from '../src/cli/cli-dashboard.ts';
 import { BIN, BUNDLED, tmp } from './helpers.ts';
@@ -229,7 +230,7 @@ describe('open positions: stop and target from the strategy exit rules', () => {
   });
 });
 
-describe('filters: run and dates as tollgate report, plus strategy, pair and an end date', () => {
+describe('filters: run, dates, strategy and pair, as the read model\'s filtered report', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = await createDashboard(options());
@@ -243,10 +244,16 @@ describe('filters: run and dates as tollgate report, plus strategy, pair and an 
     expect(() => filterOf({ strategy: 'Bad Name' })).toThrow(/strategy: a strategy name/);
   });
 
-  it('when a strategy is chosen then the leaderboard and the signals show only it, and the page says what the report figures cover', async () => {
+  it('when a strategy is chosen then the report figures, the leaderboard and the signals cover only it', async () => {
     const html = (await get(app, '/analytics?strategy=rsi_reversion')).body;
     expect(rows(html, 'strategies').map((r) => /data-value="([^"]*)"/.exec(r)![1])).toEqual(['rsi_reversion']);
-    expect(html).toContain('id="scope-note"');
+    // the report-wide figures are the read model's filtered report of the same selection
+    const api = JSON.parse((await get(app, '/api/report?strategy=rsi_reversion&until=2019-03-31')).body);
+    expect(api).toEqual(JSON.parse(JSON.stringify(reportFor(logs, { run: 'latest', since: null, until: Date.UTC(2019, 3, 1), strategy: 'rsi_reversion', pair: null }, REPORT_DEFAULTS.report))));
+    expect(api.pipeline.signals).toBeGreaterThan(0);
+    expect(api.pipeline.signals).toBeLessThan(report.pipeline.signals);
+    expect(api.strategies.map((x: any) => x.strategy)).toEqual(['rsi_reversion']);
+    expect(html).toContain(`<dt>Signals</dt><dd data-value="${JSON.parse((await get(app, '/api/report?strategy=rsi_reversion')).body).pipeline.signals}">`);
     expect(html).toContain('<label for="f-strategy">Strategy</label> <select id="f-strategy" name="strategy">');
     expect(html).toContain('<option value="rsi_reversion" selected>');
     const trading = rows((await get(app, '/trading?strategy=rsi_reversion&since=2019-03-01&until=2019-03-31')).body, 'signals');

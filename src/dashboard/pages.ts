@@ -148,7 +148,7 @@ ${select('f-pair', 'pair', 'Pair', choices.pairs, f.pair, 'all pairs')}
 export function analyticsBody(r: Report, f: FilterValues = {}): string {
   const ccy = currencyOf(r);
   const p = r.pipeline;
-  const pipeline = `${scopeNote(f)}<section id="pipeline-section" data-live aria-labelledby="pipe-h"><h2 id="pipe-h">Signal pipeline health</h2><dl id="pipeline">
+  const pipeline = `<section id="pipeline-section" data-live aria-labelledby="pipe-h"><h2 id="pipe-h">Signal pipeline health</h2><dl id="pipeline">
 <dt>Period</dt><dd>${esc(r.period.from ?? '–')} → ${esc(r.period.to ?? '–')}</dd>
 <dt>Signals</dt><dd data-value="${p.signals}">${p.signals}</dd>
 <dt>Approved</dt><dd data-value="${p.decisions.approved}">${p.decisions.approved}</dd>
@@ -237,18 +237,6 @@ export function drawdownOf(points: Array<[number, number]>): Array<[number, numb
   });
 }
 
-/**
- * The filters the report-wide figures (pipeline, guards, equity) honour today: the report read model filters by
- * run and start date. Strategy, pair and end date narrow every table and chart that has them, and the report
- * too once the read model's filtered report (reportFor) is what server.ts calls.
- */
-export const REPORT_FILTERS: ReadonlySet<keyof FilterValues> = new Set(['run', 'since']);
-
-export function scopeNote(f: FilterValues): string {
-  const extra = (['strategy', 'pair', 'until'] as const).filter((k) => f[k] !== undefined && f[k] !== null && !REPORT_FILTERS.has(k));
-  return extra.length ? `<p class="note" id="scope-note">Filtered by ${extra.join(', ')}: the tables, signals and chart; the pipeline, guard and equity figures cover the run and dates only.</p>` : '';
-}
-
 /** The price chart's data block: [ms, price] pairs only (what the page script draws). */
 export function chartJson(c: ChartData): string {
   const pts = (xs: ReadonlyArray<{ ts: number; price: number }>) => xs.map((m) => [m.ts, m.price]);
@@ -264,7 +252,7 @@ export function performanceBody(r: Report, chart: ChartData, f: FilterValues = {
   const last = (s: Array<[number, number]>) => (s.length ? s[s.length - 1]![1] : eq.base);
   const dd = drawdownOf(eq.realized);
   const maxDd = dd.reduce((m, [, v]) => Math.min(m, v), 0);
-  const summary = `${scopeNote(f)}<section id="equity-section" data-live aria-labelledby="eq-h"><h2 id="eq-h">Equity</h2><dl id="equity-summary"><dt>Starting balance</dt><dd data-value="${eq.base}">${esc(money(eq.base, ccy).replace(/^\+/, ''))}</dd>
+  const summary = `<section id="equity-section" data-live aria-labelledby="eq-h"><h2 id="eq-h">Equity</h2><dl id="equity-summary"><dt>Starting balance</dt><dd data-value="${eq.base}">${esc(money(eq.base, ccy).replace(/^\+/, ''))}</dd>
 <dt>Realized equity at end</dt><dd data-value="${last(eq.realized)}">${esc(money(last(eq.realized), ccy).replace(/^\+/, ''))}</dd>
 <dt>Realized + shadow at end</dt><dd data-value="${last(eq.withShadow)}">${esc(money(last(eq.withShadow), ccy).replace(/^\+/, ''))}</dd>
 <dt>Max drawdown (realized)</dt><dd data-value="${maxDd}">${esc(money(maxDd.toFixed(8), ccy))}</dd></dl>`;

@@ -1,6 +1,6 @@
 /**
  * The dashboard server: fastify, server-rendered tabs over the report read model of a logs directory (the
- * same `readModelOf` + `buildReport` as `tollgate report`), optionally a state database opened read-only.
+ * same `reportFor` as `tollgate report`), optionally a state database opened read-only.
  * It never writes the bot's files. Login, sessions, backoff and CSRF: see auth.ts.
  */
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
@@ -13,9 +13,9 @@ import { Decimal } from 'decimal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Clock } from '../ports/clock.ts';
 import { LOG_FILES } from '../ports/decision-log.ts';
-import { readModelOf } from '../engine/reporting.ts';
+import { reportFor } from '../engine/reporting.ts';
 import { InputError } from '../engine/wiring.ts';
-import { buildReport, type Report, type ReportOptions } from '../analytics/report.ts';
+import type { Report, ReportOptions } from '../analytics/report.ts';
 import type { LoadOptions } from '../analytics/dataset.ts';
 import { ReadOnlyState, type StateView } from '../adapters/sqlite/read-only.ts';
 import { LoginBackoff, LoginTokens, parseCookies, safeEqual, sameOrigin, Sessions, Verifier, type BackoffOptions, type Session, type SessionOptions } from './auth.ts';
@@ -108,13 +108,11 @@ function logsKey(dir: string, extra: ReadonlyArray<string | null> = []): string 
 }
 
 /**
- * The report of one filter: the ONE call the dashboard makes into the report read model (the same
- * `readModelOf` + `buildReport` as `tollgate report`). When the read model's filtered report lands
- * (`reportFor(dir, { run, since, until, strategy, pair })`), it replaces this body and REPORT_FILTERS in pages.ts.
+ * The report of one filter: the ONE call the dashboard makes into the report read model — `reportFor`, what
+ * `tollgate report` reads too (the sidecar where it holds, the JSONL for the rest), with its defaults.
  */
 export function reportOf(dir: string, f: Filter, base: LoadOptions, options: ReportOptions): Report {
-  const load: LoadOptions = { ...base, ...(f.run ? { run: f.run } : {}), ...(f.since !== undefined ? { since: f.since } : {}) };
-  return buildReport(readModelOf(dir, load), options);
+  return reportFor(dir, { run: f.run ?? base.run ?? 'latest', since: f.since ?? base.since ?? null, until: f.until ?? null, strategy: f.strategy ?? null, pair: f.pair ?? null }, options);
 }
 
 /** A few recent values per filter, each rebuilt only when a log file changed (size or mtime). */
