@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgStateStore } from '../src/adapters/postgres/state-store.ts';
 import { Ledger, verifyAudit } from '../src/portfolio/ledger.ts';
@@ -177,4 +178,26 @@ d('tollgate run on a PostgreSQL state', () => {
       again.store.close();
     }
   }, 120_000);
+
+  it("when the leader's lease session is cut then it exits (3) rather than trade on without the lease, saying why", async () => {
+    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-04-01', pace: 20, startIndex: 800 });
+    const url = await cluster.createDatabase(`lost_${process.pid}_${++n}`);
+    const dir = tmp('tollgate-pg-lost-');
+    const config = join(dir, 'dense.json');
+    writeFileSync(config, JSON.stringify(DENSE));
+    const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
+    const a = startBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--config', config, '--state', url, '--json', '--dead-mans-switch', '0', '--logs', join(dir, 'logs')], env);
+    try {
+      await until('the instance to take the lease and run', () => /recovery\.done|state postgres:/.test(a.err) && /leader lease of account key #\d+ taken/.test(a.err));
+      const admin = new pg.Client({ connectionString: cluster.url() });
+      await admin.connect();
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'tollgate lease:%'");
+      await admin.end();
+      const code = await a.exited;
+      expect(code).toBe(3);
+      expect(a.err).toMatch(/the lease connection to PostgreSQL broke .*another instance may take over; this one stops trading; exiting now/);
+    } finally {
+      a.child.kill('SIGKILL');
+    }
+  }, 90_000);
 });

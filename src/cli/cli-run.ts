@@ -152,7 +152,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
 /**
  * Waits for the account's leader lease on the PostgreSQL state (src/adapters/postgres/lease.ts), trying every
  * second; meanwhile, with --http, health says standby. 'stopped' when a SIGINT/SIGTERM came first. Once held,
- * the run starts as any run does (recovery, then reconciliation); if the lease is lost the bot stops trading.
+ * the run starts as any run does (recovery, then reconciliation); if the lease is lost the process exits (3).
  */
 async function holdLease(o: RunOptions, creds: Credentials, listen: { host: string; port: number } | null, logger: Logger, early: { asked(): string | null }):
   Promise<'stopped' | { attach(bot: Bot): void; release(): Promise<void> }> {
@@ -184,16 +184,15 @@ async function holdLease(o: RunOptions, creds: Credentials, listen: { host: stri
     return 'stopped';
   }
   logger.info('lease.acquired', { account: lease.status().account }, `leader lease of account ${lease.status().account} taken: this instance trades (recovery and reconciliation first)`);
-  let bot: Bot | null = null;
+  // a lost lease is a fence: another instance may be trading a moment later, so this one ends at once, as a crash
+  // would (every acknowledged write is durable; the next holder recovers and reconciles), exit 3 (degraded)
   lease.onLost((reason) => {
-    logger.error('lease.lost', { account: lease.status().account }, `${reason}`);
-    void bot?.stop('leader lease lost');
+    logger.error('lease.lost', { account: lease.status().account }, `${reason}; exiting now`);
+    setTimeout(() => process.exit(3), 1000).unref();
+    void logger.close().finally(() => process.exit(3));
   });
   return {
-    attach: (b) => {
-      bot = b;
-      health?.attach(b);
-    },
+    attach: (b) => health?.attach(b),
     release: async () => {
       await lease.release();
       await health?.close();
