@@ -157,6 +157,15 @@ describe('tollgate doctor exits 2 for each failing check', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('when the env file turns the intake and the dashboard on then pm2 fails while either is not online, naming it', async () => {
+    const i = installation();
+    i.write('TOLLGATE_INTAKE_HTTP=127.0.0.1:8081\nTOLLGATE_DASHBOARD_HTTP=127.0.0.1:8501\n');
+    const r = await doctorCommand(i.opts, { probes: { ...sound, pm2List: async () => [{ name: 'tollgate-bot', pid: 1, status: 'online', cwd: '/x', restarts: 0 }, { name: 'tollgate-intake', pid: 2, status: 'online', cwd: '/x', restarts: 0 }] } });
+    expect(failing(r.checks)).toEqual(['pm2']);
+    expect(r.checks.find((c) => c.name === 'pm2')!.detail).toBe('not online: tollgate-dashboard (not started)');
+    expect(r.exitCode).toBe(DOCTOR_FAILED);
+  });
+
   const breakages: Array<[string, (i: ReturnType<typeof installation>) => Parameters<typeof doctorCommand>[1]]> = [
     ['node', () => ({ nodeVersion: 'v18.20.1', probes: sound })],
     ['config', (i) => (writeFileSync(join(i.dir, 'config.json'), '{"sizing":{"mode":"all_in"}}'), { probes: sound })],

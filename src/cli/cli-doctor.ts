@@ -37,7 +37,7 @@ export async function doctorCommand(o: DoctorCommandOptions, inject: Pick<Doctor
     ...(existsSync(envFile) ? [envFile] : []),
     ...['TOLLGATE_CREDENTIALS', 'TOLLGATE_HTTP_TOKEN_FILE', 'TOLLGATE_WEBHOOK_PASSPHRASE_FILE', 'TOLLGATE_WEBHOOK_HMAC_SECRET_FILE'].map((k) => env[k]).filter((v): v is string => !!v).map((v) => inBase(v)!),
   ];
-  const apps = o.pm2 ? ['tollgate-bot', ...(env.TOLLGATE_INTAKE_HTTP ? ['tollgate-intake'] : [])] : [];
+  const apps = o.pm2 ? ['tollgate-bot', ...(env.TOLLGATE_INTAKE_HTTP ? ['tollgate-intake'] : []), ...(env.TOLLGATE_DASHBOARD_HTTP ? ['tollgate-dashboard'] : [])] : [];
   const pm2 = new Pm2();
   const checks = await runDoctor({
     configFile: config, stateFile: state, secretFiles,
