@@ -3,7 +3,7 @@
  * account, standbys wait and name the holder, a released or ended session hands the lease on, and a holder
  * whose session is killed hears at once that it lost the lease.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,31 @@ d('leader lease on PostgreSQL', () => {
       expect(await tryFor(b, 3000)).toBe(true);
     } finally {
       await Promise.all([a.release(), b.release()]);
+    }
+  });
+
+  it('when `tollgate run` stands by and is asked to stop (SIGTERM) then it exits 0, saying it never traded', async () => {
+    const holder = lease('name:held');
+    expect(await tryFor(holder, 2000)).toBe(true);
+    try {
+      const dir = tmp('tollgate-pg-standby-');
+      const c = spawn(process.execPath, [BIN, 'run', '--mode', 'sim', '--url', 'http://127.0.0.1:1', '--state', cluster.url(), '--account', 'held', '--logs', join(dir, 'logs')], {
+        env: { ...process.env, TOLLGATE_KRAKEN_API_KEY: 'k'.repeat(20), TOLLGATE_KRAKEN_API_SECRET: Buffer.from('s'.repeat(64)).toString('base64') },
+      });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (x) => (out += x));
+      c.stderr.on('data', (x) => (err += x));
+      const exited = new Promise<number | null>((r) => c.on('exit', (code) => r(code)));
+      const end = now() + 30_000;
+      while (!/another instance holds the lease of account held/.test(err) && now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(err).toMatch(/another instance holds the lease of account held \(tollgate lease: pid \d+/);
+      c.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('run stopped while standing by: this instance never held the lease, nothing was traded');
+      expect(err).not.toMatch(/recovery|reconciliation/);
+    } finally {
+      await holder.release();
     }
   });
 
