@@ -3,6 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { clientOrderId, fnv1a64, signalId } from './ids.ts';
 
 describe('fnv1a64', () => {
+  it('when any text is hashed then the digits equal FNV-1a 64 computed in BigInt (the reference definition)', () => {
+    const reference = (text: string): string => {
+      let h = 0xcbf29ce484222325n;
+      for (let i = 0; i < text.length; i++) {
+        h ^= BigInt(text.charCodeAt(i));
+        h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+      }
+      return h.toString(16).padStart(16, '0');
+    };
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => fnv1a64(s) === reference(s)), { numRuns: 3000 });
+    expect(fnv1a64('ema_cross-BTCUSD-1381093200|entry|0')).toBe(reference('ema_cross-BTCUSD-1381093200|entry|0'));
+  });
+
   it('when hashing ASCII then it matches the published FNV-1a 64-bit test vectors', () => {
     expect(fnv1a64('')).toBe('cbf29ce484222325');
     expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');

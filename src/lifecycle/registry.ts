@@ -14,18 +14,20 @@ const TERMINAL = new Set<string>(TERMINAL_STATES);
 export class InvalidTransitionError extends Error {}
 
 /**
- * Signals are decided before any order exists: most are blocked straight from `guarded`. Their first steps
- * (received → validated → guarded → blocked, or failed/expired on the way) need no live actor: what each
- * event does there is read off the machine once, here, by driving real actors over every path through those
- * first states, and a signal takes those steps on a plain record. An actor is built (the same events
- * replayed into it, nothing published again) only when a signal moves on past them, or when its machine
- * snapshot is asked for. What XState would do is what happens; only the cost differs.
+ * A live actor per signal costs more than everything else the kernel does for it (most signals are blocked
+ * straight from `guarded`), so a signal's steps are taken on a plain record instead: what each event does in
+ * each state is read off the machine once, here, by driving real actors to every reachable state and sending
+ * each kind of event there. An actor is built (the signal's events replayed into it, nothing published
+ * again) only when the signal's machine snapshot is asked for (live runs persist it); from then on the
+ * signal's events go to that actor. What XState would do is what happens; only the cost differs.
  *
- * The paths are told apart by their event types and the GUARD verdict (the one event field the machine's
- * guards read in these states): `pathKey`.
+ * A step is keyed by the state, the GUARD verdict so far (the one context field the machine's guards read)
+ * and the event's kind (GUARD with its verdict): `stepKey`. The registry test drives thousands of random
+ * event sequences through both and compares every transition, refusal and snapshot.
  */
-const EARLY_STATES = new Set<LifecycleState>(['received', 'validated', 'guarded']);
 const eventKey = (e: SignalEvent): string => (e.type === 'GUARD' ? `GUARD:${e.approved}` : e.type);
+const stepKey = (state: string, verdict: boolean | null, e: SignalEvent): string => `${state}|${verdict}|${eventKey(e)}`;
+const verdictAfter = (verdict: boolean | null, e: SignalEvent): boolean | null => (e.type === 'GUARD' ? e.approved : verdict);
 /** one event of each kind (GUARD in both verdicts), to drive the machine with */
 const SAMPLE_EVENTS: readonly SignalEvent[] = SIGNAL_EVENT_TYPES.flatMap((type): SignalEvent[] => {
   switch (type) {
@@ -38,13 +40,14 @@ const SAMPLE_EVENTS: readonly SignalEvent[] = SIGNAL_EVENT_TYPES.flatMap((type):
     default: return [{ type } as SignalEvent];
   }
 });
-/** path key (the event keys so far, comma-joined) + ' ' + next event key → the state the event leads to, or null (not allowed) */
-const EARLY_STEPS: ReadonlyMap<string, LifecycleState | null> = (() => {
+/** stepKey → the state the event leads to, or null (not allowed there) */
+const STEPS: ReadonlyMap<string, LifecycleState | null> = (() => {
   const steps = new Map<string, LifecycleState | null>();
-  const paths: SignalEvent[][] = [[]];
-  while (paths.length) {
-    const path = paths.pop()!;
-    const key = path.map(eventKey).join(',');
+  const seen = new Set<string>(['received|null']);
+  // every reachable (state, verdict), with one path of events that reaches it
+  const todo: Array<{ state: LifecycleState; verdict: boolean | null; path: SignalEvent[] }> = [{ state: 'received', verdict: null, path: [] }];
+  while (todo.length) {
+    const { state, verdict, path } = todo.pop()!;
     for (const e of SAMPLE_EVENTS) {
       const actor = createActor(signalMachine, { input: { signalId: 'probe' } });
       actor.start();
@@ -53,21 +56,26 @@ const EARLY_STEPS: ReadonlyMap<string, LifecycleState | null> = (() => {
       if (allowed) actor.send(e);
       const to = allowed ? (actor.getSnapshot().value as LifecycleState) : null;
       actor.stop();
-      steps.set(`${key} ${eventKey(e)}`, to);
-      // on through the early states (bounded: a loop among them would otherwise never end)
-      if (to !== null && EARLY_STATES.has(to) && path.length < LIFECYCLE_STATES.length) paths.push([...path, e]);
+      steps.set(stepKey(state, verdict, e), to);
+      if (to === null || TERMINAL.has(to)) continue;
+      const next = verdictAfter(verdict, e);
+      if (!seen.has(`${to}|${next}`)) {
+        seen.add(`${to}|${next}`);
+        todo.push({ state: to, verdict: next, path: [...path, e] });
+      }
     }
   }
   return steps;
 })();
 
 interface Live {
-  /** the actor, once the signal moved on past the early states (or its snapshot was asked for) */
+  /** the actor, once the signal's snapshot was asked for (or it was restored from one) */
   actor: SignalActor | null;
   state: LifecycleState;
-  /** early states: the events taken so far (replayed into the actor when one is built) */
+  /** the GUARD verdict so far */
+  verdict: boolean | null;
+  /** without an actor: the events taken so far (replayed into the actor when one is built) */
   readonly events: SignalEvent[];
-  path: string;
 }
 
 export class LifecycleRegistry {
@@ -81,7 +89,7 @@ export class LifecycleRegistry {
   /** Start the lifecycle of a new signal (state `received`). A known id is refused. */
   create(signalId: string): void {
     if (this.live.has(signalId)) throw new InvalidTransitionError(`signal ${signalId} already has a live lifecycle`);
-    this.live.set(signalId, { actor: null, state: 'received', events: [], path: '' });
+    this.live.set(signalId, { actor: null, state: 'received', verdict: null, events: [] });
     this.entered.set(signalId, this.clock.now());
   }
 
@@ -126,7 +134,7 @@ export class LifecycleRegistry {
       actor.stop();
       throw new InvalidTransitionError(`signal ${signalId}: a ${state} signal is final and is not restored`);
     }
-    this.live.set(signalId, { actor, state, events: [], path: '' });
+    this.live.set(signalId, { actor, state, verdict: null, events: [] });
     this.entered.set(signalId, enteredAt);
     return state;
   }
@@ -150,13 +158,12 @@ export class LifecycleRegistry {
     if (!l) throw new InvalidTransitionError(`no live lifecycle for signal ${signalId} (event ${event.type})`);
     const from = l.state;
     let to: LifecycleState;
-    const early = l.actor === null ? EARLY_STEPS.get(`${l.path} ${eventKey(event)}`) : undefined;
-    if (early === null) throw new InvalidTransitionError(`signal ${signalId}: event ${event.type} is not allowed in state ${from}`);
-    if (early !== undefined && (EARLY_STATES.has(early) || TERMINAL.has(early))) {
-      // an early step: taken on the record (the actor, if one is built later, replays it)
-      to = early;
+    const step = l.actor === null ? STEPS.get(stepKey(from, l.verdict, event)) : undefined;
+    if (step === null) throw new InvalidTransitionError(`signal ${signalId}: event ${event.type} is not allowed in state ${from}`);
+    if (step !== undefined) {
+      // a step on the record (an actor, if one is built later, replays it)
+      to = step;
       l.events.push(event);
-      l.path = l.path ? `${l.path},${eventKey(event)}` : eventKey(event);
     } else {
       const actor = this.actorOf(signalId, l);
       if (!actor.getSnapshot().can(event)) {
@@ -165,6 +172,7 @@ export class LifecycleRegistry {
       actor.send(event);
       to = actor.getSnapshot().value as LifecycleState;
     }
+    l.verdict = verdictAfter(l.verdict, event);
     l.state = to;
     if (from !== to) {
       const terminal = TERMINAL.has(to);
