@@ -10,14 +10,14 @@ import { ManualClock } from '../src/adapters/clock/clocks.ts';
 import { JsonlWriter } from '../src/adapters/jsonl/jsonl-writer.ts';
 import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { InMemoryStore } from '../src/adapters/memory/memory-store.ts';
-import { reportFromLogs } from '../src/engine/reporting.ts';
-import { renderReport } from '../src/analytics/render.ts';
+import { reportFor, withReadModel, type ReportFilter } from '../src/engine/reporting.ts';
+import { SIDECAR_FILE } from '../src/analytics/sidecar.ts';
 import { SignalBus } from '../src/bus/bus.ts';
 import { BLOCK_CODES, type Candle, type Decision, type Signal } from '../src/domain/types.ts';
 import { isoTime } from '../src/domain/time.ts';
 import { ShadowEngine, type ShadowPosition } from '../src/shadow/shadow-engine.ts';
 import { LOG_FILES } from '../src/ports/decision-log.ts';
-import { fmt, now, row, type Figure } from './bench-util.ts';
+import { fmt, now, pct, row, type Figure } from './bench-util.ts';
 
 const H = 3_600_000;
 
@@ -54,9 +54,9 @@ function shadowCost(open: number, candles: number): number {
 
 export function writeLogs(dir: string, decisions: number): { bytes: number; blocked: number } {
   const runId = '00000000-0000-4000-8000-000000000001';
-  const bus = new JsonlWriter(join(dir, LOG_FILES.bus));
-  const dec = new JsonlWriter(join(dir, LOG_FILES.decisions));
-  const sh = new JsonlWriter(join(dir, LOG_FILES.shadow));
+  // as the bot writes them: each JSONL sink with the report's sidecar fed beside it
+  const log = withReadModel(dir, (name) => new JsonlWriter(join(dir, LOG_FILES[name])));
+  const { bus, decisions: dec, shadow: sh } = log;
   const t0 = Date.UTC(2015, 0, 1);
   bus.append({ schemaVersion: 1, ts: isoTime(t0), event: 'run.started', signalId: null, mode: 'replay', pair: 'BTC/USD', from: isoTime(t0), to: isoTime(t0 + decisions * H), startingCash: { USD: '10000' }, guards: Object.fromEntries(BLOCK_CODES.map((c) => [c, 'enforce'])), runId });
   let blocked = 0;
@@ -75,7 +75,7 @@ export function writeLogs(dir: string, decisions: number): { bytes: number; bloc
       bus.append({ schemaVersion: 1, ts, event: 'trade.closed', signalId: id, strategy: `strat${i % 3}`, pair: 'BTC/USD', side: 'buy', quantity: '0.1', entryTs: ts, entryPrice: '10005.1', exitTs: isoTime(t0 + (i + 5) * H), exitPrice: '10010.2', exitReason: 'take_profit', fees: '8.0062', pnl: pnl.toFixed(2), runId });
     }
   }
-  for (const w of [bus, dec, sh]) w.close();
+  for (const w of Object.values(log)) w.close();
   const bytes = [LOG_FILES.bus, LOG_FILES.decisions, LOG_FILES.shadow].reduce((a, f) => a + statSync(join(dir, f)).size, 0);
   return { bytes, blocked };
 }
@@ -98,25 +98,46 @@ export function benchAnalytics(): Figure[] {
     let t = now();
     const { bytes } = writeLogs(dir, N);
     row('writing the logs (not part of the report)', `${fmt((now() - t) / 1000, 1)} s, ${fmt(bytes / 2 ** 20)} MiB`);
-    // `tollgate report` as an operator runs it: a fresh process, default text format
-    t = now();
-    const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bench-report-child.ts'), dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const wallMs = now() - t;
-    if (child.status !== 0) throw new Error(`bench: report child failed: ${child.stderr}`);
-    const r = JSON.parse(child.stdout) as { ms: number; maxRssMiB: number; chars: number };
-    row('tollgate report (load + analyse + render text)', `${fmt(r.ms / 1000, 2)} s in the process (${fmt(wallMs / 1000, 2)} s with start-up)`);
+    row('  of which the report sidecar (report_read_model.bin)', `${fmt(statSync(join(dir, SIDECAR_FILE)).size / 2 ** 20)} MiB`);
+    // `tollgate report` as an operator runs it: a fresh process, default text format; then the JSONL alone (before the sidecar)
+    const report = (jsonl: boolean) => {
+      const t0 = now();
+      const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bench-report-child.ts'), dir, 'text', ...(jsonl ? ['jsonl'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (child.status !== 0) throw new Error(`bench: report child failed: ${child.stderr}`);
+      return { ...(JSON.parse(child.stdout) as { ms: number; maxRssMiB: number; chars: number }), wallMs: now() - t0 };
+    };
+    const r = report(false);
+    row('tollgate report (sidecar + analyse + render text)', `${fmt(r.ms / 1000, 2)} s in the process (${fmt(r.wallMs / 1000, 2)} s with start-up)`);
     row('  peak RSS of that process', `${fmt(r.maxRssMiB)} MiB`);
-    // in this process too: the report object alone, and rendering
-    t = now();
-    const report = reportFromLogs(dir);
-    const loadMs = now() - t;
-    t = now();
-    const text = renderReport(report, 'text');
-    row('load + analyse (report object, in the bench process)', `${fmt(loadMs / 1000, 2)} s`);
-    row('render text', `${fmt(now() - t)} ms (${fmt(text.length)} chars)`);
+    const j = report(true);
+    row('the same from the JSONL alone (no sidecar)', `${fmt(j.ms / 1000, 2)} s, peak RSS ${fmt(j.maxRssMiB)} MiB${j.chars === r.chars ? '' : ' (different text!)'}`);
     console.log('  goal: < 2 s and < 300 MB RSS for 1M decisions');
+    // the dashboard's filtered reports: the sidecar read once (kept by reporting.ts), then each request builds its report
+    t = now();
+    reportFor(dir, { run: 'all' });
+    row('first filtered report in a process (reads the sidecar)', `${fmt(now() - t)} ms`);
+    const month = Date.UTC(2020, 5, 1);
+    const cases: Array<[string, ReportFilter]> = [
+      ['whole range', { run: 'all' }],
+      ['one strategy', { run: 'all', strategy: 'strat1' }],
+      ['one pair', { run: 'all', pair: 'BTC/USD' }],
+      ['one month', { run: 'all', since: month, until: Date.UTC(2020, 6, 1) }],
+    ];
+    console.log('dashboard: reportFor(logsDir, filter) with 1,000,000 decisions (7 requests each, sidecar in memory)');
+    for (const [label, f] of cases) {
+      const ms: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        t = now();
+        reportFor(dir, f);
+        ms.push(now() - t);
+      }
+      row(`  ${label}`, `p50 ${fmt(pct(ms, 50))} ms, p95 ${fmt(pct(ms, 95))} ms`);
+      figures.push({ name: `dashboard_report_${label.replace(/ /g, '_')}_p95_ms`, value: pct(ms, 95), unit: 'ms', usPerUnit: (pct(ms, 95) * 1000) / N, per: 'decision line' });
+    }
+    console.log('  goal: p95 < 200 ms each');
     figures.push({ name: 'report_1m_decisions_ms', value: r.ms, unit: 'ms', usPerUnit: (r.ms * 1000) / N, per: 'decision line' });
     figures.push({ name: 'report_1m_decisions_max_rss_mib', value: r.maxRssMiB, unit: 'MiB', usPerUnit: null });
+    figures.push({ name: 'report_1m_decisions_jsonl_only_ms', value: j.ms, unit: 'ms', usPerUnit: (j.ms * 1000) / N, per: 'decision line' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

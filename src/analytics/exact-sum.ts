@@ -21,6 +21,37 @@ export class ExactSum {
   }
 
   add(amount: string): this {
+    // the common case read in one pass without a regex: at most 15 digits once scaled
+    const n = amount.length;
+    let i = 0;
+    const neg = n > 0 && amount.charCodeAt(0) === 45;
+    if (neg) i = 1;
+    let v = 0;
+    let digits = 0;
+    let frac = -1;
+    for (; i < n; i++) {
+      const c = amount.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        digits++;
+        if (frac >= 0) frac++;
+      } else if (c === 46 && frac < 0 && digits > 0) frac = 0;
+      else return this.addSlow(amount);
+    }
+    const fl = frac < 0 ? 0 : frac;
+    if (digits === 0 || frac === 0 || digits + Math.max(0, this.scale - fl) > 15) return this.addSlow(amount);
+    if (fl > this.scale) {
+      this.flush();
+      this.units *= 10n ** BigInt(fl - this.scale);
+      this.scale = fl;
+    }
+    const x = v * 10 ** (this.scale - fl);
+    this.small += neg ? -x : x;
+    if (this.small > SMALL_LIMIT || this.small < -SMALL_LIMIT) this.flush();
+    return this;
+  }
+
+  private addSlow(amount: string): this {
     const m = DECIMAL.exec(amount);
     if (!m) throw new Error(`not a decimal amount: "${amount}"`);
     const frac = m[3] ?? '';

@@ -140,35 +140,53 @@ export class Tables {
   /** ref → [run string, signal id string] */
   readonly refRun: number[] = [];
   readonly refSig: number[] = [];
+  // lookups by value, built only when values are added (a writer): a reader adopts entries without them
   private readonly sIdx = new Map<string, number>();
   private readonly lIdx = new Map<string, number>();
   private readonly rIdx = new Map<number, Map<number, number>>();
+  private readonly one = new Map<string, number>();
+  private none = -1;
+  private indexed = { s: 0, l: 0, r: 0 };
+
+  /** the lookups brought up to date with entries adopted since */
+  private index(): void {
+    const x = this.indexed;
+    for (; x.s < this.strings.length; x.s++) this.sIdx.set(this.strings[x.s]!, x.s);
+    for (; x.l < this.lists.length; x.l++) this.lIdx.set(listKey(this.lists[x.l]!), x.l);
+    for (; x.r < this.refRun.length; x.r++) {
+      const run = this.refRun[x.r]!;
+      const m = this.rIdx.get(run) ?? this.rIdx.set(run, new Map()).get(run)!;
+      m.set(this.refSig[x.r]!, x.r);
+    }
+  }
 
   str(v: string): number {
+    if (this.indexed.s !== this.strings.length) this.index();
     let i = this.sIdx.get(v);
     if (i === undefined) {
       i = this.strings.length;
       this.strings.push(v);
       this.sIdx.set(v, i);
+      this.indexed.s++;
     }
     return i;
   }
-  private readonly one = new Map<string, number>();
-  private none = -1;
   list(xs: readonly string[]): number {
+    if (this.indexed.l !== this.lists.length) this.index();
     // most lists are empty or one code: found without a key string
     if (xs.length === 0 && this.none >= 0) return this.none;
     if (xs.length === 1) {
       const i = this.one.get(xs[0]!);
       if (i !== undefined) return i;
     }
-    const k = xs.join('\u0000') + (xs.length ? '' : '\u0001');
+    const k = listKey(xs);
     let i = this.lIdx.get(k);
     if (i === undefined) {
+      for (const x of xs) this.str(x);
       i = this.lists.length;
       this.lists.push([...xs]);
       this.lIdx.set(k, i);
-      for (const x of xs) this.str(x);
+      this.indexed.l++;
     }
     if (xs.length === 0) this.none = i;
     else if (xs.length === 1) this.one.set(xs[0]!, i);
@@ -177,6 +195,7 @@ export class Tables {
   ref(runId: string, signalId: string): number {
     const r = this.str(runId);
     const s = this.str(signalId);
+    if (this.indexed.r !== this.refRun.length) this.index();
     let m = this.rIdx.get(r);
     if (!m) this.rIdx.set(r, (m = new Map()));
     let i = m.get(s);
@@ -185,26 +204,13 @@ export class Tables {
       this.refRun.push(r);
       this.refSig.push(s);
       m.set(s, i);
+      this.indexed.r++;
     }
     return i;
   }
-  /** adopt decoded entries in order (the sidecar reader): indices stay those of the file */
-  addString(v: string): void {
-    this.sIdx.set(v, this.strings.length);
-    this.strings.push(v);
-  }
-  addList(xs: readonly string[]): void {
-    this.lIdx.set(xs.join('\u0000') + (xs.length ? '' : '\u0001'), this.lists.length);
-    this.lists.push(xs);
-  }
-  addRef(run: number, sig: number): void {
-    let m = this.rIdx.get(run);
-    if (!m) this.rIdx.set(run, (m = new Map()));
-    m.set(sig, this.refRun.length);
-    this.refRun.push(run);
-    this.refSig.push(sig);
-  }
 }
+
+const listKey = (xs: readonly string[]): string => xs.join('\u0000') + (xs.length ? '' : '\u0001');
 
 export function rawRow(rows: Rows, t: Tables, line: string, runStarted: string | null): void {
   const i = rows.add(K.RAW, runStarted === null ? 0 : F.RUN_STARTED, runStarted === null ? -1 : t.str(runStarted), -1, NaN);

@@ -111,6 +111,13 @@ class F64 {
 class I32 {
   a = new Int32Array(1024);
   n = 0;
+  /** n values v */
+  static of(n: number, v: number): I32 {
+    const x = new I32();
+    x.a = new Int32Array(Math.max(1024, n)).fill(v, 0, n);
+    x.n = n;
+    return x;
+  }
   push(v: number): void {
     if (this.n === this.a.length) this.a = grow(this.a, new Int32Array(this.a.length * 2));
     this.a[this.n++] = v;
@@ -450,9 +457,9 @@ class Reader {
   /** with a strategy or pair filter: life keys' indices, and time-in-state spans kept until the signal is known */
   private readonly lifeKey = new Map<string, number>();
   private readonly spans: Array<{ state: string; ms: number; k: number }> = [];
-  // sidecar rows: per ref, the key index and key string (made once)
-  private refK: Int32Array | null = null;
+  // sidecar rows: per ref, the key string (made once); the keys by value only once a JSONL line asks for one
   private refKey: Array<string | undefined> = [];
+  private refsKeyed = true;
 
   constructor(private readonly src: ByteLogSources, opts: ReadOptions, private readonly facts: ReadFacts | null) {
     const run = opts.run ?? 'latest';
@@ -464,7 +471,16 @@ class Reader {
     this.after = this.until === null ? null : new Set();
     this.strategy = opts.strategy ?? null;
     this.pair = opts.pair ?? null;
-    if (facts) this.refK = new Int32Array(facts.tables.refRun.length).fill(-1);
+    if (facts) {
+      // the sidecar's refs (run id, signal id) are the first keys, in their order: key index = ref
+      const n = facts.tables.refRun.length;
+      this.nKeys = n;
+      this.shadowAt = I32.of(n, -1);
+      this.tradeAt = I32.of(n, -1);
+      this.decided = I32.of(n, 0);
+      this.attr = I32.of(n, 0);
+      this.refsKeyed = false;
+    }
   }
 
   /** the last run started, in line order over the sidecar's rows and the JSONL around them */
@@ -550,7 +566,7 @@ class Reader {
       return;
     }
     if (file === 'shadow') {
-      const nul = (v: number) => (Number.isNaN(v) ? null : v);
+      const nul = orNull;
       this.shadow(this.kOf(ref), runId, ts, S_[I.a[i]!]!, S_[I.b[i]!]!, t.lists[I.d[i]!]!, S_[I.c[i]!]!, nul(T.t1[i]!), nul(T.t2[i]!), nul(T.t3[i]!), S_[I.e[i]!]!, (flags & F.OVERLAPS) !== 0, (flags & F.BOUGHT) !== 0);
       return;
     }
@@ -585,12 +601,7 @@ class Reader {
   }
 
   private kOf(ref: number): number {
-    let k = this.refK![ref]!;
-    if (k < 0) {
-      const t = this.facts!.tables;
-      k = this.refK![ref] = this.keyIndex(t.strings[t.refRun[ref]!]!, t.strings[t.refSig[ref]!]!);
-    }
-    return k;
+    return ref;
   }
   private keyOfRef(ref: number): string {
     const t = this.facts!.tables;
@@ -643,6 +654,14 @@ class Reader {
   }
 
   private keyIndex(runId: string, signalId: string): number {
+    if (!this.refsKeyed) {
+      this.refsKeyed = true;
+      const t = this.facts!.tables;
+      for (let r = 0; r < t.refRun.length; r++) {
+        const id = t.strings[t.refRun[r]!]!;
+        (this.keys.get(id) ?? this.keys.set(id, new Map()).get(id)!).set(t.strings[t.refSig[r]!]!, r);
+      }
+    }
     let run = this.keys.get(runId);
     if (!run) this.keys.set(runId, (run = new Map()));
     let i = run.get(signalId);

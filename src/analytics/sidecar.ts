@@ -18,6 +18,7 @@
  * cut back (a resumed durable replay) RESETs the file's rows to the last claim that still holds.
  */
 import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { JsonlSink } from '../ports/decision-log.ts';
 import { F64_COLS, FILES, I32_COLS, K, Rows, Tables, gapRow, resetRow, rowOf, type FactFile } from './facts.ts';
@@ -104,6 +105,15 @@ export function followSidecar(path: string, sc: Sidecar): Sidecar | null {
 /** decodes good frames of `buf` from `start` into `sc`; returns the offset after the last good one */
 function decodeFrames(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer, start: number): number {
   const t = sc.tables;
+  // the rows of each file counted first (frame headers only): the columns grow once
+  const more = [0, 0, 0];
+  for (let at = start; at + 12 <= buf.length && buf.readUInt32LE(at) === MAGIC; ) {
+    const len = buf.readUInt32LE(at + 4);
+    if (at + 12 + len > buf.length || len < 48) break;
+    more[buf[at + 12]!]! += buf.readUInt32LE(at + 12 + 16);
+    at += 12 + len;
+  }
+  FILES.forEach((f, i) => sc.files[f].rows.reserve(more[i]!));
   let at = start;
   let good = at;
   while (at + 12 <= buf.length) {
@@ -116,20 +126,24 @@ function decodeFrames(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer, start: number
     const [nS, nL, nR, n] = [buf.readUInt32LE(p + 4), buf.readUInt32LE(p + 8), buf.readUInt32LE(p + 12), buf.readUInt32LE(p + 16)];
     const claim = { bytes: buf.readDoubleLE(p + 24), lastLen: buf.readUInt32LE(p + 32), lastCrc: buf.readUInt32LE(p + 36), lines: buf.readDoubleLE(p + 40) };
     let q = p + 48;
+    let end = q;
+    for (let i = 0; i < nS; i++) end += 4 + buf.readUInt32LE(end);
+    const ascii = isAscii(buf.subarray(q, end)); // lengths included: ASCII as well while below 128 bytes
     for (let i = 0; i < nS; i++) {
       const l = buf.readUInt32LE(q);
-      t.addString(buf.toString('utf8', q + 4, q + 4 + l));
+      t.strings.push(buf.toString(ascii ? 'latin1' : 'utf8', q + 4, q + 4 + l));
       q += 4 + l;
     }
     for (let i = 0; i < nL; i++) {
       const m = buf.readUInt32LE(q);
       const xs: string[] = [];
       for (let j = 0; j < m; j++) xs.push(t.strings[buf.readUInt32LE(q + 4 + 4 * j)]!);
-      t.addList(xs);
+      t.lists.push(xs);
       q += 4 + 4 * m;
     }
     for (let i = 0; i < nR; i++) {
-      t.addRef(buf.readUInt32LE(q), buf.readUInt32LE(q + 4));
+      t.refRun.push(buf.readUInt32LE(q));
+      t.refSig.push(buf.readUInt32LE(q + 4));
       q += 8;
     }
     const f = sc.files[file];

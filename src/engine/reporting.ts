@@ -154,7 +154,10 @@ function checkDir(dir: string): void {
  * the JSONL bears them out, the JSONL for the rest (`sidecar: false`: the JSONL alone; the same model). With
  * `detail` (one record per decision, prices, fills: the counterfactual comparison) the Dataset of dataset.ts.
  */
-export function readModelOf(dir: string, load: ReadOptions & { sidecar?: boolean } = {}): LogReadModel {
+/** What to read: a run and time range (LoadOptions), the dashboard's filters, and `sidecar: false` for the JSONL alone. */
+export type ReportLoad = ReadOptions & { readonly sidecar?: boolean };
+
+export function readModelOf(dir: string, load: ReportLoad = {}): LogReadModel {
   checkDir(dir);
   let model: LogReadModel;
   if (load.detail) {
@@ -184,10 +187,10 @@ export function reportFor(logsDir: string, filter: ReportFilter = {}, options: R
   return buildReport(readModelOf(logsDir, filter), options);
 }
 
-export function reportFromLogs(dir: string, load: LoadOptions = {}, options: ReportOptions = {}): Report {
+export function reportFromLogs(dir: string, load: ReportLoad = {}, options: ReportOptions = {}): Report {
   return buildReport(readModelOf(dir, load), options);
 }
 
-export function renderFromLogs(dir: string, format: ReportFormat, load: LoadOptions = {}, options: ReportOptions = {}): string {
+export function renderFromLogs(dir: string, format: ReportFormat, load: ReportLoad = {}, options: ReportOptions = {}): string {
   return renderReport(reportFromLogs(dir, load, options), format);
 }
