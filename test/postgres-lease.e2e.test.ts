@@ -75,6 +75,18 @@ const d = postgresMissing() ? describe.skip : describe;
 let cluster: PgCluster;
 let n = 0;
 
+/** a paced simulator, a new database, the dense config and the environment with the simulator's keys; `args`: what every bot of the test is given */
+async function scene(db: string, to = '2019-04-01') {
+  const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to, pace: 20, startIndex: 800 });
+  const url = await cluster.createDatabase(`${db}_${process.pid}_${++n}`);
+  const dir = tmp(`tollgate-pg-${db}-`);
+  const config = join(dir, 'dense.json');
+  writeFileSync(config, JSON.stringify(DENSE));
+  const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
+  const args = (stateUrl = url) => ['--mode', 'sim', '--url', sim.url, '--pace', '20', '--config', config, '--state', stateUrl, '--json', '--dead-mans-switch', '0'];
+  return { sim, apiKey, secret, url, dir, env, args };
+}
+
 d('tollgate run on a PostgreSQL state', () => {
   beforeAll(async () => {
     cluster = await startPgCluster();
@@ -83,13 +95,10 @@ d('tollgate run on a PostgreSQL state', () => {
 
   it('with --state postgres://… a sim run trades, nothing is sent twice, the password is never shown, and the ledger equals the venue', async () => {
     const { markets } = defaults();
-    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-03-01', pace: 20, startIndex: 800 });
-    const url = (await cluster.createDatabase(`run_${process.pid}_${++n}`)).replace('tollgate@', 'tollgate:db-pw-xyz@');
-    const dir = tmp('tollgate-pg-run-');
-    const config = join(dir, 'dense.json');
-    writeFileSync(config, JSON.stringify(DENSE));
-    const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
-    const bot = startBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--max-candles', '40', '--config', config, '--state', url, '--logs', join(dir, 'logs'), '--json', '--dead-mans-switch', '0'], env);
+    const sc = await scene('run', '2019-03-01');
+    const { sim, dir, env } = sc;
+    const url = sc.url.replace('tollgate@', 'tollgate:db-pw-xyz@');
+    const bot = startBot([...sc.args(url), '--max-candles', '40', '--logs', join(dir, 'logs')], env);
     const code = await bot.exited;
     sim.setPace(0);
     expect(bot.err).not.toMatch(/internal error|\n\s+at /);
@@ -111,13 +120,8 @@ d('tollgate run on a PostgreSQL state', () => {
 
   it('two instances of one account: one trades, the other stands by; SIGKILL the leader and the standby takes over within seconds; no order twice, ledger = venue', async () => {
     const { markets } = defaults();
-    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-04-01', pace: 20, startIndex: 800 });
-    const url = await cluster.createDatabase(`lease_${process.pid}_${++n}`);
-    const dir = tmp('tollgate-pg-lease-');
-    const config = join(dir, 'dense.json');
-    writeFileSync(config, JSON.stringify(DENSE));
-    const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
-    const common = ['--mode', 'sim', '--url', sim.url, '--pace', '20', '--config', config, '--state', url, '--json', '--dead-mans-switch', '0', '--http', '127.0.0.1:0', '--account', 'main'];
+    const { sim, apiKey, secret, url, dir, env, args } = await scene('lease');
+    const common = [...args(), '--http', '127.0.0.1:0', '--account', 'main'];
     const a = startBot([...common, '--logs', join(dir, 'logs-a')], env);
     let b: Running | null = null;
     try {
@@ -180,13 +184,8 @@ d('tollgate run on a PostgreSQL state', () => {
   }, 120_000);
 
   it("when the leader's lease session is cut then it exits (3) rather than trade on without the lease, saying why", async () => {
-    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-04-01', pace: 20, startIndex: 800 });
-    const url = await cluster.createDatabase(`lost_${process.pid}_${++n}`);
-    const dir = tmp('tollgate-pg-lost-');
-    const config = join(dir, 'dense.json');
-    writeFileSync(config, JSON.stringify(DENSE));
-    const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
-    const a = startBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--config', config, '--state', url, '--json', '--dead-mans-switch', '0', '--logs', join(dir, 'logs')], env);
+    const { dir, env, args } = await scene('lost');
+    const a = startBot([...args(), '--logs', join(dir, 'logs')], env);
     try {
       await until('the instance to take the lease and run', () => /recovery\.done|state postgres:/.test(a.err) && /leader lease of account key #\d+ taken/.test(a.err));
       const admin = new pg.Client({ connectionString: cluster.url() });
