@@ -76,24 +76,41 @@ export interface CandleSource {
   readonly source: string;
 }
 
-/** A candle series that grows: what a live feed has delivered so far. */
+/**
+ * A candle series that grows: what a live feed has delivered so far. Only the newest `keep` candles are held
+ * (the pipeline reads the candle it is on; strategies, exits and shadows keep their own state), so a bot that
+ * runs for months holds a bounded window; the times of all of them stay (8 bytes a candle).
+ */
 export class LiveSeries implements CandleSource {
   private readonly candles: Candle[] = [];
+  /** index of candles[0] in the whole series */
+  private offset = 0;
   readonly ts: number[] = [];
   readonly badRows: readonly unknown[] = [];
-  constructor(readonly pair: string, readonly intervalMs: number, readonly source: string) {}
+  constructor(readonly pair: string, readonly intervalMs: number, readonly source: string, private readonly keep = 1_000) {}
   get length(): number {
+    return this.ts.length;
+  }
+  /** how many candles are held now (at most `keep`) */
+  get held(): number {
     return this.candles.length;
   }
   at(i: number): Candle {
-    return this.candles[i]!;
+    const c = this.candles[i - this.offset];
+    if (!c) throw new RangeError(`live candle ${i} is not held (holding ${this.offset}..${this.offset + this.candles.length - 1})`);
+    return c;
   }
   push(c: Candle): number {
     const last = this.ts[this.ts.length - 1];
     if (last !== undefined && c.ts <= last) throw new Error(`live candle ${c.ts} does not follow ${last}`);
     this.candles.push(c);
     this.ts.push(c.ts);
-    return this.candles.length - 1;
+    if (this.candles.length > this.keep * 2) {
+      const drop = this.candles.length - this.keep;
+      this.candles.splice(0, drop);
+      this.offset += drop;
+    }
+    return this.ts.length - 1;
   }
 }
 
