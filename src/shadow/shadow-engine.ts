@@ -65,17 +65,24 @@ export interface ShadowDeps {
 
 /** a function, not an inline test: the phase changes inside the calls TypeScript cannot see into */
 const isSettled = (sp: ShadowPosition) => sp.phase === 'settled';
+/** something is held (quantity > 0), without building a Decimal to compare with */
+const held = (sp: ShadowPosition) => sp.pos.quantity.isPositive() && !sp.pos.quantity.isZero();
 
 export class ShadowEngine {
   /** open shadows by pair: a candle touches only its own pair's shadows */
   private readonly byPair = new Map<string, Set<ShadowPosition>>();
-  private readonly advice = new Set<string>();
+  /** this candle's exit advice: strategy → pairs */
+  private readonly advice = new Map<string, Set<string>>();
   private settledCount = 0;
 
   constructor(private readonly d: ShadowDeps) {
     for (const sp of d.store.values()) this.index(sp); // shadows survive a restart through the store
     d.bus.subscribe('verdict', 'shadow', (v) => this.onVerdict(v));
-    d.bus.subscribe('exitAdvice', 'shadow', (a) => this.advice.add(`${a.strategy}|${a.pair}`));
+    d.bus.subscribe('exitAdvice', 'shadow', (a) => {
+      let pairs = this.advice.get(a.strategy);
+      if (!pairs) this.advice.set(a.strategy, (pairs = new Set()));
+      pairs.add(a.pair);
+    });
     d.bus.subscribe('candleDone', 'shadow', (c) => this.onCandle(c));
   }
 
@@ -136,11 +143,11 @@ export class ShadowEngine {
           this.fillExit(sp, meta, c);
         }
         if (isSettled(sp)) continue;
-        if (sp.pos.quantity.gt(ZERO)) this.excursion(sp, c);
+        if (held(sp)) this.excursion(sp, c);
         if (sp.phase === 'entering' && sp.entry.deadlineTs! <= close) this.endEntry(sp);
         if (isSettled(sp)) continue;
         if (sp.phase === 'open' && sp.track && !sp.dust) {
-          const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.has(`${sp.strategy}|${sp.pair}`));
+          const r = evaluateExit(this.d.exitRules(sp.strategy), sp.track, c, this.advice.get(sp.strategy)?.has(sp.pair) === true);
           sp.track = r.track;
           if (r.exit && minimumViolation(meta, sp.pos.quantity, candleDec(c, 'close')) !== null) {
             // the venue would refuse the sell (Kraken's minimums apply to sells): like the live position, it stays
