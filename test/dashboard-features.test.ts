@@ -163,11 +163,12 @@ describe('without a bot link the dashboard is read-only', () => {
 });
 
 describe('the bot link from the environment (tollgate dashboard --bot)', () => {
-  it('takes --bot, else TOLLGATE_HTTP (0.0.0.0 reached on loopback), and needs the token', () => {
+  it('takes --bot, else TOLLGATE_HTTP (0.0.0.0 reached on loopback); --bot needs the token, TOLLGATE_HTTP without one is read-only', () => {
     expect(botLinkFrom({}, undefined)).toBeNull();
     expect(botLinkFrom({ TOLLGATE_HTTP: '0.0.0.0:8080', TOLLGATE_HTTP_TOKEN: TOKEN }, undefined)).toEqual({ url: 'http://127.0.0.1:8080', token: TOKEN });
     expect(botLinkFrom({ TOLLGATE_HTTP_TOKEN: TOKEN }, 'http://10.0.0.5:8080/')).toEqual({ url: 'http://10.0.0.5:8080', token: TOKEN });
     expect(() => botLinkFrom({}, '127.0.0.1:8080')).toThrow(/needs its operator token: set TOLLGATE_HTTP_TOKEN or TOLLGATE_HTTP_TOKEN_FILE/);
+    expect(botLinkFrom({ TOLLGATE_HTTP: '127.0.0.1:8080' }, undefined)).toBeNull(); // the bot's operator API is off: read-only
     expect(() => botLinkFrom({ TOLLGATE_HTTP_TOKEN: TOKEN }, 'somewhere')).toThrow(/--bot somewhere: expected http:\/\/HOST:PORT or HOST:PORT/);
   });
 });

@@ -154,7 +154,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     expect(await page.locator('#venue').textContent()).toMatch(/trading/);
     expect(await page.locator('#health tbody tr').count()).toBeGreaterThan(0);
     expect(await page.content()).not.toContain(BOT_TOKEN);
-    await page.screenshot({ path: join(SHOTS, 'system.png'), clip: { x: 0, y: 0, width: 1280, height: 1700 } });
+    await page.screenshot({ path: join(SHOTS, 'system.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1700 } });
   });
 
   it('when the Trading tab is opened then the recent signals show each guard verdict, and a strategy filter narrows them', async () => {
@@ -166,7 +166,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     // the replay ends with a position open: its stop and target from the exit rules
     const position = page.locator('#open-positions tbody tr').first();
     expect(await position.locator('td:nth-child(7)').textContent()).toMatch(/^\d[\d,]*\.\d\d USD$/);
-    await page.screenshot({ path: join(SHOTS, 'trading.png'), clip: { x: 0, y: 0, width: 1280, height: 1500 } });
+    await page.screenshot({ path: join(SHOTS, 'trading.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1500 } });
     await page.getByLabel('Strategy').selectOption('ema_cross');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/strategy=ema_cross/);
@@ -184,7 +184,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe('Confirm: switch guard COOLDOWN to observe');
     expect((await botApi('/guards')).guards.find((g: any) => g.code === 'COOLDOWN').mode).toBe('enforce'); // nothing sent before Confirm
     await page.getByLabel("Reason (written to the bot's audit log)").fill('browser test: watch cooldown blocks');
-    await page.screenshot({ path: join(SHOTS, 'confirm.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'confirm.png'), clip: { x: 0, y: 0, width: 1280, height: 360 } });
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL(`${base}/trading`);
     expect(await page.locator('#flash').textContent()).toMatch(/Guard COOLDOWN: enforce → observe \(audit #\d+\)/);

@@ -51,7 +51,8 @@ export function dashboardPassword(env: NodeJS.ProcessEnv, file: string | undefin
 /**
  * The bot's operator API: `--bot` (an origin, or HOST:PORT) else TOLLGATE_HTTP (the bot's own --http setting,
  * so one env file serves both processes), with the bot's token from TOLLGATE_HTTP_TOKEN or TOLLGATE_HTTP_TOKEN_FILE.
- * Null (read-only dashboard) when neither address is set; an address without a token is an input error.
+ * Null (read-only dashboard) when neither address is set, or TOLLGATE_HTTP is set without a token (the bot's
+ * operator API is off); `--bot` without a token is an input error.
  */
 export function botLinkFrom(env: NodeJS.ProcessEnv, flag: string | undefined): BotLink | null {
   const given = flag ?? env.TOLLGATE_HTTP;
@@ -75,7 +76,11 @@ export function botLinkFrom(env: NodeJS.ProcessEnv, flag: string | undefined): B
   } catch (e) {
     throw new InputError((e as HttpConfigError).message);
   }
-  if (!token) throw new InputError(`the bot at ${url} needs its operator token: set TOLLGATE_HTTP_TOKEN or TOLLGATE_HTTP_TOKEN_FILE (or leave out --bot for a read-only dashboard)`);
+  if (!token) {
+    // TOLLGATE_HTTP alone (a bot whose operator API is off): read-only, as before; an explicit --bot must work
+    if (!flag) return null;
+    throw new InputError(`the bot at ${url} needs its operator token: set TOLLGATE_HTTP_TOKEN or TOLLGATE_HTTP_TOKEN_FILE (or leave out --bot for a read-only dashboard)`);
+  }
   return { url, token };
 }
 
