@@ -8,6 +8,8 @@
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { isPostgresUrl } from '../adapters/postgres/errors.ts';
+import { PgStateStore, type StateStoreSurface } from '../adapters/postgres/state-store.ts';
 import type { Config } from '../config/schema.ts';
 import type { Bot } from '../engine/bot.ts';
 import { InputError } from '../engine/wiring.ts';
@@ -37,12 +39,13 @@ export interface RunningHttp {
 }
 
 /**
- * Serves the bot over HTTP until close(). `state`: the run's state file (a second connection to it; SQLite
- * serialises the writers), or a store already open (a durable replay's), or null for an in-memory one.
+ * Serves the bot over HTTP until close(). `state`: the run's state file or PostgreSQL URL (a second connection
+ * to it; SQLite and the PostgreSQL adapter's write lock serialise the writers), or a store already open (a
+ * durable replay's), or null for an in-memory one.
  */
 export async function serveHttp(o: {
   settings: HttpSettings; bot: Bot; markets: ReadonlyMap<string, MarketMeta>; logger: Logger;
-  state: string | SqliteStateStore | null;
+  state: string | StateStoreSurface | null;
   /**
    * External intake: the SQLite file a separate intake process (`tollgate intake`) writes accepted alerts to.
    * The webhook of this server writes there too, and its rows still `accepted` are polled every `pollMs`
@@ -51,10 +54,12 @@ export async function serveHttp(o: {
   intakeState?: string;
   pollMs?: number;
 }): Promise<RunningHttp> {
-  let store: SqliteStateStore;
-  const owned = !(o.state instanceof SqliteStateStore);
+  let store: StateStoreSurface;
+  const owned = typeof o.state === 'string' || o.state === null;
   try {
-    store = o.state instanceof SqliteStateStore ? o.state : o.state ? SqliteStateStore.open(o.state) : SqliteStateStore.memory();
+    store = typeof o.state !== 'string' && o.state !== null ? o.state
+      : o.state === null ? SqliteStateStore.memory()
+      : isPostgresUrl(o.state) ? PgStateStore.open(o.state) : SqliteStateStore.open(o.state);
   } catch (e) {
     if (e instanceof StateDbError) throw new InputError(e.message);
     throw e;

@@ -12,6 +12,7 @@ import { SystemClock } from '../adapters/clock/clocks.ts';
 import { findSymbol, krakenMarkets } from '../kraken/pairs.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import type { StateStoreSurface } from '../adapters/postgres/state-store.ts';
 import { Dec } from '../domain/money.ts';
 import type { MarketMeta } from '../domain/types.ts';
 import { parseKrakenTradesCsv, parsePortfolioCsv } from '../portfolio/import.ts';
@@ -99,7 +100,7 @@ const stateOption = (c: Command) => c.option('--state <file>', 'state database (
 const keyOption = (c: Command) => c.option('--idempotency-key <key>', 'repeat-safe key: the same key again changes nothing and prints the first result (default: a fresh random key)');
 const jsonOption = (c: Command) => c.option('--json', 'print the result as JSON', false);
 
-export function statusJson(store: SqliteStateStore): Record<string, unknown> {
+export function statusJson(store: Pick<StateStoreSurface, 'snapshot' | 'externalHoldings' | 'guardState'>): Record<string, unknown> {
   const s = store.snapshot();
   const marks = new Map(s.marks.map((m) => [m.pair, m]));
   const positions = s.positions.map((row) => {
