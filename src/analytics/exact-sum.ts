@@ -7,6 +7,36 @@ const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 const SMALL_LIMIT = 2 ** 52;
 
+/** A decimal string read once: its digits as a number (exact up to 15 digits), fraction length and sign. */
+export interface Amount {
+  readonly text: string;
+  readonly v: number;
+  /** digits in all; 0 when the text is not of the simple form (the sum then reads the text itself) */
+  readonly digits: number;
+  readonly fl: number;
+  readonly neg: boolean;
+}
+
+/** The amount in one pass, without a regex; `digits` 0 sends anything unusual to the regex path (which rejects what is not a decimal). */
+export function amountOf(text: string): Amount {
+  const n = text.length;
+  const neg = n > 0 && text.charCodeAt(0) === 45;
+  let v = 0;
+  let digits = 0;
+  let frac = -1;
+  for (let i = neg ? 1 : 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 46 && frac < 0 && digits > 0) frac = 0;
+    else return { text, v: 0, digits: 0, fl: 0, neg };
+  }
+  if (frac === 0 || digits > 15) return { text, v: 0, digits: 0, fl: 0, neg };
+  return { text, v, digits, fl: frac < 0 ? 0 : frac, neg };
+}
+
 export class ExactSum {
   private units = 0n;
   /** scaled units not yet moved into `units`: exact while |small| < 2^53 (each term has ≤ 15 digits) */
@@ -21,32 +51,19 @@ export class ExactSum {
   }
 
   add(amount: string): this {
-    // the common case read in one pass without a regex: at most 15 digits once scaled
-    const n = amount.length;
-    let i = 0;
-    const neg = n > 0 && amount.charCodeAt(0) === 45;
-    if (neg) i = 1;
-    let v = 0;
-    let digits = 0;
-    let frac = -1;
-    for (; i < n; i++) {
-      const c = amount.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        v = v * 10 + (c - 48);
-        digits++;
-        if (frac >= 0) frac++;
-      } else if (c === 46 && frac < 0 && digits > 0) frac = 0;
-      else return this.addSlow(amount);
-    }
-    const fl = frac < 0 ? 0 : frac;
-    if (digits === 0 || frac === 0 || digits + Math.max(0, this.scale - fl) > 15) return this.addSlow(amount);
-    if (fl > this.scale) {
+    return this.addAmount(amountOf(amount));
+  }
+
+  /** an amount parsed once (amountOf) and added to several sums */
+  addAmount(a: Amount): this {
+    if (a.digits === 0 || a.digits + Math.max(0, this.scale - a.fl) > 15) return this.addSlow(a.text);
+    if (a.fl > this.scale) {
       this.flush();
-      this.units *= 10n ** BigInt(fl - this.scale);
-      this.scale = fl;
+      this.units *= 10n ** BigInt(a.fl - this.scale);
+      this.scale = a.fl;
     }
-    const x = v * 10 ** (this.scale - fl);
-    this.small += neg ? -x : x;
+    const x = a.v * 10 ** (this.scale - a.fl);
+    this.small += a.neg ? -x : x;
     if (this.small > SMALL_LIMIT || this.small < -SMALL_LIMIT) this.flush();
     return this;
   }

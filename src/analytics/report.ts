@@ -15,7 +15,7 @@
 import { isoTime, utcDayStart } from '../domain/time.ts';
 import { keyOf } from './dataset.ts';
 import type { LogReadModel, ShadowView, TradeView } from './read-model.ts';
-import { ExactSum, sumDecimals } from './exact-sum.ts';
+import { amountOf, ExactSum, sumDecimals, type Amount } from './exact-sum.ts';
 import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval } from './stats.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -146,6 +146,14 @@ export const REPORT_RULES = [
   'recommendations use the signals a guard alone blocked (its marginal effect) and need the interval to exclude zero and a minimum sample; they are advice, nothing changes a setting by itself.',
 ];
 
+interface Outcome {
+  readonly amount: Amount;
+  readonly n: number;
+  readonly loss: boolean;
+  readonly gain: boolean;
+}
+const outcome = (pnl: string): Outcome => ({ amount: amountOf(pnl), n: Number(pnl), loss: pnl.charCodeAt(0) === 45 /* - */, gain: pnl.charCodeAt(0) !== 45 && /[1-9]/.test(pnl) });
+
 /** Running totals of a set of outcomes: exact sums, and the floats the statistics need. */
 class PnlAcc {
   readonly total = new ExactSum();
@@ -156,14 +164,18 @@ class PnlAcc {
   wins = 0;
 
   add(pnl: string, filled: boolean): void {
+    this.addOne(outcome(pnl), filled);
+  }
+
+  /** an outcome read once (outcome()) and added to each accumulator it belongs to */
+  addOne(o: Outcome, filled: boolean): void {
     this.count++;
-    this.total.add(pnl);
-    if (pnl.charCodeAt(0) === 45 /* - */) this.losses.add(pnl);
-    else if (/[1-9]/.test(pnl)) this.gains.add(pnl);
+    this.total.addAmount(o.amount);
+    if (o.loss) this.losses.addAmount(o.amount);
+    else if (o.gain) this.gains.addAmount(o.amount);
     if (filled) {
-      const n = Number(pnl);
-      this.nums.push(n);
-      if (n > 0) this.wins++;
+      this.nums.push(o.n);
+      if (o.n > 0) this.wins++;
     }
   }
 
@@ -297,17 +309,18 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
   const totals = { all: new PnlAcc(), headline: new PnlAcc() };
   for (const s of shadows) {
     const filled = s.bought;
-    totals.all.add(s.pnl, filled);
-    if (!s.overlaps) totals.headline.add(s.pnl, filled);
+    const out = outcome(s.pnl);
+    totals.all.addOne(out, filled);
+    if (!s.overlaps) totals.headline.addOne(out, filled);
     const sole = s.blockedBy.length === 1;
     for (const code of s.blockedBy) {
       let g = byGuard.get(code);
       if (!g) byGuard.set(code, (g = { all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 }));
-      g.all.add(s.pnl, filled);
-      if (sole) g.sole.add(s.pnl, filled);
+      g.all.addOne(out, filled);
+      if (sole) g.sole.addOne(out, filled);
       if (!s.overlaps) {
-        g.headline.add(s.pnl, filled);
-        if (sole) g.soleHeadline.add(s.pnl, filled);
+        g.headline.addOne(out, filled);
+        if (sole) g.soleHeadline.addOne(out, filled);
       }
       if (s.status === 'open_at_end') g.openAtEnd++;
     }

@@ -17,7 +17,7 @@
  * before the sidecar existed) records them as a GAP to read from the JSONL, and one that opens on a JSONL
  * cut back (a resumed durable replay) RESETs the file's rows to the last claim that still holds.
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { JsonlSink } from '../ports/decision-log.ts';
@@ -59,20 +59,27 @@ const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The sidecar's frames up to the first torn or corrupt one; null when there is none or its header is wrong. */
 export function loadSidecar(path: string): Sidecar | null {
-  if (!existsSync(path)) return null;
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }
-  return decodeSidecar(buf);
+  try {
+    const size = fstatSync(fd).size;
+    if (!headerOk(fd, size)) return null;
+    const sc = emptySidecar();
+    return { ...sc, goodBytes: decodeFile(fd, sc, HEADER.length, size) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
-export function decodeSidecar(buf: Buffer): Sidecar | null {
-  if (buf.length < HEADER.length || buf.compare(HEADER, 0, HEADER.length, 0, HEADER.length) !== 0) return null;
-  const sc = emptySidecar();
-  return { ...sc, goodBytes: decodeFrames(sc, buf, HEADER.length) };
+function headerOk(fd: number, size: number): boolean {
+  if (size < HEADER.length) return false;
+  const head = Buffer.alloc(HEADER.length);
+  readSync(fd, head, 0, HEADER.length, 0);
+  return head.compare(HEADER) === 0;
 }
 
 /**
@@ -88,98 +95,103 @@ export function followSidecar(path: string, sc: Sidecar): Sidecar | null {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size < sc.goodBytes) return null;
-    const head = Buffer.alloc(HEADER.length);
-    readSync(fd, head, 0, HEADER.length, 0);
-    if (head.compare(HEADER) !== 0) return null;
+    if (size < sc.goodBytes || !headerOk(fd, size)) return null;
     if (size === sc.goodBytes) return sc;
-    const buf = Buffer.allocUnsafe(size - sc.goodBytes);
-    readSync(fd, buf, 0, buf.length, sc.goodBytes);
-    const used = decodeFrames(sc, buf, 0);
-    return { ...sc, goodBytes: sc.goodBytes + used };
+    return { ...sc, goodBytes: decodeFile(fd, sc, sc.goodBytes, size) };
   } finally {
     closeSync(fd);
   }
 }
 
-/** decodes good frames of `buf` from `start` into `sc`; returns the offset after the last good one */
-function decodeFrames(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer, start: number): number {
-  const t = sc.tables;
-  // the rows of each file counted first (frame headers only): the columns grow once
+/**
+ * Decodes the good frames of the file from `start` into `sc`, one frame in memory at a time; returns the offset
+ * after the last good one. The rows of each file are counted first (frame headers only): the columns grow once.
+ */
+function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, size: number): number {
+  const h = Buffer.alloc(32);
   const more = [0, 0, 0];
-  for (let at = start; at + 12 <= buf.length && buf.readUInt32LE(at) === MAGIC; ) {
-    const len = buf.readUInt32LE(at + 4);
-    if (at + 12 + len > buf.length || len < 48) break;
-    more[buf[at + 12]!]! += buf.readUInt32LE(at + 12 + 16);
+  for (let at = start; at + 32 <= size; ) {
+    readSync(fd, h, 0, 32, at);
+    const len = h.readUInt32LE(4);
+    if (h.readUInt32LE(0) !== MAGIC || len < 48 || at + 12 + len > size || h[12]! > 2) break;
+    more[h[12]!]! += h.readUInt32LE(28);
     at += 12 + len;
   }
   FILES.forEach((f, i) => sc.files[f].rows.reserve(more[i]!));
+  let buf = Buffer.alloc(0);
   let at = start;
-  let good = at;
-  while (at + 12 <= buf.length) {
-    if (buf.readUInt32LE(at) !== MAGIC) break;
-    const len = buf.readUInt32LE(at + 4);
-    const p = at + 12;
-    if (p + len > buf.length || crc32(buf.subarray(p, p + len)) !== buf.readUInt32LE(at + 8)) break;
-    const file = FILES[buf[p]!];
-    if (!file) break;
-    const [nS, nL, nR, n] = [buf.readUInt32LE(p + 4), buf.readUInt32LE(p + 8), buf.readUInt32LE(p + 12), buf.readUInt32LE(p + 16)];
-    const claim = { bytes: buf.readDoubleLE(p + 24), lastLen: buf.readUInt32LE(p + 32), lastCrc: buf.readUInt32LE(p + 36), lines: buf.readDoubleLE(p + 40) };
-    let q = p + 48;
-    let end = q;
-    for (let i = 0; i < nS; i++) end += 4 + buf.readUInt32LE(end);
-    const ascii = isAscii(buf.subarray(q, end)); // lengths included: ASCII as well while below 128 bytes
-    for (let i = 0; i < nS; i++) {
-      const l = buf.readUInt32LE(q);
-      t.strings.push(buf.toString(ascii ? 'latin1' : 'utf8', q + 4, q + 4 + l));
-      q += 4 + l;
-    }
-    for (let i = 0; i < nL; i++) {
-      const m = buf.readUInt32LE(q);
-      const xs: string[] = [];
-      for (let j = 0; j < m; j++) xs.push(t.strings[buf.readUInt32LE(q + 4 + 4 * j)]!);
-      t.lists.push(xs);
-      q += 4 + 4 * m;
-    }
-    for (let i = 0; i < nR; i++) {
-      t.refRun.push(buf.readUInt32LE(q));
-      t.refSig.push(buf.readUInt32LE(q + 4));
-      q += 8;
-    }
-    const f = sc.files[file];
-    const rows = f.rows;
-    q = p + pad8(q - p);
-    const base = rows.n;
-    rows.reserve(n);
-    rows.kind.set(buf.subarray(q, q + n), base);
-    rows.flags.set(buf.subarray(q + n, q + 2 * n), base);
-    q = p + pad8(q + 2 * n - p);
-    for (const c of I32_COLS) {
-      new Uint8Array(rows[c].buffer, base * 4, n * 4).set(buf.subarray(q, q + n * 4));
-      q += n * 4;
-    }
-    for (const c of F64_COLS) {
-      new Uint8Array(rows[c].buffer, base * 8, n * 8).set(buf.subarray(q, q + n * 8));
-      q += n * 8;
-    }
-    rows.n = base + n;
-    // RESET rows cut the file's rows back (to `a` rows) in place
-    for (let i = base; i < rows.n; i++) {
-      if (rows.kind[i] === K.RESET) {
-        const keep = rows.a[i]!;
-        rows.cut(keep, i + 1);
-        i = keep - 1;
-        // claims past the cut named rows that are gone
-        const kept = f.claims.filter((c) => c.rows <= keep);
-        f.claims.length = 0;
-        f.claims.push(...kept);
-      }
-    }
-    f.claims.push({ rows: rows.n, ...claim });
-    at = p + len;
-    good = at;
+  while (at + 12 <= size) {
+    readSync(fd, h, 0, 12, at);
+    const len = h.readUInt32LE(4);
+    if (h.readUInt32LE(0) !== MAGIC || len < 48 || at + 12 + len > size) break;
+    if (buf.length < len) buf = Buffer.allocUnsafe(Math.max(len, 2 * buf.length));
+    const p = buf.subarray(0, len);
+    if (readSync(fd, p, 0, len, at + 12) !== len || crc32(p) !== h.readUInt32LE(8) || !decodeFrame(sc, p)) break;
+    at += 12 + len;
   }
-  return good;
+  return at;
+}
+
+/** one frame's payload into `sc`; false when it names no file */
+function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
+  const t = sc.tables;
+  const p = 0;
+  const file = FILES[buf[p]!];
+  if (!file) return false;
+  const [nS, nL, nR, n] = [buf.readUInt32LE(p + 4), buf.readUInt32LE(p + 8), buf.readUInt32LE(p + 12), buf.readUInt32LE(p + 16)];
+  const claim = { bytes: buf.readDoubleLE(p + 24), lastLen: buf.readUInt32LE(p + 32), lastCrc: buf.readUInt32LE(p + 36), lines: buf.readDoubleLE(p + 40) };
+  let q = p + 48;
+  let end = q;
+  for (let i = 0; i < nS; i++) end += 4 + buf.readUInt32LE(end);
+  const ascii = isAscii(buf.subarray(q, end)); // lengths included: ASCII as well while below 128 bytes
+  for (let i = 0; i < nS; i++) {
+    const l = buf.readUInt32LE(q);
+    t.strings.push(buf.toString(ascii ? 'latin1' : 'utf8', q + 4, q + 4 + l));
+    q += 4 + l;
+  }
+  for (let i = 0; i < nL; i++) {
+    const m = buf.readUInt32LE(q);
+    const xs: string[] = [];
+    for (let j = 0; j < m; j++) xs.push(t.strings[buf.readUInt32LE(q + 4 + 4 * j)]!);
+    t.lists.push(xs);
+    q += 4 + 4 * m;
+  }
+  for (let i = 0; i < nR; i++) {
+    t.refRun.push(buf.readUInt32LE(q));
+    t.refSig.push(buf.readUInt32LE(q + 4));
+    q += 8;
+  }
+  const f = sc.files[file];
+  const rows = f.rows;
+  q = p + pad8(q - p);
+  const base = rows.n;
+  rows.reserve(n);
+  rows.kind.set(buf.subarray(q, q + n), base);
+  rows.flags.set(buf.subarray(q + n, q + 2 * n), base);
+  q = p + pad8(q + 2 * n - p);
+  for (const c of I32_COLS) {
+    new Uint8Array(rows[c].buffer, base * 4, n * 4).set(buf.subarray(q, q + n * 4));
+    q += n * 4;
+  }
+  for (const c of F64_COLS) {
+    new Uint8Array(rows[c].buffer, base * 8, n * 8).set(buf.subarray(q, q + n * 8));
+    q += n * 8;
+  }
+  rows.n = base + n;
+  // RESET rows cut the file's rows back (to `a` rows) in place
+  for (let i = base; i < rows.n; i++) {
+    if (rows.kind[i] === K.RESET) {
+      const keep = rows.a[i]!;
+      rows.cut(keep, i + 1);
+      i = keep - 1;
+      // claims past the cut named rows that are gone
+      const kept = f.claims.filter((c) => c.rows <= keep);
+      f.claims.length = 0;
+      f.claims.push(...kept);
+    }
+  }
+  f.claims.push({ rows: rows.n, ...claim });
+  return true;
 }
 
 function encodeFrame(file: FactFile, t: Tables, from: { s: number; l: number; r: number }, rows: Rows, claim: Omit<Claim, 'rows'>): Buffer {
