@@ -229,6 +229,24 @@ function recommendObserve(g: ObserveReport, minSample: number): Recommendation {
   return { code: g.code, verdict: 'insufficient_evidence', text: `${head}: the interval includes zero; evidence insufficient.` };
 }
 
+/** `xs` stably sorted by `key` (a copy; the list itself when it is in order already, as logs mostly are) */
+function sortedBy<T>(xs: readonly T[], key: (x: T) => number): readonly T[] {
+  let inOrder = true;
+  for (let i = 1; i < xs.length && inOrder; i++) inOrder = key(xs[i - 1]!) <= key(xs[i]!);
+  return inOrder ? xs : [...xs].sort((a, b) => key(a) - key(b));
+}
+/** two lists sorted by `key` merged stably (on equal keys `a`'s first): the stable sort of `[...a, ...b]` */
+function mergeBy<T>(a: readonly T[], b: readonly T[], key: (x: T) => number): T[] {
+  const out: T[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = key(a[i]!) <= key(b[j]!) ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
 interface TradeLike {
   readonly entryTs: number;
   readonly exitTs: number;
@@ -236,7 +254,7 @@ interface TradeLike {
 }
 
 function strategyStats(trades: readonly TradeLike[], base: number, from: number | null, to: number | null): StrategyStats {
-  const sorted = [...trades].sort((a, b) => a.exitTs - b.exitTs);
+  const sorted = sortedBy(trades, (t) => t.exitTs);
   const pnls = sorted.map((t) => Number(t.pnl));
   const total = sumDecimals(sorted.map((t) => t.pnl));
   const curve = [base];
@@ -259,7 +277,7 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
   // exposure: union of [entry, exit) intervals over the period
   let exposure: number | null = null;
   if (from !== null && to !== null && to > from) {
-    const iv = [...trades].map((t) => [t.entryTs, t.exitTs] as const).sort((a, b) => a[0] - b[0]);
+    const iv = sortedBy(trades.map((t) => [t.entryTs, t.exitTs] as const), (e) => e[0]);
     let covered = 0;
     let curS = -Infinity;
     let curE = -Infinity;
@@ -379,10 +397,12 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
   // ── equity curves ────────────────────────────────────────────────────────────
   const realizedEvents = [...ds.trades.values()].map((t) => [t.exitTs, Number(t.pnl)] as const);
   const shadowEvents = shadows.filter((s) => !s.overlaps && s.exitTs !== null).map((s) => [s.exitTs!, Number(s.pnl)] as const);
+  // each list in time order (a stable sort), the two merged stably: the stable sort of their concatenation
+  const realizedByTime = sortedBy(realizedEvents, (e) => e[0]);
   const curve = (events: ReadonlyArray<readonly [number, number]>): Array<[number, number]> => {
     const out: Array<[number, number]> = from !== null ? [[from, base]] : [];
     let eq = base;
-    for (const [t, p] of [...events].sort((a, b) => a[0] - b[0])) out.push([t, (eq += p)]);
+    for (const [t, p] of events) out.push([t, (eq += p)]);
     return out;
   };
 
@@ -405,7 +425,7 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
     observe,
     recommendations,
     strategies: strategyReports,
-    equity: { base, realized: curve(realizedEvents), withShadow: curve([...realizedEvents, ...shadowEvents]) },
+    equity: { base, realized: curve(realizedByTime), withShadow: curve(mergeBy(realizedByTime, sortedBy(shadowEvents, (e) => e[0]), (e) => e[0])) },
     skippedLines: ds.skipped,
     duplicateLines: ds.duplicates,
   };
