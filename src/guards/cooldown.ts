@@ -1,6 +1,6 @@
 /** COOLDOWN — Freqtrade's CooldownPeriod: after a trade on the pair closes, stay out of the pair for the stop duration. */
 import { isoTime } from '../domain/time.ts';
-import { activeLock } from './protections.ts';
+import { activeLock, everyTrade, onPair } from './protections.ts';
 import { allow, block, durationMs, type Duration, type GuardDefinition } from './types.ts';
 
 export interface CooldownParams {
@@ -8,6 +8,8 @@ export interface CooldownParams {
   /** 'pair' (Freqtrade) or 'global' */
   readonly scope: 'pair' | 'global';
 }
+
+const atLeastOne = (w: readonly unknown[]): boolean => w.length >= 1;
 
 export const cooldown: GuardDefinition<CooldownParams> = {
   code: 'COOLDOWN',
@@ -19,9 +21,9 @@ export const cooldown: GuardDefinition<CooldownParams> = {
       now,
       lookbackMs: stop,
       stopDurationMs: stop,
-      inScope: (t) => p.scope === 'global' || t.pair === signal.pair,
-      qualifies: () => true,
-      triggers: (w) => w.length >= 1,
+      inScope: p.scope === 'global' ? everyTrade : onPair(signal.pair),
+      qualifies: everyTrade,
+      triggers: atLeastOne,
     });
     if (!lock) return allow;
     const last = lock.window[lock.window.length - 1]!;

@@ -4,7 +4,7 @@
  * last of them closed + stop duration. (Summing ratios is Freqtrade's rule; our reports never do.)
  */
 import { isoTime } from '../domain/time.ts';
-import { activeLock } from './protections.ts';
+import { activeLock, everyTrade, onPair } from './protections.ts';
 import { allow, block, durationMs, type Duration, type GuardDefinition } from './types.ts';
 
 export interface LowProfitPairParams {
@@ -24,8 +24,8 @@ export const lowProfitPair: GuardDefinition<LowProfitPairParams> = {
       now,
       lookbackMs: durationMs(p.lookback, s.intervalMs),
       stopDurationMs: durationMs(p.stopDuration, s.intervalMs),
-      inScope: (t) => t.pair === signal.pair,
-      qualifies: () => true,
+      inScope: onPair(signal.pair),
+      qualifies: everyTrade,
       triggers: (w) => {
         if (w.length < p.tradeLimit) return false;
         profit = w.reduce((a, t) => a + t.pnlRatio, 0);

@@ -6,7 +6,7 @@
  */
 import { isoTime } from '../domain/time.ts';
 import type { ClosedTrade } from '../domain/types.ts';
-import { activeLock } from './protections.ts';
+import { activeLock, everyTrade } from './protections.ts';
 import { allow, block, durationMs, type Duration, type GuardDefinition } from './types.ts';
 
 export interface MaxDrawdownParams {
@@ -48,8 +48,8 @@ export const maxDrawdown: GuardDefinition<MaxDrawdownParams> = {
       now,
       lookbackMs: durationMs(p.lookback, s.intervalMs),
       stopDurationMs: durationMs(p.stopDuration, s.intervalMs),
-      inScope: () => true,
-      qualifies: () => true,
+      inScope: everyTrade,
+      qualifies: everyTrade,
       triggers: (w: readonly ClosedTrade[], start) => {
         if (w.length < p.tradeLimit) return false;
         dd = relativeDrawdown(balanceBefore(start), w.map((t) => t.pnl.toNumber()));

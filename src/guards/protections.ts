@@ -51,3 +51,10 @@ export function activeLock(q: LockQuery): Lock | null {
   }
   return best;
 }
+
+/** Every trade (scope and qualification of the protections that take all). */
+export const everyTrade = (_t: ClosedTrade): boolean => true;
+/** The trades of one pair. (Built per call without a named closure: the per-signal cost stays a plain function.) */
+export function onPair(pair: string): (t: ClosedTrade) => boolean {
+  return (t) => t.pair === pair;
+}

@@ -4,7 +4,8 @@
  * stop trading (globally, or for the pair with onlyPerPair) until the last such close + stop duration.
  */
 import { isoTime } from '../domain/time.ts';
-import { activeLock } from './protections.ts';
+import type { ClosedTrade } from '../domain/types.ts';
+import { activeLock, everyTrade, onPair } from './protections.ts';
 import { allow, block, durationMs, type Duration, type GuardDefinition } from './types.ts';
 
 export interface StoplossGuardParams {
@@ -19,17 +20,21 @@ export interface StoplossGuardParams {
 export const stoplossGuard: GuardDefinition<StoplossGuardParams> = {
   code: 'STOPLOSS_GUARD',
   describe: 'pause after too many stop-loss exits within the lookback',
-  create: (p) => (signal, s, now) => {
-    const lock = activeLock({
-      trades: s.closedTrades,
-      now,
-      lookbackMs: durationMs(p.lookback, s.intervalMs),
-      stopDurationMs: durationMs(p.stopDuration, s.intervalMs),
-      inScope: (t) => !p.onlyPerPair || t.pair === signal.pair,
-      qualifies: (t) => (t.exitReason === 'stop_loss' || t.exitReason === 'trailing_stop') && t.pnlRatio < p.requiredProfit,
-      triggers: (w) => w.length >= p.tradeLimit,
-    });
-    if (!lock) return allow;
-    return block('STOPLOSS_GUARD', `${lock.window.length} stop-loss exits within lookback (limit ${p.tradeLimit}${p.onlyPerPair ? ', ' + signal.pair : ''}); locked until ${isoTime(lock.until)}`);
+  create: (p) => {
+    const qualifies = (t: ClosedTrade): boolean => (t.exitReason === 'stop_loss' || t.exitReason === 'trailing_stop') && t.pnlRatio < p.requiredProfit;
+    const triggers = (w: readonly ClosedTrade[]): boolean => w.length >= p.tradeLimit;
+    return (signal, s, now) => {
+      const lock = activeLock({
+        trades: s.closedTrades,
+        now,
+        lookbackMs: durationMs(p.lookback, s.intervalMs),
+        stopDurationMs: durationMs(p.stopDuration, s.intervalMs),
+        inScope: p.onlyPerPair ? onPair(signal.pair) : everyTrade,
+        qualifies,
+        triggers,
+      });
+      if (!lock) return allow;
+      return block('STOPLOSS_GUARD', `${lock.window.length} stop-loss exits within lookback (limit ${p.tradeLimit}${p.onlyPerPair ? ', ' + signal.pair : ''}); locked until ${isoTime(lock.until)}`);
+    };
   },
 };
