@@ -113,7 +113,7 @@ describe('delisted Kraken pairs', () => {
       const logger = memoryLogger();
       const start = composeBot({ mode: 'paper', config, markets, pair: 'EOS/USD', intervalMs: 3_600_000, credentials: null, url, logsDir: join(tmp('tollgate-delisted-'), 'logs'), logger, pollMs: 200, deadMansSwitchMs: 0 })
         .then((bot) => bot.start());
-      await expect(start, url).rejects.toThrow(/pair EOS\/USD: not traded on the venue .*closest altnames: EOSUSD \(EOS\/USD, delisted: replay only\)/);
+      await expect(start, url).rejects.toThrow(/EOS\/USD was delisted by Kraken \(EOSUSD: last listed in an AssetPairs answer of \d{4}-\d\d-\d\d, gone by \d{4}-\d\d-\d\d\); replay only — paper, sim and live cannot trade it/);
     }
   });
 

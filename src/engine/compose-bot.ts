@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import { ManualClock, ScaledClock, SystemClock } from '../adapters/clock/clocks.ts';
 import type { CandleSeries } from '../domain/candle-series.ts';
 import { krakenClient } from '../adapters/kraken/client.ts';
-import { closestAltnames } from '../kraken/pairs.ts';
+import { closestAltnames, delistedRefusal } from '../kraken/pairs.ts';
 import { loadVenueMarkets, type MarketAnswers } from './venue-markets.ts';
 import { ExecutionsWatch } from '../adapters/kraken/executions-watch.ts';
 import { KrakenVenue, type KrakenApi } from '../adapters/kraken/kraken-venue.ts';
@@ -163,6 +163,8 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
     // the venue's own pairs, minimums and decimals (the bundled snapshot only when it cannot be asked, said so)
     const { markets, source: marketSource } = await loadVenueMarkets(exchange as unknown as MarketAnswers, config, o.markets, logger);
     const pairMeta = markets.get(o.pair);
+    const gone = delistedRefusal(o.pair);
+    if (gone) throw new InputError(gone);
     if (!pairMeta) throw new InputError(`pair ${o.pair}: not traded on the venue (its AssetPairs has ${markets.size} pairs; closest altnames: ${closestAltnames(o.pair).join(', ')})`);
     if (pairMeta.status !== 'online') logger.warn('market.status', { pair: o.pair, status: pairMeta.status }, `${o.pair} is ${pairMeta.status} on the venue: orders it refuses are rejected`);
     const intervalMs = o.intervalMs;
@@ -218,6 +220,7 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
       marketData: () => marketHealth(marketState, lastClose.size > 0),
       close: closeStore,
       ...(stateStore ? { controls: stateStore } : {}),
+      ...(live ? { holdings: live.holdings } : {}),
       run: async (until, onPipeline) => {
         let stopRun!: () => void;
         const stopped = new Promise<void>((r) => (stopRun = r));
