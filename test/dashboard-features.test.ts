@@ -74,7 +74,7 @@ describe('controls through the bot operator API', () => {
     expect(page.body).toContain('<label class="sr-only" for="mode-MIN_CONFIDENCE">New mode of MIN_CONFIDENCE</label>');
     const c = await confirm(app, 'action=guard&code=MIN_CONFIDENCE&mode=off');
     expect(c.res.statusCode).toBe(200);
-    expect(c.res.body).toContain('Confirm: switch guard MIN_CONFIDENCE to off');
+    expect(c.res.body).toContain('Confirm: switch guard MIN_CONFIDENCE from enforce to off');
     expect(bot.bot.guardModes().find((g) => g.code === 'MIN_CONFIDENCE')?.mode).toBe('enforce'); // the confirm page changes nothing
     const post = () => app.inject({ method: 'POST', url: '/trading/control', headers: FORM, payload: form({ _csrf: c.csrf, key: c.key, action: 'guard', code: 'MIN_CONFIDENCE', mode: 'off', reason: 'test: see what it blocks' }) });
     const res = await post();

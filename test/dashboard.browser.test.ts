@@ -162,6 +162,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     expect(await page.locator('#signals tbody tr').count()).toBeGreaterThan(0);
     await page.locator('#signals tbody tr details summary').first().click();
     expect(await page.locator('#signals tbody tr details li').first().isVisible()).toBe(true);
+    expect(await page.locator('#signals tbody tr td:nth-child(7)').first().textContent()).toMatch(/^[a-z_]+$/); // its lifecycle state
     expect(await page.locator('#guard-controls tbody tr').count()).toBeGreaterThan(0);
     // the replay ends with a position open: its stop and target from the exit rules
     const position = page.locator('#open-positions tbody tr').first();
@@ -181,7 +182,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.getByLabel('New mode of COOLDOWN').selectOption('observe');
     await page.getByRole('button', { name: 'Switch COOLDOWN…' }).click();
     await page.waitForURL(/\/trading\/confirm/);
-    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe('Confirm: switch guard COOLDOWN to observe');
+    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe('Confirm: switch guard COOLDOWN from enforce to observe');
     expect((await botApi('/guards')).guards.find((g: any) => g.code === 'COOLDOWN').mode).toBe('enforce'); // nothing sent before Confirm
     await page.getByLabel("Reason (written to the bot's audit log)").fill('browser test: watch cooldown blocks');
     await page.screenshot({ path: join(SHOTS, 'confirm.png'), clip: { x: 0, y: 0, width: 1280, height: 360 } });

@@ -235,6 +235,9 @@ describe('the tabs, from a replay of the bundled data', () => {
     expect(signals.length).toBe(Math.min(50, lines.length));
     expect(signals[0]).toContain(`data-value="${last.signalId}"`);
     for (const g of last.guards) expect(signals[0]).toContain(`<li>${g.code} (${g.mode}): ${g.verdict}`);
+    const transitions = readFileSync(join(logs, 'signal_bus.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'signal.transition' && e.signalId === last.signalId);
+    expect(transitions.length).toBeGreaterThan(0);
+    expect(signals[0]).toContain(`<td data-value="${transitions.at(-1).to}">`); // its lifecycle state now
   });
 
   it('Performance shows the equity curve (realized and with shadow) and the drawdown as SVG', async () => {

@@ -305,6 +305,8 @@ export type ControlsView =
 export interface TradingInfo {
   readonly state: StateView | { error: string } | null;
   readonly decisions: DecisionLine[];
+  /** each recent signal's lifecycle state: the `to` of its last transition in the bus log */
+  readonly states: ReadonlyMap<string, string>;
   readonly exits: (strategy: string, entryPrice: Decimal) => ExitLevels | null;
   readonly controls: ControlsView;
   /** the result of the last confirmed command of this session, shown once */
@@ -380,9 +382,9 @@ export function tradingBody(t: TradingInfo): string {
   const signals = table(
     'signals',
     'Recent signals and every guard\'s verdict',
-    ['Time', 'Signal', 'Strategy', 'Pair', 'Side', 'Decision', 'Guards that did not allow'],
-    [...t.decisions].reverse().map((d) => [textCell(d.ts), textCell(d.signalId), textCell(d.strategy), textCell(d.pair), textCell(d.side), textCell(d.decision), `<td data-value="${esc(verdicts(d))}"><details><summary>${esc(verdicts(d))}</summary><ul>${d.guards.map((g) => `<li>${esc(g.code)} (${esc(g.mode)}): ${esc(g.verdict)}${g.detail ? ` — ${esc(g.detail)}` : ''}</li>`).join('')}</ul></details></td>`]),
-    'From the tail of signal_decisions.jsonl, newest first.',
+    ['Time', 'Signal', 'Strategy', 'Pair', 'Side', 'Decision', 'State', 'Guards that did not allow'],
+    [...t.decisions].reverse().map((d) => [textCell(d.ts), textCell(d.signalId), textCell(d.strategy), textCell(d.pair), textCell(d.side), textCell(d.decision), textCell(t.states.get(d.signalId) ?? null), `<td data-value="${esc(verdicts(d))}"><details><summary>${esc(verdicts(d))}</summary><ul>${d.guards.map((g) => `<li>${esc(g.code)} (${esc(g.mode)}): ${esc(g.verdict)}${g.detail ? ` — ${esc(g.detail)}` : ''}</li>`).join('')}</ul></details></td>`]),
+    'From the tail of signal_decisions.jsonl, newest first; the state is the last lifecycle transition in signal_bus.jsonl.',
   );
   return controlsSection(t.controls, t.flash) + st + signals;
 }

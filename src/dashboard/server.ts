@@ -360,6 +360,21 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
       }
     }).slice(-(o.tailLines ?? 50));
 
+  /** the lifecycle state of each of `ids` from the tail of the bus log (a signal older than it has none shown) */
+  const signalStates = (ids: ReadonlySet<string>): Map<string, string> => {
+    const out = new Map<string, string>();
+    for (const l of tailOf(join(o.logsDir, LOG_FILES.bus), 5000)) {
+      if (!l.includes('"signal.transition"')) continue;
+      try {
+        const e = JSON.parse(l) as { signalId?: unknown; to?: unknown };
+        if (typeof e.signalId === 'string' && ids.has(e.signalId) && typeof e.to === 'string') out.set(e.signalId, e.to);
+      } catch {
+        // a torn last line: skipped
+      }
+    }
+    return out;
+  };
+
   // ── controls: confirmed, then sent to the bot's operator API (which audits them) ──────────────────────
   /** the result of a session's last command, shown once on its next Trading page */
   const flashes = new Map<string, { ok: boolean; text: string }>();
@@ -376,7 +391,8 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   page('/trading', 'Trading', async (f, s) => {
     const flash = flashes.get(s.csrf) ?? null;
     flashes.delete(s.csrf);
-    return tradingBody({ state: stateView(), decisions: recentDecisions(f), exits, controls: await controlsView(), flash });
+    const decisions = recentDecisions(f);
+    return tradingBody({ state: stateView(), decisions, states: signalStates(new Set(decisions.map((d) => d.signalId))), exits, controls: await controlsView(), flash });
   });
 
   /** a control from a query or a form; null when it is not one */
@@ -389,10 +405,10 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     if (!GUARD_MODES.includes(q.mode as GuardModeName)) return `mode: expected ${GUARD_MODES.join(', ')}`;
     return { action, code, mode: q.mode as GuardModeName, reason };
   };
-  const describe = (c: ControlCommand) => (c.action === 'guard' ? `switch guard ${c.code} to ${c.mode}` : c.action === 'pause' ? 'pause entries (open positions keep their exits)' : 'resume entries');
+  const describe = (c: ControlCommand, from: string | null = null) => (c.action === 'guard' ? `switch guard ${c.code} ${from ? `from ${from} ` : ''}to ${c.mode}` : c.action === 'pause' ? 'pause entries (open positions keep their exits)' : 'resume entries');
   const fieldsOf = (c: ControlCommand): Record<string, string> => (c.action === 'guard' ? { action: c.action, code: c.code, mode: c.mode } : { action: c.action });
-  const confirmPage = (req: FastifyRequest, reply: FastifyReply, s: Session, code: number, c: ControlCommand, key: string, error: string | null) =>
-    reply.code(code).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), '/trading', 'Confirm', confirmBody(describe(c), fieldsOf(c), s.csrf, key, error, c.reason)));
+  const confirmPage = (req: FastifyRequest, reply: FastifyReply, s: Session, code: number, c: ControlCommand, key: string, error: string | null, from: string | null = null) =>
+    reply.code(code).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), '/trading', 'Confirm', confirmBody(describe(c, from), fieldsOf(c), s.csrf, key, error, c.reason)));
 
   app.get('/trading/confirm', async (req, reply) => {
     const s = requirePage(req, reply);
@@ -400,7 +416,16 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     const c = commandOf((req.query ?? {}) as Record<string, unknown>, '');
     if (typeof c === 'string') return reply.code(400).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), '/trading', 'Confirm', `<p class="banner" role="alert">${esc(c)}</p><p><a href="/trading">Back to Trading</a></p>`));
     if (!bot) return reply.code(409).type('text/html; charset=utf-8').send(layout(ctxOf(req, s), '/trading', 'Confirm', '<p class="banner" role="alert">No bot link: the dashboard is read-only.</p><p><a href="/trading">Back to Trading</a></p>'));
-    return confirmPage(req, reply, s, 200, c, randomBytes(18).toString('base64url'), null);
+    // the guard's mode now, so the page says what changes (left out when the bot does not say)
+    let from: string | null = null;
+    if (c.action === 'guard') {
+      try {
+        from = (await bot.guards()).guards.find((g) => g.code === c.code)?.mode ?? null;
+      } catch (e) {
+        if (!(e instanceof BotApiError)) throw e;
+      }
+    }
+    return confirmPage(req, reply, s, 200, c, randomBytes(18).toString('base64url'), null, from);
   });
   app.post('/trading/control', async (req, reply) => {
     const s = sessionOf(req)!; // the CSRF hook answered 401 without one
