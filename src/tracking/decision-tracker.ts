@@ -62,12 +62,17 @@ export class DecisionTracker {
     bus.subscribe('signal', 'tracker', (s) => {
       // a repeated id is dropped by the kernel: it must not overwrite the original's pending record
       if (!this.pending.has(s.id)) this.pending.set(s.id, { strategy: s.strategy, pair: s.pair, side: s.side, decision: null, blockedBy: [], observedBlocks: [], trade: null });
-      this.bus(s.tsEvent, 'signal.received', {
-        signalId: s.id, strategy: s.strategy, pair: s.pair, side: s.side, confidence: s.confidence, price: String(s.price), reason: s.reason, source: s.source,
+      // the hot lines are built whole, in the key order bus() gives (schemaVersion, ts, event, signalId, fields, runId)
+      this.log.bus.append({
+        schemaVersion: SCHEMA_VERSION, ts: isoTime(s.tsEvent), event: 'signal.received', signalId: s.id,
+        strategy: s.strategy, pair: s.pair, side: s.side, confidence: s.confidence, price: String(s.price), reason: s.reason, source: s.source, runId: this.runId,
       });
     });
     bus.subscribe('transition', 'tracker', (t) => {
-      this.bus(t.ts, 'signal.transition', { signalId: t.signalId, from: t.from, to: t.to, terminal: t.terminal, cause: t.event, ...(t.detail ? { detail: t.detail } : {}) });
+      const ts = isoTime(t.ts);
+      this.log.bus.append(t.detail
+        ? { schemaVersion: SCHEMA_VERSION, ts, event: 'signal.transition', signalId: t.signalId, from: t.from, to: t.to, terminal: t.terminal, cause: t.event, detail: t.detail, runId: this.runId }
+        : { schemaVersion: SCHEMA_VERSION, ts, event: 'signal.transition', signalId: t.signalId, from: t.from, to: t.to, terminal: t.terminal, cause: t.event, runId: this.runId });
       // a blocked signal's story ends with its shadow outcome; every other terminal state ends it here
       if (t.terminal && t.to !== 'blocked') this.realized(t.signalId, t.ts, t.to);
     });
@@ -116,9 +121,9 @@ export class DecisionTracker {
       }),
     );
     bus.subscribe('fill', 'tracker', (f) =>
-      this.bus(f.tsEvent, 'fill', {
-        signalId: f.signalId, fillId: f.id, clientOrderId: f.orderId, pair: f.pair, side: f.side, purpose: f.purpose,
-        quantity: f.quantity.toFixed(), price: f.price.toFixed(), fee: f.fee.toFixed(), liquidity: f.liquidity,
+      this.log.bus.append({
+        schemaVersion: SCHEMA_VERSION, ts: isoTime(f.tsEvent), event: 'fill', signalId: f.signalId, fillId: f.id, clientOrderId: f.orderId, pair: f.pair, side: f.side, purpose: f.purpose,
+        quantity: f.quantity.toFixed(), price: f.price.toFixed(), fee: f.fee.toFixed(), liquidity: f.liquidity, runId: this.runId,
       }),
     );
     bus.subscribe('position', 'tracker', (p) => {
