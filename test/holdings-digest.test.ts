@@ -35,3 +35,22 @@ describe('the digest and external holdings', () => {
     expect(renderDigestMd(d)).toContain('external holdings (not the bot\'s, never sold by it): not kept in this state');
   });
 });
+
+describe('tollgate digest over a state file with external holdings', () => {
+  it('when the state records an external BTC balance then the written digest lists it apart from the bot positions', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { SqliteStateStore } = await import('../src/adapters/sqlite/state-store.ts');
+    const { runDigest } = await import('../src/cli/cli-digest.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-holdings-digest-'));
+    const state = join(dir, 'state.db');
+    const store = SqliteStateStore.open(state);
+    store.putExternalHolding({ asset: 'BTC', quantity: '1.25', origin: 'external', managed: false, updatedTs: T('2024-01-10T00:00:00Z'), detail: 'reconciliation' });
+    store.close();
+    const r = runDigest({ period: 'week', at: T('2024-01-10T00:00:00Z'), logs: join(dir, 'logs'), state, out: join(dir, 'out'), force: false, json: false, now: T('2024-01-16T06:00:00Z') });
+    const json = JSON.parse(readFileSync(r.files.json, 'utf8')) as { ledger: { now: { external: Record<string, string> | null } } };
+    expect(json.ledger.now.external).toEqual({ BTC: '1.25' });
+    expect(readFileSync(r.files.md, 'utf8')).toContain("external holdings (not the bot's, never sold by it): 1.25 BTC");
+  });
+});

@@ -77,7 +77,7 @@ export function runDigest(o: DigestOptions): DigestRun {
   try {
     if (o.state !== undefined) {
       store = SqliteStateStore.open(o.state, { mustExist: true });
-      ledger = { snapshot: store.snapshot(), audit: [...store.audit()], reconciliation: store.guardState('reconciliation') ?? null };
+      ledger = { snapshot: store.snapshot(), audit: [...store.audit()], reconciliation: store.guardState('reconciliation') ?? null, externalHoldings: store.externalHoldings() };
     }
   } catch (e) {
     if (e instanceof StateDbError) throw new InputError(e.message);

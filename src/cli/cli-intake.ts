@@ -19,6 +19,7 @@ import { SystemClock } from '../adapters/clock/clocks.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
 import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import type { Config } from '../config/schema.ts';
+import { rotationOf } from '../adapters/jsonl/rotating-file.ts';
 import { buildMarkets, InputError } from '../engine/wiring.ts';
 import { acceptAlert } from '../http/intake.ts';
 import { authenticatedAlert, dedupKey, sourceOf, WebhookError } from '../http/webhook.ts';
@@ -42,7 +43,7 @@ export async function startIntake(o: { listen: string; store: string; pair: stri
   }
   let logger;
   try {
-    logger = createPinoLogger({ file: join(o.logs, 'intake.jsonl'), level: o.logLevel ?? 'info', pretty: false, secrets: http.secrets }).child({ component: 'intake' });
+    logger = createPinoLogger({ file: join(o.logs, 'intake.jsonl'), level: o.logLevel ?? 'info', pretty: false, secrets: http.secrets, rotate: rotationOf(o.config.logs?.rotate) }).child({ component: 'intake' });
   } catch (e) {
     throw new InputError(`intake log: ${(e as Error).message}`);
   }

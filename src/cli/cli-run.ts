@@ -24,14 +24,16 @@ import { SystemClock } from '../adapters/clock/clocks.ts';
 import { isPostgresUrl } from '../adapters/postgres/errors.ts';
 import { LeaseError, PgLease } from '../adapters/postgres/lease.ts';
 import { serveLeaseHealth, type LeaseHealthServer } from '../http/lease-health.ts';
+import { rotationOf } from '../adapters/jsonl/rotating-file.ts';
+import type { RotateOptions } from '../ports/line-source.ts';
 
 /**
  * The operational log of a process: `LOGS/bot.jsonl` (JSONL, pino) and readable lines on stderr (pino-pretty,
  * coloured on a terminal). The API key and secret are masked wherever they would appear.
  */
-export function operationalLogger(logsDir: string, level: string, secrets: readonly string[]): Logger {
+export function operationalLogger(logsDir: string, level: string, secrets: readonly string[], rotate: RotateOptions | null = rotationOf(undefined)): Logger {
   try {
-    return createPinoLogger({ file: join(logsDir, 'bot.jsonl'), level, pretty: true, secrets });
+    return createPinoLogger({ file: join(logsDir, 'bot.jsonl'), level, pretty: true, secrets, rotate });
   } catch (e) {
     throw new InputError(`operational log: ${(e as Error).message}`);
   }
@@ -111,7 +113,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       if (o.pace !== undefined && mode !== 'sim') throw new InputError(`--pace is for --mode sim (the simulator's pace); ${mode} mode runs on real time`);
       const http = o.http ? httpSettings(o.http, config, join(o.logs, 'bot.jsonl')) : null;
       if (o.intakeStore !== undefined && !http) throw new InputError('--intake-store goes with --http (the bot polls it beside its own webhook)');
-      const logger = operationalLogger(o.logs, o.logLevel, [...(creds ? [creds.apiKey, creds.secret] : []), ...(http?.secrets ?? [])]);
+      const logger = operationalLogger(o.logs, o.logLevel, [...(creds ? [creds.apiKey, creds.secret] : []), ...(http?.secrets ?? [])], rotationOf(config.logs?.rotate));
       // a SIGINT/SIGTERM during start-up (recovery, reconciliation) is kept and honoured once the bot exists
       const early = signalsUntilStarted();
       // a PostgreSQL state may be shared by several instances: only the holder of the account's lease trades

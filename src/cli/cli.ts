@@ -24,6 +24,7 @@ import { assertSimReplayable, runSimReplay } from './sim-replay.ts';
 import { registerRunCommand, runUntilSignalled } from './cli-run.ts';
 import { httpSettings, serveHttp } from './cli-http.ts';
 import { createPinoLogger } from '../adapters/log/pino-logger.ts';
+import { rotationOf } from '../adapters/jsonl/rotating-file.ts';
 import { join } from 'node:path';
 import { buildMarkets, InputError, pairFromName } from '../engine/wiring.ts';
 import { registerStateCommands } from './cli-state.ts';
@@ -233,7 +234,7 @@ export function buildCli(): Command {
       try {
         if (o.venue === 'sim') result = await runSimReplay({ config, markets, series, logsDir: o.logs, onProgress, mode: 'replay-sim' });
         else {
-          const logger = http ? createPinoLogger({ file: join(o.logs, 'bot.jsonl'), pretty: false, secrets: http.secrets }) : undefined;
+          const logger = http ? createPinoLogger({ file: join(o.logs, 'bot.jsonl'), pretty: false, secrets: http.secrets, rotate: rotationOf(config.logs?.rotate) }) : undefined;
           const bot = await composeBot({ mode: 'replay', config, markets, series, logsDir: o.logs, onProgress, ...(durable ? { durable } : {}), ...(o.pace !== undefined ? { pace: o.pace } : {}), ...(logger ? { logger } : {}) });
           const served = http && logger ? await serveHttp({ settings: http.settings, bot, markets, logger, state: durable?.store ?? null }) : null;
           try {
