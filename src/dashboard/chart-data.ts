@@ -5,10 +5,9 @@
  * says blocked; the price is the signal's). One pass over the two files, reading only the lines that matter.
  * Prices are floats here: they are drawn, never added up.
  */
-import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import { LOG_FILES } from '../ports/decision-log.ts';
-import { fileBytes } from '../engine/reporting.ts';
+import { logSource } from '../engine/reporting.ts';
 
 export interface Marker {
   readonly ts: number;
@@ -39,9 +38,9 @@ export interface ChartFilter {
   readonly span?: { readonly from: number | null; readonly to: number | null };
 }
 
-/** the lines of a file, split across chunk boundaries, decoded only when `wanted` says so */
-function* linesOf(path: string, wanted: (line: Buffer) => boolean): Generator<string> {
-  const src = fileBytes(path);
+/** the lines of a log (its rotated segments, then the live file), split across chunks, decoded only when `wanted` says so */
+function* linesOf(dir: string, file: string, wanted: (line: Buffer) => boolean): Generator<string> {
+  const src = logSource(dir, file);
   if (!src.exists) return;
   let rest: Buffer | null = null;
   for (const chunk of src.chunks()) {
@@ -143,7 +142,7 @@ export function chartDataOf(dir: string, f: ChartFilter, candles: ReadonlyArray<
   const daily = new Map<string, { trades: number; pnl: Decimal }>();
   let pair: string | null = f.pair ?? null;
   const wantBus = (l: Buffer) => l.includes('"signal.received"') || l.includes('"trade.closed"') || l.includes('"event":"fill"') || l.includes('"run.started"');
-  for (const line of linesOf(join(dir, LOG_FILES.bus), wantBus)) {
+  for (const line of linesOf(dir, LOG_FILES.bus, wantBus)) {
     const o = parse(line);
     if (!o || !inRun(o)) continue;
     if (o.event === 'run.started') {
@@ -167,7 +166,7 @@ export function chartDataOf(dir: string, f: ChartFilter, candles: ReadonlyArray<
   }
   // a decision carries the signal's price; its top-level fields are read without parsing the guards array
   // (a line of 12 verdicts is ~1.5 KB: JSON.parse of a million of them is most of the scan)
-  for (const line of linesOf(join(dir, LOG_FILES.decisions), (l) => l.includes('"decision":"blocked"'))) {
+  for (const line of linesOf(dir, LOG_FILES.decisions, (l) => l.includes('"decision":"blocked"'))) {
     const o = { runId: flat(line, 'runId'), strategy: flat(line, 'strategy'), pair: flat(line, 'pair') };
     if (!inRun(o) || !who(o)) continue;
     const t = Date.parse(String(flat(line, 'ts')));
