@@ -47,6 +47,19 @@ export function decimal(o: Record<string, unknown>, k: string): string {
   if (!DEC.test(v)) throw new Malformed(k);
   return v;
 }
+/** a `trade.closed` line's fields after its signal id, checked as the report checks them */
+export function tradeFields(o: Record<string, unknown>): { strategy: string; pair: string; entryTs: number; exitTs: number; pnl: string } {
+  const strategy = str(o, 'strategy');
+  const pair = str(o, 'pair');
+  const entryTs = time(o, 'entryTs');
+  decimal(o, 'entryPrice');
+  const exitTs = time(o, 'exitTs');
+  decimal(o, 'exitPrice');
+  str(o, 'exitReason');
+  decimal(o, 'quantity');
+  decimal(o, 'fees');
+  return { strategy, pair, entryTs, exitTs, pnl: decimal(o, 'pnl') };
+}
 /** a shadow outcome that bought something (the report's `filled`) */
 export const boughtOf = (status: string, quantity: string): boolean => (status === 'closed' || status === 'open_at_end') && /[1-9]/.test(quantity);
 
@@ -88,11 +101,13 @@ export class Rows {
   t2 = new Float64Array(256);
   t3 = new Float64Array(256);
 
-  reserve(extra: number): void {
+  /** room for `extra` more rows: doubling, or exactly (`exact`: the count is known) */
+  reserve(extra: number, exact = false): void {
     const need = this.n + extra;
     if (need <= this.kind.length) return;
     let cap = this.kind.length;
-    while (cap < need) cap *= 2;
+    if (exact) cap = need;
+    else while (cap < need) cap *= 2;
     const g = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a.subarray(0, this.n));
@@ -298,22 +313,13 @@ function typedRow(file: FactFile, o: Record<string, unknown>, t: Tables, rows: R
       return true;
     case 'trade.closed': {
       const signalId = str(o, 'signalId');
-      const strategy = str(o, 'strategy');
-      const pair = str(o, 'pair');
-      const entryTs = time(o, 'entryTs');
-      decimal(o, 'entryPrice');
-      const exitTs = time(o, 'exitTs');
-      decimal(o, 'exitPrice');
-      str(o, 'exitReason');
-      decimal(o, 'quantity');
-      decimal(o, 'fees');
-      const pnl = decimal(o, 'pnl');
+      const f = tradeFields(o);
       const i = rows.add(K.TRADE, 0, run, t.ref(runId, signalId), ts);
-      rows.a[i] = t.str(strategy);
-      rows.b[i] = t.str(pair);
-      rows.t2[i] = entryTs;
-      rows.t3[i] = exitTs;
-      rows.e[i] = t.str(pnl);
+      rows.a[i] = t.str(f.strategy);
+      rows.b[i] = t.str(f.pair);
+      rows.t2[i] = f.entryTs;
+      rows.t3[i] = f.exitTs;
+      rows.e[i] = t.str(f.pnl);
       return true;
     }
     case 'bus.error':

@@ -19,7 +19,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { handleRecord, isoFromParts, keyOf, Malformed, pickFields, type DecisionRec, type LifeRec, type LoadOptions, type RunInfo } from './dataset.ts';
-import { boughtOf, codes, decimal, F, isStr, K, optStr, optTime, str, time, type FactFile, type Rows, type Tables } from './facts.ts';
+import { boughtOf, codes, decimal, F, isStr, K, optStr, optTime, str, time, tradeFields, type FactFile, type Rows, type Tables } from './facts.ts';
 
 /** A log file as a sequence of byte chunks, in order (lines may straddle chunks). */
 export interface ByteSource {
@@ -768,17 +768,8 @@ class Reader {
         const key = keyOf(runId, signalId);
         const k = this.keyIndex(runId, signalId);
         if (this.tradeAt.a[k]! >= 0) this.dup(this.src.bus.name); // counted before the fields are checked, as dataset.ts does
-        const strategy = this.intern.str(str(o, 'strategy'));
-        const pair = this.intern.str(str(o, 'pair'));
-        const entryTs = time(o, 'entryTs');
-        decimal(o, 'entryPrice');
-        const exitTs = time(o, 'exitTs');
-        decimal(o, 'exitPrice');
-        str(o, 'exitReason');
-        decimal(o, 'quantity');
-        decimal(o, 'fees');
-        const pnl = decimal(o, 'pnl');
-        this.trade(k, key, strategy, pair, entryTs, exitTs, pnl);
+        const f = tradeFields(o);
+        this.trade(k, key, this.intern.str(f.strategy), this.intern.str(f.pair), f.entryTs, f.exitTs, f.pnl);
         break;
       }
       case 'order.submitted':

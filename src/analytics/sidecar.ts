@@ -52,6 +52,9 @@ export interface Sidecar {
   readonly files: Record<FactFile, SidecarFile>;
   /** bytes of the sidecar up to the end of its last good frame */
   readonly goodBytes: number;
+  /** the file read, and where its last good frame starts with which CRC: a reader following it knows it is the same file */
+  readonly ino?: number;
+  readonly last?: { readonly at: number; readonly crc: number };
 }
 
 const emptySidecar = (): Sidecar => ({ tables: new Tables(), files: { bus: { rows: new Rows(), claims: [] }, decisions: { rows: new Rows(), claims: [] }, shadow: { rows: new Rows(), claims: [] } }, goodBytes: 0 });
@@ -59,6 +62,15 @@ const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The sidecar's frames up to the first torn or corrupt one; null when there is none or its header is wrong. */
 export function loadSidecar(path: string): Sidecar | null {
+  return withFile(path, (fd, size) => {
+    if (!headerOk(fd, size)) return null;
+    const sc = emptySidecar();
+    return { ...sc, ...decodeFile(fd, sc, HEADER.length, size), ino: fstatSync(fd).ino };
+  });
+}
+
+/** `fn` on the file opened for reading, with its size; null when it cannot be opened */
+function withFile<T>(path: string, fn: (fd: number, size: number) => T | null): T | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -66,10 +78,7 @@ export function loadSidecar(path: string): Sidecar | null {
     return null;
   }
   try {
-    const size = fstatSync(fd).size;
-    if (!headerOk(fd, size)) return null;
-    const sc = emptySidecar();
-    return { ...sc, goodBytes: decodeFile(fd, sc, HEADER.length, size) };
+    return fn(fd, fstatSync(fd).size);
   } finally {
     closeSync(fd);
   }
@@ -87,27 +96,25 @@ function headerOk(fd: number, size: number): boolean {
  * sidecar (the dashboard) follows a growing file without reading it again. null when the file was replaced.
  */
 export function followSidecar(path: string, sc: Sidecar): Sidecar | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size < sc.goodBytes || !headerOk(fd, size)) return null;
+  return withFile(path, (fd, size) => {
+    if (size < sc.goodBytes || !headerOk(fd, size) || fstatSync(fd).ino !== sc.ino) return null;
+    if (sc.last) {
+      // the frame last read is still there, unchanged: the file was only appended to
+      const h = Buffer.alloc(12);
+      readSync(fd, h, 0, 12, sc.last.at);
+      if (h.readUInt32LE(0) !== MAGIC || h.readUInt32LE(8) !== sc.last.crc) return null;
+    }
     if (size === sc.goodBytes) return sc;
-    return { ...sc, goodBytes: decodeFile(fd, sc, sc.goodBytes, size) };
-  } finally {
-    closeSync(fd);
-  }
+    const more = decodeFile(fd, sc, sc.goodBytes, size);
+    return { ...sc, goodBytes: more.goodBytes, last: more.last ?? sc.last };
+  });
 }
 
 /**
  * Decodes the good frames of the file from `start` into `sc`, one frame in memory at a time; returns the offset
  * after the last good one. The rows of each file are counted first (frame headers only): the columns grow once.
  */
-function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, size: number): number {
+function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, size: number): { goodBytes: number; last?: { at: number; crc: number } } {
   const h = Buffer.alloc(32);
   const more = [0, 0, 0];
   for (let at = start; at + 32 <= size; ) {
@@ -117,9 +124,10 @@ function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, s
     more[h[12]!]! += h.readUInt32LE(28);
     at += 12 + len;
   }
-  FILES.forEach((f, i) => sc.files[f].rows.reserve(more[i]!));
+  FILES.forEach((f, i) => sc.files[f].rows.reserve(more[i]!, true));
   let buf = Buffer.alloc(0);
   let at = start;
+  let last: { at: number; crc: number } | undefined;
   while (at + 12 <= size) {
     readSync(fd, h, 0, 12, at);
     const len = h.readUInt32LE(4);
@@ -127,9 +135,10 @@ function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, s
     if (buf.length < len) buf = Buffer.allocUnsafe(Math.max(len, 2 * buf.length));
     const p = buf.subarray(0, len);
     if (readSync(fd, p, 0, len, at + 12) !== len || crc32(p) !== h.readUInt32LE(8) || !decodeFrame(sc, p)) break;
+    last = { at, crc: h.readUInt32LE(8) };
     at += 12 + len;
   }
-  return at;
+  return { goodBytes: at, ...(last ? { last } : {}) };
 }
 
 /** one frame's payload into `sc`; false when it names no file */

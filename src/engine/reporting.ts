@@ -135,11 +135,12 @@ export function withReadModel(dir: string, make: (name: keyof DecisionLog) => Js
 // the sidecar of each logs directory read so far, followed as it grows (the dashboard asks again and again)
 const sidecars = new Map<string, Sidecar>();
 
-function sidecarOf(dir: string): Sidecar | null {
+/** the sidecar of `dir`; `keep`: kept for the next call and followed from where it ends (reportFor: the dashboard asks again) */
+function sidecarOf(dir: string, keep: boolean): Sidecar | null {
   const path = join(dir, SIDECAR_FILE);
   const had = sidecars.get(path);
   const sc = (had && followSidecar(path, had)) ?? loadSidecar(path);
-  if (sc) sidecars.set(path, sc);
+  if (sc && (keep || had)) sidecars.set(path, sc);
   else sidecars.delete(path);
   return sc;
 }
@@ -155,7 +156,7 @@ function checkDir(dir: string): void {
  * `detail` (one record per decision, prices, fills: the counterfactual comparison) the Dataset of dataset.ts.
  */
 /** What to read: a run and time range (LoadOptions), the dashboard's filters, and `sidecar: false` for the JSONL alone. */
-export type ReportLoad = ReadOptions & { readonly sidecar?: boolean };
+export type ReportLoad = ReadOptions & { readonly sidecar?: boolean; /** keep the sidecar in memory for the next call */ readonly keep?: boolean };
 
 export function readModelOf(dir: string, load: ReportLoad = {}): LogReadModel {
   checkDir(dir);
@@ -164,7 +165,7 @@ export function readModelOf(dir: string, load: ReportLoad = {}): LogReadModel {
     model = loadDataset({ bus: new JsonlFileSource(join(dir, LOG_FILES.bus)), decisions: new JsonlFileSource(join(dir, LOG_FILES.decisions)), shadow: new JsonlFileSource(join(dir, LOG_FILES.shadow)) }, load);
   } else {
     const sources = logSources(dir);
-    const sc = load.sidecar === false ? null : sidecarOf(dir);
+    const sc = load.sidecar === false ? null : sidecarOf(dir, load.keep === true);
     model = readLogs(sources, load, sc ? factsOf(sc, sources) : undefined);
   }
   if (load.run && load.run !== 'latest' && load.run !== 'all' && model.runs.length === 0) throw new InputError(`--run ${load.run}: no such run in ${dir}`);
@@ -184,7 +185,7 @@ export interface ReportFilter {
 
 /** The report of a logs directory for one selection, from the sidecar where it holds (what the dashboard calls). */
 export function reportFor(logsDir: string, filter: ReportFilter = {}, options: ReportOptions = {}): Report {
-  return buildReport(readModelOf(logsDir, filter), options);
+  return buildReport(readModelOf(logsDir, { ...filter, keep: true }), options);
 }
 
 export function reportFromLogs(dir: string, load: ReportLoad = {}, options: ReportOptions = {}): Report {
