@@ -23,14 +23,14 @@ import { tmp } from './helpers.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 
-function copyRelease(to: string, extraMigration?: string): string {
+function copyRelease(to: string, extraMigration?: string, compatible = false): string {
   cpSync(REPO, to, { recursive: true, filter: (src) => !['node_modules', '.git', 'logs', 'data', 'coverage'].includes(basename(src)) || resolve(src, '..') !== REPO });
   if (extraMigration) {
     const f = join(to, 'src', 'adapters', 'sqlite', 'migrations.ts');
     const text = readFileSync(f, 'utf8');
     const end = '\n];\n\nexport const LATEST_VERSION';
     expect(text).toContain(end);
-    writeFileSync(f, text.replace(end, `\n  { version: ${LATEST_VERSION + 1}, name: 'deploy test', sql: ${JSON.stringify(extraMigration)} },${end}`));
+    writeFileSync(f, text.replace(end, `\n  { version: ${LATEST_VERSION + 1}, name: 'deploy test', sql: ${JSON.stringify(extraMigration)}${compatible ? ', compatible: true' : ''} },${end}`));
   }
   return to;
 }
@@ -161,5 +161,30 @@ describe('a deploy that migrates the state', () => {
 
     // a rollback to r1 would run it on a schema it refuses: refused, naming the backup
     await expect(deployer.rollback()).rejects.toThrow(new RegExp(`schema ${LATEST_VERSION + 1}, release r1 knows ${LATEST_VERSION}.*${backup.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  }, 600_000);
+
+  it('when the new release migrates compatibly (additive, marked so) then the running release is asked to open the migrated copy; it does: the deploy needs no --allow-irreversible, a backup is still taken, and a rollback runs the old release on the migrated state', async () => {
+    const base = tmp('tollgate-compat-base-');
+    const layout = new Layout(base);
+    layout.ensure();
+    writeFileSync(layout.envFile, 'TOLLGATE_MODE=paper\n');
+    const state = layout.shared('data', 'tollgate.db');
+    SqliteStateStore.open(state).close();
+    const pm = new RecordingPm(state);
+    const lines: string[] = [];
+    const deployer = new Deployer({ layout, pm, say: (l) => lines.push(l), readyTimeoutMs: 3_000, healthUrl: url });
+    const nm = join(REPO, 'node_modules');
+    await deployer.deploy({ source: copyRelease(tmp('tollgate-c1-')), reuseNodeModules: nm, label: 'c1' });
+    const r2 = copyRelease(tmp('tollgate-c2-'), 'CREATE TABLE IF NOT EXISTS deploy_test_additive (x INTEGER);', true);
+    const ok = await deployer.deploy({ source: r2, reuseNodeModules: nm, label: 'c2' });
+    expect(ok.slot).toBe('B');
+    expect(lines.join('\n')).toMatch(new RegExp(`the running release opens the migrated schema ${LATEST_VERSION + 1}: a rollback needs no backup`));
+    const meta = readMeta(layout.slot('B'))!;
+    expect(meta).toMatchObject({ id: 'c2', status: 'good', schemaVersion: LATEST_VERSION + 1, openableBy: ['c1'], backup: { fromVersion: LATEST_VERSION } });
+    expect(stateVersion(state)).toBe(LATEST_VERSION + 1);
+    const back = await deployer.rollback();
+    expect(back).toMatchObject({ slot: 'A', release: { id: 'c1' } });
+    expect(stateVersion(state)).toBe(LATEST_VERSION + 1); // the old release runs on the migrated file as it is
+    expect(pm.calls.at(-1)).toBe(`start ${BOT_APP} A`);
   }, 600_000);
 });

@@ -56,6 +56,10 @@ describe('tollgate doctor checks', () => {
     expect(checkState(f)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/integrity ok/) });
     const db = new Database(f);
     db.prepare("UPDATE meta SET value = '999' WHERE key = 'schema_version'").run();
+    // a compatible newer schema (readable_from within this release) is a rollback, not a failure
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('readable_from', '1')").run();
+    expect(checkState(f)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/newer, compatible/) });
+    db.prepare("UPDATE meta SET value = '999' WHERE key = 'readable_from'").run();
     db.close();
     expect(checkState(f)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/newer than this release/) });
     const old = new Database(f);
@@ -237,7 +241,7 @@ describe('tollgate doctor exits 2 for each failing check', () => {
       const schema = (v?: string): string => {
         const db = new Database(join(i.dir, 'state.db'));
         const was = (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value;
-        if (v !== undefined) db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
+        if (v !== undefined) db.prepare("UPDATE meta SET value = ? WHERE key IN ('schema_version', 'readable_from')").run(v);
         db.close();
         return was;
       };

@@ -224,7 +224,7 @@ export class Deployer {
   }
 
   /** the release's own CLI: loads, the config checks, the migration dry run on a copy of the state */
-  private async smoke(dir: string): Promise<{ migrates: { from: number; to: number } | null }> {
+  private async smoke(dir: string, runningDir: string | null): Promise<{ migrates: { from: number; to: number; rollbackSafe: boolean } | null }> {
     const bin = join(dir, 'bin', 'tollgate.js');
     const env = { ...process.env, ...this.env() };
     const help = await run(process.execPath, [bin, '--help'], dir, env, 120_000);
@@ -248,7 +248,18 @@ export class Deployer {
       if (m.code !== 0) throw new DeployError(`smoke check: migration dry run failed: ${m.out.trim()}`);
       const after = stateVersion(copy)!;
       this.step('smoke', { dir, schemaBefore: before, schemaAfter: after }, `smoke check passed; migration dry run: schema ${before} → ${after}`);
-      return { migrates: after > before ? { from: before, to: after } : null };
+      if (after <= before) return { migrates: null };
+      // a rollback without the backup works only if the running release opens the migrated file: asked, not assumed
+      // (its migrations were all marked compatible and it honours meta.readable_from)
+      let rollbackSafe = false;
+      if (runningDir) {
+        const r = await run(process.execPath, [join(runningDir, 'bin', 'tollgate.js'), 'db', 'status', '--state', copy], runningDir, env, 120_000);
+        rollbackSafe = r.code === 0;
+        this.step('smoke', { dir: runningDir, rollbackSafe }, rollbackSafe
+          ? `the running release opens the migrated schema ${after}: a rollback needs no backup`
+          : `the running release refuses the migrated schema ${after}: a rollback would need the backup`);
+      }
+      return { migrates: { from: before, to: after, rollbackSafe } };
     } finally {
       for (const ext of ['', '-wal', '-shm']) rmSync(copy + ext, { force: true });
     }
@@ -301,16 +312,17 @@ export class Deployer {
       this.step('start', { id, source: o.source, active, target }, `release ${id} from ${o.source} into slot ${target} (running: ${active ?? 'nothing'})`);
       this.healthUrl(); // refused before anything changes when there is no health gate
       let meta: ReleaseMeta;
-      let migrates: { from: number; to: number } | null;
+      let migrates: { from: number; to: number; rollbackSafe: boolean } | null;
       try {
         const source = await this.fill(target, o);
         this.step('filled', { slot: target, source }, `slot ${target} filled from ${source}`);
         await this.install(this.layout.slot(target), o.reuseNodeModules);
-        ({ migrates } = await this.smoke(this.layout.slot(target)));
-        if (migrates && !o.allowIrreversible) {
+        ({ migrates } = await this.smoke(this.layout.slot(target), active ? this.layout.realSlot(active) : null));
+        if (migrates && !migrates.rollbackSafe && !o.allowIrreversible) {
           throw new DeployError(`release ${id} migrates the state schema ${migrates.from} → ${migrates.to}; the running release refuses a newer schema, so a rollback would need the backup. Run again with --allow-irreversible (a backup is taken first)`);
         }
-        meta = { id, source, deployedAt: now(), status: 'pending', schemaVersion: migrates?.to ?? stateVersion(this.stateFile()), backup: null };
+        meta = { id, source, deployedAt: now(), status: 'pending', schemaVersion: migrates?.to ?? stateVersion(this.stateFile()), backup: null,
+          ...(migrates?.rollbackSafe && active ? { openableBy: [this.layout.meta(active)?.id ?? active] } : {}) };
         this.layout.writeMeta(target, meta);
         await this.ensureIntake(o, active ?? target);
       } catch (e) {
@@ -405,7 +417,8 @@ export class Deployer {
       if (meta.status !== 'good') throw new DeployError(`slot ${target} holds release ${meta.id}, which is ${meta.status}${meta.reason ? ` (${meta.reason})` : ''}: not rolling back to it`);
       const current = this.layout.meta(active);
       const dbVersion = stateVersion(this.stateFile());
-      if (dbVersion !== null && meta.schemaVersion !== null && dbVersion > meta.schemaVersion) {
+      const opens = current?.openableBy?.includes(meta.id) ?? false; // checked at the deploy: it runs on the migrated file
+      if (dbVersion !== null && meta.schemaVersion !== null && dbVersion > meta.schemaVersion && !opens) {
         throw new DeployError(`the state is at schema ${dbVersion}, release ${meta.id} knows ${meta.schemaVersion}: it would refuse it. Restore the backup taken before the migrating deploy (${current?.backup?.file ?? 'shared/backups'}) as the runbook says, then roll back`);
       }
       this.step('rollback', { from: active, to: target, id: meta.id }, `rolling back from slot ${active} to slot ${target} (${meta.id})`);

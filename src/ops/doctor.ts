@@ -92,6 +92,8 @@ export function checkState(file: string | null | undefined): Check {
     const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
     const v = row ? Number(row.value) : 0;
     if (v < LATEST_VERSION) return bad('state', 'warn', `${file}: schema ${v}, this release knows ${LATEST_VERSION}`, `the bot migrates it at its next start; or: tollgate db migrate --state ${file}`);
+    const rf = Number((db.prepare("SELECT value FROM meta WHERE key = 'readable_from'").get() as { value: string } | undefined)?.value);
+    if (v > LATEST_VERSION && Number.isInteger(rf) && rf <= LATEST_VERSION) return ok('state', `${file}: integrity ok, schema ${v} (newer, compatible with this release's ${LATEST_VERSION}: a rollback)`);
     if (v > LATEST_VERSION) return bad('state', 'fail', `${file}: schema ${v} is newer than this release (${LATEST_VERSION})`, 'deploy the release that migrated it, or restore the backup taken before that deploy');
     return ok('state', `${file}: integrity ok, schema ${v}`);
   } catch (e) {

@@ -31,6 +31,8 @@ export interface ReleaseMeta {
   readonly schemaVersion: number | null;
   /** a migrating deploy: the backup taken before, and the version it migrated from */
   readonly backup?: { readonly file: string; readonly fromVersion: number } | null;
+  /** releases found at the deploy to open the schema this one migrated to (compatible migrations): a rollback to them needs no backup */
+  readonly openableBy?: readonly string[];
   readonly reason?: string;
 }
 
