@@ -130,6 +130,8 @@ function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
 /** null timestamps as NaN in the columns */
 const nn = (v: number | null): number => (v === null ? NaN : v);
 const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+/** `decidedTs ?? entryTs ?? ts` over NaN-for-null columns */
+const firstOf = (a: number, b: number, c: number): number => (Number.isNaN(a) ? (Number.isNaN(b) ? c : b) : a);
 
 // ── bytes ──────────────────────────────────────────────────────────────────────
 const Q = 34; // "
@@ -551,6 +553,11 @@ class Reader {
     const kind = rows.kind[i]!;
     const flags = rows.flags[i]!;
     const ts = T.ts[i]!;
+    // outside the time range and no strategy or pair to note: what decision() and shadow() would do with it is nothing
+    if (file !== 'bus' && !this.filtered && (this.since !== null || this.until !== null)) {
+      const at = file === 'decisions' ? ts : firstOf(T.t1[i]!, T.t2[i]!, ts);
+      if ((this.since !== null && at < this.since) || (this.until !== null && at >= this.until)) return;
+    }
     if (file === 'decisions') {
       const signalId = S_[t.refSig[ref]!]!;
       const blockedBy = t.lists[I.d[i]!]!;
