@@ -439,7 +439,9 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     try {
       const r = await bot.command(c, `dashboard-${key}`);
       const what = r.guard ? `Guard ${r.guard.code}: ${r.guard.from} → ${r.guard.to}` : c.action === 'pause' ? 'Entries paused' : 'Entries resumed';
-      flashes.set(s.csrf, { ok: true, text: `${what} (audit #${r.seq}${r.repeated ? ', already done' : ''}${r.applied ? '' : ', applied at the bot\'s next controls check'}).` });
+      flashes.set(s.csrf, r.repeated
+        ? { ok: true, text: `Already sent: this confirmation was used before, and the bot did not apply it twice (audit #${r.seq}).` }
+        : { ok: true, text: `${what} (audit #${r.seq}${r.applied ? '' : ', applied at the bot\'s next controls check'}).` });
       return reply.code(303).header('Location', '/trading').send();
     } catch (e) {
       if (!(e instanceof BotApiError)) throw e;

@@ -62,6 +62,17 @@ describe('operator service', () => {
     store.close();
   });
 
+  it('when a guard switch is sent twice under one idempotency key then the second is the same switch (answered, not a conflict), though the first changed what it switches from', () => {
+    const { op, store } = service();
+    const first = op.setGuardMode({ ...alice, idempotencyKey: 'g-1' }, 'COOLDOWN', 'observe', 'measure it');
+    const again = op.setGuardMode({ ...alice, idempotencyKey: 'g-1' }, 'COOLDOWN', 'observe', 'measure it');
+    expect(first).toMatchObject({ repeated: false, guard: { code: 'COOLDOWN', to: 'observe' } });
+    expect(again).toMatchObject({ repeated: true, seq: first.seq, guard: { code: 'COOLDOWN', to: 'observe' } });
+    expect([...store.audit()].filter((a) => a.operation === 'control')).toHaveLength(1);
+    expect(() => op.setGuardMode({ ...alice, idempotencyKey: 'g-1' }, 'COOLDOWN', 'off', 'other')).toThrow(IdempotencyConflictError);
+    store.close();
+  });
+
   it('when a running replay bot is paused then every later signal is blocked by ENTRIES_PAUSED after all guards and shadowed; a guard switch applies from the next decision', async () => {
     const series = bundledSlice('2017-01-01', '2017-07-01');
     const bot = await composeBot({ mode: 'replay', config, markets, series, logsDir: null, pace: 4000 });

@@ -127,7 +127,8 @@ export class OperatorService {
     const g = code as GuardCode;
     const to = mode as GuardMode;
     const from = this.guards().find((x) => x.code === g)?.mode ?? to;
-    const r = this.d.ledger.recordControl('guard_mode', { code: g, from, to }, this.ctx(caller, reason));
+    // a repeat is the same switch (code, to) even though the first one changed what it switches from
+    const r = this.d.ledger.recordControl('guard_mode', { code: g, from, to }, this.ctx(caller, reason), { code: g, to });
     if (r.repeated) return { command: 'guard_mode', repeated: true, seq: r.seq, paused: this.controls().paused, guard: { code: g, from: String(r.from) as GuardMode, to }, applied: false };
     const kept = this.controls();
     this.saveControls({ ...kept, guardModes: { ...kept.guardModes, [g]: to } });

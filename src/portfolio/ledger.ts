@@ -446,8 +446,9 @@ export class Ledger {
   }
 
   /** Record an operator control (pause, resume, guard switch) in the audit log (no ledger change). */
-  recordControl(command: string, detail: Record<string, unknown>, ctx: OpContext): LedgerResult {
-    return this.execute('control', { command, detail }, ctx);
+  /** @param sameAs what makes a repeat the same command (default: the whole detail), e.g. without a `from` the first call changed */
+  recordControl(command: string, detail: Record<string, unknown>, ctx: OpContext, sameAs: Record<string, unknown> = detail): LedgerResult {
+    return this.execute('control', { command, detail }, ctx, { command, detail: sameAs });
   }
 
   /** Bot quantity released to external holdings (`tollgate unmanage`): the position shrinks, cash does not move. */
