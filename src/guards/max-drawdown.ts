@@ -7,7 +7,7 @@
 import { isoTime } from '../domain/time.ts';
 import type { ClosedTrade } from '../domain/types.ts';
 import { activeLock, everyTrade } from './protections.ts';
-import { allow, block, durationMs, type Duration, type GuardDefinition } from './types.ts';
+import { allow, block, durationMs, type Duration, type GuardDefinition, type GuardSnapshot } from './types.ts';
 
 export interface MaxDrawdownParams {
   readonly lookback: Duration;
@@ -30,19 +30,23 @@ export function relativeDrawdown(startBalance: number, pnls: readonly number[]):
   return worst;
 }
 
+/**
+ * The drawdown of a window's trades from the balance before the window: start + everything realized − what
+ * was realized since the window began (walks back over the window only, not the whole history). A module
+ * function, not a closure per evaluation (tsx names each closure with a defineProperty).
+ */
+function windowDrawdown(s: GuardSnapshot, w: readonly ClosedTrade[], windowStart: number): number {
+  const trades = s.closedTrades;
+  let before = s.realizedPnl;
+  for (let i = trades.length - 1; i >= 0 && trades[i]!.exitTs >= windowStart; i--) before = before.minus(trades[i]!.pnl);
+  return relativeDrawdown(s.startingBalance.plus(before).toNumber(), w.map((t) => t.pnl.toNumber()));
+}
+
 export const maxDrawdown: GuardDefinition<MaxDrawdownParams> = {
   code: 'MAX_DRAWDOWN',
   describe: 'pause all trading when closed-trade drawdown within the lookback is too deep',
   create: (p) => (_signal, s, now) => {
     const trades = s.closedTrades;
-    let dd = 0;
-    // balance before the window = start + everything realized − what was realized since the window began
-    // (walks back over the window only, not the whole history)
-    const balanceBefore = (windowStart: number): number => {
-      let before = s.realizedPnl;
-      for (let i = trades.length - 1; i >= 0 && trades[i]!.exitTs >= windowStart; i--) before = before.minus(trades[i]!.pnl);
-      return s.startingBalance.plus(before).toNumber();
-    };
     const lock = activeLock({
       trades,
       now,
@@ -50,15 +54,11 @@ export const maxDrawdown: GuardDefinition<MaxDrawdownParams> = {
       stopDurationMs: durationMs(p.stopDuration, s.intervalMs),
       inScope: everyTrade,
       qualifies: everyTrade,
-      triggers: (w: readonly ClosedTrade[], start) => {
-        if (w.length < p.tradeLimit) return false;
-        dd = relativeDrawdown(balanceBefore(start), w.map((t) => t.pnl.toNumber()));
-        return dd > p.maxAllowedDrawdown;
-      },
+      triggers: (w: readonly ClosedTrade[], start) => w.length >= p.tradeLimit && windowDrawdown(s, w, start) > p.maxAllowedDrawdown,
     });
     if (!lock) return allow;
     const lookbackMs = durationMs(p.lookback, s.intervalMs);
-    dd = relativeDrawdown(balanceBefore(lock.evaluatedAt - lookbackMs), lock.window.map((t) => t.pnl.toNumber()));
+    const dd = windowDrawdown(s, lock.window, lock.evaluatedAt - lookbackMs);
     return block('MAX_DRAWDOWN', `drawdown ${(dd * 100).toFixed(2)}% over ${lock.window.length} trades > ${(p.maxAllowedDrawdown * 100).toFixed(2)}%; locked until ${isoTime(lock.until)}`);
   },
 };
