@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { logExists } from '../adapters/jsonl/segments.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
-import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { openStateStore, shownPlace, type OpenedState } from '../adapters/state-open.ts';
 import { buildDigest, DIGEST_PERIODS, lastCompletePeriod, periodOf, renderDigestMd, type DigestInputs, type DigestPeriodKind } from '../digest/digest.ts';
 import { reportFromLogs } from '../engine/reporting.ts';
 import { InputError } from '../engine/wiring.ts';
@@ -73,10 +73,10 @@ export function runDigest(o: DigestOptions): DigestRun {
   const report = hasLogs ? reportFromLogs(o.logs, { run: 'all', since: period.from }) : null;
   const afterEnd = hasLogs ? reportFromLogs(o.logs, { run: 'all', since: period.to }) : null;
   let ledger: DigestInputs['ledger'] = null;
-  let store: SqliteStateStore | null = null;
+  let store: OpenedState | null = null;
   try {
     if (o.state !== undefined) {
-      store = SqliteStateStore.open(o.state, { mustExist: true });
+      store = openStateStore(o.state, { mustExist: true });
       ledger = { snapshot: store.snapshot(), audit: [...store.audit()], reconciliation: store.guardState('reconciliation') ?? null, externalHoldings: store.externalHoldings() };
     }
   } catch (e) {
@@ -85,7 +85,7 @@ export function runDigest(o: DigestOptions): DigestRun {
   } finally {
     store?.close();
   }
-  const digest = buildDigest({ period, generatedAt: now, report, afterEnd, ledger, sources: { logs: hasLogs ? o.logs : null, state: o.state ?? null } });
+  const digest = buildDigest({ period, generatedAt: now, report, afterEnd, ledger, sources: { logs: hasLogs ? o.logs : null, state: o.state !== undefined ? shownPlace(o.state) : null } });
   try {
     mkdirSync(o.out, { recursive: true });
     writeAtomic(files.md, renderDigestMd(digest));
@@ -103,7 +103,7 @@ export function registerDigestCommand(program: Command): void {
     .requiredOption('--period <period>', `${DIGEST_PERIODS.join(' | ')}`, periodKind)
     .option('--at <date>', 'digest the period holding this UTC date (YYYY-MM-DD) instead of the last complete one', utcDate)
     .option('--logs <dir>', 'directory holding the JSONL logs', 'logs')
-    .option('--state <file>', 'state database (SQLite): closed trades, reconciliation findings, operator actions')
+    .option('--state <file|url>', 'the state (a SQLite file or postgres://…): closed trades, reconciliation findings, operator actions')
     .option('--out <dir>', 'where the digests are written', 'digests')
     .option('--force', 'write the digest again even if this period was already processed', false)
     .option('--json', 'print the result as JSON', false)

@@ -11,8 +11,9 @@ import { Command, CommanderError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { findSymbol, krakenMarkets } from '../kraken/pairs.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
-import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
 import type { StateStoreSurface } from '../adapters/postgres/state-store.ts';
+import { isPostgresUrl } from '../adapters/postgres/errors.ts';
+import { isPgState, openStateStore, shownPlace, stateStatus, type OpenedState } from '../adapters/state-open.ts';
 import { Dec } from '../domain/money.ts';
 import type { MarketMeta } from '../domain/types.ts';
 import { parseKrakenTradesCsv, parsePortfolioCsv } from '../portfolio/import.ts';
@@ -51,11 +52,14 @@ function actor(): string {
   return `operator:${user}`;
 }
 
-/** Opens the state file, runs `fn`, closes it; the state and rule errors become one-line input errors (exit 2). */
-async function withStore<T>(file: string, fn: (store: SqliteStateStore, ledger: Ledger) => T | Promise<T>, o: { mustExist?: boolean } = {}): Promise<T> {
-  let store: SqliteStateStore | null = null;
+/**
+ * Opens the state (a SQLite file or a postgres:// URL), runs `fn`, closes it; the state and rule errors become
+ * one-line input errors (exit 2).
+ */
+async function withStore<T>(place: string, fn: (store: OpenedState, ledger: Ledger) => T | Promise<T>, o: { mustExist?: boolean } = {}): Promise<T> {
+  let store: OpenedState | null = null;
   try {
-    store = SqliteStateStore.open(file, o);
+    store = openStateStore(place, o);
     return await fn(store, new Ledger(store, new SystemClock(), metaOf));
   } catch (e) {
     if (e instanceof StateDbError || e instanceof LedgerRuleError || e instanceof OperatorError || e instanceof HoldingsError) throw new InputError(e.message);
@@ -77,7 +81,7 @@ function caller(o: { idempotencyKey?: string }): Caller {
 }
 
 /** The operator service over one state file (no bot in this process: controls are kept for the bot). */
-function operatorOf(store: SqliteStateStore, ledger: Ledger): OperatorService {
+function operatorOf(store: OpenedState, ledger: Ledger): OperatorService {
   return new OperatorService({ ledger, clock: new SystemClock(), controls: store, ledgerStatus: () => statusJson(store) });
 }
 
@@ -96,7 +100,7 @@ function tradeLine(r: LedgerResult): string {
   return `sequence ${r.seq}: ${r.operation} ${r.pair} ${r.price ? `@ ${String(r.price)}` : ''} → position ${String(r.positionId)} ${closed ? `closed, pnl ${closed.pnl}` : `holds ${String(r.quantity)}`}; ${cash}`;
 }
 
-const stateOption = (c: Command) => c.option('--state <file>', 'state database (SQLite)', DEFAULT_STATE);
+const stateOption = (c: Command) => c.option('--state <file|url>', 'the state: a SQLite file, or a PostgreSQL database as postgres://user:password@host:port/db', DEFAULT_STATE);
 const keyOption = (c: Command) => c.option('--idempotency-key <key>', 'repeat-safe key: the same key again changes nothing and prints the first result (default: a fresh random key)');
 const jsonOption = (c: Command) => c.option('--json', 'print the result as JSON', false);
 
@@ -171,35 +175,41 @@ function readText(file: string): string {
 
 export function registerStateCommands(program: Command): void {
   // ---- db ----
-  const db = program.command('db').description('the state database (SQLite): migrate, status, backup');
+  const db = program.command('db').description('the state database (SQLite file or PostgreSQL): migrate, status, backup');
   stateOption(db.command('migrate').description('create the state database or bring its schema up to date'))
     .action((o: { state: string }) => withStore(o.state, (store) => {
-      const h = store.health();
-      process.stdout.write(`${o.state}: schema version ${h.schemaVersion} (latest ${h.latestVersion})${store.migrated.length ? `, applied ${store.migrated.join(', ')}` : ', already up to date'}\n`);
+      const h = stateStatus(store);
+      process.stdout.write(`${shownPlace(o.state)}: schema version ${h.schemaVersion} (latest ${h.latestVersion})${store.migrated.length ? `, applied ${store.migrated.join(', ')}` : ', already up to date'}\n`);
     }));
-  jsonOption(stateOption(db.command('status').description('schema version, journal and sync mode, integrity check, sizes')))
+  jsonOption(stateOption(db.command('status').description('schema version and counts; on SQLite also journal and sync mode, integrity check, size')))
     .action((o: { state: string; json: boolean }) => withStore(o.state, (store) => {
-      const h = store.health();
+      const h = stateStatus(store);
       process.stdout.write(o.json ? JSON.stringify(h) + '\n' : Object.entries(h).map(([k, v]) => `${k.padEnd(14)} ${String(v)}`).join('\n') + '\n');
-      if (h.integrity !== 'ok') throw new InputError(`${o.state}: integrity check failed: ${h.integrity}`);
+      if (h.integrity !== 'ok') throw new InputError(`${shownPlace(o.state)}: integrity check failed: ${h.integrity}`);
     }, { mustExist: true }));
   stateOption(db.command('backup').argument('<file>', 'destination (must not exist)').description('consistent online copy of the state database (safe while the bot writes)'))
-    .action((dest: string, o: { state: string }) => withStore(o.state, async (store) => {
-      if (existsSync(dest)) throw new InputError(`${dest}: already exists; backup never overwrites (pick a new name, e.g. with the date)`);
-      try {
-        mkdirSync(dirname(resolve(dest)), { recursive: true });
-      } catch (e) {
-        throw new InputError(`${dest}: cannot create its directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    .action((dest: string, o: { state: string }) => {
+      if (isPostgresUrl(o.state)) {
+        throw new InputError(`db backup: ${shownPlace(o.state)} is a PostgreSQL state: back it up with PostgreSQL's own pg_dump (e.g. pg_dump --format=custom --file=${dest} "postgres://…"; restore with pg_restore); tollgate db backup copies SQLite files only`);
       }
-      const r = await store.backup(dest);
-      process.stdout.write(`${o.state} → ${dest}: ${r.totalPages} pages\n`);
-    }, { mustExist: true }));
+      return withStore(o.state, async (store) => {
+        if (isPgState(store)) throw new InputError('db backup: copies SQLite files only'); // a URL was refused above
+        if (existsSync(dest)) throw new InputError(`${dest}: already exists; backup never overwrites (pick a new name, e.g. with the date)`);
+        try {
+          mkdirSync(dirname(resolve(dest)), { recursive: true });
+        } catch (e) {
+          throw new InputError(`${dest}: cannot create its directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+        const r = await store.backup(dest);
+        process.stdout.write(`${o.state} → ${dest}: ${r.totalPages} pages\n`);
+      }, { mustExist: true });
+    });
 
   // ---- status ----
   jsonOption(stateOption(program.command('status').description('cash, positions with unrealized PnL, sequence number, last update')))
     .action((o: { state: string; json: boolean }) => withStore(o.state, (store) => {
       const j = statusJson(store);
-      process.stdout.write((o.json ? JSON.stringify(j) : statusText(o.state, j)) + '\n');
+      process.stdout.write((o.json ? JSON.stringify(j) : statusText(shownPlace(o.state), j)) + '\n');
     }, { mustExist: true }));
 
   // ---- bot-managed positions vs external holdings ----
@@ -297,10 +307,10 @@ export function registerStateCommands(program: Command): void {
   const audit = program.command('audit').description('the append-only audit log');
   jsonOption(stateOption(audit.command('verify').description('replay the audit log from an empty ledger and compare with the stored state; reports the first mismatch')))
     .action((o: { state: string; json: boolean }) => withStore(o.state, (store) => {
-      const integrity = store.health().integrity;
+      const integrity = stateStatus(store).integrity; // PostgreSQL keeps its own: 'ok'
       const r = verifyAudit(store, metaOf, () => new MemoryLedgerStore());
       if (o.json) process.stdout.write(JSON.stringify({ ...r, integrity }) + '\n');
-      if (integrity !== 'ok') throw new InputError(`${o.state}: SQLite integrity check failed: ${integrity}`);
+      if (integrity !== 'ok') throw new InputError(`${shownPlace(o.state)}: SQLite integrity check failed: ${integrity}`);
       if (!r.ok) {
         if (!o.json) process.stderr.write(`tollgate: audit verify: MISMATCH after ${r.rows} rows: ${r.mismatch}\n`);
         throw new CommanderError(1, 'tollgate.auditMismatch', r.mismatch ?? 'mismatch');

@@ -1,7 +1,7 @@
 /**
- * `tollgate telegram --state FILE`: the Telegram front over the operator service of a state file, beside a
- * bot running on the same state (pm2): trades are bookings in its ledger, pause/resume/guard switches are
- * kept controls the bot follows at its next controls check.
+ * `tollgate telegram --state FILE|URL`: the Telegram front over the operator service of a state (a SQLite file or a
+ * PostgreSQL URL), beside a bot running on the same state (pm2): trades are bookings in its ledger,
+ * pause/resume/guard switches are kept controls the bot follows at its next controls check.
  *
  *   TOLLGATE_TELEGRAM_TOKEN / TOLLGATE_TELEGRAM_TOKEN_FILE   the bot token (the file must be mode 600)
  *   TOLLGATE_TELEGRAM_CHATS or --chats 123,456                 the chat ids that may command (required)
@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { createPinoLogger } from '../adapters/log/pino-logger.ts';
 import { StateDbError } from '../adapters/sqlite/errors.ts';
-import { SqliteStateStore } from '../adapters/sqlite/state-store.ts';
+import { openStateStore, shownPlace, type OpenedState } from '../adapters/state-open.ts';
 import { InputError } from '../engine/wiring.ts';
 import { HttpConfigError, secretFrom } from '../http/config.ts';
 import { krakenMarkets } from '../kraken/pairs.ts';
@@ -52,7 +52,7 @@ export function registerTelegramCommand(program: Command): void {
   program
     .command('telegram')
     .description('the Telegram front: /status /buy /sell /close /setcash /pause /resume over the operator service of a state file; orders ask for confirmation')
-    .option('--state <file>', 'state database (SQLite) the commands book into', DEFAULT_STATE)
+    .option('--state <file|url>', 'the state the commands book into: a SQLite file, or postgres://…', DEFAULT_STATE)
     .option('--chats <ids>', `chat ids that may command, comma-separated (default: ${CHATS_ENV})`)
     .option('--logs <dir>', 'directory for telegram.jsonl (the operational log)', 'logs')
     .option('--api-root <url>', 'Bot API server (default Telegram\'s; a self-hosted Bot API server, or a test double)')
@@ -63,9 +63,9 @@ export function registerTelegramCommand(program: Command): void {
       const confirmSeconds = Number(o.confirmSeconds);
       if (!Number.isFinite(confirmSeconds) || confirmSeconds <= 0) throw new InputError(`--confirm-seconds ${o.confirmSeconds}: expected a positive number`);
       if (o.apiRoot !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(o.apiRoot)) throw new InputError(`--api-root ${o.apiRoot}: expected an origin such as http://127.0.0.1:8081`);
-      let store: SqliteStateStore;
+      let store: OpenedState;
       try {
-        store = SqliteStateStore.open(o.state, { mustExist: true });
+        store = openStateStore(o.state, { mustExist: true });
       } catch (e) {
         if (e instanceof StateDbError) throw new InputError(e.message);
         throw e;
@@ -78,7 +78,7 @@ export function registerTelegramCommand(program: Command): void {
       const front = createTelegramFront({ token, ...(o.apiRoot ? { apiRoot: o.apiRoot.replace(/\/$/, '') } : {}), operator, clock, allowedChats: chats, logger, confirmWindowMs: confirmSeconds * 1000 });
       try {
         await front.start();
-        process.stderr.write(`telegram: polling; ${chats.size} allowed chat(s); state ${o.state}\n`);
+        process.stderr.write(`telegram: polling; ${chats.size} allowed chat(s); state ${shownPlace(o.state)}\n`);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
