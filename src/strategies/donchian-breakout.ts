@@ -1,7 +1,7 @@
 /** Donchian breakout: enter when the close breaks above the previous `entryPeriod` high, exit below the previous `exitPeriod` low. */
-import { DonchianChannels } from 'trading-signals';
 import type { ExitRules } from '../domain/exits.ts';
 import type { Candle } from '../domain/types.ts';
+import { RollingExtremes } from './rolling-extremes.ts';
 import { clamp01, NOTHING, type Strategy, type StrategyOutput } from './types.ts';
 
 export interface DonchianParams {
@@ -10,8 +10,9 @@ export interface DonchianParams {
 }
 
 export function donchianBreakout(name: string, p: DonchianParams, exitRules: ExitRules): Strategy {
-  const entry = new DonchianChannels(p.entryPeriod);
-  const exit = new DonchianChannels(p.exitPeriod);
+  // the channels' bands as trading-signals' DonchianChannels gives them, without rescanning the window per candle
+  const entry = new RollingExtremes(p.entryPeriod);
+  const exit = new RollingExtremes(p.exitPeriod);
   let prevUpper: number | null = null;
   let prevLower: number | null = null;
   let prevClose: number | null = null;
@@ -23,10 +24,10 @@ export function donchianBreakout(name: string, p: DonchianParams, exitRules: Exi
       const lower = prevLower;
       const lastClose = prevClose;
       // bands of the candles *before* this one: a breakout is measured against the past only
-      const e = entry.add({ high: c.high, low: c.low });
-      const x = exit.add({ high: c.high, low: c.low });
-      prevUpper = entry.isStable && e ? e.upper : null;
-      prevLower = exit.isStable && x ? x.lower : null;
+      const e = entry.add(c.high, c.low);
+      const x = exit.add(c.high, c.low);
+      prevUpper = e ? e.upper : null;
+      prevLower = x ? x.lower : null;
       prevClose = c.close;
       if (upper === null || lower === null || lastClose === null) return NOTHING;
       if (c.close > upper && lastClose <= upper) {
