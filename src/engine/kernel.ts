@@ -400,7 +400,7 @@ export class Kernel {
   }
 
   /** Signals still in flight at the end of data, with their state. */
-  inFlight(): Map<string, string> {
+  inFlight(): ReadonlyMap<string, string> {
     return this.d.registry.inFlight();
   }
 }

@@ -68,6 +68,22 @@ describe('lifecycle registry', () => {
     registry.send('b', { type: 'VALIDATE' });
     expect([...registry.inFlight()]).toEqual([['a', 'received'], ['b', 'validated']]);
   });
+
+  it('when nothing starts, moves or ends then inFlight gives the same map; a change gives a new one and leaves the old one as it was', () => {
+    const { registry } = setup();
+    registry.create('a');
+    const first = registry.inFlight();
+    expect(registry.inFlight()).toBe(first);
+    registry.send('a', { type: 'VALIDATE' });
+    const second = registry.inFlight();
+    expect(second).not.toBe(first);
+    expect([...first]).toEqual([['a', 'received']]);
+    expect([...second]).toEqual([['a', 'validated']]);
+    registry.create('b');
+    expect([...registry.inFlight()]).toEqual([['a', 'validated'], ['b', 'received']]);
+    registry.send('b', { type: 'INVALID', reason: 'x' });
+    expect([...registry.inFlight()]).toEqual([['a', 'validated']]);
+  });
 });
 
 async function registries() {

@@ -83,6 +83,8 @@ export class LifecycleRegistry {
   /** when each live signal entered its current state (clock time): what the monitor ages */
   private readonly entered = new Map<string, number>();
   private disposed = 0;
+  /** inFlight()'s answer, kept until a signal is created, restored, changes state or ends (null: build it again) */
+  private inFlightView: ReadonlyMap<string, LifecycleState> | null = null;
 
   constructor(private readonly bus: SignalBus, private readonly clock: Clock) {}
 
@@ -91,6 +93,7 @@ export class LifecycleRegistry {
     if (this.live.has(signalId)) throw new InvalidTransitionError(`signal ${signalId} already has a live lifecycle`);
     this.live.set(signalId, { actor: null, state: 'received', verdict: null, events: [] });
     this.entered.set(signalId, this.clock.now());
+    this.inFlightView = null;
   }
 
   /** The signal's actor, built now from the events it took so far if it has none yet. */
@@ -136,6 +139,7 @@ export class LifecycleRegistry {
     }
     this.live.set(signalId, { actor, state, verdict: null, events: [] });
     this.entered.set(signalId, enteredAt);
+    this.inFlightView = null;
     return state;
   }
 
@@ -175,6 +179,7 @@ export class LifecycleRegistry {
     l.verdict = verdictAfter(l.verdict, event);
     l.state = to;
     if (from !== to) {
+      this.inFlightView = null;
       const terminal = TERMINAL.has(to);
       const ts = this.clock.now();
       this.entered.set(signalId, ts);
@@ -189,11 +194,17 @@ export class LifecycleRegistry {
     return to;
   }
 
-  /** Signals still in flight (non-terminal), by state. */
-  inFlight(): Map<string, LifecycleState> {
-    const out = new Map<string, LifecycleState>();
-    for (const [id, l] of this.live) out.set(id, l.state);
-    return out;
+  /**
+   * Signals still in flight (non-terminal), by state. The map is not changed after it is returned: while no
+   * signal starts, moves or ends, the same one is given again (the monitor asks on every candle).
+   */
+  inFlight(): ReadonlyMap<string, LifecycleState> {
+    if (this.inFlightView === null) {
+      const out = new Map<string, LifecycleState>();
+      for (const [id, l] of this.live) out.set(id, l.state);
+      this.inFlightView = out;
+    }
+    return this.inFlightView;
   }
 
   get size(): number {

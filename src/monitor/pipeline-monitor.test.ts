@@ -14,7 +14,7 @@ function setup(policy: Partial<MonitorPolicy> = {}) {
   const entered = new Map<string, number>();
   const expired: string[] = [];
   const view: LifecycleView = {
-    inFlight: () => states,
+    inFlight: () => new Map(states), // as the registry gives it: a map that does not change once given
     enteredAt: (id) => entered.get(id),
     expire: (id) => {
       if (states.get(id) !== 'approved') return false; // only pre-order signals can be expired
@@ -93,5 +93,23 @@ describe('pipeline monitor', () => {
     m.put('s', 'exiting', 3 * H);
     m.step(6 * H);
     expect(m.warnings.map((w) => w.message.split(' for')[0])).toEqual(['signal s stuck in submitted', 'signal s stuck in exiting']);
+  });
+
+  it('when the owner gives the same map on every check then its signals are still aged by the clock and counted by state', () => {
+    const clock = new ManualClock(0);
+    const bus = new SignalBus(() => clock.now());
+    const same = new Map([['s', 'submitted'], ['o', 'open'], ['t', 'submitted']]);
+    const monitor = new PipelineMonitor(bus, clock, { inFlight: () => same, enteredAt: (id) => (id === 't' ? 2 * H : 0), expire: () => false }, { checkEveryMs: H, stuckAfterMs: 2 * H, action: 'warn' });
+    const health: HealthEvent[] = [];
+    const warnings: BusWarning[] = [];
+    bus.subscribe('health', 't', (h) => health.push(h));
+    bus.subscribe('warning', 't', (w) => warnings.push(w));
+    for (const t of [H, 3 * H, 5 * H]) {
+      clock.set(t);
+      monitor.tick();
+    }
+    expect(health.map((h) => h.stuck)).toEqual([0, 1, 2]);
+    expect(health.map((h) => h.inFlightByState)).toEqual(Array(3).fill({ submitted: 2, open: 1 }));
+    expect(warnings.map((w) => w.signalId)).toEqual(['s', 't']);
   });
 });

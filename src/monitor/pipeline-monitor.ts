@@ -21,6 +21,7 @@ export interface MonitorPolicy {
 
 /** What the monitor needs from the lifecycle owner (the kernel and its registry). */
 export interface LifecycleView {
+  /** Signals in flight by state. A map given out must not change afterwards: a change comes as a new map. */
   inFlight(): ReadonlyMap<string, string>;
   enteredAt(signalId: string): number | undefined;
   /** expire a stuck signal if it has no order at the venue; true when it did */
@@ -38,6 +39,10 @@ export class PipelineMonitor {
   /** signal → state it was warned about (one warning per stuck state) */
   private readonly warned = new Map<string, string>();
   private expiredCount = 0;
+  /** the in-flight map last counted, its counts per state and its signals that can get stuck (not `open`) */
+  private counted: ReadonlyMap<string, string> | null = null;
+  private byState: Readonly<Record<string, number>> = {};
+  private ageing: ReadonlyArray<readonly [string, string]> = [];
 
   constructor(private readonly bus: SignalBus, private readonly clock: Clock, private readonly view: LifecycleView, private readonly policy: MonitorPolicy) {
     bus.subscribe('signal', 'monitor', (s) => {
@@ -58,12 +63,22 @@ export class PipelineMonitor {
     if (!force && now - this.lastCheck < this.policy.checkEveryMs) return;
     this.lastCheck = now;
     while (this.received.length && this.received[0]! <= now - HOUR) this.received.shift();
-    const byState: Record<string, number> = {};
-    let stuck = 0;
     const inFlight = this.view.inFlight();
-    for (const [id, state] of inFlight) {
-      byState[state] = (byState[state] ?? 0) + 1;
-      if (NEVER_STUCK.has(state)) continue;
+    if (inFlight !== this.counted) {
+      // counted again only when the owner gives a different map (the registry keeps one while nothing moves)
+      const byState: Record<string, number> = {};
+      const ageing: Array<readonly [string, string]> = [];
+      for (const entry of inFlight) {
+        const state = entry[1];
+        byState[state] = (byState[state] ?? 0) + 1;
+        if (!NEVER_STUCK.has(state)) ageing.push(entry);
+      }
+      this.counted = inFlight;
+      this.byState = byState;
+      this.ageing = ageing;
+    }
+    let stuck = 0;
+    for (const [id, state] of this.ageing) {
       const since = this.view.enteredAt(id);
       if (since === undefined || now - since <= this.policy.stuckAfterMs) continue;
       stuck++;
@@ -79,7 +94,7 @@ export class PipelineMonitor {
         this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min`, ts: now, signalId: id });
       }
     }
-    for (const id of this.warned.keys()) if (!inFlight.has(id)) this.warned.delete(id);
-    this.bus.publish('health', { ts: now, inFlightByState: byState, signalsLastHour: this.received.length, signalsTotal: this.total, stuck, errors: this.errors });
+    if (this.warned.size) for (const id of this.warned.keys()) if (!inFlight.has(id)) this.warned.delete(id);
+    this.bus.publish('health', { ts: now, inFlightByState: this.byState, signalsLastHour: this.received.length, signalsTotal: this.total, stuck, errors: this.errors });
   }
 }
