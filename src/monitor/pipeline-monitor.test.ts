@@ -13,10 +13,12 @@ function setup(policy: Partial<MonitorPolicy> = {}) {
   const states = new Map<string, string>();
   const entered = new Map<string, number>();
   const expired: string[] = [];
+  const asked: string[] = [];
   const view: LifecycleView = {
     inFlight: () => new Map(states), // as the registry gives it: a map that does not change once given
     enteredAt: (id) => entered.get(id),
     expire: (id) => {
+      asked.push(id);
       if (states.get(id) !== 'approved') return false; // only pre-order signals can be expired
       states.delete(id);
       expired.push(id);
@@ -36,7 +38,7 @@ function setup(policy: Partial<MonitorPolicy> = {}) {
     clock.set(t);
     bus.publish('candleDone', candle);
   };
-  return { monitor, bus, clock, put, step, warnings, health, expired, states };
+  return { monitor, bus, clock, put, step, warnings, health, expired, asked, states };
 }
 
 describe('pipeline monitor', () => {
@@ -64,6 +66,18 @@ describe('pipeline monitor', () => {
       ['pre', true],
       ['sent', false],
     ]);
+  });
+
+  it('when a stuck signal cannot be expired then the owner is asked once in that state, not on every check, and it stays counted as stuck', () => {
+    const m = setup();
+    m.put('sent', 'submitted', 0);
+    for (const t of [3, 4, 5, 6]) m.step(t * H);
+    expect(m.asked).toEqual(['sent']);
+    expect(m.warnings).toHaveLength(1);
+    expect(m.health.map((h) => h.stuck)).toEqual([1, 1, 1, 1]);
+    m.put('sent', 'exiting', 6 * H);
+    m.step(9 * H);
+    expect(m.asked).toEqual(['sent', 'sent']);
   });
 
   it('an open position is never stuck, however long it is held', () => {

@@ -24,7 +24,7 @@ export interface LifecycleView {
   /** Signals in flight by state. A map given out must not change afterwards: a change comes as a new map. */
   inFlight(): ReadonlyMap<string, string>;
   enteredAt(signalId: string): number | undefined;
-  /** expire a stuck signal if it has no order at the venue; true when it did */
+  /** expire a stuck signal if it has no order at the venue; true when it did. A refusal holds while the signal stays in that state (it is asked once per state). */
   expire(signalId: string, reason: string): boolean;
 }
 
@@ -82,6 +82,8 @@ export class PipelineMonitor {
       const since = this.view.enteredAt(id);
       if (since === undefined || now - since <= this.policy.stuckAfterMs) continue;
       stuck++;
+      // warned about in this state: the owner refused to expire it in this state already, no need to ask again
+      if (this.warned.get(id) === state) continue;
       const ageMin = Math.round((now - since) / 60_000);
       if (this.policy.action === 'expire' && this.view.expire(id, `stuck in ${state} for ${ageMin} min`)) {
         this.expiredCount++;
@@ -89,10 +91,8 @@ export class PipelineMonitor {
         this.warned.delete(id);
         continue;
       }
-      if (this.warned.get(id) !== state) {
-        this.warned.set(id, state);
-        this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min`, ts: now, signalId: id });
-      }
+      this.warned.set(id, state);
+      this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min`, ts: now, signalId: id });
     }
     if (this.warned.size) for (const id of this.warned.keys()) if (!inFlight.has(id)) this.warned.delete(id);
     this.bus.publish('health', { ts: now, inFlightByState: this.byState, signalsLastHour: this.received.length, signalsTotal: this.total, stuck, errors: this.errors });
