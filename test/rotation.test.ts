@@ -90,6 +90,9 @@ describe('a replay whose logs rotate every KiB', () => {
     expect(want.guards.some((g) => g.blocked > 0)).toBe(true);
     expect(over(rotated)).toEqual(want);
     expect(over(plain)).toEqual(want);
+    // and what `tollgate report` and the dashboard call, over the rotated (and gzipped) segments
+    expect(timeless(reportFromLogs(rotated, { run: 'all' }))).toEqual(want);
+    expect(timeless(reportFromLogs(rotated, { run: 'all', detail: true }))).toMatchObject({ guards: want.guards });
   });
 
   it('then `zcat -f NAME.*` (a sorted glob) lists the segments oldest first and the live file last', () => {

@@ -242,7 +242,7 @@ describe('the pipeline in sim mode', () => {
     expect(sim.faults.pending().filter((r) => r.method === 'AddOrder')).toEqual([]);
     expect(result.venueStats.lookups).toBeGreaterThanOrEqual(3);
     expect(result.venueStats.retries).toBeGreaterThanOrEqual(3);
-    const lines = readdirSync(logsDir).flatMap((f) => readJsonl(join(logsDir, f)));
+    const lines = readdirSync(logsDir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readJsonl(join(logsDir, f)));
     const reasons = lines.filter((l) => typeof l.reason === 'string').map((l) => l.reason as string);
     expect(reasons.some((r) => /EAPI:Invalid signature/.test(r))).toBe(true);
     expect(lines.some((l) => l.event === 'order.unknown')).toBe(true);

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -13,7 +13,7 @@ import { Decimal } from 'decimal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Clock } from '../ports/clock.ts';
 import { LOG_FILES } from '../ports/decision-log.ts';
-import { reportFor } from '../engine/reporting.ts';
+import { logFiles, reportFor, tailLines } from '../engine/reporting.ts';
 import { InputError } from '../engine/wiring.ts';
 import type { Report, ReportOptions } from '../analytics/report.ts';
 import type { LoadOptions } from '../analytics/dataset.ts';
@@ -71,26 +71,6 @@ const ASSET_CACHE = 'public, max-age=31536000, immutable';
 export const REPORT_DEFAULTS = { load: { run: 'latest', since: null } as LoadOptions, report: { stuckAfterMs: 360 * 60_000, minSample: 30 } as ReportOptions };
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
-
-function tailOf(path: string, lines: number): string[] {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const size = statSync(path).size;
-    const len = Math.min(size, 256 * 1024);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    const all = buf.toString('utf8').split('\n').filter((l) => l.length > 0);
-    if (len < size) all.shift(); // partial first line
-    return all.slice(-lines);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** The size and mtime of each log file: a cache key that changes when a log grows or is rotated. */
 function logsKey(dir: string, extra: ReadonlyArray<string | null> = []): string {
@@ -350,7 +330,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     }
   };
   const recentDecisions = (f: Filter): DecisionLine[] =>
-    tailOf(join(o.logsDir, LOG_FILES.decisions), f.strategy || f.pair || f.since != null || f.until != null ? 5000 : (o.tailLines ?? 50)).flatMap((l) => {
+    tailLines(o.logsDir, LOG_FILES.decisions, f.strategy || f.pair || f.since != null || f.until != null ? 5000 : (o.tailLines ?? 50)).flatMap((l) => {
       try {
         const d = JSON.parse(l) as DecisionLine;
         const keep = typeof d.signalId === 'string' && Array.isArray(d.guards) && (!f.strategy || d.strategy === f.strategy) && (!f.pair || d.pair === f.pair) && inWindow(f, d.ts);
@@ -363,7 +343,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   /** the lifecycle state of each of `ids` from the tail of the bus log (a signal older than it has none shown) */
   const signalStates = (ids: ReadonlySet<string>): Map<string, string> => {
     const out = new Map<string, string>();
-    for (const l of tailOf(join(o.logsDir, LOG_FILES.bus), 5000)) {
+    for (const l of tailLines(o.logsDir, LOG_FILES.bus, 5000)) {
       if (!l.includes('"signal.transition"')) continue;
       try {
         const e = JSON.parse(l) as { signalId?: unknown; to?: unknown };
@@ -513,14 +493,11 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
         'bot operator API': bot ? `${bot.origin} (token set, not shown)` : 'none (read-only)',
       },
       config: o.config === undefined ? '(no --config given)' : maskSecrets(o.config),
-      logFiles: Object.values(LOG_FILES).map((f) => {
-        try {
-          return { name: f, bytes: statSync(join(o.logsDir, f)).size };
-        } catch {
-          return { name: f, bytes: null };
-        }
+      logFiles: Object.values(LOG_FILES).flatMap((f): Array<{ name: string; bytes: number | null }> => {
+        const files = logFiles(o.logsDir, f); // rotated segments, oldest first, then the live file
+        return files.length ? files.map((p) => ({ name: basename(p), bytes: statSync(p).size })) : [{ name: f, bytes: null }];
       }),
-      tail: tailOf(hasBotLog ? botLog : join(o.logsDir, LOG_FILES.bus), o.tailLines ?? 50),
+      tail: tailLines(o.logsDir, hasBotLog ? 'bot.jsonl' : LOG_FILES.bus, o.tailLines ?? 50),
       tailOf: hasBotLog ? 'bot.jsonl' : LOG_FILES.bus,
       state: view,
       skipped: report.skippedLines,

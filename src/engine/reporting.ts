@@ -2,8 +2,10 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { basename, join } from 'node:path';
-import { JsonlFileSource } from '../adapters/jsonl/jsonl-reader.ts';
-import { logBytes, logSegments } from '../adapters/jsonl/segments.ts';
+import { logBytes, logExists, LogLines, logSegments } from '../adapters/jsonl/segments.ts';
+
+/** rotation-aware log helpers for the dashboard and the HTTP face (which may import engine, not adapters) */
+export { logFiles, logVersion, tailLines } from '../adapters/jsonl/segments.ts';
 import { loadDataset, type LoadOptions } from '../analytics/dataset.ts';
 import type { FactFile } from '../analytics/facts.ts';
 import { readLogs, type ByteSource, type LogReadModel, type ReadOptions } from '../analytics/read-model.ts';
@@ -147,7 +149,7 @@ function sidecarOf(dir: string, keep: boolean): Sidecar | null {
 
 function checkDir(dir: string): void {
   if (!existsSync(dir)) throw new InputError(`--logs ${dir}: no such directory`);
-  if (!existsSync(join(dir, LOG_FILES.bus)) && !existsSync(join(dir, LOG_FILES.decisions))) throw new InputError(`--logs ${dir}: no ${LOG_FILES.bus} or ${LOG_FILES.decisions} there (run a replay first)`);
+  if (!logExists(dir, LOG_FILES.bus) && !logExists(dir, LOG_FILES.decisions)) throw new InputError(`--logs ${dir}: no ${LOG_FILES.bus} or ${LOG_FILES.decisions} there (run a replay first)`);
 }
 
 /**
@@ -162,7 +164,7 @@ export function readModelOf(dir: string, load: ReportLoad = {}): LogReadModel {
   checkDir(dir);
   let model: LogReadModel;
   if (load.detail) {
-    model = loadDataset({ bus: new JsonlFileSource(join(dir, LOG_FILES.bus)), decisions: new JsonlFileSource(join(dir, LOG_FILES.decisions)), shadow: new JsonlFileSource(join(dir, LOG_FILES.shadow)) }, load);
+    model = loadDataset({ bus: new LogLines(dir, LOG_FILES.bus), decisions: new LogLines(dir, LOG_FILES.decisions), shadow: new LogLines(dir, LOG_FILES.shadow) }, load);
   } else {
     const sources = logSources(dir);
     const sc = load.sidecar === false ? null : sidecarOf(dir, load.keep === true);

@@ -12,9 +12,10 @@
  * (letters, digits, `._-`), else `api`; the fingerprint is the first 8 hex of the token's SHA-256, never the token.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BotStateError, type Bot } from '../engine/bot.ts';
+import { tailLines } from '../engine/reporting.ts';
 import { Dec } from '../domain/money.ts';
 import { DAY_MS, isoTime, utcDayStart } from '../domain/time.ts';
 import type { ClosedTrade, Position } from '../domain/types.ts';
@@ -306,25 +307,9 @@ export function registerOperatorApi(app: FastifyInstance, x: OperatorApiDeps): v
   );
 }
 
-/** The last `n` lines of a JSONL file (read from its end, at most 1 MiB), parsed where they are JSON. */
+/** The last `n` lines of a JSONL log (its rotated segments too, at most 1 MiB read), parsed where they are JSON. */
 function tail(file: string, n: number): unknown[] {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return [];
-  }
-  const len = Math.min(size, 1024 * 1024);
-  const buf = Buffer.alloc(len);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, buf, 0, len, size - len);
-  } finally {
-    closeSync(fd);
-  }
-  const lines = buf.toString('utf8').split('\n').filter(Boolean);
-  if (len < size) lines.shift(); // a partial first line
-  return lines.slice(-n).map((l) => {
+  return tailLines(dirname(file), basename(file), n, 1024 * 1024).map((l) => {
     try {
       return JSON.parse(l) as unknown;
     } catch {
