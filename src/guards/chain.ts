@@ -60,14 +60,19 @@ interface Compiled {
   /** switched at run time by the operator (`guard set CODE MODE`) */
   mode: GuardMode;
   readonly fn: GuardFn;
+  /** the outcome of an allow in the current mode (an outcome is immutable: every decision shares it) */
+  allowed: GuardOutcome;
 }
+
+const allowedOutcome = (code: GuardCode, mode: GuardMode): GuardOutcome =>
+  Object.freeze(mode === 'off' ? { code, mode, verdict: 'allow', detail: 'off: not evaluated' } : { code, mode, verdict: 'allow', detail: null });
 
 
 export class GuardChain {
   private readonly guards: readonly Compiled[];
 
   constructor(specs: readonly GuardSpec[]) {
-    this.guards = specs.map((s) => ({ code: s.code, mode: s.mode, fn: (GUARDS[s.code] as GuardDefinition<typeof s.params>).create(s.params) }));
+    this.guards = specs.map((s) => ({ code: s.code, mode: s.mode, fn: (GUARDS[s.code] as GuardDefinition<typeof s.params>).create(s.params), allowed: allowedOutcome(s.code, s.mode) }));
   }
 
   get codes(): readonly GuardCode[] {
@@ -89,6 +94,7 @@ export class GuardChain {
     if (!g) throw new Error(`guard ${code} is not in the chain (${this.codes.join(', ')})`);
     const was = g.mode;
     g.mode = mode;
+    g.allowed = allowedOutcome(code, mode);
     return was;
   }
 
@@ -102,7 +108,7 @@ export class GuardChain {
     const observed: BlockCode[] = [];
     for (const g of this.guards) {
       if (g.mode === 'off') {
-        outcomes.push({ code: g.code, mode: 'off', verdict: 'allow', detail: 'off: not evaluated' });
+        outcomes.push(g.allowed);
         continue;
       }
       const r = g.fn(signal, snapshot, now);
@@ -110,7 +116,7 @@ export class GuardChain {
         outcomes.push({ code: g.code, mode: g.mode, verdict: 'block', detail: r.detail });
         (g.mode === 'enforce' ? blockedBy : observed).push(g.code);
       } else {
-        outcomes.push({ code: g.code, mode: g.mode, verdict: 'allow', detail: null });
+        outcomes.push(g.allowed);
       }
     }
     if (pause) {

@@ -45,20 +45,19 @@ function windowDrawdown(s: GuardSnapshot, w: readonly ClosedTrade[], windowStart
 export const maxDrawdown: GuardDefinition<MaxDrawdownParams> = {
   code: 'MAX_DRAWDOWN',
   describe: 'pause all trading when closed-trade drawdown within the lookback is too deep',
-  create: (p) => (_signal, s, now) => {
-    const trades = s.closedTrades;
-    const lock = activeLock({
-      trades,
-      now,
-      lookbackMs: durationMs(p.lookback, s.intervalMs),
-      stopDurationMs: durationMs(p.stopDuration, s.intervalMs),
-      inScope: everyTrade,
-      qualifies: everyTrade,
-      triggers: (w: readonly ClosedTrade[], start) => w.length >= p.tradeLimit && windowDrawdown(s, w, start) > p.maxAllowedDrawdown,
-    });
-    if (!lock) return allow;
-    const lookbackMs = durationMs(p.lookback, s.intervalMs);
-    const dd = windowDrawdown(s, lock.window, lock.evaluatedAt - lookbackMs);
-    return block('MAX_DRAWDOWN', `drawdown ${(dd * 100).toFixed(2)}% over ${lock.window.length} trades > ${(p.maxAllowedDrawdown * 100).toFixed(2)}%; locked until ${isoTime(lock.until)}`);
+  create: (p) => {
+    // the lock query's trigger is built once per guard, not per evaluation (tsx names each closure it builds
+    // with a defineProperty): it reads the snapshot of the evaluation under way, set just before the query
+    let current: GuardSnapshot | null = null;
+    const triggers = (w: readonly ClosedTrade[], start: number): boolean => w.length >= p.tradeLimit && windowDrawdown(current!, w, start) > p.maxAllowedDrawdown;
+    return (_signal, s, now) => {
+      current = s;
+      const lookbackMs = durationMs(p.lookback, s.intervalMs);
+      const lock = activeLock({ trades: s.closedTrades, now, lookbackMs, stopDurationMs: durationMs(p.stopDuration, s.intervalMs), inScope: everyTrade, qualifies: everyTrade, triggers });
+      current = null;
+      if (!lock) return allow;
+      const dd = windowDrawdown(s, lock.window, lock.evaluatedAt - lookbackMs);
+      return block('MAX_DRAWDOWN', `drawdown ${(dd * 100).toFixed(2)}% over ${lock.window.length} trades > ${(p.maxAllowedDrawdown * 100).toFixed(2)}%; locked until ${isoTime(lock.until)}`);
+    };
   },
 };
