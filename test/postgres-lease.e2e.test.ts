@@ -3,7 +3,8 @@
  * PostgreSQL cluster: the run trades on the PostgreSQL state and the ledger equals the venue; and two instances
  * of one account share the state behind the leader lease: one trades, the other stands by (health says so, it
  * sends nothing), and when the leader is killed with SIGKILL the standby takes over within seconds, with no
- * order sent twice and the ledger equal to the venue at the end.
+ * order sent twice and the ledger equal to the venue at the end; the new leader then serves the whole HTTP face
+ * on the address its standby health was on (operator API, webhook), the lease a component of its health.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -56,10 +57,13 @@ async function until<T>(what: string, fn: () => T | null | undefined | false | P
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-const getJson = async (url: string) => {
-  const r = await fetch(url);
+const getJson = async (url: string, init?: RequestInit) => {
+  const r = await fetch(url, init);
   return { code: r.status, body: (await r.json()) as Record<string, unknown> };
 };
+/** null while nothing listens (the moment the lease's health server hands its address to the bot's HTTP face) */
+const tryJson = (url: string, init?: RequestInit) => getJson(url, init).catch(() => null);
+const HTTP_ENV = { TOLLGATE_HTTP_TOKEN: 'lease-e2e-token-abcdefghijkl', TOLLGATE_WEBHOOK_PASSPHRASE: 'lease-e2e-passphrase-123456' };
 /** every order the simulator took was recorded once as an intent before it was sent, and no client order id went twice */
 function expectEachOrderOnce(store: PgStateStore, sim: KrakenSim): void {
   const intents = store.orderIntentsWithStatus().map((i) => i.clientOrderId);
@@ -118,26 +122,31 @@ d('tollgate run on a PostgreSQL state', () => {
     }
   }, 90_000);
 
-  it('two instances of one account: one trades, the other stands by; SIGKILL the leader and the standby takes over within seconds; no order twice, ledger = venue', async () => {
+  it('two instances of one account: one trades, the other stands by; SIGKILL the leader and the standby takes over within seconds and serves the whole HTTP face; no order twice, ledger = venue', async () => {
     const { markets } = defaults();
-    const { sim, apiKey, secret, url, dir, env, args } = await scene('lease');
+    const { sim, apiKey, secret, url, dir, args, env: simEnv } = await scene('lease');
+    const env = { ...simEnv, ...HTTP_ENV };
     const common = [...args(), '--http', '127.0.0.1:0', '--account', 'main'];
     const a = startBot([...common, '--logs', join(dir, 'logs-a')], env);
     let b: Running | null = null;
     try {
       await until('the first instance to take the lease', () => /leader lease of account main taken/.test(a.err));
-      b = startBot([...common, '--logs', join(dir, 'logs-b'), '--max-candles', '40'], env);
+      b = startBot([...common, '--logs', join(dir, 'logs-b')], env);
       const bHealth = await until('the second instance to stand by', () => /another instance holds the lease of account main/.test(b!.err) && healthOf(b!));
       const standby = await getJson(`${bHealth}/health`);
       expect(standby.code).toBe(200);
       expect(standby.body).toMatchObject({ status: 'standby', role: 'standby', account: 'main', ready: false, components: { lease: { status: 'degraded' } } });
       expect(String((standby.body.components as Record<string, { reason: string } | undefined>)['lease']?.reason)).toMatch(/^standby: another instance holds the lease of account main \(tollgate lease: pid \d+/);
       expect((await getJson(`${bHealth}/health/ready`))).toMatchObject({ code: 503, body: { status: 'standby' } });
+      // a standby has no webhook or operator API
+      expect((await getJson(`${bHealth}/api/v1/status`, { headers: { authorization: `Bearer ${HTTP_ENV.TOLLGATE_HTTP_TOKEN}` } })).code).toBe(404);
       // the leader trades; the standby has not touched the venue or the state
       await until('the leader to send an order', () => (sim.calls['AddOrder'] ?? 0) >= 1, 45_000);
       expect(b.err).not.toMatch(/recovery|reconciliation/);
       const aHealth = healthOf(a)!;
-      expect((await getJson(`${aHealth}/health`)).body).toMatchObject({ role: 'leader', components: { lease: { status: 'healthy' } } });
+      // the leader serves the whole face where its health was announced
+      await until('the leader to serve its HTTP face', () => a.err.includes(`http: listening on ${aHealth}`));
+      expect((await getJson(`${aHealth}/health`)).body).toMatchObject({ role: 'leader', mode: 'sim', components: { lease: { status: 'healthy' } } });
       a.child.kill('SIGKILL');
       const killedAt = performance.now();
       const ordersAtKill = sim.calls['AddOrder'] ?? 0;
@@ -145,7 +154,30 @@ d('tollgate run on a PostgreSQL state', () => {
       await until('the standby to take over', () => /leader lease of account main taken/.test(b!.err), 15_000);
       const takeoverMs = performance.now() - killedAt;
       process.stderr.write(`lease takeover after SIGKILL of the leader: ${Math.round(takeoverMs)} ms\n`);
-      await until('the new leader to report healthy as leader', async () => (await getJson(`${bHealth}/health`)).body.role === 'leader');
+      await until('the new leader to report healthy as leader', async () => (await tryJson(`${bHealth}/health`))?.body.role === 'leader');
+      // the new leader answers on the address its standby health was on: the operator API and a webhook alert
+      await until('the new leader to serve its HTTP face', () => b!.err.includes(`http: listening on ${bHealth}`));
+      const health = await getJson(`${bHealth}/health`);
+      expect(health.body).toMatchObject({ role: 'leader', account: 'main', mode: 'sim', components: { lease: { status: 'healthy', reason: null } } });
+      const auth = { authorization: `Bearer ${HTTP_ENV.TOLLGATE_HTTP_TOKEN}` };
+      expect((await getJson(`${bHealth}/api/v1/status`)).code).toBe(401);
+      const status = await getJson(`${bHealth}/api/v1/status`, { headers: auth });
+      expect(status.code).toBe(200);
+      expect(status.body).toMatchObject({ bot: { mode: 'sim', pair: 'BTC/USD' }, ledger: { cash: { USD: expect.any(String) } } });
+      expect(Number((status.body.ledger as { sequence: number }).sequence)).toBeGreaterThan(0);
+      const alert = JSON.stringify({ passphrase: HTTP_ENV.TOLLGATE_WEBHOOK_PASSPHRASE, ticker: 'KRAKEN:XBTUSD', action: 'buy', price: '4000', id: 'lease-e2e-1' });
+      const hook = await getJson(`${bHealth}/webhook`, { method: 'POST', body: alert, headers: { 'content-type': 'text/plain' } });
+      expect(hook.code).toBe(202);
+      const signalId = String(hook.body.signalId);
+      // the alert went from the PostgreSQL intake to the bot's pipeline, and its lifecycle is followed there
+      const followed = await until('the webhook signal to reach the bot', async () => {
+        const s = await getJson(`${bHealth}/api/v1/signals/${signalId}`, { headers: auth });
+        const w = s.body.webhook as { status: string; state: string | null } | undefined;
+        return s.code === 200 && w?.status === 'submitted' && w.state !== null && w;
+      });
+      expect(followed).toMatchObject({ signalId, source: 'tradingview', status: 'submitted' });
+      await until('the new leader to trade', () => (sim.calls['AddOrder'] ?? 0) > ordersAtKill, 45_000);
+      b.child.kill('SIGTERM');
       const code = await b.exited;
       sim.setPace(0);
       expect(b.err).not.toMatch(/internal error|\n\s+at /);

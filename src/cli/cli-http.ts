@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.ts';
 import type { Bot } from '../engine/bot.ts';
 import { InputError } from '../engine/wiring.ts';
 import { HttpConfigError, httpSecrets, httpSettingsFromEnv, type HttpSettings } from '../http/config.ts';
-import { buildHttpServer } from '../http/server.ts';
+import { buildHttpServer, type HttpDeps } from '../http/server.ts';
 import { OperatorService } from '../operator/service.ts';
 import { Ledger } from '../portfolio/ledger.ts';
 import type { MarketMeta } from '../domain/types.ts';
@@ -53,6 +53,13 @@ export async function serveHttp(o: {
    */
   intakeState?: string;
   pollMs?: number;
+  /** health the bot does not know of: the leader lease of a PostgreSQL state (a component, and `role` in /health) */
+  health?: HttpDeps['health'];
+  /**
+   * Called just before listening: another server (the lease's health server) closes and says where it listened,
+   * and this one listens there instead of the settings' address (so a port 0 stays the port already announced).
+   */
+  takeOver?: () => Promise<{ host: string; port: number } | null>;
 }): Promise<RunningHttp> {
   let store: StateStoreSurface;
   const owned = typeof o.state === 'string' || o.state === null;
@@ -77,10 +84,10 @@ export async function serveHttp(o: {
   const clock = new SystemClock();
   const ledger = new Ledger(store, clock, (p) => o.markets.get(p));
   const operator = new OperatorService({ ledger, clock, controls: store, bot: o.bot, ledgerStatus: () => statusJson(store) });
-  const server = await buildHttpServer({ bot: o.bot, operator, intake: external ?? store, settings: o.settings, clock, logger: o.logger });
+  const server = await buildHttpServer({ bot: o.bot, operator, intake: external ?? store, settings: o.settings, clock, logger: o.logger, ...(o.health ? { health: o.health } : {}) });
   let address: string;
   try {
-    address = await server.listen();
+    address = await server.listen((await o.takeOver?.()) ?? undefined);
   } catch (e) {
     await server.close();
     if (owned) store.close();

@@ -19,11 +19,11 @@ import { composeBot } from '../engine/compose-bot.ts';
 import { buildMarkets, InputError } from '../engine/wiring.ts';
 import type { Logger } from '../ports/logger.ts';
 import { credentialsFromEnv, credentialsFromFile, type Credentials } from './credentials.ts';
-import { httpSettings, serveHttp } from './cli-http.ts';
+import { httpSettings, serveHttp, type RunningHttp } from './cli-http.ts';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { isPostgresUrl } from '../adapters/postgres/errors.ts';
 import { LeaseError, PgLease } from '../adapters/postgres/lease.ts';
-import { serveLeaseHealth, type LeaseHealthServer } from '../http/lease-health.ts';
+import { leaseHealth, serveLeaseHealth, type LeaseHealthServer } from '../http/lease-health.ts';
 import { rotationOf } from '../adapters/jsonl/rotating-file.ts';
 import type { RotateOptions } from '../ports/line-source.ts';
 
@@ -93,7 +93,7 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
     .option('--pace <candlesPerSecond>', "sim mode: the simulator's --pace; the bot's clock then runs as fast as the simulator's", positiveNumber)
     .option('--ws', "use Kraken's websockets: candle closes and the last price, and in sim/live your executions (a fill is polled the moment it happens); REST stays the fallback", false)
     .option('--json', 'print the final summary as JSON', false)
-    .option('--http <host:port>', 'serve the webhook, health, /metrics and the operator API here (e.g. 127.0.0.1:8080); off unless given')
+    .option('--http <host:port>', 'serve the webhook, health, /metrics and the operator API here (e.g. 127.0.0.1:8080); off unless given. Behind a lease (postgres:// --state): health only while standing by, all of it once leader')
     .option('--intake-store <file>', 'with --http: take webhook alerts from this SQLite file too, where a separate `tollgate intake` process writes them (alerts survive a bot deploy or crash)')
     .option('--account <name>', 'with a postgres:// --state: the Kraken account the leader lease is taken for (default: the API key id, hashed); instances of one account share it, one trades, the others stand by')
     .option('--log-level <level>', 'operational log level (trace, debug, info, warn, error, fatal, silent)', 'info')
@@ -118,7 +118,6 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
       const early = signalsUntilStarted();
       // a PostgreSQL state may be shared by several instances: only the holder of the account's lease trades
       const leased = mode !== 'paper' && isPostgresUrl(o.state);
-      if (leased && o.intakeStore !== undefined) throw new InputError('--intake-store goes with a SQLite --state (a PostgreSQL state serves health only over --http, for now)');
       const held = leased ? await holdLease(o, creds!, http?.settings ?? null, logger, early) : null;
       if (held === 'stopped') {
         early.release();
@@ -136,9 +135,21 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
         await held?.release();
         throw e;
       });
-      held?.attach(bot);
-      // paper keeps no state: the webhook intake is an in-memory SQLite there
-      const served = http && !held ? await serveHttp({ settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state, ...(o.intakeStore !== undefined ? { intakeState: o.intakeStore } : {}) }) : null;
+      let served: RunningHttp | null = null;
+      if (http) {
+        try {
+          // paper keeps no state: the webhook intake is an in-memory SQLite there; behind the lease, the lease's
+          // health server hands its address (the port it really took) to the whole face, the moment it listens
+          served = await serveHttp({
+            settings: http.settings, bot, markets, logger, state: mode === 'paper' ? null : o.state,
+            ...(o.intakeStore !== undefined ? { intakeState: o.intakeStore } : {}), ...(held ? { health: held.health, takeOver: held.handover } : {}),
+          });
+        } catch (e) {
+          early.release();
+          await held?.release();
+          throw e;
+        }
+      }
       let result: ReplayResult;
       try {
         result = await runUntilSignalled(bot, early);
@@ -154,10 +165,12 @@ export function registerRunCommand(program: Command, loadConfig: (file: string |
 /**
  * Waits for the account's leader lease on the PostgreSQL state (src/adapters/postgres/lease.ts), trying every
  * second; meanwhile, with --http, health says standby. 'stopped' when a SIGINT/SIGTERM came first. Once held,
- * the run starts as any run does (recovery, then reconciliation); if the lease is lost the process exits (3).
+ * the run starts as any run does (recovery, then reconciliation), then `handover()` closes the lease's health
+ * server and gives its address to the bot's whole HTTP face, where `health` keeps the lease as a component.
+ * If the lease is lost the process exits (3) at once.
  */
 async function holdLease(o: RunOptions, creds: Credentials, listen: { host: string; port: number } | null, logger: Logger, early: { asked(): string | null }):
-  Promise<'stopped' | { attach(bot: Bot): void; release(): Promise<void> }> {
+  Promise<'stopped' | { handover(): Promise<{ host: string; port: number } | null>; health: () => ReturnType<typeof leaseHealth>; release(): Promise<void> }> {
   const clock = new SystemClock();
   const lease = new PgLease({ url: o.state, account: o.account !== undefined ? `name:${o.account}` : `api-key:${creds.apiKey}`, ...(o.account !== undefined ? { label: o.account } : {}), now: () => clock.now() });
   let health: LeaseHealthServer | null = null;
@@ -167,7 +180,7 @@ async function holdLease(o: RunOptions, creds: Credentials, listen: { host: stri
     } catch (e) {
       throw new InputError(`--http ${listen.host}:${listen.port}: cannot listen (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    process.stderr.write(`http: health on ${health.address} (this instance is behind the account's leader lease)\n`);
+    process.stderr.write(`http: health on ${health.address} (this instance is behind the account's leader lease: webhook, operator API and metrics once it holds it)\n`);
   }
   let said: string | null = null;
   let got: boolean;
@@ -194,7 +207,13 @@ async function holdLease(o: RunOptions, creds: Credentials, listen: { host: stri
     void logger.close().finally(() => process.exit(3));
   });
   return {
-    attach: (b) => health?.attach(b),
+    handover: async () => {
+      const h = health;
+      health = null;
+      await h?.close();
+      return h ? h.listen : null;
+    },
+    health: () => leaseHealth(lease.status()),
     release: async () => {
       await lease.release();
       await health?.close();

@@ -19,7 +19,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { overallHealth, type Bot } from '../engine/bot.ts';
+import { overallHealth, type Bot, type ComponentHealth } from '../engine/bot.ts';
 import type { OperatorService } from '../operator/service.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -39,6 +39,11 @@ export interface HttpDeps {
   /** real time: alert freshness, HMAC replay window, dedup window (the bot's clock may be a replay's) */
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Health the bot does not know of (the leader lease of a PostgreSQL state): its components count in readiness
+   * and /health as the bot's do, and its fields are added to the /health body.
+   */
+  readonly health?: () => { readonly components: Readonly<Record<string, ComponentHealth>>; readonly fields: Readonly<Record<string, unknown>> };
 }
 
 export interface HttpServer {
@@ -46,8 +51,8 @@ export interface HttpServer {
   readonly metrics: Metrics;
   readonly intake: Intake;
   readonly activity: Activity;
-  /** listens on the settings' host and port; resolves with the address (`http://127.0.0.1:PORT`) */
-  listen(): Promise<string>;
+  /** listens on the settings' host and port (or `at`); resolves with the address (`http://127.0.0.1:PORT`) */
+  listen(at?: { readonly host: string; readonly port: number }): Promise<string>;
   /** ready goes 503 from now on */
   beginShutdown(): void;
   /** graceful: ready 503, stop accepting, drain the requests in flight, hand accepted alerts to the bus */
@@ -176,7 +181,7 @@ export async function buildHttpServer(d: HttpDeps): Promise<HttpServer> {
     const reasons: string[] = [];
     if (shuttingDown) reasons.push('shutting down');
     if (st.state !== 'running') reasons.push(`engine ${st.state}${st.error ? `: ${st.error}` : ''}`);
-    for (const [name, c] of Object.entries(st.components)) if (c.status !== 'healthy' && name !== 'engine') reasons.push(`${name}: ${c.reason ?? c.status}`);
+    for (const [name, c] of Object.entries({ ...st.components, ...d.health?.().components })) if (c.status !== 'healthy' && name !== 'engine') reasons.push(`${name}: ${c.reason ?? c.status}`);
     return { ready: reasons.length === 0, reasons };
   };
   app.get('/health/ready', async (_req, reply) => {
@@ -185,9 +190,10 @@ export async function buildHttpServer(d: HttpDeps): Promise<HttpServer> {
   });
   app.get('/health', async (_req, reply) => {
     const st = bot.status();
-    const components = { ...st.components, http: shuttingDown ? { status: 'degraded' as const, reason: 'shutting down' } : { status: 'healthy' as const, reason: null } };
+    const extra = d.health?.();
+    const components = { ...st.components, ...extra?.components, http: shuttingDown ? { status: 'degraded' as const, reason: 'shutting down' } : { status: 'healthy' as const, reason: null } };
     const status = overallHealth(components);
-    return reply.code(status === 'unhealthy' ? 503 : 200).send({ status, mode: st.mode, state: st.state, pair: st.pair, components, ready: readiness().ready });
+    return reply.code(status === 'unhealthy' ? 503 : 200).send({ status, ...extra?.fields, mode: st.mode, state: st.state, pair: st.pair, components, ready: readiness().ready });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -204,8 +210,8 @@ export async function buildHttpServer(d: HttpDeps): Promise<HttpServer> {
     get shuttingDown() {
       return shuttingDown;
     },
-    async listen() {
-      const address = await app.listen({ host: settings.host, port: settings.port });
+    async listen(at) {
+      const address = await app.listen({ host: at?.host ?? settings.host, port: at?.port ?? settings.port });
       log.info('http.listening', { address }, `HTTP on ${address} (webhook${settings.webhook.passphrase ? ' passphrase' : ''}${settings.webhook.hmacSecret ? ' hmac' : ''}${settings.token ? ', operator API' : ', operator API off: no token'})`);
       return address;
     },
