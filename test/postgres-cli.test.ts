@@ -10,34 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_LATEST_VERSION } from '../src/adapters/postgres/migrations.ts';
 import { PgStateStore } from '../src/adapters/postgres/state-store.ts';
-import { main } from '../src/cli/cli.ts';
 import { runDigest } from '../src/cli/cli-digest.ts';
 import { BIN, tmp } from './helpers.ts';
+import { cliInProcess, type CliRun } from './postgres-cli-capture.ts';
 import { postgresMissing, startPgCluster, type PgCluster } from './postgres-cluster.ts';
 import { FakeBotApi } from './telegram-fake-api.ts';
 
-interface Run { code: number | null; out: string; err: string }
-
-let queue: Promise<unknown> = Promise.resolve();
-/** `tollgate ARGS` through the CLI's entry point in this process, output captured (serialised: the capture swaps the writers) */
-function cli(args: string[]): Promise<Run> {
-  const run = queue.then(async () => {
-    let out = '';
-    let err = '';
-    const w = process.stdout.write.bind(process.stdout);
-    const e = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((x: string) => ((out += x), true)) as typeof process.stdout.write;
-    process.stderr.write = ((x: string) => ((err += x), true)) as typeof process.stderr.write;
-    try {
-      return { code: await main(args), out, err };
-    } finally {
-      process.stdout.write = w;
-      process.stderr.write = e;
-    }
-  });
-  queue = run.catch(() => undefined);
-  return run;
-}
+const cli = cliInProcess;
+type Run = CliRun;
 const json = (r: Run) => JSON.parse(r.out) as Record<string, any>;
 const T = (iso: string) => Date.parse(iso);
 const PW = 'cli-db-pw-never-shown';
