@@ -61,7 +61,8 @@ const RECENT_SIGNALS = 512;
 export class Kernel {
   private readonly signalQueue: Signal[] = [];
   private inStep = false;
-  private readonly exitAdvice = new Set<string>();
+  /** this candle's exit advice: strategy → pairs (no key string built per advice and per holding) */
+  private readonly exitAdvice = new Map<string, Set<string>>();
   private readonly holdings = new Map<string, Holding>();
   private readonly signalsById = new Map<string, Signal>();
   private readonly recent = new RecentSignals(RECENT_SIGNALS);
@@ -74,7 +75,11 @@ export class Kernel {
       this.signalQueue.push(s);
       if (!this.inStep) this.drainSignals();
     });
-    d.bus.subscribe('exitAdvice', 'kernel', (a) => this.exitAdvice.add(`${a.strategy}|${a.pair}`));
+    d.bus.subscribe('exitAdvice', 'kernel', (a) => {
+      let pairs = this.exitAdvice.get(a.strategy);
+      if (!pairs) this.exitAdvice.set(a.strategy, (pairs = new Set()));
+      pairs.add(a.pair);
+    });
     d.bus.subscribe('fill', 'kernel', (f) => this.onFill(f));
     d.bus.subscribe('order', 'kernel', (e) => this.onOrderEvent(e));
   }
@@ -161,7 +166,7 @@ export class Kernel {
         this.dayStart = day;
         this.dayStartEquity = this.equity();
       }
-      this.exitAdvice.clear();
+      for (const pairs of this.exitAdvice.values()) pairs.clear(); // kept per strategy, emptied per candle
       this.d.bus.publish('candle', c);
       this.d.strategies.onCandle(c);
       this.checkExits(c);
@@ -353,7 +358,7 @@ export class Kernel {
       if (h.pair !== c.pair || h.track === null || h.dust) continue;
       if (h.exitOrderId !== null) continue;
       const rules = this.d.exitRules(h.strategy);
-      const r = evaluateExit(rules, h.track, c, this.exitAdvice.has(`${h.strategy}|${h.pair}`));
+      const r = evaluateExit(rules, h.track, c, this.exitAdvice.get(h.strategy)?.has(h.pair) === true);
       h.track = r.track;
       if (h.exitReason !== null) this.submitExit(signalId, h, h.exitReason, true); // an earlier exit order did not complete
       else if (r.exit) this.submitExit(signalId, h, r.exit, false);
