@@ -157,6 +157,7 @@ d('tollgate run on a PostgreSQL state', () => {
       await until('the new leader to report healthy as leader', async () => (await tryJson(`${bHealth}/health`))?.body.role === 'leader');
       // the new leader answers on the address its standby health was on: the operator API and a webhook alert
       await until('the new leader to serve its HTTP face', () => b!.err.includes(`http: listening on ${bHealth}`));
+      process.stderr.write(`handover of the address to the HTTP face: ${/taken over from the lease's health server: ([\d.]+) ms/.exec(b.err)?.[1] ?? '?'} ms without a listener\n`);
       const health = await getJson(`${bHealth}/health`);
       expect(health.body).toMatchObject({ role: 'leader', account: 'main', mode: 'sim', components: { lease: { status: 'healthy', reason: null } } });
       const auth = { authorization: `Bearer ${HTTP_ENV.TOLLGATE_HTTP_TOKEN}` };

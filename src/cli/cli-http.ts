@@ -86,8 +86,12 @@ export async function serveHttp(o: {
   const operator = new OperatorService({ ledger, clock, controls: store, bot: o.bot, ledgerStatus: () => statusJson(store) });
   const server = await buildHttpServer({ bot: o.bot, operator, intake: external ?? store, settings: o.settings, clock, logger: o.logger, ...(o.health ? { health: o.health } : {}) });
   let address: string;
+  let gapMs: number | null = null; // a handover: how long nothing listened
   try {
-    address = await server.listen((await o.takeOver?.()) ?? undefined);
+    const t0 = performance.now();
+    const at = (await o.takeOver?.()) ?? undefined;
+    address = await server.listen(at);
+    if (at) gapMs = performance.now() - t0;
   } catch (e) {
     await server.close();
     if (owned) store.close();
@@ -106,7 +110,7 @@ export async function serveHttp(o: {
     }
   }, o.pollMs ?? 200) : null;
   poll?.unref();
-  process.stderr.write(`http: listening on ${address}\n`);
+  process.stderr.write(`http: listening on ${address}${gapMs !== null ? ` (taken over from the lease's health server: ${gapMs.toFixed(1)} ms without a listener)` : ''}\n`);
   return {
     address,
     async close() {
