@@ -27,9 +27,22 @@ export interface WorkingOrder {
   readonly limitPrice?: Dec | undefined;
 }
 
+const factors = new Map<number, { readonly buy: Dec; readonly sell: Dec }>();
+/** 1 + slippage for a buy, 1 − slippage for a sell: built once per rate (a Dec is immutable) */
+function slippageFactor(slippageBps: number, side: Side): Dec {
+  let f = factors.get(slippageBps);
+  if (f === undefined) {
+    if (factors.size >= 256) factors.clear();
+    const slip = bps(slippageBps);
+    factors.set(slippageBps, (f = { buy: slip.plus(ONE), sell: ONE.minus(slip) }));
+  }
+  return side === 'buy' ? f.buy : f.sell;
+}
+
 /** Base-quantity cap for this candle: share × volume, minus what other orders already took. */
 export function volumeCapacity(params: FillModelParams, meta: MarketMeta, candle: Candle, used: Dec): Dec {
-  const cap = roundQuantity(meta, candleDec(candle, 'volume').mul(params.maxVolumeShare)).minus(used);
+  const share = roundQuantity(meta, candleDec(candle, 'volume').mul(params.maxVolumeShare));
+  const cap = used.isZero() ? share : share.minus(used);
   return cap.gt(ZERO) ? cap : ZERO;
 }
 
@@ -37,9 +50,8 @@ export function quoteFill(params: FillModelParams, meta: MarketMeta, order: Work
   let price: Dec;
   let liquidity: 'maker' | 'taker';
   if (order.type === 'market') {
-    const slip = bps(params.slippageBps);
     const open = candleDec(candle, 'open');
-    price = roundPriceAdverse(meta, order.side === 'buy' ? open.mul(slip.plus(ONE)) : open.mul(ONE.minus(slip)), order.side);
+    price = roundPriceAdverse(meta, open.mul(slippageFactor(params.slippageBps, order.side)), order.side);
     liquidity = 'taker';
   } else {
     const limit = order.limitPrice;
