@@ -148,78 +148,142 @@ export class Rows {
   }
 }
 
-/** Interned values: strings, code lists (of strings), signal refs (run id, signal id). */
+/**
+ * The sidecar's values as a reader has them: strings, code lists (of strings), signal refs (run id, signal id),
+ * each in the order the frames define them. A writer's memory is bounded (WriterTables), so it may define a
+ * value again: strings and lists are read by value, so a second copy changes nothing; a ref is a signal's
+ * identity (its key index), so one defined again is mapped to the first (`refOf`) and rows name the first.
+ */
 export class Tables {
   readonly strings: string[] = [];
   readonly lists: Array<readonly string[]> = [];
-  /** ref → [run string, signal id string] */
+  /** ref → [run string, signal id string]: each signal once */
   readonly refRun: number[] = [];
   readonly refSig: number[] = [];
-  // lookups by value, built only when values are added (a writer): a reader adopts entries without them
-  private readonly sIdx = new Map<string, number>();
-  private readonly lIdx = new Map<string, number>();
-  private readonly rIdx = new Map<number, Map<number, number>>();
-  private readonly one = new Map<string, number>();
-  private none = -1;
-  private indexed = { s: 0, l: 0, r: 0 };
+  /** the file's ref numbers (one per definition, repeats included) → the ref above */
+  readonly refOf: number[] = [];
+  /** false once a ref was defined again: rows' refs are then mapped through refOf */
+  sameRefs = true;
+  private readonly byValue = new Map<string, Map<string, number>>();
 
-  /** the lookups brought up to date with entries adopted since */
-  private index(): void {
-    const x = this.indexed;
-    for (; x.s < this.strings.length; x.s++) this.sIdx.set(this.strings[x.s]!, x.s);
-    for (; x.l < this.lists.length; x.l++) this.lIdx.set(listKey(this.lists[x.l]!), x.l);
-    for (; x.r < this.refRun.length; x.r++) {
-      const run = this.refRun[x.r]!;
-      const m = this.rIdx.get(run) ?? this.rIdx.set(run, new Map()).get(run)!;
-      m.set(this.refSig[x.r]!, x.r);
-    }
-  }
-
-  str(v: string): number {
-    if (this.indexed.s !== this.strings.length) this.index();
-    let i = this.sIdx.get(v);
-    if (i === undefined) {
-      i = this.strings.length;
-      this.strings.push(v);
-      this.sIdx.set(v, i);
-      this.indexed.s++;
-    }
-    return i;
-  }
-  list(xs: readonly string[]): number {
-    if (this.indexed.l !== this.lists.length) this.index();
-    // most lists are empty or one code: found without a key string
-    if (xs.length === 0 && this.none >= 0) return this.none;
-    if (xs.length === 1) {
-      const i = this.one.get(xs[0]!);
-      if (i !== undefined) return i;
-    }
-    const k = listKey(xs);
-    let i = this.lIdx.get(k);
-    if (i === undefined) {
-      for (const x of xs) this.str(x);
-      i = this.lists.length;
-      this.lists.push([...xs]);
-      this.lIdx.set(k, i);
-      this.indexed.l++;
-    }
-    if (xs.length === 0) this.none = i;
-    else if (xs.length === 1) this.one.set(xs[0]!, i);
-    return i;
-  }
-  ref(runId: string, signalId: string): number {
-    const r = this.str(runId);
-    const s = this.str(signalId);
-    if (this.indexed.r !== this.refRun.length) this.index();
-    let m = this.rIdx.get(r);
-    if (!m) this.rIdx.set(r, (m = new Map()));
+  /** a ref defined by a frame (run and signal id as string numbers): its ref, the first one of that signal */
+  adoptRef(run: number, sig: number): number {
+    const r = this.strings[run]!;
+    const s = this.strings[sig]!;
+    let m = this.byValue.get(r);
+    if (!m) this.byValue.set(r, (m = new Map()));
     let i = m.get(s);
     if (i === undefined) {
       i = this.refRun.length;
-      this.refRun.push(r);
-      this.refSig.push(s);
+      this.refRun.push(run);
+      this.refSig.push(sig);
       m.set(s, i);
-      this.indexed.r++;
+    }
+    if (i !== this.refOf.length) this.sameRefs = false;
+    this.refOf.push(i);
+    return i;
+  }
+}
+
+/** What rowOf needs of its tables: the number of a value, defining it when it is new. */
+export interface Interning {
+  str(v: string): number;
+  /** a string used once (a RAW line): defined without being looked up or remembered */
+  once(v: string): number;
+  list(xs: readonly string[]): number;
+  ref(runId: string, signalId: string): number;
+}
+
+/** values remembered: the last `cap` used at least (two generations: a value used in either stays) */
+class Recent<V> {
+  private hot = new Map<string, V>();
+  private cold = new Map<string, V>();
+  constructor(private readonly cap: number) {}
+  get(k: string): V | undefined {
+    const v = this.hot.get(k);
+    if (v !== undefined) return v;
+    const c = this.cold.get(k);
+    if (c !== undefined) this.set(k, c);
+    return c;
+  }
+  set(k: string, v: V): void {
+    if (this.hot.size >= this.cap) {
+      this.cold = this.hot;
+      this.hot = new Map();
+    }
+    this.hot.set(k, v);
+  }
+  get size(): number {
+    return this.hot.size + this.cold.size;
+  }
+}
+
+/** How many values of each kind a writer remembers (per generation): its memory, whatever the run's length. */
+export const WRITER_CACHE = { strings: 4096, lists: 512, refs: 4096 };
+
+/**
+ * A writer's values: numbered in the file's order (after `start`, what the sidecar already defines), the
+ * recently used ones remembered, a value forgotten defined again when it comes back (Tables maps such a ref
+ * to its first). The definitions not yet written are taken by the next frame (`take`).
+ */
+export class WriterTables implements Interning {
+  private nS: number;
+  private nL: number;
+  private nR: number;
+  private readonly s: Recent<number>;
+  private readonly l: Recent<number>;
+  private readonly r: Recent<number>;
+  private none = -1;
+  pending = { strings: [] as string[], lists: [] as number[][], refs: [] as number[] };
+
+  constructor(start: { strings: number; lists: number; refs: number }, cache = WRITER_CACHE) {
+    this.nS = start.strings;
+    this.nL = start.lists;
+    this.nR = start.refs;
+    this.s = new Recent(cache.strings);
+    this.l = new Recent(cache.lists);
+    this.r = new Recent(cache.refs);
+  }
+
+  /** the definitions made since the last take */
+  take(): WriterTables['pending'] {
+    const p = this.pending;
+    this.pending = { strings: [], lists: [], refs: [] };
+    return p;
+  }
+
+  /** the values remembered, per kind (bounded by twice WRITER_CACHE's) */
+  sizes(): { strings: number; lists: number; refs: number } {
+    return { strings: this.s.size, lists: this.l.size, refs: this.r.size };
+  }
+
+  once(v: string): number {
+    this.pending.strings.push(v);
+    return this.nS++;
+  }
+  str(v: string): number {
+    let i = this.s.get(v);
+    if (i === undefined) this.s.set(v, (i = this.once(v)));
+    return i;
+  }
+  list(xs: readonly string[]): number {
+    // most lists are empty: found without a key string (a list's number stays valid once written)
+    if (xs.length === 0 && this.none >= 0) return this.none;
+    const k = listKey(xs);
+    let i = this.l.get(k);
+    if (i === undefined) {
+      this.pending.lists.push(xs.map((x) => this.str(x)));
+      this.l.set(k, (i = this.nL++));
+    }
+    if (xs.length === 0) this.none = i;
+    return i;
+  }
+  ref(runId: string, signalId: string): number {
+    const k = `${runId}\u0000${signalId}`;
+    let i = this.r.get(k);
+    if (i === undefined) {
+      this.pending.refs.push(this.str(runId), this.str(signalId));
+      this.r.set(k, (i = this.nR++));
     }
     return i;
   }
@@ -227,9 +291,9 @@ export class Tables {
 
 const listKey = (xs: readonly string[]): string => xs.join('\u0000') + (xs.length ? '' : '\u0001');
 
-export function rawRow(rows: Rows, t: Tables, line: string, runStarted: string | null): void {
+export function rawRow(rows: Rows, t: Interning, line: string, runStarted: string | null): void {
   const i = rows.add(K.RAW, runStarted === null ? 0 : F.RUN_STARTED, runStarted === null ? -1 : t.str(runStarted), -1, NaN);
-  rows.a[i] = t.str(line);
+  rows.a[i] = t.once(line);
 }
 export function gapRow(rows: Rows, from: number, to: number): void {
   const i = rows.add(K.GAP, 0, -1, -1, NaN);
@@ -248,7 +312,7 @@ const nn = (v: number | null): number => (v === null ? NaN : v);
  * The row of one record, appended to `rows`, with the Reader's object-path checks: the typed row, or RAW (the
  * record's JSON text) when a check fails or the event is one the report reads whole (run.started, run.finished).
  */
-export function rowOf(file: FactFile, o: Record<string, unknown>, t: Tables, rows: Rows): void {
+export function rowOf(file: FactFile, o: Record<string, unknown>, t: Interning, rows: Rows): void {
   const n = rows.n;
   try {
     if (typedRow(file, o, t, rows)) return;
@@ -259,7 +323,7 @@ export function rowOf(file: FactFile, o: Record<string, unknown>, t: Tables, row
   rawRow(rows, t, JSON.stringify(o), file === 'bus' && o.event === 'run.started' && isStr(o.runId) ? o.runId : null);
 }
 
-function typedRow(file: FactFile, o: Record<string, unknown>, t: Tables, rows: Rows): boolean {
+function typedRow(file: FactFile, o: Record<string, unknown>, t: Interning, rows: Rows): boolean {
   const runId = o.runId;
   if (!isStr(runId)) throw new Malformed('runId');
   if (file === 'decisions') {

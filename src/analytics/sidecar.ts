@@ -11,6 +11,9 @@
  *   payload: u8 file, 3 pad · u32 new strings, new lists, new refs, rows · f64 covered bytes · u32 last line's
  *   length, CRC · f64 lines · strings (u32 length + UTF-8) · lists (u32 n + n string indices) · refs (u32 run,
  *   u32 signal) · pad to 8 · u8 kind[rows], u8 flags[rows] · pad to 8 · i32 columns · f64 columns (facts.ts)
+ * The writer remembers only the values used recently (facts.ts' WriterTables): one it forgot is defined again by
+ * a later frame; a reader maps a ref defined again to its first definition (Tables.refOf), so rows name one ref
+ * per signal whichever definition they were written with.
  * A torn or corrupt frame ends the sidecar there (the writer cuts it off before appending again).
  * Frames are written only after the JSONL sink has flushed the same lines, so the sidecar never claims a
  * line the JSONL does not have; a writer that opens on JSONL lines the sidecar lacks (a crash, logs written
@@ -21,7 +24,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } fr
 import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { JsonlSink } from '../ports/decision-log.ts';
-import { F64_COLS, FILES, I32_COLS, K, Rows, Tables, gapRow, resetRow, rowOf, type FactFile } from './facts.ts';
+import { F64_COLS, FILES, I32_COLS, K, Rows, Tables, WriterTables, gapRow, resetRow, rowOf, type FactFile } from './facts.ts';
 import type { ByteSource, ReadFacts } from './read-model.ts';
 
 export const SIDECAR_FILE = 'report_read_model.bin';
@@ -166,8 +169,7 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
     q += 4 + 4 * m;
   }
   for (let i = 0; i < nR; i++) {
-    t.refRun.push(buf.readUInt32LE(q));
-    t.refSig.push(buf.readUInt32LE(q + 4));
+    t.adoptRef(buf.readUInt32LE(q), buf.readUInt32LE(q + 4));
     q += 8;
   }
   const f = sc.files[file];
@@ -187,6 +189,12 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
     q += n * 8;
   }
   rows.n = base + n;
+  if (!t.sameRefs) {
+    // a ref defined again: the rows name its first definition
+    const ref = rows.ref;
+    const of = t.refOf;
+    for (let i = base; i < rows.n; i++) if (ref[i]! >= 0) ref[i] = of[ref[i]!]!;
+  }
   // RESET rows cut the file's rows back (to `a` rows) in place
   for (let i = base; i < rows.n; i++) {
     if (rows.kind[i] === K.RESET) {
@@ -203,10 +211,10 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
   return true;
 }
 
-function encodeFrame(file: FactFile, t: Tables, from: { s: number; l: number; r: number }, rows: Rows, claim: Omit<Claim, 'rows'>): Buffer {
-  const strs = t.strings.slice(from.s).map((s) => Buffer.from(s, 'utf8'));
-  const lists = t.lists.slice(from.l);
-  const nR = t.refRun.length - from.r;
+function encodeFrame(file: FactFile, defs: WriterTables['pending'], rows: Rows, claim: Omit<Claim, 'rows'>): Buffer {
+  const strs = defs.strings.map((s) => Buffer.from(s, 'utf8'));
+  const lists = defs.lists;
+  const nR = defs.refs.length / 2;
   const n = rows.n;
   let size = 48 + strs.reduce((a, b) => a + 4 + b.length, 0) + lists.reduce((a, l) => a + 4 + 4 * l.length, 0) + 8 * nR;
   size = pad8(size) + pad8(2 * n) + n * 4 * I32_COLS.length + n * 8 * F64_COLS.length;
@@ -229,16 +237,14 @@ function encodeFrame(file: FactFile, t: Tables, from: { s: number; l: number; r:
     s.copy(buf, q + 4);
     q += 4 + s.length;
   }
-  const sIdx = (v: string) => t.str(v); // already interned: its index
   for (const l of lists) {
     buf.writeUInt32LE(l.length, q);
-    for (let j = 0; j < l.length; j++) buf.writeUInt32LE(sIdx(l[j]!), q + 4 + 4 * j);
+    for (let j = 0; j < l.length; j++) buf.writeUInt32LE(l[j]!, q + 4 + 4 * j);
     q += 4 + 4 * l.length;
   }
-  for (let i = from.r; i < t.refRun.length; i++) {
-    buf.writeUInt32LE(t.refRun[i]!, q);
-    buf.writeUInt32LE(t.refSig[i]!, q + 4);
-    q += 8;
+  for (const x of defs.refs) {
+    buf.writeUInt32LE(x, q);
+    q += 4;
   }
   q = p + pad8(q - p);
   buf.set(rows.kind.subarray(0, n), q);
@@ -315,6 +321,8 @@ export interface SidecarWriterOptions {
   readonly path: string;
   /** each log file as the report reads it (all its segments), to check the sidecar against at open */
   readonly sources: Record<FactFile, ByteSource>;
+  /** how many values of each kind the writer remembers (facts.ts' WRITER_CACHE by default) */
+  readonly cache?: { readonly strings: number; readonly lists: number; readonly refs: number };
 }
 
 /**
@@ -323,8 +331,7 @@ export interface SidecarWriterOptions {
  */
 export class SidecarWriter {
   private fd: number | null;
-  private readonly t: Tables;
-  private readonly flushed = { s: 0, l: 0, r: 0 };
+  private readonly t: WriterTables;
   private readonly pending: Record<FactFile, Rows> = { bus: new Rows(), decisions: new Rows(), shadow: new Rows() };
   private readonly state = {} as Record<FactFile, { lines: number; last: object | null; claim: Omit<Claim, 'rows' | 'lines'> | null; dirty: boolean }>;
 
@@ -337,10 +344,8 @@ export class SidecarWriter {
       writeSync(this.fd, HEADER, 0, HEADER.length, 0);
       sc = emptySidecar();
     } else if (sc.goodBytes < size) ftruncateSync(this.fd, sc.goodBytes); // a torn frame: cut off, never built on
-    this.t = sc.tables;
-    this.flushed.s = this.t.strings.length;
-    this.flushed.l = this.t.lists.length;
-    this.flushed.r = this.t.refRun.length;
+    // numbered on from the file's definitions; none of its values remembered (a value used again is defined again)
+    this.t = new WriterTables({ strings: sc.tables.strings.length, lists: sc.tables.lists.length, refs: sc.tables.refOf.length }, o.cache);
     for (const file of FILES) {
       this.state[file] = { lines: 0, last: null, claim: null, dirty: false };
       this.open(file, sc.files[file], this.state[file]);
@@ -410,6 +415,11 @@ export class SidecarWriter {
     };
   }
 
+  /** the values the writer remembers, per kind: bounded whatever the run's length */
+  tableSizes(): { strings: number; lists: number; refs: number } {
+    return this.t.sizes();
+  }
+
   private append(file: FactFile, record: object): boolean {
     const s = this.state[file];
     if (!s.claim) return false;
@@ -428,11 +438,8 @@ export class SidecarWriter {
       const line = Buffer.from(JSON.stringify(s.last), 'utf8');
       c = { bytes, lastLen: line.length, lastCrc: crc32(line) };
     }
-    const frame = encodeFrame(file, this.t, this.flushed, this.pending[file], { ...c, lines: s.lines });
+    const frame = encodeFrame(file, this.t.take(), this.pending[file], { ...c, lines: s.lines });
     writeSync(this.fd, frame);
-    this.flushed.s = this.t.strings.length;
-    this.flushed.l = this.t.lists.length;
-    this.flushed.r = this.t.refRun.length;
     this.pending[file].clear();
     s.claim = c;
     s.last = null;
