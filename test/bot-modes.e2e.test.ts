@@ -73,3 +73,29 @@ describe('every mode comes from the one composition', () => {
     expect((seen.replay as { signals: number }).signals).toBeGreaterThan(0);
   });
 });
+
+describe('a signal from outside (a webhook) between two candles', () => {
+  it('when a paper bot is given a signal stamped with its run clock (ahead of the last candle) then it is decided at that time, not failed as "in the future"', async () => {
+    const { config, markets } = defaults();
+    const { sim } = await testSim({ from: '2019-01-01', to: '2019-03-01', pace: 20, startIndex: 800 });
+    const dir = tmp('tollgate-outside-signal-');
+    const bot = await composeBot({ config, markets, pollMs: 200, deadMansSwitchMs: 0, mode: 'paper', pair: 'BTC/USD', intervalMs: 3_600_000, credentials: null, url: sim.url, logsDir: dir, logger: memoryLogger() });
+    await bot.start();
+    try {
+      const parts = bot.pipeline!;
+      const deadline = Date.now() + 20_000;
+      while (parts.clock.now() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(bot.now()).toBeGreaterThan(parts.clock.now()); // the run's clock is ahead of the last candle's close
+      const t = bot.now();
+      bot.submitSignal({ id: 'webhook-between-candles', strategy: 'tradingview', pair: 'BTC/USD', side: 'buy', confidence: 0.9, price: 3700, reason: 'test alert', source: 'webhook', tsEvent: t, tsInit: t });
+      expect(parts.clock.now()).toBeGreaterThanOrEqual(t);
+    } finally {
+      await bot.stop('test');
+    }
+    const moves = readJsonl(join(dir, 'signal_bus.jsonl')).filter((e) => e.signalId === 'webhook-between-candles' && e.event === 'signal.transition').map((e) => e.to);
+    expect(moves).toContain('guarded');
+    expect(moves).not.toContain('failed');
+    const decision = readJsonl(join(dir, 'signal_decisions.jsonl')).find((d) => d.signalId === 'webhook-between-candles');
+    expect(decision?.decision).toMatch(/^(approved|blocked)$/);
+  });
+});

@@ -219,6 +219,9 @@ export class Bot {
    */
   submitSignal(signal: Signal): void {
     if (!this.parts || this.state !== 'running') throw new BotStateError(`the bot is ${this.state}: it takes signals only while running`);
+    // the pipeline's clock stands at the last candle's close; an outside signal is decided at the run's now
+    const now = this.r.clock.now();
+    if (now > this.parts.clock.now()) this.parts.clock.set(now);
     this.parts.bus.publish('signal', signal);
   }
 

@@ -158,6 +158,11 @@ export interface PipelineParts {
   readonly registry: LifecycleRegistry;
   readonly portfolio: Portfolio;
   readonly kernel: Kernel;
+  /**
+   * The pipeline's event clock: each candle's time in a replay. A live bot moves it on to the run's clock when
+   * a signal arrives from outside (a webhook between two candles happens now, not at the last candle's close).
+   */
+  readonly clock: ManualClock;
 }
 
 /** A prepared replay: candles are pushed through it one by one, by a synchronous or an async driver. */
@@ -337,7 +342,7 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     expire: (id, reason) => kernel.expireStuck(id, reason),
   }, { checkEveryMs: config.monitor.checkEveryMinutes * 60_000, stuckAfterMs: config.monitor.stuckAfterMinutes * 60_000, action: config.monitor.action });
 
-  opts.onPipeline?.({ bus, registry, portfolio, kernel });
+  opts.onPipeline?.({ bus, registry, portfolio, kernel, clock });
   const n = series.length;
   const recorder = durable
     ? new DurableRecorder({ store: durable.store, bus, clock, registry, markets, shadows: shadowStore as DirtyTrackingStore<ShadowPosition>, killInCommit: durable.killInCommit })
@@ -368,7 +373,10 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
     from: n ? isoTime(series.ts[0]!) : null, to: n ? isoTime(series.ts[n - 1]! + series.intervalMs) : null, startingCash: config.startingCash,
     strategies: config.strategies.map((s) => s.name), guards: Object.fromEntries(Object.entries(config.guards).map(([k, v]) => [k, v.mode])),
   });
-  const setClock = (t: number) => clock.set(t);
+  // never back: a live pipeline's clock may have moved on to a webhook's arrival before the candle's close is processed
+  const setClock = (t: number) => {
+    if (t > clock.now()) clock.set(t);
+  };
   const progressStep = Math.max(1, Math.floor(n / 200));
   const stepCandle = (i: number): void => {
     if (recorder && i === start && start > 0) resume();
