@@ -41,8 +41,21 @@ export function startExitTrack(rules: ExitRules, entryPrice: Dec, entryTs: numbe
     takeProfit: rules.takeProfitPct === null ? null : entryPrice.mul(ONE.plus(rules.takeProfitPct)),
     stopLoss: rules.stopLossPct === null ? null : entryPrice.mul(ONE.minus(rules.stopLossPct)),
     peak: entryPrice,
-    trailFactor: rules.trailingStopPct === null ? null : ONE.minus(rules.trailingStopPct),
+    trailFactor: rules.trailingStopPct === null ? null : trailFactorOf(rules.trailingStopPct),
   };
+}
+
+/** 1 − trailingStopPct, built once per rate (a Dec is immutable: every track shares it), and its nearest double */
+const trailFactors = new Map<number, Dec>();
+const trailFactorNumbers = new WeakMap<Dec, number>();
+function trailFactorOf(pct: number): Dec {
+  let f = trailFactors.get(pct);
+  if (f === undefined) {
+    if (trailFactors.size >= 256) trailFactors.clear();
+    trailFactors.set(pct, (f = ONE.minus(pct)));
+    trailFactorNumbers.set(f, f.toNumber());
+  }
+  return f;
 }
 
 export interface ExitCheck {
@@ -65,10 +78,12 @@ const trackNumbers = new WeakMap<ExitTrack, TrackNumbers>();
 function numbersOf(t: ExitTrack): TrackNumbers {
   let n = trackNumbers.get(t);
   if (n === undefined) {
+    const entryPrice = t.entryPrice.toNumber();
     n = {
-      entryPrice: t.entryPrice.toNumber(), peak: t.peak.toNumber(),
+      // a new track's peak is its entry price (the same Dec); a shared trail factor's double is known
+      entryPrice, peak: t.peak === t.entryPrice ? entryPrice : t.peak.toNumber(),
       stopLoss: t.stopLoss === null ? NaN : t.stopLoss.toNumber(), takeProfit: t.takeProfit === null ? NaN : t.takeProfit.toNumber(),
-      trailFactor: t.trailFactor === null ? NaN : t.trailFactor.toNumber(), trail: null,
+      trailFactor: t.trailFactor === null ? NaN : trailFactorNumbers.get(t.trailFactor) ?? t.trailFactor.toNumber(), trail: null,
     };
     trackNumbers.set(t, n);
   }
