@@ -177,7 +177,7 @@ describe('tollgate db', () => {
     const newer = join(dir, 'newer.db');
     SqliteStateStore.open(newer).close();
     const n = new Database(newer);
-    n.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    n.prepare("UPDATE meta SET value = '99' WHERE key IN ('schema_version', 'readable_from')").run(); // a newer release's incompatible schema
     n.close();
     const ro = join(dir, 'readonly.db');
     SqliteStateStore.open(ro).close();

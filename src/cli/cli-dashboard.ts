@@ -8,6 +8,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SystemClock } from '../adapters/clock/clocks.ts';
 import { parseConfig } from '../config/schema.ts';
 import { InputError } from '../engine/wiring.ts';
+import { isPostgresUrl } from '../adapters/postgres/errors.ts';
+import { shownPlace } from '../adapters/state-open.ts';
 import { loadKrakenOhlcvt } from '../adapters/csv/kraken-ohlcvt.ts';
 import { hashPassword } from '../dashboard/auth.ts';
 import type { BotLink } from '../dashboard/bot-client.ts';
@@ -101,6 +103,9 @@ export function registerDashboardCommand(program: Command): void {
     .option('--data <file>', 'the Kraken OHLCVT candle file of a replay: the price chart draws its closes (else the prices in the logs)')
     .option('--pair <pair>', 'with --data: the pair of the candles', 'BTC/USD')
     .action(async (o: { logs: string; state?: string; config?: string; host: string; port: number; passwordFile?: string; auth: boolean; behindTls: boolean; idleMinutes: number; bot?: string; data?: string; pair: string }) => {
+      if (o.state !== undefined && isPostgresUrl(o.state)) {
+        throw new InputError(`--state ${shownPlace(o.state)}: the dashboard reads a SQLite state file only (read-only); a PostgreSQL state is not supported here: run it without --state, or on a SQLite copy`);
+      }
       let config: unknown;
       if (o.config) {
         let raw: unknown;
