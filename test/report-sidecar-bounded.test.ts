@@ -32,7 +32,7 @@ describe('the sidecar writer’s bounded tables', () => {
       const sc = loadSidecar(join(dir, SIDECAR_FILE))!;
       // signals were defined again (the small cache forgot them), and each is one ref to the reader
       expect(sc.tables.sameRefs).toBe(false);
-      expect(sc.tables.refOf.length).toBeGreaterThan(sc.tables.refRun.length);
+      expect(sc.tables.refDefs).toBeGreaterThan(sc.tables.refRun.length);
       const signals = new Set(readJsonl(join(dir, LOG_FILES.decisions)).map((d) => `${d.runId}/${d.signalId}`));
       const refs = new Set(sc.tables.refRun.map((r, i) => `${sc.tables.strings[r]}/${sc.tables.strings[sc.tables.refSig[i]!]}`));
       expect(refs.size).toBe(sc.tables.refRun.length);
@@ -81,7 +81,7 @@ describe('the sidecar writer’s bounded tables', () => {
     const sc = loadSidecar(join(dir, SIDECAR_FILE))!;
     const t = sc.tables;
     expect(t.refRun.length).toBe(N); // one ref per signal, however often it was defined
-    expect(t.refOf.length).toBeGreaterThan(N);
+    expect(t.refDefs).toBeGreaterThan(N);
     const rows = sc.files.bus.rows;
     const named: string[] = [];
     for (let i = 0; i < rows.n; i++) if (rows.ref[i]! >= 0) named.push(t.strings[t.refSig[rows.ref[i]!]!]!);

@@ -160,30 +160,88 @@ export class Tables {
   /** ref → [run string, signal id string]: each signal once */
   readonly refRun: number[] = [];
   readonly refSig: number[] = [];
-  /** the file's ref numbers (one per definition, repeats included) → the ref above */
-  readonly refOf: number[] = [];
+  /** refs defined by the frames, repeats included (the numbers rows are written with) */
+  refDefs = 0;
   /** false once a ref was defined again: rows' refs are then mapped through refOf */
   sameRefs = true;
-  private readonly byValue = new Map<string, Map<string, number>>();
+  // the refs by value: an open-addressing table of ref indices (-1 empty), each ref's hash
+  private slots: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
+  private hashes: Int32Array<ArrayBuffer> = new Int32Array(512);
+  // a defined ref number → its ref, once a ref was defined again (before that, the same number)
+  private of: Int32Array<ArrayBuffer> | null = null;
+  private readonly runHash = new Map<number, number>();
+
+  /** the ref that the file's ref number `def` names */
+  refOf(def: number): number {
+    return this.of === null ? def : this.of[def]!;
+  }
 
   /** a ref defined by a frame (run and signal id as string numbers): its ref, the first one of that signal */
   adoptRef(run: number, sig: number): number {
-    const r = this.strings[run]!;
-    const s = this.strings[sig]!;
-    let m = this.byValue.get(r);
-    if (!m) this.byValue.set(r, (m = new Map()));
-    let i = m.get(s);
-    if (i === undefined) {
+    const S = this.strings;
+    const r = S[run]!;
+    const s = S[sig]!;
+    let rh = this.runHash.get(run);
+    if (rh === undefined) this.runHash.set(run, (rh = hash(r, 0x811c9dc5)));
+    const h = hash(s, rh);
+    const mask = this.slots.length - 1;
+    let j = h & mask;
+    let i = -1;
+    for (let k = this.slots[j]!; k >= 0; j = (j + 1) & mask, k = this.slots[j]!) {
+      if (this.hashes[k] === h && S[this.refSig[k]!] === s && S[this.refRun[k]!] === r) {
+        i = k;
+        break;
+      }
+    }
+    if (i < 0) {
       i = this.refRun.length;
       this.refRun.push(run);
       this.refSig.push(sig);
-      m.set(s, i);
+      if (i === this.hashes.length) this.hashes = grown(this.hashes, 2 * i);
+      this.hashes[i] = h;
+      this.slots[j] = i;
+      if (2 * this.refRun.length > this.slots.length) this.rehash();
     }
-    if (i !== this.refOf.length) this.sameRefs = false;
-    this.refOf.push(i);
+    const def = this.refDefs++;
+    if (i !== def && this.of === null) {
+      this.sameRefs = false;
+      this.of = Int32Array.from({ length: def }, (_, x) => x);
+    }
+    if (this.of !== null) {
+      if (def >= this.of.length) this.of = grown(this.of, 2 * def + 16);
+      this.of[def] = i;
+    }
     return i;
   }
+
+  private rehash(): void {
+    const slots = new Int32Array(2 * this.slots.length).fill(-1);
+    const mask = slots.length - 1;
+    for (let k = 0; k < this.refRun.length; k++) {
+      let j = this.hashes[k]! & mask;
+      while (slots[j]! >= 0) j = (j + 1) & mask;
+      slots[j] = k;
+    }
+    this.slots = slots;
+  }
 }
+
+/** FNV-1a over a string's length and UTF-16 units (its first 8 and last 16 when longer: ids differ there), on from `h` */
+function hash(s: string, h: number): number {
+  const n = s.length;
+  h = Math.imul(h ^ n, 0x01000193);
+  if (n <= 24) for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  else {
+    for (let i = 0; i < 8; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    for (let i = n - 16; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  return h & 0x7fffffff;
+}
+const grown = (a: Int32Array, n: number): Int32Array<ArrayBuffer> => {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+};
 
 /** What rowOf needs of its tables: the number of a value, defining it when it is new. */
 export interface Interning {

@@ -192,8 +192,7 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
   if (!t.sameRefs) {
     // a ref defined again: the rows name its first definition
     const ref = rows.ref;
-    const of = t.refOf;
-    for (let i = base; i < rows.n; i++) if (ref[i]! >= 0) ref[i] = of[ref[i]!]!;
+    for (let i = base; i < rows.n; i++) if (ref[i]! >= 0) ref[i] = t.refOf(ref[i]!);
   }
   // RESET rows cut the file's rows back (to `a` rows) in place
   for (let i = base; i < rows.n; i++) {
@@ -345,7 +344,7 @@ export class SidecarWriter {
       sc = emptySidecar();
     } else if (sc.goodBytes < size) ftruncateSync(this.fd, sc.goodBytes); // a torn frame: cut off, never built on
     // numbered on from the file's definitions; none of its values remembered (a value used again is defined again)
-    this.t = new WriterTables({ strings: sc.tables.strings.length, lists: sc.tables.lists.length, refs: sc.tables.refOf.length }, o.cache);
+    this.t = new WriterTables({ strings: sc.tables.strings.length, lists: sc.tables.lists.length, refs: sc.tables.refDefs }, o.cache);
     for (const file of FILES) {
       this.state[file] = { lines: 0, last: null, claim: null, dirty: false };
       this.open(file, sc.files[file], this.state[file]);
