@@ -266,7 +266,7 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
     const d0 = utcDayStart(from);
     const days = Math.max(1, Math.ceil((to - d0) / DAY));
     const byDay = new Float64Array(days);
-    for (const t of sorted) byDay[Math.min(days - 1, Math.max(0, Math.floor((t.exitTs - d0) / DAY)))]! += Number(t.pnl);
+    for (let i = 0; i < sorted.length; i++) byDay[Math.min(days - 1, Math.max(0, Math.floor((sorted[i]!.exitTs - d0) / DAY)))]! += pnls[i]!;
     let eq = base;
     daily = Array.from(byDay, (p) => {
       const r = eq > 0 ? p / eq : 0;
@@ -277,11 +277,11 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
   // exposure: union of [entry, exit) intervals over the period
   let exposure: number | null = null;
   if (from !== null && to !== null && to > from) {
-    const iv = sortedBy(trades.map((t) => [t.entryTs, t.exitTs] as const), (e) => e[0]);
+    const iv = sortedBy(trades, (t) => t.entryTs); // stable: equal entries keep their order, as the pairs did
     let covered = 0;
     let curS = -Infinity;
     let curE = -Infinity;
-    for (const [s, e] of iv) {
+    for (const { entryTs: s, exitTs: e } of iv) {
       if (s > curE) {
         if (curE > curS) covered += curE - curS;
         curS = s;
@@ -291,9 +291,16 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
     if (curE > curS) covered += curE - curS;
     exposure = covered / (to - from);
   }
+  // counted and summed in the list's order: the same numbers as filter(…).length and mean(map(…))
+  let wins = 0;
+  let hold = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (pnls[i]! > 0) wins++;
+    hold += (sorted[i]!.exitTs - sorted[i]!.entryTs) / HOUR;
+  }
   return {
     trades: sorted.length,
-    winRate: sorted.length ? pnls.filter((p) => p > 0).length / sorted.length : null,
+    winRate: sorted.length ? wins / sorted.length : null,
     totalPnl: total,
     profitFactor: profitFactor(pnls),
     expectancy: sorted.length ? mean(pnls) : null,
@@ -301,7 +308,7 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
     maxDrawdownPct: base > 0 ? dd.fraction : null,
     sharpe: daily.length > 1 ? sharpe(daily) : null,
     sortino: daily.length > 1 ? sortino(daily) : null,
-    avgHoldHours: sorted.length ? mean(sorted.map((t) => (t.exitTs - t.entryTs) / HOUR)) : null,
+    avgHoldHours: sorted.length ? hold / sorted.length : null,
     exposure,
   };
 }
@@ -386,11 +393,10 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
   for (const [name, c] of ds.byStrategy) Object.assign(strat(name), c);
   for (const t of ds.trades.values()) strat(t.strategy).trades.push(t);
   for (const s of shadows) if (!s.overlaps && s.bought && s.entryTs !== null && s.exitTs !== null) strat(s.strategy).shadows.push(s);
-  const asTrade = (s: ShadowView): TradeLike => ({ entryTs: s.entryTs!, exitTs: s.exitTs!, pnl: s.pnl });
   const strategyReports: StrategyReport[] = [...strategies.entries()].map(([name, s]) => ({
     strategy: name, signals: s.signals, approved: s.approved, blocked: s.blocked,
     realized: strategyStats(s.trades, base, from, to),
-    shadow: strategyStats(s.shadows.map(asTrade), base, from, to),
+    shadow: strategyStats(s.shadows as ReadonlyArray<ShadowView & TradeLike>, base, from, to), // entry and exit known (above)
   }));
   strategyReports.sort((a, b) => Number(b.realized.totalPnl) - Number(a.realized.totalPnl) || a.strategy.localeCompare(b.strategy));
 
