@@ -332,9 +332,15 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
   // one pass: each outcome is added to the accumulators of every guard that blocked it
   const byGuard = new Map<string, { all: PnlAcc; sole: PnlAcc; headline: PnlAcc; soleHeadline: PnlAcc; openAtEnd: number }>();
   const totals = { all: new PnlAcc(), headline: new PnlAcc() };
+  // an outcome read once per distinct pnl (they repeat: shared by every accumulator it is added to)
+  const outcomes = new Map<string, Outcome>();
   for (const s of shadows) {
     const filled = s.bought;
-    const out = outcome(s.pnl);
+    let out = outcomes.get(s.pnl);
+    if (out === undefined) {
+      out = outcome(s.pnl);
+      if (outcomes.size < 1 << 16) outcomes.set(s.pnl, out);
+    }
     totals.all.addOne(out, filled);
     if (!s.overlaps) totals.headline.addOne(out, filled);
     const sole = s.blockedBy.length === 1;
@@ -401,14 +407,15 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
   strategyReports.sort((a, b) => Number(b.realized.totalPnl) - Number(a.realized.totalPnl) || a.strategy.localeCompare(b.strategy));
 
   // ── equity curves ────────────────────────────────────────────────────────────
-  const realizedEvents = [...ds.trades.values()].map((t) => [t.exitTs, Number(t.pnl)] as const);
-  const shadowEvents = shadows.filter((s) => !s.overlaps && s.exitTs !== null).map((s) => [s.exitTs!, Number(s.pnl)] as const);
+  type Exit = { readonly exitTs: number; readonly pnl: string };
+  const shadowExits = shadows.filter((s) => !s.overlaps && s.exitTs !== null) as ReadonlyArray<ShadowView & Exit>;
   // each list in time order (a stable sort), the two merged stably: the stable sort of their concatenation
-  const realizedByTime = sortedBy(realizedEvents, (e) => e[0]);
-  const curve = (events: ReadonlyArray<readonly [number, number]>): Array<[number, number]> => {
+  const realizedByTime = sortedBy<Exit>([...ds.trades.values()], (e) => e.exitTs);
+  const byExit = (e: Exit) => e.exitTs;
+  const curve = (events: ReadonlyArray<Exit>): Array<[number, number]> => {
     const out: Array<[number, number]> = from !== null ? [[from, base]] : [];
     let eq = base;
-    for (const [t, p] of events) out.push([t, (eq += p)]);
+    for (const e of events) out.push([e.exitTs, (eq += Number(e.pnl))]);
     return out;
   };
 
@@ -431,7 +438,7 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
     observe,
     recommendations,
     strategies: strategyReports,
-    equity: { base, realized: curve(realizedByTime), withShadow: curve(mergeBy(realizedByTime, sortedBy(shadowEvents, (e) => e[0]), (e) => e[0])) },
+    equity: { base, realized: curve(realizedByTime), withShadow: curve(mergeBy(realizedByTime, sortedBy(shadowExits, byExit), byExit)) },
     skippedLines: ds.skipped,
     duplicateLines: ds.duplicates,
   };
