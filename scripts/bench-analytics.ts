@@ -52,7 +52,8 @@ function shadowCost(open: number, candles: number): number {
   return perCandle * 1000; // µs
 }
 
-export function writeLogs(dir: string, decisions: number): { bytes: number; blocked: number } {
+/** `onProgress(i)` before decision i is written (the writer-heap figure samples the heap there) */
+export function writeLogs(dir: string, decisions: number, onProgress?: (i: number) => void): { bytes: number; blocked: number } {
   const runId = '00000000-0000-4000-8000-000000000001';
   // as the bot writes them: each JSONL sink with the report's sidecar fed beside it
   const log = withReadModel(dir, (name) => new JsonlWriter(join(dir, LOG_FILES[name])));
@@ -61,6 +62,7 @@ export function writeLogs(dir: string, decisions: number): { bytes: number; bloc
   bus.append({ schemaVersion: 1, ts: isoTime(t0), event: 'run.started', signalId: null, mode: 'replay', pair: 'BTC/USD', from: isoTime(t0), to: isoTime(t0 + decisions * H), startingCash: { USD: '10000' }, guards: Object.fromEntries(BLOCK_CODES.map((c) => [c, 'enforce'])), runId });
   let blocked = 0;
   for (let i = 0; i < decisions; i++) {
+    onProgress?.(i);
     const ts = isoTime(t0 + i * H);
     const id = `strat${i % 3}-BTCUSD-${1420070400 + i * 3600}`;
     const blockCode = i % 10 < 7 ? BLOCK_CODES[i % BLOCK_CODES.length]! : null;
@@ -90,6 +92,20 @@ export function benchAnalytics(): Figure[] {
     figures.push({ name: `shadow_engine_${open}_open_us_per_candle`, value: us, unit: 'µs/candle', usPerUnit: us });
   }
   console.log('  goal: at most linear in the open positions of the pair touched');
+
+  // the sidecar writer's memory (issue 13: RSS flat across a run): heap after GC while 300,000 decisions are written
+  const heapDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-writer-heap-'));
+  try {
+    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'bench-report-child.ts'), '--writer-heap', heapDir], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`bench: writer-heap child failed: ${child.stderr}`);
+    const heap = JSON.parse(child.stdout) as number[];
+    console.log('\nreport sidecar writer: heapUsed after GC while 300,000 decisions are logged (MiB, at 0 and every 50,000)');
+    row('  start … end', `${heap.map((h) => fmt(h, 1)).join(' ')}  (${fmt(heap.at(-1)! - heap[0]!, 1)} MiB)`);
+    console.log('  goal: flat (the writer remembers only recent values)');
+    figures.push({ name: 'sidecar_writer_heap_growth_mib', value: heap.at(-1)! - heap[0]!, unit: 'MiB', usPerUnit: null });
+  } finally {
+    rmSync(heapDir, { recursive: true, force: true });
+  }
 
   const N = 1_000_000;
   console.log('\nreport generation over 1,000,000 decision lines (70% blocked → 700,000 shadow outcomes, 300,000 trade.closed)');
