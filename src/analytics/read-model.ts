@@ -568,7 +568,7 @@ class Reader {
       const keep = this.decision(this.kOf(ref), runId, signalId, ts, strategy, pair, decision, blockedBy, observedBlocks.length);
       if (keep !== null) {
         const q = T.t1[i]!;
-        this.m.decisions.set(keep, { runId, signalId, ts, strategy, pair, side: S_[I.c[i]!]!, decision, blockedBy: [...blockedBy], observedBlocks: [...observedBlocks], quantity: q < 0 ? null : S_[q]! });
+        this.m.decisions.set(keep, { runId, signalId, ts, strategy, pair, side: S_[I.c[i]!]!, decision, blockedBy, observedBlocks, quantity: q < 0 ? null : S_[q]! });
       }
       return;
     }
@@ -962,7 +962,7 @@ class Reader {
     if (keep !== null) {
       this.m.decisions.set(keep, {
         runId, signalId, ts, strategy, pair, side: b.toString('latin1', out[at.side! * 3 + 1]!, out[at.side! * 3 + 2]!),
-        decision, blockedBy: [...blockedBy], observedBlocks: [...observedBlocks], quantity: q === STR ? b.toString('latin1', out[at.quantity! * 3 + 1]!, out[at.quantity! * 3 + 2]!) : null,
+        decision, blockedBy, observedBlocks, quantity: q === STR ? b.toString('latin1', out[at.quantity! * 3 + 1]!, out[at.quantity! * 3 + 2]!) : null,
       });
     }
     return true;
