@@ -3,6 +3,7 @@
  * used recently and defines a forgotten one again; the reader maps a signal defined again to its first
  * definition, so what it reconstructs, and the report, are the JSONL's.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JsonlWriter } from '../src/adapters/jsonl/jsonl-writer.ts';
@@ -10,7 +11,7 @@ import { buildReport } from '../src/analytics/report.ts';
 import { WRITER_CACHE } from '../src/analytics/facts.ts';
 import { loadSidecar, SIDECAR_FILE, SidecarWriter } from '../src/analytics/sidecar.ts';
 import { runReplay } from '../src/engine/compose.ts';
-import { logSource, logSources, readModelOf, reportFor, type ReportFilter } from '../src/engine/reporting.ts';
+import { logSource, logSources, readModelOf, reportFor, withReadModel, type ReportFilter } from '../src/engine/reporting.ts';
 import { FILES } from '../src/analytics/facts.ts';
 import { LOG_FILES } from '../src/ports/decision-log.ts';
 import { bundledSlice, defaults, readJsonl, tmp } from './helpers.ts';
@@ -87,5 +88,25 @@ describe('the sidecar writer’s bounded tables', () => {
     for (let i = 0; i < rows.n; i++) if (rows.ref[i]! >= 0) named.push(t.strings[t.refSig[rows.ref[i]!]!]!);
     expect(named).toEqual(expected);
     for (const f of [{}, { run: 'all' }, { since: Date.UTC(2020, 0, 5) }] as ReportFilter[]) expect(viaSidecar(dir, f)).toEqual(jsonlOnly(dir, f));
+  });
+
+  it('when a version-1 sidecar (never a ref defined again) is found then it is read, and a writer appending to it marks it version 2 first (which a version-1 reader refuses)', () => {
+    const dir = tmp('tollgate-sidecar-bounded-');
+    const { config, markets } = defaults();
+    runReplay({ config, markets, series: bundledSlice('2019-01-01', '2019-03-01'), logsDir: dir });
+    const path = join(dir, SIDECAR_FILE);
+    const file = readFileSync(path);
+    expect(file[12]).toBe(2);
+    const before = viaSidecar(dir, { run: 'all' });
+    writeFileSync(path, Buffer.concat([file.subarray(0, 12), Buffer.from([1]), file.subarray(13)]));
+    expect(loadSidecar(path)!.files.decisions.rows.n).toBe(loadSidecar(path)!.files.decisions.claims.at(-1)!.rows);
+    expect(loadSidecar(path)!.files.decisions.rows.n).toBeGreaterThan(0);
+    expect(viaSidecar(dir, { run: 'all' })).toEqual(before);
+    const log = withReadModel(dir, (name) => new JsonlWriter(join(dir, LOG_FILES[name])));
+    for (const s of Object.values(log)) s.close();
+    expect(readFileSync(path)[12]).toBe(2);
+    writeFileSync(path, Buffer.concat([file.subarray(0, 12), Buffer.from([3]), file.subarray(13)]));
+    expect(loadSidecar(path)).toBeNull(); // a version this reader does not know
+    expect(viaSidecar(dir, { run: 'all' })).toEqual(jsonlOnly(dir, { run: 'all' }));
   });
 });

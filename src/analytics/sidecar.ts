@@ -28,7 +28,10 @@ import { F64_COLS, FILES, I32_COLS, K, Rows, Tables, WriterTables, gapRow, reset
 import type { ByteSource, ReadFacts } from './read-model.ts';
 
 export const SIDECAR_FILE = 'report_read_model.bin';
-const HEADER = Buffer.from('TOLLGATE-RM\u0000\u0001\u0000\u0000\u0000', 'latin1'); // 16 bytes: name, version 1
+// 16 bytes: name, version. Version 2 may define a ref again (a bounded writer): a version-1 reader, which would
+// take it for another signal, refuses the file and reads the JSONL; this reader reads both (version 1 never does).
+const HEADER = Buffer.from('TOLLGATE-RM\u0000\u0002\u0000\u0000\u0000', 'latin1');
+const VERSION_AT = 12;
 const MAGIC = 0x31464754; // 'TGF1'
 const FILE_NO: Record<FactFile, number> = { bus: 0, decisions: 1, shadow: 2 };
 /** rows kept in memory before they are written as a frame even without a flush */
@@ -91,7 +94,9 @@ function headerOk(fd: number, size: number): boolean {
   if (size < HEADER.length) return false;
   const head = Buffer.alloc(HEADER.length);
   readSync(fd, head, 0, HEADER.length, 0);
-  return head.compare(HEADER) === 0;
+  const v = head[VERSION_AT]!;
+  head[VERSION_AT] = HEADER[VERSION_AT]!;
+  return (v === 1 || v === 2) && head.compare(HEADER) === 0;
 }
 
 /**
@@ -261,6 +266,18 @@ function encodeFrame(file: FactFile, defs: WriterTables['pending'], rows: Rows, 
   return buf;
 }
 
+/** a version-1 sidecar marked version 2 before a bounded writer appends to it (see HEADER) */
+function upgradeHeader(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const v = Buffer.alloc(1);
+    readSync(fd, v, 0, 1, VERSION_AT);
+    if (v[0] !== HEADER[VERSION_AT]) writeSync(fd, HEADER, VERSION_AT, 1, VERSION_AT);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads `length` bytes at a logical offset of a source that can (null when it cannot). */
 function readAt(src: ByteSource, offset: number, length: number): Buffer | null {
   return src.read ? src.read(offset, length) : null;
@@ -342,7 +359,10 @@ export class SidecarWriter {
       ftruncateSync(this.fd, 0);
       writeSync(this.fd, HEADER, 0, HEADER.length, 0);
       sc = emptySidecar();
-    } else if (sc.goodBytes < size) ftruncateSync(this.fd, sc.goodBytes); // a torn frame: cut off, never built on
+    } else {
+      if (sc.goodBytes < size) ftruncateSync(this.fd, sc.goodBytes); // a torn frame: cut off, never built on
+      upgradeHeader(o.path);
+    }
     // numbered on from the file's definitions; none of its values remembered (a value used again is defined again)
     this.t = new WriterTables({ strings: sc.tables.strings.length, lists: sc.tables.lists.length, refs: sc.tables.refDefs }, o.cache);
     for (const file of FILES) {
