@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { main } from '../src/cli/cli.ts';
+import { cliInProcess } from './cli-capture.ts';
 import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
 import { tmp } from './helpers.ts';
@@ -15,20 +15,7 @@ import { tmp } from './helpers.ts';
 const markets = krakenMarkets();
 
 /** `tollgate ARGS` through the CLI's entry point, stdout and stderr captured */
-async function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((x: string) => ((out += x), true)) as typeof process.stdout.write;
-  process.stderr.write = ((x: string) => ((err += x), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = e;
-  }
-}
+const cli = cliInProcess;
 
 /** a state whose last reconciliation recorded 1.5 BTC external beside a bot position of 0.1 BTC */
 function seeded(): string {

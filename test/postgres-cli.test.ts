@@ -12,7 +12,7 @@ import { PG_LATEST_VERSION } from '../src/adapters/postgres/migrations.ts';
 import { PgStateStore } from '../src/adapters/postgres/state-store.ts';
 import { runDigest } from '../src/cli/cli-digest.ts';
 import { BIN, tmp } from './helpers.ts';
-import { cliInProcess, type CliRun } from './postgres-cli-capture.ts';
+import { cliInProcess, type CliRun } from './cli-capture.ts';
 import { postgresMissing, startPgCluster, type PgCluster } from './postgres-cluster.ts';
 import { FakeBotApi } from './telegram-fake-api.ts';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { krakenMarkets } from '../src/kraken/pairs.ts';
 import { LATEST_VERSION } from '../src/adapters/sqlite/migrations.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/state-store.ts';
-import { main } from '../src/cli/cli.ts';
+import { cliInProcess } from './cli-capture.ts';
 import { Ledger } from '../src/portfolio/ledger.ts';
 import { BIN, tmp } from './helpers.ts';
 
@@ -27,31 +27,7 @@ function tollgate(args: string[], o: { asNobody?: boolean } = {}): Promise<Run> 
   });
 }
 
-let queue: Promise<unknown> = Promise.resolve();
-/**
- * `tollgate ARGS` in this process, through the CLI's own entry point `main` (what bin/tollgate.js runs), with
- * stdout and stderr captured: the same code path and exit code as a process, without ~1 s of start-up each.
- * Calls are serialised because the capture swaps the global stream writers.
- */
-function cli(args: string[]): Promise<Run> {
-  const run = queue.then(async () => {
-    let out = '';
-    let err = '';
-    const w = process.stdout.write.bind(process.stdout);
-    const e = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((x: string) => ((out += x), true)) as typeof process.stdout.write;
-    process.stderr.write = ((x: string) => ((err += x), true)) as typeof process.stderr.write;
-    try {
-      const code = await main(args);
-      return { code, out, err };
-    } finally {
-      process.stdout.write = w;
-      process.stderr.write = e;
-    }
-  });
-  queue = run.catch(() => undefined);
-  return run;
-}
+const cli = (args: string[]): Promise<Run> => cliInProcess(args);
 
 const json = (r: Run) => JSON.parse(r.out) as Record<string, any>;
 

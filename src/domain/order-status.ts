@@ -85,6 +85,22 @@ export function canTransitionOrder(from: OrderStatus, to: OrderStatus): boolean 
  * The status after moving `from` → `to`, or an OrderTransitionError naming both (and `subject`, e.g. the
  * client order id) when the table has no such move.
  */
+/**
+ * Moves a stored order to `o.status` inside the store's write transaction: its stored status (`initialized`
+ * while it has no row) must allow the move, else an OrderTransitionError and nothing is written. The one
+ * implementation behind both state adapters' `moveOrder`. @returns the status it moved from
+ */
+export function moveStoredOrder<O extends { readonly clientOrderId: string; readonly status: OrderStatus }>(
+  store: { write<T>(fn: () => T): T; order(clientOrderId: string): { readonly status: OrderStatus } | undefined; saveOrder(o: O): void }, o: O,
+): OrderStatus {
+  return store.write(() => {
+    const from = store.order(o.clientOrderId)?.status ?? INITIAL_ORDER_STATUS;
+    transitionOrder(from, o.status, `order ${o.clientOrderId}`);
+    store.saveOrder(o);
+    return from;
+  });
+}
+
 export function transitionOrder(from: OrderStatus, to: OrderStatus, subject = 'order'): OrderStatus {
   if (!isOrderStatus(from)) throw new OrderTransitionError(from, to, `${subject}: stored status '${from}' is not an order status (${ORDER_STATUSES.join(', ')}); cannot move it to '${to}'`);
   if (!isOrderStatus(to)) throw new OrderTransitionError(from, to, `${subject}: '${to}' is not an order status (${ORDER_STATUSES.join(', ')}); cannot move it from '${from}'`);

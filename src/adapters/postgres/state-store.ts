@@ -10,7 +10,7 @@
  * processes; `lock_timeout` bounds the wait like SQLite's busy timeout. Reads outside a write are one
  * statement each (autocommit); `snapshot()` is one REPEATABLE READ transaction.
  */
-import { FINAL_ORDER_STATUSES, INITIAL_ORDER_STATUS, transitionOrder, WORKING_ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.ts';
+import { FINAL_ORDER_STATUSES, moveStoredOrder, WORKING_ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.ts';
 import type { IntakeRow as IntakeRecord } from '../../ports/intake.ts';
 import type { AuditRow, ClosedTradeRow, FillRow, IdempotencyRow, LedgerSnapshot, LedgerStore, LedgerTx, Mark, PositionRow, TotalsRow } from '../../ports/ledger.ts';
 import type { OrderIntentRecord, OrderRecord, OrderStore } from '../../ports/orders.ts';
@@ -271,12 +271,7 @@ export class PgStateStore implements LedgerStore, OrderStore, StateStoreSurface 
   }
 
   moveOrder(o: OrderRecord): OrderStatus {
-    return this.write(() => {
-      const from = this.order(o.clientOrderId)?.status ?? INITIAL_ORDER_STATUS;
-      transitionOrder(from, o.status, `order ${o.clientOrderId}`);
-      this.saveOrder(o);
-      return from;
-    });
+    return moveStoredOrder<OrderRecord>(this, o);
   }
 
   order(clientOrderId: string): OrderRecord | undefined {

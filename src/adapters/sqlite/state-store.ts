@@ -5,7 +5,7 @@
  * share the file: every write is a BEGIN IMMEDIATE transaction and waits up to the busy timeout for another.
  */
 import Database from 'better-sqlite3';
-import { FINAL_ORDER_STATUSES, INITIAL_ORDER_STATUS, transitionOrder, WORKING_ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.ts';
+import { FINAL_ORDER_STATUSES, moveStoredOrder, WORKING_ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.ts';
 import type { AuditRow, ClosedTradeRow, ExternalHoldingRow, FillRow, HoldingsStore, IdempotencyRow, LedgerSnapshot, LedgerStore, LedgerTx, Mark, PositionRow, TotalsRow } from '../../ports/ledger.ts';
 import { classifySqliteError } from './errors.ts';
 import { LATEST_VERSION } from './migrations.ts';
@@ -230,12 +230,7 @@ export class SqliteStateStore implements LedgerStore, OrderStore, HoldingsStore 
    * @returns the status it moved from
    */
   moveOrder(o: OrderRecord): OrderStatus {
-    return this.write(() => {
-      const from = this.order(o.clientOrderId)?.status ?? INITIAL_ORDER_STATUS;
-      transitionOrder(from, o.status, `order ${o.clientOrderId}`);
-      this.saveOrder(o);
-      return from;
-    });
+    return moveStoredOrder<OrderRecord>(this, o);
   }
 
   order(clientOrderId: string): OrderRecord | undefined {

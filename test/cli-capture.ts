@@ -1,8 +1,8 @@
 /**
  * `tollgate ARGS` in this process, through the CLI's own entry point `main` (what bin/tollgate.js runs), with
  * stdout and stderr captured: the same code path and exit code as a process, without its start-up (seconds on
- * a loaded machine). Calls are serialised because the capture swaps the global stream writers. Generic: the
- * state and holdings CLI tests carry copies of it that could use this one.
+ * a loaded machine). Calls are serialised because the capture swaps the global stream writers. Used by the state,
+ * holdings and PostgreSQL CLI tests.
  */
 import { main } from '../src/cli/cli.ts';
 
