@@ -3,9 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Dec } from '../src/domain/money.ts';
 import { krakenMarkets } from '../src/kraken/pairs.ts';
-import { BIN, BUNDLED, readJsonl, tmp } from './helpers.ts';
+import { BIN, BUNDLED, expectTradedWithin, readJsonl, tmp } from './helpers.ts';
 
 function tollgate(args: string[], cwd?: string) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, NO_COLOR: '1' } });
@@ -152,23 +151,7 @@ describe('tollgate CLI', () => {
       expect(summary.candles).toBeGreaterThan(500);
       expect(summary.trades, `${pair} closes trades`).toBeGreaterThan(0);
       const m = krakenMarkets().get(pair)!;
-      const places = (x: string) => (x.split('.')[1] ?? '').length;
-      const bus = readJsonl(join(logs, 'signal_bus.jsonl'));
-      const orders = bus.filter((e) => e.event === 'order.submitted');
-      expect(bus.filter((e) => e.event === 'order.rejected')).toEqual([]);
-      const fills = bus.filter((e) => e.event === 'fill');
-      expect(orders.length).toBeGreaterThan(0);
-      expect(fills.length).toBeGreaterThan(0);
-      for (const o of orders) {
-        expect(o.pair).toBe(pair);
-        expect(places(o.quantity), o.quantity).toBeLessThanOrEqual(m.lotDecimals);
-        expect(new Dec(o.quantity).gte(m.orderMin), `${o.quantity} >= ordermin ${m.orderMin}`).toBe(true);
-      }
-      for (const f of fills) {
-        expect(places(f.price), f.price).toBeLessThanOrEqual(m.priceDecimals);
-        expect(places(f.quantity), f.quantity).toBeLessThanOrEqual(m.lotDecimals);
-        expect(new Dec(f.price).gt(0)).toBe(true);
-      }
+      expectTradedWithin(readJsonl(join(logs, 'signal_bus.jsonl')), pair, m);
       for (const d of readJsonl(join(logs, 'signal_decisions.jsonl'))) expect(d.pair).toBe(pair);
     }
   });

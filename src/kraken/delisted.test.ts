@@ -2,19 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { delistedEntry, delistedFromAnswer, delistedProblems, mergeDelisted, type Capture } from './delisted.ts';
 import { closestAltnames, delistedPair, delistedRefusal, findSymbol, krakenMarkets, rawAssetPairs, replayMarkets, symbolFromKraken, UnknownPairError } from './pairs.ts';
 import { krakenSnapshot, type DelistedSet, type RawAssetPair } from './snapshot.ts';
+import { unknownPair as unknown } from '../../test/helpers.ts';
 
 const snap = krakenSnapshot();
 const SOURCE_0611 = { kind: 'repository', repo: 'Richierichman15/finance', path: 'kraken_pairs.json', commit: '05afb9bfab71cd128ce91fec836b7832a3e89207' };
 
-function unknown(name: string): UnknownPairError {
-  try {
-    symbolFromKraken(name);
-  } catch (e) {
-    if (e instanceof UnknownPairError) return e;
-    throw e;
-  }
-  throw new Error(`${name} was found`);
-}
 
 describe('the delisted supplement', () => {
   it('when it is loaded then every entry is marked delisted with its answer’s date, status and source, and none is listed today', () => {

@@ -1,21 +1,13 @@
 import ccxt from 'ccxt';
 import { describe, expect, it } from 'vitest';
 import { assetsAnswer } from './assets.ts';
+import { unknownPair as unknown } from '../../test/helpers.ts';
 import { closestAltnames, editDistance, findSymbol, krakenMarkets, krakenPairKey, rawAssetPairs, symbolFromKraken, UnknownPairError } from './pairs.ts';
 
 const markets = krakenMarkets();
 /** decimals of a ccxt tick size (1e-8 → 8, 1 → 0) */
 const places = (tick: number) => Math.round(-Math.log10(tick)) + 0;
 
-function unknown(name: string): UnknownPairError {
-  try {
-    symbolFromKraken(name);
-  } catch (e) {
-    if (e instanceof UnknownPairError) return e;
-    throw e;
-  }
-  throw new Error(`${name} was found`);
-}
 
 describe('krakenMarkets', () => {
   it('when fees are converted then percent becomes an exact fraction (0.4 % → 0.004, not a float artefact)', () => {
