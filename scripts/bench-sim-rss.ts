@@ -9,7 +9,11 @@
  * the bot at the same pace with the signal-dense config, polling every second, until 60 live candles (one
  * hour) have closed: about 20 s of wall time after the bot's start-up. The bot is its own process (bin/tollgate.js, as deployed);
  * its RSS is read from /proc/<pid>/status every 250 ms: at start (once it has recovered, reconciled and
- * said its config), at the end (the last sample before it prints its summary), and the peak between.
+ * said its config), at the end (the last sample before it prints its summary), and the peak between. These
+ * include heap headroom (V8 collects lazily), so the bot also runs with scripts/memory-probe.mjs preloaded:
+ * every 2 s from its start it is asked (SIGUSR2) for its RSS and heapUsed after a full GC, the same sample
+ * as the replay's (scripts/bench-memory.ts), judged by the same criterion for flat on the first (start),
+ * middle and last (end) of them.
  *
  * Run alone: `npx tsx scripts/bench-sim-rss.ts`.
  */
@@ -18,14 +22,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
 import { CandleSeries } from '../src/domain/candle-series.ts';
 import { startKrakenSim } from '../src/sim/index.ts';
+import { flatVerdict, formatSamples, type FlatVerdict, type MemorySample } from './bench-memory.ts';
 import { fmt, row, type Figure } from './bench-util.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
 const BIN = join(import.meta.dirname, '..', 'bin', 'tollgate.js');
+const PROBE = pathToFileURL(join(import.meta.dirname, 'memory-probe.mjs')).href;
+/** wall ms between two after-GC samples of the bot */
+const GC_SAMPLE_EVERY = 2_000;
 /** live candles per wall second (the simulator's --pace and the bot's) */
 const PACE = 3;
 const START = 800;
@@ -63,9 +71,26 @@ export interface SimRss {
   readonly endMiB: number;
   readonly peakMiB: number;
   readonly samples: number[];
+  /** RSS and heapUsed after a full GC: start, middle, end */
+  readonly afterGc: MemorySample[];
+  readonly verdict: FlatVerdict;
   readonly liveCandles: number;
   readonly orders: number;
   readonly wallMs: number;
+}
+
+/** The probe's after-GC samples, labelled by the bot's uptime. */
+function readProbe(file: string): MemorySample[] {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter(Boolean).map((l) => {
+    const m = JSON.parse(l) as { t: number; rss: number; heapUsed: number };
+    return { at: `at ${(m.t / 1000).toFixed(0)} s`, rssMiB: m.rss / 2 ** 20, heapUsedMiB: m.heapUsed / 2 ** 20 };
+  });
 }
 
 async function pacedRun(): Promise<SimRss> {
@@ -81,17 +106,30 @@ async function pacedRun(): Promise<SimRss> {
     const t0 = Date.now();
     const args = ['run', '--mode', 'sim', '--url', sim.url, '--pace', String(PACE), '--interval', '1', '--max-candles', String(LIVE), '--poll', '1',
       '--dead-mans-switch', '0', '--config', config, '--state', join(dir, 'state.db'), '--logs', join(dir, 'logs'), '--json'];
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const probeFile = join(dir, 'memory.jsonl');
+    const child = spawn(process.execPath, ['--expose-gc', '--import', PROBE, BIN, ...args], {
+      env: { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret, TOLLGATE_MEMORY_PROBE: probeFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const samples: number[] = [];
     let startAt = -1;
     let endAt = -1;
     let err = '';
+    let gcTimer: NodeJS.Timeout | null = null;
+    const stopGcSamples = () => {
+      if (gcTimer) clearInterval(gcTimer);
+      gcTimer = null;
+    };
     child.stdout.on('data', () => {
       if (endAt < 0) endAt = samples.length;
+      stopGcSamples(); // the summary: the run is over
     });
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
-      if (startAt < 0 && err.includes('tollgate run: mode sim')) startAt = samples.length;
+      if (startAt < 0 && err.includes('tollgate run: mode sim')) {
+        startAt = samples.length;
+        gcTimer = setInterval(() => child.kill('SIGUSR2'), GC_SAMPLE_EVERY);
+      }
     });
     const timer = setInterval(() => {
       const r = rssMiB(child.pid!);
@@ -99,11 +137,14 @@ async function pacedRun(): Promise<SimRss> {
     }, 250);
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     clearInterval(timer);
+    stopGcSamples();
     if (code !== 0) throw new Error(`the bot exited ${code}: ${err.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
     const live = samples.slice(Math.max(0, startAt), endAt < 0 ? samples.length : endAt);
     if (!live.length) throw new Error('no RSS samples (is /proc readable?)');
+    const probed = readProbe(probeFile);
+    const afterGc = probed.length >= 3 ? [probed[0]!, probed[Math.floor((probed.length - 1) / 2)]!, probed.at(-1)!] : probed;
     return {
-      startMiB: live[0]!, endMiB: live.at(-1)!, peakMiB: Math.max(...live), samples: live,
+      startMiB: live[0]!, endMiB: live.at(-1)!, peakMiB: Math.max(...live), samples: live, afterGc, verdict: flatVerdict(afterGc),
       liveCandles: sim.exchange.cursor('BTC/USD') - startCursor, orders: sim.calls['AddOrder'] ?? 0, wallMs: Date.now() - t0,
     };
   } finally {
@@ -121,8 +162,15 @@ export async function benchSimRss(): Promise<Figure[]> {
     row('run', `${fmt(r.wallMs)} ms wall, ${r.liveCandles} live candles on the simulator, ${r.orders} AddOrders`);
     row('bot RSS start / end / peak (MiB)', `${fmt(r.startMiB, 1)} / ${fmt(r.endMiB, 1)} / ${fmt(r.peakMiB, 1)}`);
     row('bot RSS across the run (MiB, ~10 samples)', r.samples.filter((_, i) => i % every === 0).map((x) => fmt(x)).join(' '));
+    row('after a full GC: RSS / heapUsed (MiB)', formatSamples(r.afterGc));
+    row('  memory across the run', r.verdict.text);
     console.log('goal (not an assertion): RSS flat across the run (end ≈ start)');
+    const names = ['start', 'middle', 'end'];
     return [
+      ...r.afterGc.flatMap((m, i) => [
+        { name: `sim_paced_1h_rss_after_gc_${names[i]}_mib`, value: m.rssMiB, unit: 'MiB', usPerUnit: null },
+        { name: `sim_paced_1h_heap_used_after_gc_${names[i]}_mib`, value: m.heapUsedMiB, unit: 'MiB', usPerUnit: null },
+      ]),
       { name: 'sim_paced_1h_rss_start_mib', value: r.startMiB, unit: 'MiB', usPerUnit: null },
       { name: 'sim_paced_1h_rss_end_mib', value: r.endMiB, unit: 'MiB', usPerUnit: null },
       { name: 'sim_paced_1h_rss_peak_mib', value: r.peakMiB, unit: 'MiB', usPerUnit: null },

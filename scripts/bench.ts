@@ -21,16 +21,11 @@ import { createActor } from 'xstate';
 import { EMA } from 'trading-signals';
 import { loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
 import { JsonlWriter } from '../src/adapters/jsonl/jsonl-writer.ts';
-import { runReplay } from '../src/engine/compose.ts';
+import { prepareReplay, runReplay } from '../src/engine/compose.ts';
 import { buildMarkets } from '../src/engine/wiring.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { signalMachine } from '../src/lifecycle/machine.ts';
-import { benchAnalytics } from './bench-analytics.ts';
-import { benchDashboard } from './bench-dashboard.ts';
-import { benchGateway } from './bench-gateway.ts';
-import { benchSimRss } from './bench-sim-rss.ts';
-import { benchState } from './bench-state.ts';
-import { benchWebhook } from './bench-webhook.ts';
+import { flatVerdict, formatSamples, sampleAfterGc, type MemorySample } from './bench-memory.ts';
 import { fmt, now, pct, row, type Figure } from './bench-util.ts';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'kraken', 'XBTUSD_60.csv.gz');
@@ -87,17 +82,51 @@ function pipeline(label: string, rawConfig: unknown) {
     rmSync(dir, { recursive: true, force: true });
   }
   const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const memory = memoryRun(config, markets, series);
   console.log(`\n${label}`);
   row('CSV load + validation (gzip, 50k rows)', `${fmt(loadMs)} ms`);
   row('replay wall time (best of 3, logs on)', `${fmt(best.ms)} ms`);
   row('candles/s through the full pipeline', fmt(best.candles / (best.ms / 1000)));
   row('signals/s through the full pipeline', `${fmt(best.signals / (best.ms / 1000))}  (${best.signals} signals)`);
   row('received → verdict latency p50 / p99', `${fmt(pct(best.lat, 50), 1)} µs / ${fmt(pct(best.lat, 99), 1)} µs`);
-  row('RSS across the run (MiB, start, each tenth, end)', best.rss.map((r) => fmt(r)).join(' '));
+  row('RSS, no forced GC (MiB, start, tenths, end)', best.rss.map((r) => fmt(r)).join(' '));
   const rssStart = best.rss[0] ?? NaN;
   const rssEnd = best.rss[best.rss.length - 1] ?? NaN;
-  row('RSS at the start / end of the replay (MiB)', `${fmt(rssStart)} / ${fmt(rssEnd)} (${rssEnd >= rssStart ? '+' : ''}${fmt(rssEnd - rssStart, 1)})`);
-  return best;
+  row('RSS start / end, no forced GC (MiB)', `${fmt(rssStart)} / ${fmt(rssEnd)} (${rssEnd >= rssStart ? '+' : ''}${fmt(rssEnd - rssStart, 1)}; includes heap headroom)`);
+  row('after a full GC: RSS / heapUsed (MiB)', formatSamples(memory.samples));
+  row('  memory across the replay', memory.verdict.text);
+  row('  closed trades the ledger keeps (by design)', String(memory.closedTrades));
+  return { ...best, memory: memory.samples };
+}
+
+/**
+ * One more replay, untimed, for the memory figures: RSS and heapUsed after a full GC once the first 5,000
+ * candles are through (indicators, caches and the JIT settled), at the middle and at the end (see
+ * scripts/bench-memory.ts for why after a GC and what counts as flat).
+ */
+function memoryRun(config: ReturnType<typeof parseConfig>, markets: ReturnType<typeof buildMarkets>, series: ReturnType<typeof loadKrakenOhlcvt>) {
+  const dir = join(tmpdir(), `tollgate-bench-${process.pid}-memory`);
+  const p = prepareReplay({ config, markets, series, logsDir: dir });
+  const warm = Math.min(5_000, p.n);
+  const marks = new Map([warm, Math.floor(p.n / 2), p.n].map((k) => [k, `at ${fmt(k)} candles`]));
+  const samples: MemorySample[] = [];
+  for (let i = 0; i < p.n; i++) {
+    p.step(i);
+    const at = marks.get(i + 1);
+    if (at !== undefined) samples.push(sampleAfterGc(at));
+  }
+  const { portfolio } = p.finish();
+  rmSync(dir, { recursive: true, force: true });
+  return { samples, verdict: flatVerdict(samples), closedTrades: portfolio.closedTrades.length };
+}
+
+/** start / middle / end after a full GC, as JSON figures */
+function memoryFigures(prefix: string, samples: readonly MemorySample[]): Figure[] {
+  const names = ['start', 'middle', 'end'];
+  return samples.flatMap((m, i) => [
+    { name: `${prefix}_rss_after_gc_${names[i]}_mib`, value: m.rssMiB, unit: 'MiB', usPerUnit: null },
+    { name: `${prefix}_heap_used_after_gc_${names[i]}_mib`, value: m.heapUsedMiB, unit: 'MiB', usPerUnit: null },
+  ]);
 }
 
 function rxjsAlone(n: number): number {
@@ -180,7 +209,14 @@ figures.push(
   { name: 'replay_signal_dense_signals_per_second', value: busy.signals / (busy.ms / 1000), unit: 'signals/s', usPerUnit: perSignal, per: 'signal' },
   { name: 'received_to_verdict_p99_us', value: pct(def.lat, 99), unit: 'µs', usPerUnit: pct(def.lat, 99), per: 'signal' },
   { name: 'replay_default_rss_end_mib', value: def.rss[def.rss.length - 1] ?? NaN, unit: 'MiB', usPerUnit: null },
+  ...memoryFigures('replay_default', def.memory),
+  ...memoryFigures('replay_signal_dense', busy.memory),
 );
+// loaded here, not at the top: --replay-only needs none of them (and starts faster)
+const [{ benchState }, { benchAnalytics }, { benchDashboard }, { benchGateway }, { benchSimRss }, { benchWebhook }] = await Promise.all([
+  import('./bench-state.ts'), import('./bench-analytics.ts'), import('./bench-dashboard.ts'),
+  import('./bench-gateway.ts'), import('./bench-sim-rss.ts'), import('./bench-webhook.ts'),
+]);
 benchState();
 figures.push(...benchAnalytics());
 figures.push(...(await benchDashboard()));
