@@ -37,6 +37,7 @@ import { SystemClock } from '../src/adapters/clock/clocks.ts';
 import { loadKrakenOhlcvt } from '../src/adapters/csv/kraken-ohlcvt.ts';
 import { krakenClient } from '../src/adapters/kraken/client.ts';
 import { KrakenVenue } from '../src/adapters/kraken/kraken-venue.ts';
+import { priorityOf } from '../src/adapters/kraken/private-queue.ts';
 import { startKrakenSim, type KrakenSim } from '../src/sim/index.ts';
 import { runSimReplay, startReplaySim } from '../src/cli/sim-replay.ts';
 import { buildMarkets } from '../src/engine/wiring.ts';
@@ -95,6 +96,12 @@ interface Trace {
   /** private calls signed (sent) before this order's submit, then before its AddOrder was signed */
   signsAtSubmit?: number;
   ahead?: number;
+  /** the private call in flight when it was submitted (its path), if any */
+  busyAtSubmit?: string;
+  /** the AddOrder request built (ccxt's request() entered: it joins the key's private-call order) */
+  built?: bigint;
+  /** its turn came: ccxt's fetch2 entered (it left the private-call order) */
+  turn?: bigint;
   signed?: bigint;
   wire?: bigint;
   arrived?: bigint;
@@ -116,7 +123,7 @@ function wrap<T extends object>(proto: T, name: string, make: (orig: (...a: any[
 }
 
 /** signal → AddOrder on the wire, through the pipeline in sim mode on a bundled slice. */
-async function signalToWire(from: string, to: string, readers = 0): Promise<{ traces: Trace[]; signals: number; candles: number; wallMs: number; unmatched: number; createRtt: number[]; reads: number }> {
+export async function signalToWire(from: string, to: string, readers = 0): Promise<{ traces: Trace[]; signals: number; candles: number; wallMs: number; unmatched: number; createRtt: number[]; reads: number }> {
   const config = parseConfig({
     strategies: [
       { kind: 'ema_cross', fast: 2, slow: 3 },
@@ -151,16 +158,35 @@ async function signalToWire(from: string, to: string, readers = 0): Promise<{ tr
     const t = trace(order.clientOrderId);
     t.submit = hr();
     t.signsAtSubmit = signs;
+    if (inFlight !== null) t.busyAtSubmit = inFlight;
     return orig.call(this, order);
   }));
   const krakenProto = ccxt.kraken.prototype as object;
-  undo.push(wrap(krakenProto, 'createOrder', (orig) => async function (this: unknown, ...a: any[]) {
+  // AddOrder built: ccxt's request() (what createOrder and privatePostAddOrder both call), timed to its response
+  undo.push(wrap(krakenProto, 'request', (orig) => async function (this: unknown, path: string, api: string, method: string, params: Record<string, unknown>, ...rest: unknown[]) {
+    if (path !== 'AddOrder') return orig.call(this, path, api, method, params, ...rest);
     const t0 = hr();
+    if (typeof params?.['cl_ord_id'] === 'string') trace(params['cl_ord_id']).built = t0;
     try {
-      return await orig.apply(this, a);
+      return await orig.call(this, path, api, method, params, ...rest);
     } finally {
       createRtt.push(ms(t0, hr()));
     }
+  }));
+  // a private call's turn: ccxt's fetch2 (krakenClient binds it when the client is built, after this wrap)
+  // runs when the call leaves the key's one-at-a-time order; in flight until it settles
+  let inFlight: string | null = null;
+  undo.push(wrap(krakenProto, 'fetch2', (orig) => function (this: unknown, path: string, api: string, ...rest: unknown[]) {
+    if (api !== 'private') return orig.call(this, path, api, ...rest);
+    if (path === 'AddOrder') {
+      const id = (rest[1] as Record<string, unknown> | undefined)?.['cl_ord_id'];
+      if (typeof id === 'string') trace(id).turn = hr();
+    }
+    inFlight = path;
+    const p = orig.call(this, path, api, ...rest) as Promise<unknown>;
+    const done = () => { if (inFlight === path) inFlight = null; };
+    p.then(done, done);
+    return p;
   }));
   // ccxt builds and signs the request (the nonce is taken here) when the call's turn has come
   undo.push(wrap(krakenProto, 'sign', (orig) => function (this: unknown, path: string, api: string, method: string, params: Record<string, unknown>, ...rest: unknown[]) {
@@ -245,7 +271,7 @@ interface WireFigures {
 }
 
 /** Prints one signal → AddOrder measurement, split into its parts. */
-function printWire(label: string, s: Awaited<ReturnType<typeof signalToWire>>): WireFigures {
+export function printWire(label: string, s: Awaited<ReturnType<typeof signalToWire>>): WireFigures {
   const entries = s.traces.filter((t) => t.signal !== undefined && t.submit !== undefined && t.signed !== undefined && t.wire !== undefined && t.arrived !== undefined);
   const d = (f: (t: Required<Trace>) => number) => entries.map((t) => f(t as Required<Trace>));
   const total = d((t) => ms(t.signal, t.arrived));
@@ -255,9 +281,18 @@ function printWire(label: string, s: Awaited<ReturnType<typeof signalToWire>>): 
   row('signal → sim has AddOrder p50 / p99', p5099(total));
   row('  signal → venue.submit (kernel)', p5099(d((t) => ms(t.signal, t.submit)), 'µs'));
   row('  submit → signed (its turn; ccxt request)', p5099(d((t) => ms(t.submit, t.signed)), 'µs'));
+  const part = (label: string, f: (t: Required<Trace>) => number, of: Trace[] = entries) => {
+    if (of.length) row(label, p5099(of.map((t) => f(t as Required<Trace>)), 'µs'));
+  };
+  const built = entries.filter((t) => t.built !== undefined && t.turn !== undefined);
+  part('    submit → request built (ccxt/venue layer)', (t) => ms(t.submit, t.built), built);
+  part('    built → its turn, nothing in flight', (t) => ms(t.built, t.turn), built.filter((t) => t.busyAtSubmit === undefined));
+  part('    built → its turn, an order call in flight', (t) => ms(t.built, t.turn), built.filter((t) => t.busyAtSubmit !== undefined && priorityOf(t.busyAtSubmit) === 'order'));
+  part('    built → its turn, a read in flight', (t) => ms(t.built, t.turn), built.filter((t) => t.busyAtSubmit !== undefined && priorityOf(t.busyAtSubmit) === 'read'));
+  part('    its turn → signed', (t) => ms(t.turn, t.signed), built);
   row('  signed → to HTTP (nonce, HMAC, headers)', p5099(d((t) => ms(t.signed, t.wire)), 'µs'));
   row('  to HTTP → sim has it (loopback network)', p5099(d((t) => ms(t.wire, t.arrived)), 'µs'));
-  row('createOrder round trip in the run p50 / p99', p5099(s.createRtt));
+  row('AddOrder round trip in the run p50 / p99', p5099(s.createRtt));
   const ahead = entries.map((t) => t.ahead ?? 0);
   row('private calls sent between submit and AddOrder', `p50 ${pct(ahead, 50)} / p99 ${pct(ahead, 99)} / max ${Math.max(0, ...ahead)}  (its own earlier calls included)`);
   if (s.unmatched || entries.length !== s.traces.length) row('note', `${s.traces.length - entries.length} exit orders not counted, ${s.unmatched} unmatched AddOrder requests`);

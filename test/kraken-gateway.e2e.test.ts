@@ -47,6 +47,7 @@ interface Rig {
   ledger: Ledger;
   secret: string;
   apiKey: string;
+  exchange: ReturnType<typeof krakenClient>['exchange'];
 }
 
 let rigs: Rig[] = [];
@@ -70,7 +71,7 @@ async function rig(o: { timeoutMs?: number; clockMs?: number } = {}): Promise<Ri
   const fills: Fill[] = [];
   // fills go to the ledger keyed by trade id: a fill reported twice would be a no-op there, so count reports too
   venue.connect({ onOrderEvent: (e) => events.push(e), onFill: (f) => (fills.push(f), ledger.applyFill(f, 'test')) });
-  const r = { sim, venue, events, fills, ledger, secret, apiKey };
+  const r = { sim, venue, events, fills, ledger, secret, apiKey, exchange };
   rigs.push(r);
   return r;
 }
@@ -179,6 +180,33 @@ describe('Kraken venue through ccxt: faults', () => {
     await r.venue.idle();
     expect(r.events.map((e) => e.kind)).toEqual(['accepted', 'filled']);
     expectConsistent(r, [o.clientOrderId]);
+  });
+
+  it('the AddOrder it sends carries the parameters ccxt’s createOrder sends for the same order (the nonce aside)', async () => {
+    const r = await rig();
+    const bodies: string[] = [];
+    const ex = r.exchange as unknown as { sign(path: string, ...rest: unknown[]): { body: string } };
+    const sign = ex.sign.bind(ex);
+    ex.sign = (path, ...rest) => {
+      const signed = sign(path, ...rest);
+      if (path === 'AddOrder') bodies.push(signed.body.replace(/^nonce=\d+&/, ''));
+      return signed;
+    };
+    const orders = [
+      buy('0.05'),
+      buy('0.012345', { type: 'limit', limitPrice: new Dec('1000.5') }),
+      buy('0.0002', { side: 'sell', type: 'limit', limitPrice: new Dec('99999') }),
+      buy('1.23456789', { side: 'sell' }),
+    ];
+    for (const o of orders) {
+      r.venue.submit(o);
+      await r.venue.idle();
+      // the same order through ccxt's unified createOrder (the simulator may refuse it: its request is what counts)
+      await r.exchange.createOrder(o.pair, o.type, o.side, o.quantity.toNumber(), o.limitPrice?.toNumber(), { clientOrderId: o.clientOrderId }).catch(() => null);
+    }
+    expect(bodies).toHaveLength(2 * orders.length);
+    for (let i = 0; i < orders.length; i++) expect(bodies[2 * i], orders[i]!.clientOrderId).toBe(bodies[2 * i + 1]);
+    expect(bodies[2]).toBe(`pair=XXBTZUSD&type=buy&ordertype=limit&volume=0.012345&cl_ord_id=${orders[1]!.clientOrderId}&price=1000.5`);
   });
 
   it('when funds are short then Kraken’s rejection arrives as such and nothing is retried', async () => {

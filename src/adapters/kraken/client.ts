@@ -14,6 +14,7 @@ import { Agent } from 'node:http';
 import ccxt from 'ccxt';
 import type { Clock } from '../../ports/clock.ts';
 import { NonceSource } from './nonce.ts';
+import { nodeCrypto } from './signing.ts';
 import { markQueued, PrivateCallQueue, priorityOf } from './private-queue.ts';
 
 export interface KrakenClientOptions {
@@ -94,6 +95,7 @@ export function krakenClient(o: KrakenClientOptions): KrakenClient {
     timeout: o.timeoutMs ?? 10_000,
   });
   exchange.nonce = () => nonces.next();
+  nodeCrypto(exchange); // ccxt still signs; its HMAC and hash run in node:crypto (signing.ts)
   const privateCalls = new PrivateCallQueue(o.orderBurst === undefined ? {} : { orderBurst: o.orderBurst });
   queuePrivateCalls(exchange, privateCalls);
   if (o.baseUrl) {

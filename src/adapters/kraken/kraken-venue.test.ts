@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { krakenMarkets } from '../../kraken/pairs.ts';
 import { Dec } from '../../domain/money.ts';
 import type { Fill, OrderEvent, OrderIntent } from '../../domain/types.ts';
-import { KrakenVenue, type ApiOrder, type ApiTrade, type KrakenApi } from './kraken-venue.ts';
+import { KrakenVenue, type AddOrderResponse, type ApiOrder, type ApiTrade, type KrakenApi } from './kraken-venue.ts';
 
 type Fault = 'timeout_after_accept' | 'timeout_before' | '5xx_after_accept' | 'nonce' | 'ratelimit' | 'insufficient' | 'bad_signature';
 
@@ -35,7 +35,12 @@ class FakeKraken implements KrakenApi {
     }
   }
 
-  createOrder(_s: string, _type: string, _side: string, amount: number, _p?: number, params: Record<string, unknown> = {}): Promise<ApiOrder> {
+  /** the AddOrder parameters of every create, in order */
+  readonly addOrders: Array<Record<string, string>> = [];
+
+  privatePostAddOrder(params: Record<string, string>): Promise<AddOrderResponse> {
+    this.addOrders.push(params);
+    const amount = Number(params.volume);
     return this.call(() => {
       const fault = this.createFaults.shift();
       const err = (cls: new (m: string) => Error, body: string) => new cls(`kraken {"error":["${body}"]}`);
@@ -44,13 +49,13 @@ class FakeKraken implements KrakenApi {
       if (fault === 'ratelimit') throw err(ccxt.DDoSProtection, 'EAPI:Rate limit exceeded');
       if (fault === 'insufficient') throw err(ccxt.InsufficientFunds, 'EOrder:Insufficient funds');
       if (fault === 'bad_signature') throw err(ccxt.ExchangeError, 'EAPI:Invalid signature');
-      const clientOrderId = String(params.clientOrderId);
+      const clientOrderId = String(params.cl_ord_id);
       if (this.orders.some((o) => o.clientOrderId === clientOrderId && o.status === 'open')) throw err(ccxt.InvalidOrder, 'EOrder:Duplicate order');
       const o = { id: `O${++this.seq}`, clientOrderId, status: 'open', amount };
       this.orders.push(o);
       if (fault === 'timeout_after_accept') throw new ccxt.RequestTimeout('kraken POST /0/private/AddOrder request timed out');
       if (fault === '5xx_after_accept') throw err(ccxt.ExchangeNotAvailable, 'EService:Unavailable');
-      return { id: o.id, clientOrderId };
+      return { result: { descr: { order: `${params.type} ${params.volume} ${params.pair} @ ${params.ordertype}` }, txid: [o.id] } };
     }, 'create');
   }
 

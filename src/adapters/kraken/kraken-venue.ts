@@ -24,7 +24,13 @@ import { PrivateCallQueue, privateQueueOf, type CallPriority } from './private-q
 
 /** The part of ccxt's kraken class this venue uses (a fake implements it in unit tests). */
 export interface KrakenApi {
-  createOrder(symbol: string, type: string, side: string, amount: number, price?: number, params?: Record<string, unknown>): Promise<ApiOrder>;
+  /**
+   * ccxt's implicit method for Kraken's AddOrder: the parameters as Kraken takes them (see addOrderRequest);
+   * ccxt adds the nonce, signs, sends, and raises its error classes for Kraken's errors as for createOrder
+   */
+  privatePostAddOrder(params: Record<string, string>): Promise<AddOrderResponse>;
+  /** ccxt's markets once loaded: a symbol's Kraken pair id (`XXBTZUSD`) */
+  readonly markets?: Readonly<Record<string, { readonly id?: string } | undefined>> | undefined;
   cancelOrder(id: string, symbol?: string, params?: Record<string, unknown>): Promise<unknown>;
   fetchOpenOrders(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiOrder[]>;
   fetchClosedOrders(symbol?: string, since?: number, limit?: number, params?: Record<string, unknown>): Promise<ApiOrder[]>;
@@ -41,6 +47,23 @@ export interface ApiOrder {
   /** when the venue opened it (Kraken's `opentm`), ms */
   readonly timestamp?: number | undefined;
   readonly info?: Record<string, any>;
+}
+
+/** Kraken's AddOrder answer (ccxt raises for a non-empty `error`). */
+export interface AddOrderResponse {
+  readonly result?: { readonly txid?: readonly string[]; readonly descr?: unknown } | undefined;
+}
+
+/**
+ * Kraken's AddOrder parameters for an intent: those ccxt's createOrder sends for it (pair id, type,
+ * ordertype, volume, cl_ord_id, and price for a limit order), built from the intent's exact decimals instead
+ * of ccxt's float formatting (the venue has checked them against the pair's decimals: precisionRefusal).
+ * ccxt's unified layer (market lookup, precision, params, parsing the answer) is not on the order's path.
+ */
+export function addOrderRequest(intent: OrderIntent, pairId: string): Record<string, string> {
+  const request: Record<string, string> = { pair: pairId, type: intent.side, ordertype: intent.type, volume: intent.quantity.toFixed(), cl_ord_id: intent.clientOrderId };
+  if (intent.type === 'limit' && intent.limitPrice !== undefined) request['price'] = intent.limitPrice.toFixed();
+  return request;
 }
 
 /** A trade as ccxt returns it. */
@@ -199,10 +222,12 @@ export class KrakenVenue implements Venue {
     for (let retry = 1; ; retry++) {
       try {
         this.stats.creates++;
-        const o = await this.serial(() =>
-          this.d.api.createOrder(intent.pair, intent.type, intent.side, intent.quantity.toNumber(), intent.limitPrice?.toNumber(), { clientOrderId: intent.clientOrderId }),
-        'order');
-        this.adopt(t, o.id);
+        const request = addOrderRequest(intent, this.d.api.markets?.[intent.pair]?.id ?? this.d.meta(intent.pair).krakenPair);
+        const answer = await this.serial(() => this.d.api.privatePostAddOrder(request), 'order');
+        const venueId = answer?.result?.txid?.[0];
+        // accepted without an id to follow it by: it may exist, so it is looked up by its cl_ord_id like a timeout
+        if (typeof venueId !== 'string' || venueId === '') throw new Error('AddOrder answered without a txid');
+        this.adopt(t, venueId);
         emit({ kind: 'accepted', order: intent, ts: this.d.clock.now() });
         if (t.cancelReason) await this.doCancel(t); // a cancel asked for while the submit was in flight
         return;
