@@ -215,6 +215,31 @@ describe('evaluateExit: decided on doubles where they settle it, exact where the
     expect(checked).toBe(45);
   });
 
+  it('when closes sit just inside or outside the doubles\' 1e-12 margin of each level then every exit equals the decimal comparison, for a track built here or revived from storage', () => {
+    let checked = 0;
+    for (const r of [rules({ takeProfitPct: 0.05, stopLossPct: 0.03, trailingStopPct: 0.04 }), rules({ takeProfitPct: 3, stopLossPct: 0.999, trailingStopPct: 0.999 })]) {
+      for (const entry of ['50000.1', '0.000012345678901234567', '123456.789012345678901']) {
+        const built = evaluateExit(r, startExitTrack(r, dec(entry), T0), candle(0, Number(entry) * 1.01), false).track;
+        // a stored track comes back as a plain copy: its doubles are worked out from its decimals
+        const revived: ExitTrack = { ...built };
+        const levels = [built.stopLoss!, built.takeProfit!, built.peak.mul(built.trailFactor!)];
+        for (const level of levels) {
+          for (const rel of ['-1e-11', '-2e-12', '-1e-12', '-5e-13', '-1e-15', '0', '1e-15', '5e-13', '1e-12', '2e-12', '1e-11']) {
+            const exact = level.mul(dec(1).plus(rel)).toFixed();
+            const c: Candle = { ...candle(1, Number(exact)), exact: { close: exact } };
+            const want = exactly(r, built, c, false);
+            for (const track of [built, revived]) {
+              const got = evaluateExit(r, track, c, false);
+              expect({ peak: got.track.peak.toFixed(), exit: got.exit }, `close ${exact} against ${level.toFixed()}`).toEqual(want);
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBe(2 * 3 * 3 * 11 * 2);
+  });
+
   it('when a random walk of closes (some of them past 15 significant digits) is followed then each candle equals the decimal comparison', () => {
     const r = rules({ takeProfitPct: 0.08, stopLossPct: 0.05, trailingStopPct: 0.02, maxHoldCandles: 400 });
     let seed = 7;

@@ -7,29 +7,60 @@
 import { Dec, ZERO } from './money.ts';
 import type { ClosedTrade, ExitReason, Position } from './types.ts';
 
+/**
+ * Quotients already known, keyed by the numerator's Dec (a Dec is immutable, and a position's unchanged amounts
+ * stay the same objects): an average price asked again of the same amounts is not divided again, and a single
+ * fill's average is its price. Only exact facts go in, so a hit equals the division it saves.
+ */
+const quotients = new WeakMap<Dec, { readonly den: Dec; readonly q: Dec }>();
+/** `precision` of the Dec class: a product of operands with at most this many digits together is exact */
+const EXACT_DIGITS = 40;
+
+/** num ÷ den as Dec divides it (40 significant digits, half-even), remembered for these two objects. */
+function quotient(num: Dec, den: Dec): Dec {
+  const k = quotients.get(num);
+  if (k !== undefined && k.den === den) return k.q;
+  const q = num.div(den);
+  quotients.set(num, { den, q });
+  return q;
+}
+
+/**
+ * `total` = 0 + quantity × price (the first execution of a side): total ÷ quantity is exactly `price`, and Dec's
+ * division gives exactly that when quantity × price was exact (their digits fit the precision) and price fits it.
+ */
+function firstExecution(total: Dec, quantity: Dec, price: Dec): void {
+  const pd = price.sd();
+  if (!quantity.isZero() && pd + quantity.sd() <= EXACT_DIGITS) quotients.set(total, { den: quantity, q: price });
+}
+
 /** The money fields of a position (what an execution changes). */
 export type PositionAmounts = Pick<Position, 'quantity' | 'entryCost' | 'entryQuantity' | 'entryFees' | 'exitProceeds' | 'exitQuantity' | 'exitFees'>;
 
 /** A buy of `quantity` at `price` paying `fee`: the position's new amounts; cash falls by quantity × price + fee. */
 export function withEntry<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
-  return {
+  const next = {
     ...p,
     quantity: p.quantity.plus(quantity),
     entryCost: p.entryCost.plus(quantity.mul(price)),
     entryQuantity: p.entryQuantity.plus(quantity),
     entryFees: p.entryFees.plus(fee),
   };
+  if (p.entryQuantity.isZero() && p.entryCost.isZero()) firstExecution(next.entryCost, next.entryQuantity, price);
+  return next;
 }
 
 /** A sell of `quantity` at `price` paying `fee`: the new amounts; cash rises by quantity × price − fee. */
 export function withExit<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
-  return {
+  const next = {
     ...p,
     quantity: p.quantity.minus(quantity),
     exitProceeds: p.exitProceeds.plus(quantity.mul(price)),
     exitQuantity: p.exitQuantity.plus(quantity),
     exitFees: p.exitFees.plus(fee),
   };
+  if (p.exitQuantity.isZero() && p.exitProceeds.isZero()) firstExecution(next.exitProceeds, next.exitQuantity, price);
+  return next;
 }
 
 /** Signed change of the quote cash of an execution: −(q × price + fee) for a buy, q × price − fee for a sell. */
@@ -40,7 +71,7 @@ export function cashDelta(side: 'buy' | 'sell', quantity: Dec, price: Dec, fee: 
 
 /** Average entry price of what was bought. */
 export function entryPriceOf(p: Pick<Position, 'entryCost' | 'entryQuantity'>): Dec {
-  return p.entryCost.div(p.entryQuantity);
+  return quotient(p.entryCost, p.entryQuantity);
 }
 
 /** Net PnL of an amount of proceeds against the whole entry: proceeds − entry cost − fees. */
@@ -60,7 +91,7 @@ export function closedTradeOf(p: Position, exitTs: number, exitReason: ExitReaso
     signalId: p.signalId, strategy: p.strategy, pair: p.pair, side: 'buy',
     quantity: p.entryQuantity,
     entryTs: p.openedTs, entryPrice: entryPriceOf(p),
-    exitTs, exitPrice: p.exitProceeds.div(p.exitQuantity),
+    exitTs, exitPrice: quotient(p.exitProceeds, p.exitQuantity),
     exitReason,
     fees, pnl, pnlRatio: ratio(pnl, p),
   };
