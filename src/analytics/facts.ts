@@ -12,40 +12,52 @@ import { Malformed, parseIso } from './dataset.ts';
 
 // ── the object path's checks (shared with read-model.ts: one definition) ──────────────
 export const isStr = (v: unknown): v is string => typeof v === 'string';
-export function str(o: Record<string, unknown>, k: string): string {
-  const v = o[k];
+/** `v`, the value of field `k`, when it is a string */
+function strOf(v: unknown, k: string): string {
   if (typeof v !== 'string') throw new Malformed(k);
   return v;
 }
+export function str(o: Record<string, unknown>, k: string): string {
+  return strOf(o[k], k);
+}
+const optStrOf = (v: unknown, k: string): string | null => (v === null || v === undefined ? null : strOf(v, k));
 export function optStr(o: Record<string, unknown>, k: string): string | null {
-  const v = o[k];
-  if (v === null || v === undefined) return null;
-  if (typeof v !== 'string') throw new Malformed(k);
-  return v;
+  return optStrOf(o[k], k);
+}
+// the last time parsed: the lines of one candle mostly share their time, so most are parsed once
+let lastIso = '';
+let lastTime = NaN;
+function parsed(s: string, k: string): number {
+  if (s !== lastIso) {
+    lastTime = parseIso(s);
+    lastIso = s;
+  }
+  if (Number.isNaN(lastTime)) throw new Malformed(k);
+  return lastTime;
 }
 export function time(o: Record<string, unknown>, k: string): number {
-  const t = parseIso(str(o, k));
-  if (Number.isNaN(t)) throw new Malformed(k);
-  return t;
+  return parsed(strOf(o[k], k), k);
 }
 export function optTime(o: Record<string, unknown>, k: string): number | null {
-  const s = optStr(o, k);
-  if (s === null) return null;
-  const t = parseIso(s);
-  if (Number.isNaN(t)) throw new Malformed(k);
-  return t;
+  const s = optStrOf(o[k], k);
+  return s === null ? null : parsed(s, k);
 }
-export function codes(o: Record<string, unknown>, k: string): string[] {
-  const v = o[k];
+function codesOf(v: unknown, k: string): string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v) || !v.every(isStr)) throw new Malformed(k);
   return v;
 }
+export function codes(o: Record<string, unknown>, k: string): string[] {
+  return codesOf(o[k], k);
+}
 const DEC = /^-?\d+(\.\d+)?$/;
+function decimalOf(v: unknown, k: string): string {
+  const s = strOf(v, k);
+  if (!DEC.test(s)) throw new Malformed(k);
+  return s;
+}
 export function decimal(o: Record<string, unknown>, k: string): string {
-  const v = str(o, k);
-  if (!DEC.test(v)) throw new Malformed(k);
-  return v;
+  return decimalOf(o[k], k);
 }
 /** a `trade.closed` line's fields after its signal id, checked as the report checks them */
 export function tradeFields(o: Record<string, unknown>): { strategy: string; pair: string; entryTs: number; exitTs: number; pnl: string } {
@@ -292,6 +304,7 @@ export class WriterTables implements Interning {
   private readonly l: Recent<number>;
   private readonly r: Recent<number>;
   private none = -1;
+  private run: string | null = null;
   pending = { strings: [] as string[], lists: [] as number[][], refs: [] as number[] };
 
   constructor(start: { strings: number; lists: number; refs: number }, cache = WRITER_CACHE) {
@@ -337,7 +350,10 @@ export class WriterTables implements Interning {
     return i;
   }
   ref(runId: string, signalId: string): number {
-    const k = `${runId}\u0000${signalId}`;
+    // the writer's run (the first it is given) keys its signals by their id alone: no key string built per row.
+    // Any other run's, and an id that could pass for such a key, as run NUL id behind a NUL.
+    this.run ??= runId;
+    const k = runId === this.run && signalId.charCodeAt(0) !== 0 ? signalId : `\u0000${runId}\u0000${signalId}`;
     let i = this.r.get(k);
     if (i === undefined) {
       this.pending.refs.push(this.str(runId), this.str(signalId));
@@ -364,13 +380,11 @@ export function resetRow(rows: Rows, keep: number): void {
   rows.a[i] = keep;
 }
 
-const nn = (v: number | null): number => (v === null ? NaN : v);
-
 /**
  * The row of one record, appended to `rows`, with the Reader's object-path checks: the typed row, or RAW (the
  * record's JSON text) when a check fails or the event is one the report reads whole (run.started, run.finished).
  */
-export function rowOf(file: FactFile, o: Record<string, unknown>, t: Interning, rows: Rows): void {
+export function rowOf(file: FactFile, o: Record<string, unknown>, t: Interning, rows: Rows, line: string = JSON.stringify(o)): void {
   const n = rows.n;
   try {
     if (typedRow(file, o, t, rows)) return;
@@ -378,8 +392,16 @@ export function rowOf(file: FactFile, o: Record<string, unknown>, t: Interning, 
     if (!(e instanceof Malformed)) throw e;
   }
   rows.n = n; // a row begun and refused
-  rawRow(rows, t, JSON.stringify(o), file === 'bus' && o.event === 'run.started' && isStr(o.runId) ? o.runId : null);
+  rawRow(rows, t, line, file === 'bus' && o.event === 'run.started' && isStr(o.runId) ? o.runId : null);
 }
+
+// the fields are read by name where the record's kind is known (the checks above on the value): one record
+// shape per property site, instead of a property looked up by a key variable on every shape
+/** an optional time, NaN when absent */
+const optTimeOf = (v: unknown, k: string): number => {
+  const s = optStrOf(v, k);
+  return s === null ? NaN : parsed(s, k);
+};
 
 function typedRow(file: FactFile, o: Record<string, unknown>, t: Interning, rows: Rows): boolean {
   const runId = o.runId;
@@ -387,54 +409,54 @@ function typedRow(file: FactFile, o: Record<string, unknown>, t: Interning, rows
   if (file === 'decisions') {
     const decision = o.decision;
     if (decision !== 'approved' && decision !== 'blocked') throw new Malformed('decision');
-    const signalId = str(o, 'signalId');
-    const i = rows.add(K.DECISION, decision === 'blocked' ? F.BLOCKED : 0, t.str(runId), t.ref(runId, signalId), time(o, 'ts'));
-    rows.a[i] = t.str(str(o, 'strategy'));
-    rows.b[i] = t.str(str(o, 'pair'));
-    rows.c[i] = t.str(str(o, 'side'));
-    rows.d[i] = t.list(codes(o, 'blockedBy'));
-    rows.e[i] = t.list(codes(o, 'observedBlocks'));
-    const q = optStr(o, 'quantity');
+    const signalId = strOf(o.signalId, 'signalId');
+    const i = rows.add(K.DECISION, decision === 'blocked' ? F.BLOCKED : 0, t.str(runId), t.ref(runId, signalId), parsed(strOf(o.ts, 'ts'), 'ts'));
+    rows.a[i] = t.str(strOf(o.strategy, 'strategy'));
+    rows.b[i] = t.str(strOf(o.pair, 'pair'));
+    rows.c[i] = t.str(strOf(o.side, 'side'));
+    rows.d[i] = t.list(codesOf(o.blockedBy, 'blockedBy'));
+    rows.e[i] = t.list(codesOf(o.observedBlocks, 'observedBlocks'));
+    const q = optStrOf(o.quantity, 'quantity');
     rows.t1[i] = q === null ? -1 : t.str(q);
     return true;
   }
   if (file === 'shadow') {
     if (typeof o.overlaps !== 'boolean') throw new Malformed('overlaps');
-    const status = str(o, 'status');
-    const quantity = decimal(o, 'quantity');
-    const signalId = str(o, 'signalId');
-    const i = rows.add(K.SHADOW, (o.overlaps ? F.OVERLAPS : 0) | (boughtOf(status, quantity) ? F.BOUGHT : 0), t.str(runId), t.ref(runId, signalId), time(o, 'ts'));
-    rows.a[i] = t.str(str(o, 'strategy'));
-    rows.b[i] = t.str(str(o, 'pair'));
-    rows.d[i] = t.list(codes(o, 'blockedBy'));
-    rows.t1[i] = nn(optTime(o, 'decidedTs'));
-    rows.t2[i] = nn(optTime(o, 'entryTs'));
-    rows.t3[i] = nn(optTime(o, 'exitTs'));
-    rows.e[i] = t.str(decimal(o, 'pnl'));
+    const status = strOf(o.status, 'status');
+    const quantity = decimalOf(o.quantity, 'quantity');
+    const signalId = strOf(o.signalId, 'signalId');
+    const i = rows.add(K.SHADOW, (o.overlaps ? F.OVERLAPS : 0) | (boughtOf(status, quantity) ? F.BOUGHT : 0), t.str(runId), t.ref(runId, signalId), parsed(strOf(o.ts, 'ts'), 'ts'));
+    rows.a[i] = t.str(strOf(o.strategy, 'strategy'));
+    rows.b[i] = t.str(strOf(o.pair, 'pair'));
+    rows.d[i] = t.list(codesOf(o.blockedBy, 'blockedBy'));
+    rows.t1[i] = optTimeOf(o.decidedTs, 'decidedTs');
+    rows.t2[i] = optTimeOf(o.entryTs, 'entryTs');
+    rows.t3[i] = optTimeOf(o.exitTs, 'exitTs');
+    rows.e[i] = t.str(decimalOf(o.pnl, 'pnl'));
     rows.c[i] = t.str(status);
     return true;
   }
-  const ev = str(o, 'event');
-  const ts = time(o, 'ts');
+  const ev = strOf(o.event, 'event');
+  const ts = parsed(strOf(o.ts, 'ts'), 'ts');
   const run = t.str(runId);
   switch (ev) {
     case 'run.started':
     case 'run.finished':
       return false;
     case 'signal.received':
-      rows.add(K.RECEIVED, 0, run, t.ref(runId, str(o, 'signalId')), ts);
+      rows.add(K.RECEIVED, 0, run, t.ref(runId, strOf(o.signalId, 'signalId')), ts);
       return true;
     case 'signal.transition': {
-      const to = str(o, 'to');
-      const i = rows.add(K.TRANSITION, o.terminal === true ? F.TERMINAL : 0, run, t.ref(runId, str(o, 'signalId')), ts);
+      const to = strOf(o.to, 'to');
+      const i = rows.add(K.TRANSITION, o.terminal === true ? F.TERMINAL : 0, run, t.ref(runId, strOf(o.signalId, 'signalId')), ts);
       rows.a[i] = t.str(to);
       return true;
     }
     case 'signal.open_at_end':
-      rows.add(K.OPEN_AT_END, 0, run, t.ref(runId, str(o, 'signalId')), ts);
+      rows.add(K.OPEN_AT_END, 0, run, t.ref(runId, strOf(o.signalId, 'signalId')), ts);
       return true;
     case 'trade.closed': {
-      const signalId = str(o, 'signalId');
+      const signalId = strOf(o.signalId, 'signalId');
       const f = tradeFields(o);
       const i = rows.add(K.TRADE, 0, run, t.ref(runId, signalId), ts);
       rows.a[i] = t.str(f.strategy);
@@ -448,7 +470,7 @@ function typedRow(file: FactFile, o: Record<string, unknown>, t: Interning, rows
       rows.add(K.BUS_ERROR, 0, run, -1, ts);
       return true;
     case 'warning': {
-      const code = str(o, 'code');
+      const code = strOf(o.code, 'code');
       const i = rows.add(K.WARNING, 0, run, -1, ts);
       rows.a[i] = t.str(code);
       return true;

@@ -349,7 +349,7 @@ export class SidecarWriter {
   private fd: number | null;
   private readonly t: WriterTables;
   private readonly pending: Record<FactFile, Rows> = { bus: new Rows(), decisions: new Rows(), shadow: new Rows() };
-  private readonly state = {} as Record<FactFile, { lines: number; last: object | null; claim: Omit<Claim, 'rows' | 'lines'> | null; dirty: boolean }>;
+  private readonly state = {} as Record<FactFile, { lines: number; last: string | null; claim: Omit<Claim, 'rows' | 'lines'> | null; dirty: boolean }>;
 
   constructor(private readonly o: SidecarWriterOptions) {
     let sc = loadSidecar(o.path);
@@ -415,8 +415,11 @@ export class SidecarWriter {
     const self = this;
     return {
       append(record: object): void {
-        inner.append(record);
-        if (self.append(file, record)) {
+        this.appendLine(JSON.stringify(record), record);
+      },
+      appendLine(line: string, record: object): void {
+        inner.appendLine(line, record);
+        if (self.append(file, line, record)) {
           // a long run between flushes: its lines on disk first, then their frame
           inner.flush();
           self.writeFrame(file, size());
@@ -439,12 +442,12 @@ export class SidecarWriter {
     return this.t.sizes();
   }
 
-  private append(file: FactFile, record: object): boolean {
+  private append(file: FactFile, line: string, record: object): boolean {
     const s = this.state[file];
     if (!s.claim) return false;
-    rowOf(file, record as Record<string, unknown>, this.t, this.pending[file]);
+    rowOf(file, record as Record<string, unknown>, this.t, this.pending[file], line);
     s.lines++;
-    s.last = record;
+    s.last = line;
     s.dirty = true;
     return this.pending[file].n >= FRAME_ROWS;
   }
@@ -454,7 +457,7 @@ export class SidecarWriter {
     if (this.fd === null || !s.claim || !s.dirty) return;
     let c = s.claim;
     if (bytes >= 0 && s.last !== null) {
-      const line = Buffer.from(JSON.stringify(s.last), 'utf8');
+      const line = Buffer.from(s.last, 'utf8'); // the last line given, as the JSONL has it
       c = { bytes, lastLen: line.length, lastCrc: crc32(line) };
     }
     const frame = encodeFrame(file, this.t.take(), this.pending[file], { ...c, lines: s.lines });

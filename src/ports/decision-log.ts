@@ -1,6 +1,12 @@
 /** Append-only JSONL sinks of the decision tracker (shapes in shared/LOGS.md). */
 export interface JsonlSink {
+  /** one line: JSON.stringify(record) */
   append(record: object): void;
+  /**
+   * The same, from a caller that built the line itself: `line` is exactly JSON.stringify(record), so a writer
+   * takes the text and a reader of facts (the report's sidecar) the record, and neither serialises again.
+   */
+  appendLine(line: string, record: object): void;
   flush(): void;
   close(): void;
 }
