@@ -18,7 +18,7 @@
  *   per-signal facts live in typed arrays indexed by one key table (`runId|signalId` → index).
  */
 import { isAscii } from 'node:buffer';
-import { handleRecord, isoFromParts, keyOf, Malformed, pickFields, type DecisionRec, type LifeRec, type LoadOptions, type RunInfo } from './dataset.ts';
+import { handleRecord, isoFromParts, keyOf, Malformed, type LoadOptions, type RunInfo } from './dataset.ts';
 import { boughtOf, codes, decimal, F, isStr, K, optStr, optTime, str, time, tradeFields, type FactFile, type Rows, type Tables } from './facts.ts';
 
 /** A log file as a sequence of byte chunks, in order (lines may straddle chunks). */
@@ -57,39 +57,78 @@ export interface ByteLogSources {
   readonly shadow: ByteSource;
 }
 
-/** What the report needs of one shadow outcome. */
-export interface ShadowView {
-  readonly strategy: string;
-  readonly blockedBy: readonly string[];
-  readonly status: string;
-  readonly entryTs: number | null;
-  readonly exitTs: number | null;
-  readonly pnl: string;
-  readonly overlaps: boolean;
-  readonly bought: boolean;
+/**
+ * The report's input as columns (issue 13): one row per shadow outcome, closed trade, observed approval and
+ * signal with a lifecycle, each a typed array; repeated strings (strategies, statuses, states, PnL amounts)
+ * and code lists are numbers into `str` and `list`. No object per row: `buildReport` reads them by index.
+ * Rows are in first-seen order (a later duplicate line replaces the values in place), as the Maps of
+ * dataset.ts keep them (its Dataset is turned into these columns by dataset.ts' reportSourceOf).
+ */
+export interface ShadowColumns {
+  readonly n: number;
+  readonly strategy: Int32Array;
+  /** a list number */
+  readonly blockedBy: Int32Array;
+  readonly status: Int32Array;
+  readonly pnl: Int32Array;
+  /** NaN for null */
+  readonly entry: Float64Array;
+  readonly exit: Float64Array;
+  /** SH_OVERLAPS | SH_BOUGHT */
+  readonly flags: Uint8Array;
+}
+export const SH_OVERLAPS = 1;
+export const SH_BOUGHT = 2;
+
+export interface TradeColumns {
+  readonly n: number;
+  readonly strategy: Int32Array;
+  readonly pnl: Int32Array;
+  readonly entry: Float64Array;
+  readonly exit: Float64Array;
 }
 
-/** What the report needs of one closed trade. */
-export interface TradeView {
-  readonly strategy: string;
-  readonly entryTs: number;
-  readonly exitTs: number;
-  readonly pnl: string;
+/** approved decisions an observing guard would have blocked, in first-seen order */
+export interface ObservedColumns {
+  readonly n: number;
+  /** a list number: the observing guards */
+  readonly codes: Int32Array;
+  /** the signal's closed trade (a row of `trades`), -1 when none */
+  readonly trade: Int32Array;
 }
 
-/** The read model's answer for one selection of runs (and `since`): what `buildReport` reads. */
+/** one row per signal seen on the bus (its lifecycle), in first-seen order */
+export interface LifeColumns {
+  readonly n: number;
+  /** NaN when no `signal.received` line was read */
+  readonly received: Float64Array;
+  /** the state it is in (its last transition; a string number) and since when */
+  readonly state: Int32Array;
+  readonly ts: Float64Array;
+  /** LIFE_TERMINAL | LIFE_OPEN_AT_END */
+  readonly flags: Uint8Array;
+  /** the signal id of row i (made on demand: the stuck signals name theirs) */
+  signalId(i: number): string;
+}
+export const LIFE_TERMINAL = 1;
+export const LIFE_OPEN_AT_END = 2;
+
+/** The read model's answer for one selection of runs (and time range, strategy, pair): what `buildReport` reads. */
 export interface LogReadModel {
   readonly runs: RunInfo[];
-  readonly decisions: ReadonlyMap<string, DecisionRec>;
   readonly decisionCounts: { approved: number; blocked: number };
   readonly byStrategy: ReadonlyMap<string, { signals: number; approved: number; blocked: number }>;
   readonly awaiting: ReadonlyMap<string, { all: number; sole: number }>;
   readonly blockedWithoutOutcome: number;
-  /** in first-seen order; a later duplicate line replaces the values in place */
-  readonly shadows: { readonly size: number; values(): IterableIterator<ShadowView> };
-  readonly trades: { readonly size: number; get(key: string): TradeView | undefined; values(): IterableIterator<TradeView> };
-  readonly life: ReadonlyMap<string, LifeRec>;
-  readonly timeInState: ReadonlyMap<string, number[]>;
+  /** the string and the code list numbered i */
+  str(i: number): string;
+  list(i: number): readonly string[];
+  readonly shadows: ShadowColumns;
+  readonly trades: TradeColumns;
+  readonly observed: ObservedColumns;
+  readonly life: LifeColumns;
+  /** per state: event time spent in it before leaving it (ms), over every transition read */
+  readonly timeInState: ReadonlyMap<string, Float64Array>;
   readonly busErrors: number;
   readonly warnings: Record<string, number>;
   readonly skipped: Record<string, number>;
@@ -100,36 +139,31 @@ export interface LogReadModel {
 
 
 // ── growable columns ────────────────────────────────────────────────────────────
-class F64 {
-  a = new Float64Array(1024);
+type Typed = Float64Array | Int32Array | Uint8Array;
+/** a typed array that grows by doubling; `of(n, v)`: n values v */
+class Col<T extends Typed> {
   n = 0;
+  constructor(public a: T) {}
   push(v: number): void {
-    if (this.n === this.a.length) this.a = grow(this.a, new Float64Array(this.a.length * 2));
+    if (this.n === this.a.length) this.a = grow(this.a, this.a.length * 2);
     this.a[this.n++] = v;
   }
-}
-class I32 {
-  a = new Int32Array(1024);
-  n = 0;
-  /** n values v */
-  static of(n: number, v: number): I32 {
-    const x = new I32();
-    x.a = new Int32Array(Math.max(1024, n)).fill(v, 0, n);
-    x.n = n;
-    return x;
-  }
-  push(v: number): void {
-    if (this.n === this.a.length) this.a = grow(this.a, new Int32Array(this.a.length * 2));
-    this.a[this.n++] = v;
+  /** the first n values, as a copy of exactly that length */
+  done(): T {
+    return this.a.slice(0, this.n) as T;
   }
 }
-function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
+function grow<T extends Typed>(from: T, size: number): T {
+  const to = new (from.constructor as new (n: number) => T)(size);
   to.set(from);
   return to;
 }
+const f64 = (n = 0, v = 0) => Object.assign(new Col(new Float64Array(Math.max(1024, n)).fill(v, 0, n)), { n });
+const i32 = (n = 0, v = 0) => Object.assign(new Col(new Int32Array(Math.max(1024, n)).fill(v, 0, n)), { n });
+const u8 = (n = 0) => Object.assign(new Col(new Uint8Array(Math.max(1024, n))), { n });
+
 /** null timestamps as NaN in the columns */
 const nn = (v: number | null): number => (v === null ? NaN : v);
-const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 /** `decidedTs ?? entryTs ?? ts` over NaN-for-null columns */
 const firstOf = (a: number, b: number, c: number): number => (Number.isNaN(a) ? (Number.isNaN(b) ? c : b) : a);
 
@@ -423,66 +457,108 @@ export function readLogs(src: ByteLogSources, opts: ReadOptions = {}, facts?: Re
   return new Reader(src, opts, facts ?? null).read();
 }
 
+/**
+ * Numbers for strings (or code lists): the sidecar's own numbers for its values, and new numbers after them for
+ * values read from JSONL lines. A value may have two numbers (one of each kind): readers group by the value.
+ */
+class Numbered<V> {
+  private readonly extra: V[] = [];
+  private readonly byValue = new Map<V, number>();
+  constructor(private readonly base: readonly V[], private readonly n0: number) {}
+  /** the number of an interned value (the same string or list object for the same value) */
+  of(v: V): number {
+    let i = this.byValue.get(v);
+    if (i === undefined) {
+      i = this.n0 + this.extra.length;
+      this.extra.push(v);
+      this.byValue.set(v, i);
+    }
+    return i;
+  }
+  at(i: number): V {
+    return i < this.n0 ? this.base[i]! : this.extra[i - this.n0]!;
+  }
+}
+
+// per-signal flags (the low two are LIFE_TERMINAL and LIFE_OPEN_AT_END)
+const LIVE = 4; // in the lifecycle table (dataset.ts' life Map)
+const BEFORE = 8; // received before `since`: left out, its later lines too
+const AFTER = 16; // received at or after `until`
+
 class Reader {
   private readonly intern = new Interner();
   private readonly runsWanted: Set<string> | null;
   private readonly suffixes: Buffer[] | null;
   private readonly since: number | null;
-  private readonly before: Set<string> | null;
-  private readonly out = new Int32Array(3 * 20);
-
-  // signals: run id → signal id → index into the per-signal columns
-  private readonly keys = new Map<string, Map<string, number>>();
-  private nKeys = 0;
-  private shadowAt = new I32();
-  private tradeAt = new I32();
-  private decided = new I32();
-
-  // shadow outcome columns, in first-seen order
-  private readonly sh = { strategy: [] as string[], blockedBy: [] as Array<readonly string[]>, status: [] as string[], pnl: [] as string[], entry: new F64(), exit: new F64(), flags: new I32() };
-  // trade columns
-  private readonly tr = { key: [] as string[], strategy: [] as string[], pnl: [] as string[], entry: new F64(), exit: new F64(), gone: [] as boolean[] };
-
-  private readonly m = {
-    runs: new Map<string, RunInfo>(), decisions: new Map<string, DecisionRec>(), decisionCounts: { approved: 0, blocked: 0 },
-    byStrategy: new Map<string, { signals: number; approved: number; blocked: number }>(), awaiting: new Map<string, { all: number; sole: number }>(),
-    blockedWithoutOutcome: 0, life: new Map<string, LifeRec>(), timeInState: new Map<string, number[]>(), busErrors: 0,
-    warnings: {} as Record<string, number>, skipped: {} as Record<string, number>, duplicates: {} as Record<string, number>, firstTs: null as number | null, lastTs: null as number | null,
-  };
-
   private readonly until: number | null;
-  private readonly after: Set<string> | null;
   private readonly strategy: string | null;
   private readonly pair: string | null;
-  /** per key (with a strategy or pair filter): 1 when its signal is the filter's, 2 when it is not */
-  private attr = new I32();
-  /** with a strategy or pair filter: life keys' indices, and time-in-state spans kept until the signal is known */
-  private readonly lifeKey = new Map<string, number>();
-  private readonly spans: Array<{ state: string; ms: number; k: number }> = [];
-  // sidecar rows: per ref, the key string (made once); the keys by value only once a JSONL line asks for one
-  private refKey: Array<string | undefined> = [];
+  private readonly filtered: boolean;
+  private readonly out = new Int32Array(3 * 20);
+  private readonly strs: Numbered<string>;
+  private readonly lists: Numbered<readonly string[]>;
+  private readonly RECEIVED: number;
+
+  // signals: run id → signal id → key index k into the per-signal columns (the sidecar's refs are the first keys)
+  private readonly keys = new Map<string, Map<string, number>>();
+  private readonly nRefs: number;
+  private nKeys = 0;
+  /** run and signal id of the keys after the refs */
+  private readonly keyIds: string[] = [];
   private refsKeyed = true;
+  private readonly shadowAt: Col<Int32Array>;
+  private readonly tradeAt: Col<Int32Array>;
+  private readonly decAt: Col<Int32Array>;
+  private readonly decided: Col<Uint8Array>;
+  /** with a strategy or pair filter: 1 when the signal is the filter's, 2 when it is not */
+  private readonly attr: Col<Uint8Array>;
+  // the lifecycle table: state (a string number), received ts (NaN: none), since when, flags; keys in first-seen order
+  private readonly lState: Col<Int32Array>;
+  private readonly lRecv: Col<Float64Array>;
+  private readonly lTs: Col<Float64Array>;
+  private readonly lFlags: Col<Uint8Array>;
+  private readonly lifeOrder = i32();
+
+  // shadow outcomes, trades and kept decisions, in first-seen order
+  private readonly sh = { strategy: i32(), list: i32(), status: i32(), pnl: i32(), entry: f64(), exit: f64(), flags: u8() };
+  private readonly tr = { k: i32(), strategy: i32(), pnl: i32(), entry: f64(), exit: f64(), gone: u8() };
+  private readonly dec = { k: i32(), approved: u8(), observed: i32() };
+  // time in state: per state string; with a strategy or pair filter the spans wait until their signal is known
+  private readonly tis = new Map<string, Col<Float64Array>>();
+  private readonly tisByNo = new Map<number, Col<Float64Array>>();
+  private readonly spans = { state: i32(), ms: f64(), k: i32() };
+
+  private readonly m = {
+    runs: new Map<string, RunInfo>(), decisionCounts: { approved: 0, blocked: 0 },
+    byStrategy: new Map<string, { signals: number; approved: number; blocked: number }>(), awaiting: new Map<string, { all: number; sole: number }>(),
+    blockedWithoutOutcome: 0, busErrors: 0,
+    warnings: {} as Record<string, number>, skipped: {} as Record<string, number>, duplicates: {} as Record<string, number>, firstTs: null as number | null, lastTs: null as number | null,
+  };
 
   constructor(private readonly src: ByteLogSources, opts: ReadOptions, private readonly facts: ReadFacts | null) {
     const run = opts.run ?? 'latest';
     this.runsWanted = run === 'all' ? null : run !== 'latest' ? new Set([run]) : this.latest();
     this.suffixes = this.runsWanted ? [...this.runsWanted].map((r) => Buffer.from(`"runId":"${r}"}`)) : null;
     this.since = opts.since ?? null;
-    this.before = this.since === null ? null : new Set();
     this.until = opts.until ?? null;
-    this.after = this.until === null ? null : new Set();
     this.strategy = opts.strategy ?? null;
     this.pair = opts.pair ?? null;
-    if (facts) {
-      // the sidecar's refs (run id, signal id) are the first keys, in their order: key index = ref
-      const n = facts.tables.refRun.length;
-      this.nKeys = n;
-      this.shadowAt = I32.of(n, -1);
-      this.tradeAt = I32.of(n, -1);
-      this.decided = I32.of(n, 0);
-      this.attr = I32.of(n, 0);
-      this.refsKeyed = false;
-    }
+    this.filtered = this.strategy !== null || this.pair !== null;
+    const t = facts?.tables;
+    this.strs = new Numbered(t?.strings ?? [], t?.strings.length ?? 0);
+    this.lists = new Numbered(t?.lists ?? [], t?.lists.length ?? 0);
+    this.RECEIVED = this.strs.of(this.intern.str('received'));
+    const n = (this.nRefs = this.nKeys = t?.refRun.length ?? 0);
+    this.refsKeyed = n === 0;
+    this.shadowAt = i32(n, -1);
+    this.tradeAt = i32(n, -1);
+    this.decAt = i32(n, -1);
+    this.decided = u8(n);
+    this.attr = u8(n);
+    this.lState = i32(n, -1);
+    this.lRecv = f64(n, NaN);
+    this.lTs = f64(n);
+    this.lFlags = u8(n);
   }
 
   /** the last run started, in line order over the sidecar's rows and the JSONL around them */
@@ -541,64 +617,41 @@ class Reader {
     if (bad) this.m.skipped[src.name] = (this.m.skipped[src.name] ?? 0) + bad;
   }
 
-  // ── a sidecar row: what the object path does with the line it stands for ─────────
-  private row(file: FactFile, rows: Rows, i: number): void {
-    const t = this.facts!.tables;
-    const S_ = t.strings;
-    const I = rows;
-    const T = rows;
-    const runId = S_[I.run[i]!]!;
-    if (this.runsWanted !== null && !this.runsWanted.has(runId)) return;
-    const ref = I.ref[i]!;
-    const kind = rows.kind[i]!;
-    const flags = rows.flags[i]!;
-    const ts = T.ts[i]!;
-    // outside the time range and no strategy or pair to note: what decision() and shadow() would do with it is nothing
-    if (file !== 'bus' && !this.filtered && (this.since !== null || this.until !== null)) {
-      const at = file === 'decisions' ? ts : firstOf(T.t1[i]!, T.t2[i]!, ts);
-      if ((this.since !== null && at < this.since) || (this.until !== null && at >= this.until)) return;
-    }
+  // ── a sidecar row: what the object path does with the line it stands for (its strings by the sidecar's numbers) ─
+  private row(file: FactFile, I: Rows, i: number): void {
+    if (this.runsWanted !== null && !this.runsWanted.has(this.facts!.tables.strings[I.run[i]!]!)) return;
+    const k = I.ref[i]!;
+    const kind = I.kind[i]!;
+    const flags = I.flags[i]!;
+    const ts = I.ts[i]!;
     if (file === 'decisions') {
-      const signalId = S_[t.refSig[ref]!]!;
-      const blockedBy = t.lists[I.d[i]!]!;
-      const observedBlocks = t.lists[I.e[i]!]!;
-      const strategy = S_[I.a[i]!]!;
-      const pair = S_[I.b[i]!]!;
-      const decision = flags & F.BLOCKED ? 'blocked' : 'approved';
-      const keep = this.decision(this.kOf(ref), runId, signalId, ts, strategy, pair, decision, blockedBy, observedBlocks.length);
-      if (keep !== null) {
-        const q = T.t1[i]!;
-        this.m.decisions.set(keep, { runId, signalId, ts, strategy, pair, side: S_[I.c[i]!]!, decision, blockedBy, observedBlocks, quantity: q < 0 ? null : S_[q]! });
-      }
+      this.decision(k, ts, I.a[i]!, I.b[i]!, (flags & F.BLOCKED) === 0, I.d[i]!, I.e[i]!);
       return;
     }
     if (file === 'shadow') {
-      const nul = orNull;
-      this.shadow(this.kOf(ref), runId, ts, S_[I.a[i]!]!, S_[I.b[i]!]!, t.lists[I.d[i]!]!, S_[I.c[i]!]!, nul(T.t1[i]!), nul(T.t2[i]!), nul(T.t3[i]!), S_[I.e[i]!]!, (flags & F.OVERLAPS) !== 0, (flags & F.BOUGHT) !== 0);
+      this.shadow(k, ts, I.a[i]!, I.b[i]!, I.d[i]!, I.c[i]!, I.t1[i]!, I.t2[i]!, I.t3[i]!, I.e[i]!, (flags & F.OVERLAPS) !== 0, (flags & F.BOUGHT) !== 0);
       return;
     }
     this.seen(ts);
     switch (kind) {
       case K.RECEIVED:
-        this.received(this.keyOfRef(ref), this.kOf(ref), ts);
+        this.received(k, ts);
         break;
       case K.TRANSITION:
-        this.transition(this.keyOfRef(ref), this.kOf(ref), ts, S_[I.a[i]!]!, (flags & F.TERMINAL) !== 0);
+        this.transition(k, ts, I.a[i]!, (flags & F.TERMINAL) !== 0);
         break;
       case K.OPEN_AT_END:
-        this.openAtEnd(this.keyOfRef(ref), this.kOf(ref), ts);
+        this.openAtEnd(k, ts);
         break;
-      case K.TRADE: {
-        const k = this.kOf(ref);
+      case K.TRADE:
         if (this.tradeAt.a[k]! >= 0) this.dup(this.src.bus.name);
-        this.trade(k, this.keyOfRef(ref), S_[I.a[i]!]!, S_[I.b[i]!]!, T.t2[i]!, T.t3[i]!, S_[I.e[i]!]!);
+        this.trade(k, I.a[i]!, I.b[i]!, I.t2[i]!, I.t3[i]!, I.e[i]!);
         break;
-      }
       case K.BUS_ERROR:
         this.m.busErrors++;
         break;
       case K.WARNING: {
-        const code = S_[I.a[i]!]!;
+        const code = this.facts!.tables.strings[I.a[i]!]!;
         this.m.warnings[code] = (this.m.warnings[code] ?? 0) + 1;
         break;
       }
@@ -607,21 +660,10 @@ class Reader {
     }
   }
 
-  private kOf(ref: number): number {
-    return ref;
-  }
-  private keyOfRef(ref: number): string {
-    const t = this.facts!.tables;
-    return (this.refKey[ref] ??= keyOf(t.strings[t.refRun[ref]!]!, t.strings[t.refSig[ref]!]!));
-  }
-
-  private get filtered(): boolean {
-    return this.strategy !== null || this.pair !== null;
-  }
   /** with a strategy or pair filter: notes whether key k's signal is the filter's; true when it is (or no filter) */
-  private mark(k: number, strategy: string, pair: string): boolean {
+  private mark(k: number, strategy: number, pair: number): boolean {
     if (!this.filtered) return true;
-    const yes = (this.strategy === null || strategy === this.strategy) && (this.pair === null || pair === this.pair);
+    const yes = (this.strategy === null || this.strs.at(strategy) === this.strategy) && (this.pair === null || this.strs.at(pair) === this.pair);
     if (this.attr.a[k] === 0) this.attr.a[k] = yes ? 1 : 2;
     return yes;
   }
@@ -660,11 +702,17 @@ class Reader {
     this.m.duplicates[file] = (this.m.duplicates[file] ?? 0) + 1;
   }
 
+  /** the number of a string read from a JSONL line */
+  private no(v: string): number {
+    return this.strs.of(this.intern.str(v));
+  }
+
   private keyIndex(runId: string, signalId: string): number {
     if (!this.refsKeyed) {
+      // the sidecar's refs by value, once a JSONL line names a signal
       this.refsKeyed = true;
       const t = this.facts!.tables;
-      for (let r = 0; r < t.refRun.length; r++) {
+      for (let r = 0; r < this.nRefs; r++) {
         const id = t.strings[t.refRun[r]!]!;
         (this.keys.get(id) ?? this.keys.set(id, new Map()).get(id)!).set(t.strings[t.refSig[r]!]!, r);
       }
@@ -675,55 +723,76 @@ class Reader {
     if (i === undefined) {
       i = this.nKeys++;
       run.set(signalId, i);
+      this.keyIds.push(runId, signalId);
       this.shadowAt.push(-1);
       this.tradeAt.push(-1);
+      this.decAt.push(-1);
       this.decided.push(0);
       this.attr.push(0);
+      this.lState.push(-1);
+      this.lRecv.push(NaN);
+      this.lTs.push(0);
+      this.lFlags.push(0);
     }
     return i;
   }
 
-  private lifeOf(key: string, k: number, ts: number): LifeRec | null {
-    if (this.before?.has(key) || this.after?.has(key)) return null;
-    let l = this.m.life.get(key);
-    if (!l) {
-      this.m.life.set(key, (l = { receivedTs: null, state: 'received', ts, terminal: false, openAtEnd: false }));
-      if (this.filtered) this.lifeKey.set(key, k);
-    }
-    return l;
+  /** `runId|signalId` of key k */
+  private keyString(k: number): string {
+    if (k >= this.nRefs) return keyOf(this.keyIds[2 * (k - this.nRefs)]!, this.keyIds[2 * (k - this.nRefs) + 1]!);
+    const t = this.facts!.tables;
+    return keyOf(t.strings[t.refRun[k]!]!, t.strings[t.refSig[k]!]!);
   }
 
-  private received(key: string, k: number, ts: number): void {
-    if (this.before && ts < this.since!) {
-      this.before.add(key);
-      this.m.life.delete(key);
+  // ── the lifecycle (dataset.ts' life Map, as columns) ──────────────────────────
+  /** true when key k has (now) a lifecycle record; false when its signal is left out */
+  private lifeOf(k: number, ts: number): boolean {
+    const fl = this.lFlags.a;
+    if (fl[k]! & (BEFORE | AFTER)) return false;
+    if (!(fl[k]! & LIVE)) {
+      fl[k] = LIVE;
+      this.lState.a[k] = this.RECEIVED;
+      this.lRecv.a[k] = NaN;
+      this.lTs.a[k] = ts;
+      this.lifeOrder.push(k); // once: a record is only removed for good
+    }
+    return true;
+  }
+
+  private received(k: number, ts: number): void {
+    if ((this.since !== null && ts < this.since) || (this.until !== null && ts >= this.until)) {
+      this.lFlags.a[k] = (this.lFlags.a[k]! & ~LIVE) | (this.since !== null && ts < this.since ? BEFORE : AFTER);
       return;
     }
-    if (this.after && ts >= this.until!) {
-      this.after.add(key);
-      this.m.life.delete(key);
-      return;
-    }
-    const l = this.lifeOf(key, k, ts);
-    if (l) l.receivedTs = ts;
+    if (this.lifeOf(k, ts)) this.lRecv.a[k] = ts;
   }
 
-  private transition(key: string, k: number, ts: number, to: string, terminal: boolean): void {
-    const l = this.lifeOf(key, k, ts);
-    if (!l) return;
-    if (this.filtered) this.spans.push({ state: l.state, ms: ts - l.ts, k });
-    else {
-      const spent = this.m.timeInState.get(l.state) ?? this.m.timeInState.set(l.state, []).get(l.state)!;
-      spent.push(ts - l.ts);
-    }
-    l.state = to;
-    l.ts = ts;
-    if (terminal) l.terminal = true;
+  private transition(k: number, ts: number, to: number, terminal: boolean): void {
+    if (!this.lifeOf(k, ts)) return;
+    const state = this.lState.a[k]!;
+    const ms = ts - this.lTs.a[k]!;
+    if (this.filtered) {
+      this.spans.state.push(state);
+      this.spans.ms.push(ms);
+      this.spans.k.push(k);
+    } else this.tisOf(state).push(ms);
+    this.lState.a[k] = to;
+    this.lTs.a[k] = ts;
+    if (terminal) this.lFlags.a[k]! |= LIFE_TERMINAL;
   }
 
-  private openAtEnd(key: string, k: number, ts: number): void {
-    const l = this.lifeOf(key, k, ts);
-    if (l) l.openAtEnd = true;
+  private tisOf(state: number): Col<Float64Array> {
+    let c = this.tisByNo.get(state);
+    if (!c) {
+      const name = this.strs.at(state);
+      c = this.tis.get(name) ?? this.tis.set(name, f64()).get(name)!;
+      this.tisByNo.set(state, c);
+    }
+    return c;
+  }
+
+  private openAtEnd(k: number, ts: number): void {
+    if (this.lifeOf(k, ts)) this.lFlags.a[k]! |= LIFE_OPEN_AT_END;
   }
 
   // ── the bus (dataset.ts' bus handler; no `detail` here) ───────────────────────────
@@ -754,29 +823,22 @@ class Reader {
         }
         break;
       }
-      case 'signal.received': {
-        const signalId = str(o, 'signalId');
-        this.received(keyOf(runId, signalId), this.keyIndex(runId, signalId), ts);
+      case 'signal.received':
+        this.received(this.keyIndex(runId, str(o, 'signalId')), ts);
         break;
-      }
       case 'signal.transition': {
         const to = str(o, 'to');
-        const signalId = str(o, 'signalId');
-        this.transition(keyOf(runId, signalId), this.keyIndex(runId, signalId), ts, to, o.terminal === true);
+        this.transition(this.keyIndex(runId, str(o, 'signalId')), ts, this.no(to), o.terminal === true);
         break;
       }
-      case 'signal.open_at_end': {
-        const signalId = str(o, 'signalId');
-        this.openAtEnd(keyOf(runId, signalId), this.keyIndex(runId, signalId), ts);
+      case 'signal.open_at_end':
+        this.openAtEnd(this.keyIndex(runId, str(o, 'signalId')), ts);
         break;
-      }
       case 'trade.closed': {
-        const signalId = str(o, 'signalId');
-        const key = keyOf(runId, signalId);
-        const k = this.keyIndex(runId, signalId);
+        const k = this.keyIndex(runId, str(o, 'signalId'));
         if (this.tradeAt.a[k]! >= 0) this.dup(this.src.bus.name); // counted before the fields are checked, as dataset.ts does
         const f = tradeFields(o);
-        this.trade(k, key, this.intern.str(f.strategy), this.intern.str(f.pair), f.entryTs, f.exitTs, f.pnl);
+        this.trade(k, this.no(f.strategy), this.no(f.pair), f.entryTs, f.exitTs, this.no(f.pnl));
         break;
       }
       case 'order.submitted':
@@ -795,22 +857,22 @@ class Reader {
     }
   }
 
-  private trade(k: number, key: string, strategy: string, pair: string, entryTs: number, exitTs: number, pnl: string): void {
+  private trade(k: number, strategy: number, pair: number, entryTs: number, exitTs: number, pnl: number): void {
     if (!this.mark(k, strategy, pair)) return;
     const tr = this.tr;
     let at = this.tradeAt.a[k]!;
     if (at < 0) {
-      at = tr.key.length;
+      at = tr.k.n;
       this.tradeAt.a[k] = at;
-      tr.key.push(key);
-      tr.strategy.push('');
-      tr.pnl.push('');
+      tr.k.push(k);
+      tr.strategy.push(0);
+      tr.pnl.push(0);
       tr.entry.push(0);
       tr.exit.push(0);
-      tr.gone.push(false);
+      tr.gone.push(0);
     }
-    tr.strategy[at] = strategy;
-    tr.pnl[at] = pnl;
+    tr.strategy.a[at] = strategy;
+    tr.pnl.a[at] = pnl;
     tr.entry.a[at] = entryTs;
     tr.exit.a[at] = exitTs;
   }
@@ -825,42 +887,43 @@ class Reader {
     const runId = o.runId;
     const signalId = str(o, 'signalId');
     const ts = time(o, 'ts');
-    const strategy = it.str(str(o, 'strategy'));
-    const pair = it.str(str(o, 'pair'));
-    const blockedBy = it.codes(codes(o, 'blockedBy'));
-    const decidedTs = optTime(o, 'decidedTs');
-    const entryTs = optTime(o, 'entryTs');
-    const exitTs = optTime(o, 'exitTs');
-    const pnl = decimal(o, 'pnl');
+    const strategy = this.no(str(o, 'strategy'));
+    const pair = this.no(str(o, 'pair'));
+    const blockedBy = this.lists.of(it.codes(codes(o, 'blockedBy')));
+    const decidedTs = nn(optTime(o, 'decidedTs'));
+    const entryTs = nn(optTime(o, 'entryTs'));
+    const exitTs = nn(optTime(o, 'exitTs'));
+    const pnl = this.no(decimal(o, 'pnl'));
     const overlaps = o.overlaps;
-    this.shadow(this.keyIndex(runId, signalId), runId, ts, strategy, pair, blockedBy, status, decidedTs, entryTs, exitTs, pnl, overlaps, boughtOf(status, quantity));
+    this.shadow(this.keyIndex(runId, signalId), ts, strategy, pair, blockedBy, this.no(status), decidedTs, entryTs, exitTs, pnl, overlaps, boughtOf(status, quantity));
   }
 
-  private shadow(k: number, _runId: string, ts: number, strategy: string, pair: string, blockedBy: readonly string[], status: string, decidedTs: number | null, entryTs: number | null, exitTs: number | null, pnl: string, overlaps: boolean, bought: boolean): void {
+  /** times NaN for null */
+  private shadow(k: number, ts: number, strategy: number, pair: number, blockedBy: number, status: number, decidedTs: number, entryTs: number, exitTs: number, pnl: number, overlaps: boolean, bought: boolean): void {
     if (!this.mark(k, strategy, pair)) return;
-    const at0 = decidedTs ?? entryTs ?? ts;
+    const at0 = firstOf(decidedTs, entryTs, ts);
     if ((this.since !== null && at0 < this.since) || (this.until !== null && at0 >= this.until)) return;
     const sh = this.sh;
     let at = this.shadowAt.a[k]!;
     if (at >= 0) this.dup(this.src.shadow.name);
     else {
-      at = sh.pnl.length;
+      at = sh.pnl.n;
       this.shadowAt.a[k] = at;
-      sh.strategy.push('');
-      sh.blockedBy.push([]);
-      sh.status.push('');
-      sh.pnl.push('');
+      sh.strategy.push(0);
+      sh.list.push(0);
+      sh.status.push(0);
+      sh.pnl.push(0);
       sh.entry.push(0);
       sh.exit.push(0);
       sh.flags.push(0);
     }
-    sh.strategy[at] = strategy;
-    sh.blockedBy[at] = blockedBy;
-    sh.status[at] = status;
-    sh.pnl[at] = pnl;
-    sh.entry.a[at] = nn(entryTs);
-    sh.exit.a[at] = nn(exitTs);
-    sh.flags.a[at] = (overlaps ? 1 : 0) | (bought ? 2 : 0);
+    sh.strategy.a[at] = strategy;
+    sh.list.a[at] = blockedBy;
+    sh.status.a[at] = status;
+    sh.pnl.a[at] = pnl;
+    sh.entry.a[at] = entryTs;
+    sh.exit.a[at] = exitTs;
+    sh.flags.a[at] = (overlaps ? SH_OVERLAPS : 0) | (bought ? SH_BOUGHT : 0);
   }
 
   /** true when the line was taken; false sends it down the slow path (which then decides everything) */
@@ -889,9 +952,12 @@ class Reader {
     if (this.runsWanted !== null && !this.runsWanted.has(runId)) return true; // not wanted (keep() let it through: cannot happen, kept for clarity)
     const status = it.bytes(b, out[at.status! * 3 + 1]!, out[at.status! * 3 + 2]!);
     const bought = (status === 'closed' || status === 'open_at_end') && hasNonZeroDigit(b, out[at.quantity! * 3 + 1]!, out[at.quantity! * 3 + 2]!);
+    const k = this.keyIndex(runId, b.toString('latin1', out[at.signalId! * 3 + 1]!, out[at.signalId! * 3 + 2]!));
+    const strs = this.strs;
     this.shadow(
-      this.keyIndex(runId, b.toString('latin1', out[at.signalId! * 3 + 1]!, out[at.signalId! * 3 + 2]!)), runId, ts, it.bytes(b, out[at.strategy! * 3 + 1]!, out[at.strategy! * 3 + 2]!), it.bytes(b, out[at.pair! * 3 + 1]!, out[at.pair! * 3 + 2]!),
-      it.codeBytes(b, out[at.blockedBy! * 3 + 1]!, out[at.blockedBy! * 3 + 2]!), status, decidedTs, entryTs, exitTs, b.toString('latin1', out[at.pnl! * 3 + 1]!, out[at.pnl! * 3 + 2]!), ov === TRUE, bought,
+      k, ts, strs.of(it.bytes(b, out[at.strategy! * 3 + 1]!, out[at.strategy! * 3 + 2]!)), strs.of(it.bytes(b, out[at.pair! * 3 + 1]!, out[at.pair! * 3 + 2]!)),
+      this.lists.of(it.codeBytes(b, out[at.blockedBy! * 3 + 1]!, out[at.blockedBy! * 3 + 2]!)), strs.of(status), nn(decidedTs), nn(entryTs), nn(exitTs),
+      strs.of(it.bytes(b, out[at.pnl! * 3 + 1]!, out[at.pnl! * 3 + 2]!)), ov === TRUE, bought,
     );
     return true;
   }
@@ -901,38 +967,56 @@ class Reader {
     if (!this.wanted(o.runId)) return;
     const decision = o.decision;
     if (decision !== 'approved' && decision !== 'blocked') throw new Malformed('decision');
-    const rec: DecisionRec = {
-      runId: o.runId, signalId: str(o, 'signalId'), ts: time(o, 'ts'), strategy: str(o, 'strategy'), pair: str(o, 'pair'), side: str(o, 'side'),
-      decision, blockedBy: codes(o, 'blockedBy'), observedBlocks: codes(o, 'observedBlocks'), quantity: optStr(o, 'quantity'),
-    };
-    const keep = this.decision(this.keyIndex(rec.runId, rec.signalId), rec.runId, rec.signalId, rec.ts, this.intern.str(rec.strategy), rec.pair, decision, rec.blockedBy, rec.observedBlocks.length);
-    if (keep !== null) this.m.decisions.set(keep, rec);
+    // every field checked as dataset.ts does, in its order, before anything is counted
+    const signalId = str(o, 'signalId');
+    const ts = time(o, 'ts');
+    const strategy = str(o, 'strategy');
+    const pair = str(o, 'pair');
+    str(o, 'side');
+    const blockedBy = codes(o, 'blockedBy');
+    const observedBlocks = codes(o, 'observedBlocks');
+    optStr(o, 'quantity');
+    const it = this.intern;
+    this.decision(this.keyIndex(o.runId, signalId), ts, this.no(strategy), this.no(pair), decision === 'approved', this.lists.of(it.codes(blockedBy)), this.lists.of(it.codes(observedBlocks)));
   }
 
-  /** counts the decision; returns the key to keep its record under (set or replace), or null */
-  private decision(k: number, runId: string, signalId: string, ts: number, strategy: string, pair: string, decision: 'approved' | 'blocked', blockedBy: readonly string[], observed: number): string | null {
-    if (!this.mark(k, strategy, pair)) return null;
-    if ((this.since !== null && ts < this.since) || (this.until !== null && ts >= this.until)) return null;
+  /** counts the decision, and keeps what the observe section needs of an approved one an observing guard would have blocked */
+  private decision(k: number, ts: number, strategy: number, pair: number, approved: boolean, blockedBy: number, observed: number): void {
+    if (!this.mark(k, strategy, pair)) return;
+    if ((this.since !== null && ts < this.since) || (this.until !== null && ts >= this.until)) return;
     const m = this.m;
+    const dec = this.dec;
     if (this.decided.a[k]) {
-      const key = keyOf(runId, signalId);
       this.dup(this.src.decisions.name); // the later line wins for the one-by-one record; counts keep the first
-      return m.decisions.has(key) ? key : null;
+      const at = this.decAt.a[k]!;
+      if (at >= 0) {
+        dec.approved.a[at] = approved ? 1 : 0;
+        dec.observed.a[at] = observed;
+      }
+      return;
     }
     this.decided.a[k] = 1;
+    const decision = approved ? 'approved' : 'blocked';
     m.decisionCounts[decision]++;
-    const st = m.byStrategy.get(strategy) ?? m.byStrategy.set(strategy, { signals: 0, approved: 0, blocked: 0 }).get(strategy)!;
+    const name = this.strs.at(strategy);
+    const st = m.byStrategy.get(name) ?? m.byStrategy.set(name, { signals: 0, approved: 0, blocked: 0 }).get(name)!;
     st.signals++;
     st[decision]++;
-    if (decision === 'blocked' && this.shadowAt.a[k]! < 0) {
+    if (!approved && this.shadowAt.a[k]! < 0) {
       m.blockedWithoutOutcome++;
-      for (const code of blockedBy) {
+      const codes = this.lists.at(blockedBy);
+      for (const code of codes) {
         const a = m.awaiting.get(code) ?? m.awaiting.set(code, { all: 0, sole: 0 }).get(code)!;
         a.all++;
-        if (blockedBy.length === 1) a.sole++;
+        if (codes.length === 1) a.sole++;
       }
     }
-    return decision === 'approved' && observed > 0 ? keyOf(runId, signalId) : null;
+    if (approved && this.lists.at(observed).length > 0) {
+      this.decAt.a[k] = dec.k.n;
+      dec.k.push(k);
+      dec.approved.push(1);
+      dec.observed.push(observed);
+    }
   }
 
   private decisionBytes(b: Buffer, s: number, e: number): boolean {
@@ -954,73 +1038,94 @@ class Reader {
     const runId = it.bytes(b, out[at.runId! * 3 + 1]!, out[at.runId! * 3 + 2]!);
     if (this.runsWanted !== null && !this.runsWanted.has(runId)) return true;
     const signalId = b.toString('latin1', out[at.signalId! * 3 + 1]!, out[at.signalId! * 3 + 2]!);
-    const strategy = it.bytes(b, out[at.strategy! * 3 + 1]!, out[at.strategy! * 3 + 2]!);
-    const blockedBy = bk === ARR ? it.codeBytes(b, out[at.blockedBy! * 3 + 1]!, out[at.blockedBy! * 3 + 2]!) : it.codes([]);
-    const observedBlocks = ok === ARR ? it.codeBytes(b, out[at.observedBlocks! * 3 + 1]!, out[at.observedBlocks! * 3 + 2]!) : it.codes([]);
-    const pair = b.toString('latin1', out[at.pair! * 3 + 1]!, out[at.pair! * 3 + 2]!);
-    const keep = this.decision(this.keyIndex(runId, signalId), runId, signalId, ts, strategy, pair, decision, blockedBy, observedBlocks.length);
-    if (keep !== null) {
-      this.m.decisions.set(keep, {
-        runId, signalId, ts, strategy, pair, side: b.toString('latin1', out[at.side! * 3 + 1]!, out[at.side! * 3 + 2]!),
-        decision, blockedBy, observedBlocks, quantity: q === STR ? b.toString('latin1', out[at.quantity! * 3 + 1]!, out[at.quantity! * 3 + 2]!) : null,
-      });
-    }
+    const strategy = this.strs.of(it.bytes(b, out[at.strategy! * 3 + 1]!, out[at.strategy! * 3 + 2]!));
+    const blockedBy = this.lists.of(bk === ARR ? it.codeBytes(b, out[at.blockedBy! * 3 + 1]!, out[at.blockedBy! * 3 + 2]!) : it.codes([]));
+    const observedBlocks = this.lists.of(ok === ARR ? it.codeBytes(b, out[at.observedBlocks! * 3 + 1]!, out[at.observedBlocks! * 3 + 2]!) : it.codes([]));
+    const pair = this.strs.of(it.bytes(b, out[at.pair! * 3 + 1]!, out[at.pair! * 3 + 2]!));
+    this.decision(this.keyIndex(runId, signalId), ts, strategy, pair, decision === 'approved', blockedBy, observedBlocks);
     return true;
   }
 
   // ── the answer ───────────────────────────────────────────────────────────────
   private finish(): LogReadModel {
     const m = this.m;
+    const fl = this.lFlags.a;
+    const recv = this.lRecv.a;
+    const lts = this.lTs.a;
+    const order = this.lifeOrder.a.subarray(0, this.lifeOrder.n);
+    const tr = this.tr;
+    const nt = tr.k.n;
+    // dataset.ts' finish for `since`, and its mirror for `until`: records of signals received (or, without a
+    // received line, last seen) outside the range go, and the trades of signals gone or entered outside it
+    const range = (out: (t: number) => boolean, mark: number) => {
+      for (const k of order) if (fl[k]! & LIVE && out(Number.isNaN(recv[k]!) ? lts[k]! : recv[k]!)) fl[k]! &= ~LIVE;
+      for (let i = 0; i < nt; i++) {
+        const k = tr.k.a[i]!;
+        if (!(fl[k]! & LIVE) && (fl[k]! & mark || out(tr.entry.a[i]!))) tr.gone.a[i] = 1;
+      }
+    };
     const since = this.since;
-    if (since !== null) {
-      for (const [key, l] of m.life) if ((l.receivedTs ?? l.ts) < since) m.life.delete(key);
-      const tr = this.tr;
-      for (let i = 0; i < tr.key.length; i++) if (!m.life.has(tr.key[i]!) && (this.before!.has(tr.key[i]!) || tr.entry.a[i]! < since)) tr.gone[i] = true;
-    }
     const until = this.until;
-    if (until !== null) {
-      for (const [key, l] of m.life) if ((l.receivedTs ?? l.ts) >= until) m.life.delete(key);
-      const tr = this.tr;
-      for (let i = 0; i < tr.key.length; i++) if (!m.life.has(tr.key[i]!) && (this.after!.has(tr.key[i]!) || tr.entry.a[i]! >= until)) tr.gone[i] = true;
-    }
+    if (since !== null) range((t) => t < since, BEFORE);
+    if (until !== null) range((t) => t >= until, AFTER);
+    const attr = this.attr.a;
     if (this.filtered) {
       // signals known only from the bus are the filter's when their decision, outcome or trade says so
-      const attr = this.attr.a;
-      for (const [key, k] of this.lifeKey) if (attr[k] !== 1) m.life.delete(key);
-      for (const { state, ms, k } of this.spans) {
-        if (attr[k] !== 1) continue;
-        (m.timeInState.get(state) ?? m.timeInState.set(state, []).get(state)!).push(ms);
-      }
+      for (const k of order) if (attr[k] !== 1) fl[k]! &= ~LIVE;
+      const sp = this.spans;
+      for (let j = 0; j < sp.k.n; j++) if (attr[sp.k.a[j]!] === 1) this.tisOf(sp.state.a[j]!).push(sp.ms.a[j]!);
+    }
+
+    // the lifecycle table, its records in first-seen order
+    const lifeKeys = i32();
+    for (const k of order) if (fl[k]! & LIVE) lifeKeys.push(k);
+    const lk = lifeKeys.done();
+    const life: LifeColumns = {
+      n: lk.length,
+      received: Float64Array.from(lk, (k) => recv[k]!),
+      state: Int32Array.from(lk, (k) => this.lState.a[k]!),
+      ts: Float64Array.from(lk, (k) => lts[k]!),
+      flags: Uint8Array.from(lk, (k) => fl[k]! & (LIFE_TERMINAL | LIFE_OPEN_AT_END)),
+      signalId: (i) => {
+        const key = this.keyString(lk[i]!);
+        return key.slice(key.indexOf('|') + 1);
+      },
+    };
+
+    // trades left: renumbered; the observed approvals point at theirs
+    const tradeRow = new Int32Array(nt).fill(-1);
+    const kept = i32();
+    for (let i = 0; i < nt; i++) if (!tr.gone.a[i]) tradeRow[i] = kept.n, kept.push(i);
+    const ki = kept.done();
+    const trades: TradeColumns = {
+      n: ki.length,
+      strategy: Int32Array.from(ki, (i) => tr.strategy.a[i]!),
+      pnl: Int32Array.from(ki, (i) => tr.pnl.a[i]!),
+      entry: Float64Array.from(ki, (i) => tr.entry.a[i]!),
+      exit: Float64Array.from(ki, (i) => tr.exit.a[i]!),
+    };
+    const dec = this.dec;
+    const obs = { codes: i32(), trade: i32() };
+    for (let j = 0; j < dec.k.n; j++) {
+      if (!dec.approved.a[j]) continue;
+      const t = this.tradeAt.a[dec.k.a[j]!]!;
+      obs.codes.push(dec.observed.a[j]!);
+      obs.trade.push(t < 0 ? -1 : tradeRow[t]!);
     }
     const sh = this.sh;
-    const tr = this.tr;
-    const n = sh.pnl.length;
-    const shadows = {
-      size: n,
-      *values(): IterableIterator<ShadowView> {
-        for (let i = 0; i < n; i++) {
-          const f = sh.flags.a[i]!;
-          yield { strategy: sh.strategy[i]!, blockedBy: sh.blockedBy[i]!, status: sh.status[i]!, entryTs: orNull(sh.entry.a[i]!), exitTs: orNull(sh.exit.a[i]!), pnl: sh.pnl[i]!, overlaps: (f & 1) !== 0, bought: (f & 2) !== 0 };
-        }
-      },
-    };
-    const tradeView = (i: number): TradeView => ({ strategy: tr.strategy[i]!, entryTs: tr.entry.a[i]!, exitTs: tr.exit.a[i]!, pnl: tr.pnl[i]! });
-    let byKey: Map<string, number> | null = null;
-    const trades = {
-      size: tr.gone.reduce((a, g) => a + (g ? 0 : 1), 0),
-      get(key: string): TradeView | undefined {
-        byKey ??= new Map(tr.key.map((k, i) => [k, i]));
-        const i = byKey.get(key);
-        return i === undefined || tr.gone[i] ? undefined : tradeView(i);
-      },
-      *values(): IterableIterator<TradeView> {
-        for (let i = 0; i < tr.key.length; i++) if (!tr.gone[i]) yield tradeView(i);
-      },
-    };
+    const strs = this.strs;
+    const lists = this.lists;
     return {
       runs: [...m.runs.values()].sort((a, b) => a.startedTs - b.startedTs),
-      decisions: m.decisions, decisionCounts: m.decisionCounts, byStrategy: m.byStrategy, awaiting: m.awaiting, blockedWithoutOutcome: m.blockedWithoutOutcome,
-      shadows, trades, life: m.life, timeInState: m.timeInState, busErrors: m.busErrors, warnings: m.warnings, skipped: m.skipped, duplicates: m.duplicates,
+      decisionCounts: m.decisionCounts, byStrategy: m.byStrategy, awaiting: m.awaiting, blockedWithoutOutcome: m.blockedWithoutOutcome,
+      str: (i) => strs.at(i),
+      list: (i) => lists.at(i),
+      shadows: { n: sh.pnl.n, strategy: sh.strategy.done(), blockedBy: sh.list.done(), status: sh.status.done(), pnl: sh.pnl.done(), entry: sh.entry.done(), exit: sh.exit.done(), flags: sh.flags.done() },
+      trades,
+      observed: { n: obs.codes.n, codes: obs.codes.done(), trade: obs.trade.done() },
+      life,
+      timeInState: new Map([...this.tis].map(([state, c]) => [state, c.done()])),
+      busErrors: m.busErrors, warnings: m.warnings, skipped: m.skipped, duplicates: m.duplicates,
       firstTs: m.firstTs, lastTs: m.lastTs,
     };
   }

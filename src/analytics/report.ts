@@ -13,9 +13,9 @@
  *   open at the end); expired and refused entries count in `blocked` with PnL 0.
  */
 import { isoTime, utcDayStart } from '../domain/time.ts';
-import { keyOf } from './dataset.ts';
-import type { LogReadModel, ShadowView, TradeView } from './read-model.ts';
-import { amountOf, ExactSum, sumDecimals, type Amount } from './exact-sum.ts';
+import { reportSourceOf, type Dataset } from './dataset.ts';
+import { LIFE_OPEN_AT_END, LIFE_TERMINAL, SH_BOUGHT, SH_OVERLAPS, type LogReadModel } from './read-model.ts';
+import { amountOf, ExactSum, type Amount } from './exact-sum.ts';
 import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval } from './stats.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -229,44 +229,61 @@ function recommendObserve(g: ObserveReport, minSample: number): Recommendation {
   return { code: g.code, verdict: 'insufficient_evidence', text: `${head}: the interval includes zero; evidence insufficient.` };
 }
 
-/** `xs` stably sorted by `key` (a copy; the list itself when it is in order already, as logs mostly are) */
-function sortedBy<T>(xs: readonly T[], key: (x: T) => number): readonly T[] {
+/** rows `rows` stably sorted by `key[row]` (a copy; the rows themselves when in order already, as logs mostly are) */
+function sortedBy(rows: Int32Array, key: Float64Array): Int32Array {
   let inOrder = true;
-  for (let i = 1; i < xs.length && inOrder; i++) inOrder = key(xs[i - 1]!) <= key(xs[i]!);
-  return inOrder ? xs : [...xs].sort((a, b) => key(a) - key(b));
-}
-/** two lists sorted by `key` merged stably (on equal keys `a`'s first): the stable sort of `[...a, ...b]` */
-function mergeBy<T>(a: readonly T[], b: readonly T[], key: (x: T) => number): T[] {
-  const out: T[] = new Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = key(a[i]!) <= key(b[j]!) ? a[i++]! : b[j++]!;
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
-  return out;
+  for (let i = 1; i < rows.length && inOrder; i++) inOrder = key[rows[i - 1]!]! <= key[rows[i]!]!;
+  if (inOrder) return rows;
+  // positions sorted by key, ties by position: the stable sort
+  const pos = Array.from(rows, (_, i) => i).sort((a, b) => key[rows[a]!]! - key[rows[b]!]! || a - b);
+  return Int32Array.from(pos, (p) => rows[p]!);
 }
 
-interface TradeLike {
-  readonly entryTs: number;
-  readonly exitTs: number;
-  readonly pnl: string;
+/** growable list of row numbers */
+class RowList {
+  a = new Int32Array(64);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.n * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+  rows(): Int32Array {
+    return this.a.subarray(0, this.n);
+  }
 }
 
-function strategyStats(trades: readonly TradeLike[], base: number, from: number | null, to: number | null): StrategyStats {
-  const sorted = sortedBy(trades, (t) => t.exitTs);
-  const pnls = sorted.map((t) => Number(t.pnl));
-  const total = sumDecimals(sorted.map((t) => t.pnl));
-  const curve = [base];
-  for (const p of pnls) curve.push(curve[curve.length - 1]! + p);
+/** the entry, exit and PnL of trade-like rows (closed trades, shadow trades) */
+interface Legs {
+  readonly entry: Float64Array;
+  readonly exit: Float64Array;
+  readonly pnl: Int32Array;
+}
+
+function strategyStats(rows: Int32Array, legs: Legs, outcomeOf: (pnl: number) => Outcome, base: number, from: number | null, to: number | null): StrategyStats {
+  const sorted = sortedBy(rows, legs.exit);
+  const n = sorted.length;
+  const pnls = new Float64Array(n);
+  const total = new ExactSum();
+  for (let i = 0; i < n; i++) {
+    const o = outcomeOf(legs.pnl[sorted[i]!]!);
+    pnls[i] = o.n;
+    total.addAmount(o.amount);
+  }
+  const curve = new Float64Array(n + 1);
+  curve[0] = base;
+  for (let i = 0; i < n; i++) curve[i + 1] = curve[i]! + pnls[i]!;
   const dd = maxDrawdown(curve);
   // daily returns over every day of the period (days without exits return 0), against the starting balance
   let daily: number[] = [];
-  if (sorted.length && from !== null && to !== null && base > 0) {
+  if (n && from !== null && to !== null && base > 0) {
     const d0 = utcDayStart(from);
     const days = Math.max(1, Math.ceil((to - d0) / DAY));
     const byDay = new Float64Array(days);
-    for (let i = 0; i < sorted.length; i++) byDay[Math.min(days - 1, Math.max(0, Math.floor((sorted[i]!.exitTs - d0) / DAY)))]! += pnls[i]!;
+    for (let i = 0; i < n; i++) byDay[Math.min(days - 1, Math.max(0, Math.floor((legs.exit[sorted[i]!]! - d0) / DAY)))]! += pnls[i]!;
     let eq = base;
     daily = Array.from(byDay, (p) => {
       const r = eq > 0 ? p / eq : 0;
@@ -277,11 +294,13 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
   // exposure: union of [entry, exit) intervals over the period
   let exposure: number | null = null;
   if (from !== null && to !== null && to > from) {
-    const iv = sortedBy(trades, (t) => t.entryTs); // stable: equal entries keep their order, as the pairs did
+    const iv = sortedBy(rows, legs.entry); // stable: equal entries keep their order, as the pairs did
     let covered = 0;
     let curS = -Infinity;
     let curE = -Infinity;
-    for (const { entryTs: s, exitTs: e } of iv) {
+    for (let i = 0; i < iv.length; i++) {
+      const s = legs.entry[iv[i]!]!;
+      const e = legs.exit[iv[i]!]!;
       if (s > curE) {
         if (curE > curS) covered += curE - curS;
         curS = s;
@@ -294,73 +313,89 @@ function strategyStats(trades: readonly TradeLike[], base: number, from: number 
   // counted and summed in the list's order: the same numbers as filter(…).length and mean(map(…))
   let wins = 0;
   let hold = 0;
-  for (let i = 0; i < sorted.length; i++) {
+  for (let i = 0; i < n; i++) {
     if (pnls[i]! > 0) wins++;
-    hold += (sorted[i]!.exitTs - sorted[i]!.entryTs) / HOUR;
+    hold += (legs.exit[sorted[i]!]! - legs.entry[sorted[i]!]!) / HOUR;
   }
   return {
-    trades: sorted.length,
-    winRate: sorted.length ? wins / sorted.length : null,
-    totalPnl: total,
+    trades: n,
+    winRate: n ? wins / n : null,
+    totalPnl: total.toString(),
     profitFactor: profitFactor(pnls),
-    expectancy: sorted.length ? mean(pnls) : null,
+    expectancy: n ? mean(pnls) : null,
     maxDrawdown: dd.amount,
     maxDrawdownPct: base > 0 ? dd.fraction : null,
     sharpe: daily.length > 1 ? sharpe(daily) : null,
     sortino: daily.length > 1 ? sortino(daily) : null,
-    avgHoldHours: sorted.length ? hold / sorted.length : null,
+    avgHoldHours: n ? hold / n : null,
     exposure,
   };
 }
 
-/**
- * What a report is built from: the read model (read-model.ts), or a Dataset (dataset.ts' loadDataset,
- * the reference), which has the same fields.
- */
+/** What a report is built from: the read model's columns (read-model.ts), or a Dataset (dataset.ts' loadDataset, the reference). */
 export type ReportSource = LogReadModel;
 
-export function buildReport(ds: ReportSource, options: ReportOptions = {}): Report {
+const isDataset = (x: ReportSource | Dataset): x is Dataset => 'fills' in x;
+
+type GuardAcc = { readonly code: string; all: PnlAcc; sole: PnlAcc; headline: PnlAcc; soleHeadline: PnlAcc; openAtEnd: number };
+
+export function buildReport(input: ReportSource | Dataset, options: ReportOptions = {}): Report {
+  const ds = isDataset(input) ? reportSourceOf(input) : input;
   const o: Required<ReportOptions> = { stuckAfterMs: options.stuckAfterMs ?? 6 * HOUR, minSample: options.minSample ?? 30, bootstrapSeed: options.bootstrapSeed ?? 20260101, bootstrapResamples: options.bootstrapResamples ?? 2000 };
   const guardModes: Record<string, string> = {};
   for (const r of ds.runs) Object.assign(guardModes, r.guardModes);
   const from = ds.runs.length ? Math.min(...ds.runs.map((r) => r.from ?? r.startedTs)) : ds.firstTs;
   const to = ds.runs.length ? Math.max(...ds.runs.map((r) => r.to ?? ds.lastTs ?? r.startedTs)) : ds.lastTs;
   const base = ds.runs.reduce((a, r) => Math.max(a, r.startingBalance ?? 0), 0);
+  const str = (i: number) => ds.str(i);
+
+  // an amount read once per distinct pnl (they repeat: shared by every accumulator it is added to)
+  const outcomes = new Map<number, Outcome>();
+  const outcomeOf = (pnl: number): Outcome => {
+    let out = outcomes.get(pnl);
+    if (out === undefined) {
+      out = outcome(str(pnl));
+      if (outcomes.size < 1 << 16) outcomes.set(pnl, out);
+    }
+    return out;
+  };
 
   // ── blocked-opportunity cost per guard (from the shadow outcomes alone) ────────
-  const shadows = [...ds.shadows.values()];
+  const sh = ds.shadows;
   // one pass: each outcome is added to the accumulators of every guard that blocked it
-  const byGuard = new Map<string, { all: PnlAcc; sole: PnlAcc; headline: PnlAcc; soleHeadline: PnlAcc; openAtEnd: number }>();
+  const byGuard = new Map<string, GuardAcc>();
+  const guardAcc = (code: string) => byGuard.get(code) ?? byGuard.set(code, { code, all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 }).get(code)!;
+  const guardsOfList = new Map<number, GuardAcc[]>();
   const totals = { all: new PnlAcc(), headline: new PnlAcc() };
-  // an outcome read once per distinct pnl (they repeat: shared by every accumulator it is added to)
-  const outcomes = new Map<string, Outcome>();
-  for (const s of shadows) {
-    const filled = s.bought;
-    let out = outcomes.get(s.pnl);
-    if (out === undefined) {
-      out = outcome(s.pnl);
-      if (outcomes.size < 1 << 16) outcomes.set(s.pnl, out);
-    }
+  const byStatus: Record<string, number> = {};
+  let overlapping = 0;
+  for (let i = 0; i < sh.n; i++) {
+    const flags = sh.flags[i]!;
+    const filled = (flags & SH_BOUGHT) !== 0;
+    const overlaps = (flags & SH_OVERLAPS) !== 0;
+    const out = outcomeOf(sh.pnl[i]!);
+    const status = str(sh.status[i]!);
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    if (overlaps) overlapping++;
     totals.all.addOne(out, filled);
-    if (!s.overlaps) totals.headline.addOne(out, filled);
-    const sole = s.blockedBy.length === 1;
-    for (const code of s.blockedBy) {
-      let g = byGuard.get(code);
-      if (!g) byGuard.set(code, (g = { all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 }));
+    if (!overlaps) totals.headline.addOne(out, filled);
+    const listNo = sh.blockedBy[i]!;
+    let gs = guardsOfList.get(listNo);
+    if (!gs) guardsOfList.set(listNo, (gs = ds.list(listNo).map(guardAcc)));
+    const sole = gs.length === 1;
+    for (const g of gs) {
       g.all.addOne(out, filled);
       if (sole) g.sole.addOne(out, filled);
-      if (!s.overlaps) {
+      if (!overlaps) {
         g.headline.addOne(out, filled);
         if (sole) g.soleHeadline.addOne(out, filled);
       }
-      if (s.status === 'open_at_end') g.openAtEnd++;
+      if (status === 'open_at_end') g.openAtEnd++;
     }
   }
   // blocked signals whose shadow trade has not ended yet (live, or a torn outcome file) still count as blocked
   const awaiting = ds.awaiting;
-  for (const code of awaiting.keys()) {
-    if (!byGuard.has(code)) byGuard.set(code, { all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 });
-  }
+  for (const code of awaiting.keys()) guardAcc(code);
   const guards: GuardReport[] = [...byGuard.entries()].map(([code, g]) => ({
     code, mode: guardModes[code] ?? null,
     blocked: g.all.count + (awaiting.get(code)?.all ?? 0), shadowPnl: g.all.total.toString(),
@@ -374,55 +409,73 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
   guards.sort((a, b) => Number(b.sole.netImpact) - Number(a.sole.netImpact) || a.code.localeCompare(b.code));
 
   // ── observe mode, the other direction: realized outcomes of trades a guard would have blocked ──
-  const observed = new Map<string, TradeView[]>();
+  const tr = ds.trades;
+  const observed = new Map<string, PnlAcc>();
   const observedCount = new Map<string, number>();
-  for (const d of ds.decisions.values()) {
-    if (d.decision !== 'approved') continue;
-    for (const c of d.observedBlocks) {
+  const ob = ds.observed;
+  for (let j = 0; j < ob.n; j++) {
+    const t = ob.trade[j]!;
+    for (const c of ds.list(ob.codes[j]!)) {
       observedCount.set(c, (observedCount.get(c) ?? 0) + 1);
-      const t = ds.trades.get(keyOf(d.runId, d.signalId));
-      if (t) (observed.get(c) ?? observed.set(c, []).get(c)!).push(t);
+      if (t >= 0) (observed.get(c) ?? observed.set(c, new PnlAcc()).get(c)!).addOne(outcomeOf(tr.pnl[t]!), true);
     }
   }
   const observe: ObserveReport[] = [...observedCount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => {
-    const ts = observed.get(code) ?? [];
-    const acc = new PnlAcc();
-    for (const t of ts) acc.add(t.pnl, true);
+    const acc = observed.get(code) ?? new PnlAcc();
     return { code, mode: guardModes[code] ?? null, wouldHaveBlocked: n, realized: acc.stats(o) };
   });
 
   const recommendations = [...guards.map((g) => recommend(g, o.minSample)), ...observe.map((g) => recommendObserve(g, o.minSample))];
 
   // ── strategies ───────────────────────────────────────────────────────────────
-  const strategies = new Map<string, { signals: number; approved: number; blocked: number; trades: TradeView[]; shadows: ShadowView[] }>();
-  const strat = (name: string) => strategies.get(name) ?? strategies.set(name, { signals: 0, approved: 0, blocked: 0, trades: [], shadows: [] }).get(name)!;
+  type Strat = { signals: number; approved: number; blocked: number; trades: RowList; shadows: RowList };
+  const strategies = new Map<string, Strat>();
+  const strat = (name: string) => strategies.get(name) ?? strategies.set(name, { signals: 0, approved: 0, blocked: 0, trades: new RowList(), shadows: new RowList() }).get(name)!;
+  const stratOf = new Map<number, Strat>();
+  const stratNo = (no: number) => stratOf.get(no) ?? stratOf.set(no, strat(str(no))).get(no)!;
   for (const [name, c] of ds.byStrategy) Object.assign(strat(name), c);
-  for (const t of ds.trades.values()) strat(t.strategy).trades.push(t);
-  for (const s of shadows) if (!s.overlaps && s.bought && s.entryTs !== null && s.exitTs !== null) strat(s.strategy).shadows.push(s);
+  for (let i = 0; i < tr.n; i++) stratNo(tr.strategy[i]!).trades.push(i);
+  for (let i = 0; i < sh.n; i++) {
+    if ((sh.flags[i]! & (SH_OVERLAPS | SH_BOUGHT)) === SH_BOUGHT && !Number.isNaN(sh.entry[i]!) && !Number.isNaN(sh.exit[i]!)) stratNo(sh.strategy[i]!).shadows.push(i);
+  }
   const strategyReports: StrategyReport[] = [...strategies.entries()].map(([name, s]) => ({
     strategy: name, signals: s.signals, approved: s.approved, blocked: s.blocked,
-    realized: strategyStats(s.trades, base, from, to),
-    shadow: strategyStats(s.shadows as ReadonlyArray<ShadowView & TradeLike>, base, from, to), // entry and exit known (above)
+    realized: strategyStats(s.trades.rows(), tr, outcomeOf, base, from, to),
+    shadow: strategyStats(s.shadows.rows(), sh, outcomeOf, base, from, to), // entry and exit known (above)
   }));
   strategyReports.sort((a, b) => Number(b.realized.totalPnl) - Number(a.realized.totalPnl) || a.strategy.localeCompare(b.strategy));
 
   // ── equity curves ────────────────────────────────────────────────────────────
-  type Exit = { readonly exitTs: number; readonly pnl: string };
-  const shadowExits = shadows.filter((s) => !s.overlaps && s.exitTs !== null) as ReadonlyArray<ShadowView & Exit>;
-  // each list in time order (a stable sort), the two merged stably: the stable sort of their concatenation
-  const realizedByTime = sortedBy<Exit>([...ds.trades.values()], (e) => e.exitTs);
-  const byExit = (e: Exit) => e.exitTs;
-  const curve = (events: ReadonlyArray<Exit>): Array<[number, number]> => {
-    const out: Array<[number, number]> = from !== null ? [[from, base]] : [];
-    let eq = base;
-    for (const e of events) out.push([e.exitTs, (eq += Number(e.pnl))]);
+  // each list in time order (a stable sort), the two merged stably (on equal exits the realized first): the
+  // stable sort of their concatenation
+  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  const realizedByTime = sortedBy(all(tr.n), tr.exit);
+  const exits = new RowList();
+  for (let i = 0; i < sh.n; i++) if (!(sh.flags[i]! & SH_OVERLAPS) && !Number.isNaN(sh.exit[i]!)) exits.push(i);
+  const shadowByTime = sortedBy(exits.rows(), sh.exit);
+  const start = (n: number): Array<[number, number]> => {
+    const out: Array<[number, number]> = new Array(n + (from !== null ? 1 : 0));
+    if (from !== null) out[0] = [from, base];
     return out;
   };
-
-  // ── shadow totals ────────────────────────────────────────────────────────────
-  const byStatus: Record<string, number> = {};
-  for (const s of shadows) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
-  const blockedWithoutOutcome = ds.blockedWithoutOutcome;
+  const realized = start(realizedByTime.length);
+  let eq = base;
+  let k = from !== null ? 1 : 0;
+  for (let i = 0; i < realizedByTime.length; i++) {
+    const t = realizedByTime[i]!;
+    realized[k++] = [tr.exit[t]!, (eq += outcomeOf(tr.pnl[t]!).n)];
+  }
+  const withShadow = start(realizedByTime.length + shadowByTime.length);
+  eq = base;
+  k = from !== null ? 1 : 0;
+  let a = 0;
+  let b = 0;
+  while (a < realizedByTime.length || b < shadowByTime.length) {
+    const ta = a < realizedByTime.length ? tr.exit[realizedByTime[a]!]! : Infinity;
+    const tb = b < shadowByTime.length ? sh.exit[shadowByTime[b]!]! : Infinity;
+    if (b >= shadowByTime.length || (a < realizedByTime.length && ta <= tb)) withShadow[k++] = [ta, (eq += outcomeOf(tr.pnl[realizedByTime[a++]!]!).n)];
+    else withShadow[k++] = [tb, (eq += outcomeOf(sh.pnl[shadowByTime[b++]!]!).n)];
+  }
 
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -430,15 +483,12 @@ export function buildReport(ds: ReportSource, options: ReportOptions = {}): Repo
     period: { from: from === null ? null : isoTime(from), to: to === null ? null : isoTime(to) },
     rules: REPORT_RULES,
     pipeline: pipeline(ds, o),
-    shadow: {
-      outcomes: shadows.length, byStatus, pnl: totals.all.total.toString(), headlineShadowPnl: totals.headline.total.toString(),
-      overlapping: shadows.filter((s) => s.overlaps).length, blockedWithoutOutcome,
-    },
+    shadow: { outcomes: sh.n, byStatus, pnl: totals.all.total.toString(), headlineShadowPnl: totals.headline.total.toString(), overlapping, blockedWithoutOutcome: ds.blockedWithoutOutcome },
     guards,
     observe,
     recommendations,
     strategies: strategyReports,
-    equity: { base, realized: curve(realizedByTime), withShadow: curve(mergeBy(realizedByTime, sortedBy(shadowExits, byExit), byExit)) },
+    equity: { base, realized, withShadow },
     skippedLines: ds.skipped,
     duplicateLines: ds.duplicates,
   };
@@ -448,25 +498,30 @@ const NON_STUCK = new Set(['open']);
 
 function pipeline(ds: ReportSource, o: Required<ReportOptions>): PipelineReport {
   const states: Record<string, number> = {};
-  const stuck: PipelineReport['stuck']['signals'] = [];
+  const life = ds.life;
+  // stuck signals: rows, with their age; named once sorted (the first 20 are shown)
+  const stuckRows = new RowList();
   const perHour = new Map<number, number>();
   const end = ds.lastTs ?? 0;
   let failed = 0;
   let rejected = 0;
-  for (const [key, l] of ds.life) {
-    if (l.receivedTs !== null) {
-      const h = Math.floor(l.receivedTs / HOUR);
+  for (let i = 0; i < life.n; i++) {
+    const received = life.received[i]!;
+    if (!Number.isNaN(received)) {
+      const h = Math.floor(received / HOUR);
       perHour.set(h, (perHour.get(h) ?? 0) + 1);
     }
-    const state = l.state;
-    const shown = !l.terminal && l.openAtEnd ? `${state} (open at end)` : state;
+    const state = ds.str(life.state[i]!);
+    const terminal = (life.flags[i]! & LIFE_TERMINAL) !== 0;
+    const shown = !terminal && life.flags[i]! & LIFE_OPEN_AT_END ? `${state} (open at end)` : state;
     states[shown] = (states[shown] ?? 0) + 1;
     if (state === 'failed') failed++;
     if (state === 'rejected') rejected++;
-    if (!l.terminal && !NON_STUCK.has(state) && end - l.ts > o.stuckAfterMs) {
-      stuck.push({ signalId: key.slice(key.indexOf('|') + 1), state, since: isoTime(l.ts), ageMs: end - l.ts });
-    }
+    if (!terminal && !NON_STUCK.has(state) && end - life.ts[i]! > o.stuckAfterMs) stuckRows.push(i);
   }
+  // oldest first; equal ages in table order (a stable sort)
+  const age = (i: number) => end - life.ts[i]!;
+  const stuck = Array.from(stuckRows.rows()).sort((a, b) => age(b) - age(a) || a - b);
   const timeInState: PipelineReport['timeInState'] = {};
   for (const [state, xs] of [...ds.timeInState.entries()].sort(([a], [b]) => a.localeCompare(b))) timeInState[state] = { p50: percentile(xs, 50), p95: percentile(xs, 95), n: xs.length };
   let peak = 0;
@@ -475,19 +530,21 @@ function pipeline(ds: ReportSource, o: Required<ReportOptions>): PipelineReport 
   const hours = ds.firstTs !== null && ds.lastTs !== null ? Math.max(1, (ds.lastTs - ds.firstTs) / HOUR) : null;
   const elapsed = ds.runs.reduce((a, r) => a + (r.elapsedMs ?? 0), 0);
   const { approved, blocked } = ds.decisionCounts;
-  stuck.sort((a, b) => b.ageMs - a.ageMs);
   return {
-    signals: ds.life.size,
+    signals: life.n,
     states: Object.fromEntries(Object.entries(states).sort(([a], [b]) => a.localeCompare(b))),
     decisions: { approved, blocked },
     throughput: {
-      perHourMean: hours === null ? null : ds.life.size / hours,
+      perHourMean: hours === null ? null : life.n / hours,
       perHourPeak: peak,
       peakHour: peakHour === null ? null : isoTime(peakHour * HOUR),
-      perSecondProcessing: elapsed > 0 ? ds.life.size / (elapsed / 1000) : null,
+      perSecondProcessing: elapsed > 0 ? life.n / (elapsed / 1000) : null,
     },
     timeInState,
-    stuck: { count: stuck.length, afterMs: o.stuckAfterMs, signals: stuck.slice(0, 20) },
+    stuck: {
+      count: stuck.length, afterMs: o.stuckAfterMs,
+      signals: stuck.slice(0, 20).map((i) => ({ signalId: life.signalId(i), state: ds.str(life.state[i]!), since: isoTime(life.ts[i]!), ageMs: age(i) })),
+    },
     errors: { busErrors: ds.busErrors, warnings: ds.warnings, failed, rejected },
   };
 }

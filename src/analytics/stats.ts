@@ -15,30 +15,73 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-export function mean(xs: readonly number[]): number {
+/** numbers in a list or a typed array (the read model's columns); every function here reads them in index order */
+export type Nums = ArrayLike<number>;
+
+export function mean(xs: Nums): number {
   if (!xs.length) return NaN;
   let s = 0;
-  for (const x of xs) s += x;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
   return s / xs.length;
 }
 
 /** Sample standard deviation (n − 1). */
-export function stdev(xs: readonly number[]): number {
+export function stdev(xs: Nums): number {
   if (xs.length < 2) return NaN;
   const m = mean(xs);
   let s = 0;
-  for (const x of xs) s += (x - m) ** 2;
+  for (let i = 0; i < xs.length; i++) s += (xs[i]! - m) ** 2;
   return Math.sqrt(s / (xs.length - 1));
 }
 
 /** Percentile by linear interpolation between closest ranks (p in 0..100). */
-export function percentile(xs: readonly number[], p: number): number {
+export function percentile(xs: Nums, p: number): number {
   if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const r = (p / 100) * (s.length - 1);
+  const r = (p / 100) * (xs.length - 1);
   const lo = Math.floor(r);
   const hi = Math.ceil(r);
-  return s[lo]! + (s[hi]! - s[lo]!) * (r - lo);
+  // the two closest ranks by selection (O(n)) rather than a sort: the same order statistics, so the same number
+  const s = Float64Array.from(xs);
+  const a = select(s, lo, 0, s.length - 1);
+  const b = hi === lo ? a : minOf(s, hi, s.length);
+  return a + (b - a) * (r - lo);
+}
+
+/** the k-th smallest of s[from..to] (Hoare's quickselect, median-of-three pivot); reorders s so that s[k] holds it and s[k+1..] only values ≥ it */
+function select(s: Float64Array, k: number, from: number, to: number): number {
+  let lo = from;
+  let hi = to;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as the pivot value
+    let x = s[lo]!, y = s[mid]!, z = s[hi]!;
+    if (x > y) [x, y] = [y, x];
+    if (y > z) y = z;
+    const pivot = x > y ? x : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (s[i]! < pivot) i++;
+      while (s[j]! > pivot) j--;
+      if (i <= j) {
+        const t = s[i]!;
+        s[i] = s[j]!;
+        s[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return s[k]!;
+  }
+  return s[k]!;
+}
+/** the smallest of s[from..to) */
+function minOf(s: Float64Array, from: number, to: number): number {
+  let m = s[from]!;
+  for (let i = from + 1; i < to; i++) if (s[i]! < m) m = s[i]!;
+  return m;
 }
 
 export interface Interval {
@@ -56,7 +99,7 @@ export const BOOTSTRAP_MAX_N = 10_000;
  * BOOTSTRAP_MAX_N values; above that, mean ± z·s/√n, which the bootstrap converges to at that size
  * and which costs O(n) instead of O(B·n).
  */
-export function meanCI(xs: readonly number[], opts: { resamples?: number; level?: number; seed?: number } = {}): Interval | null {
+export function meanCI(xs: Nums, opts: { resamples?: number; level?: number; seed?: number } = {}): Interval | null {
   if (xs.length <= BOOTSTRAP_MAX_N) return bootstrapMeanCI(xs, opts);
   const level = opts.level ?? 0.95;
   const z = normalQuantile((1 + level) / 2);
@@ -86,7 +129,7 @@ export function normalQuantile(p: number): number {
  * Percentile bootstrap confidence interval of the mean: `resamples` resamples with replacement,
  * interval = the (1−level)/2 and (1+level)/2 percentiles of the resampled means. Seeded: reproducible.
  */
-export function bootstrapMeanCI(xs: readonly number[], opts: { resamples?: number; level?: number; seed?: number } = {}): Interval | null {
+export function bootstrapMeanCI(xs: Nums, opts: { resamples?: number; level?: number; seed?: number } = {}): Interval | null {
   const n = xs.length;
   if (n < 2) return null;
   const B = opts.resamples ?? 2000;
@@ -116,7 +159,7 @@ export function bootstrapMeanCI(xs: readonly number[], opts: { resamples?: numbe
 }
 
 /** Annualised Sharpe ratio of periodic returns (risk-free 0): mean / sample stdev × √periodsPerYear. */
-export function sharpe(returns: readonly number[], periodsPerYear = 365): number | null {
+export function sharpe(returns: Nums, periodsPerYear = 365): number | null {
   const sd = stdev(returns);
   if (!(sd > 0)) return null;
   return (mean(returns) / sd) * Math.sqrt(periodsPerYear);
@@ -126,10 +169,10 @@ export function sharpe(returns: readonly number[], periodsPerYear = 365): number
  * Annualised Sortino ratio (target 0): mean / downside deviation × √periodsPerYear, where the downside
  * deviation is √(Σ min(r, 0)² / n) over all n periods.
  */
-export function sortino(returns: readonly number[], periodsPerYear = 365): number | null {
+export function sortino(returns: Nums, periodsPerYear = 365): number | null {
   if (returns.length < 2) return null;
   let s = 0;
-  for (const r of returns) if (r < 0) s += r * r;
+  for (let i = 0; i < returns.length; i++) if (returns[i]! < 0) s += returns[i]! * returns[i]!;
   const dd = Math.sqrt(s / returns.length);
   if (!(dd > 0)) return null;
   return (mean(returns) / dd) * Math.sqrt(periodsPerYear);
@@ -145,26 +188,28 @@ export interface Drawdown {
 }
 
 /** Maximum drawdown of an equity curve. */
-export function maxDrawdown(curve: readonly number[]): Drawdown {
+export function maxDrawdown(curve: Nums): Drawdown {
   let best: Drawdown = { amount: 0, fraction: curve.length ? 0 : null, peakIndex: 0, troughIndex: 0 };
   let peak = -Infinity;
   let peakIndex = 0;
-  curve.forEach((v, i) => {
+  for (let i = 0; i < curve.length; i++) {
+    const v = curve[i]!;
     if (v > peak) {
       peak = v;
       peakIndex = i;
     }
     const dd = peak - v;
     if (dd > best.amount) best = { amount: dd, fraction: peak > 0 ? dd / peak : null, peakIndex, troughIndex: i };
-  });
+  }
   return best;
 }
 
 /** Gross profit / gross loss; null with no losing trade (undefined, not infinite). */
-export function profitFactor(pnls: readonly number[]): number | null {
+export function profitFactor(pnls: Nums): number | null {
   let win = 0;
   let loss = 0;
-  for (const p of pnls) {
+  for (let i = 0; i < pnls.length; i++) {
+    const p = pnls[i]!;
     if (p > 0) win += p;
     else loss -= p;
   }

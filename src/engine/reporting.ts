@@ -6,7 +6,7 @@ import { logBytes, logExists, LogLines, logSegments } from '../adapters/jsonl/se
 
 /** rotation-aware log helpers for the dashboard and the HTTP face (which may import engine, not adapters) */
 export { logFiles, logVersion, tailLines } from '../adapters/jsonl/segments.ts';
-import { loadDataset, type LoadOptions } from '../analytics/dataset.ts';
+import { loadDataset, reportSourceOf, type LoadOptions } from '../analytics/dataset.ts';
 import type { FactFile } from '../analytics/facts.ts';
 import { readLogs, type ByteSource, type LogReadModel, type ReadOptions } from '../analytics/read-model.ts';
 import { factsOf, followSidecar, loadSidecar, SIDECAR_FILE, SidecarWriter, type Sidecar } from '../analytics/sidecar.ts';
@@ -164,7 +164,7 @@ export function readModelOf(dir: string, load: ReportLoad = {}): LogReadModel {
   checkDir(dir);
   let model: LogReadModel;
   if (load.detail) {
-    model = loadDataset({ bus: new LogLines(dir, LOG_FILES.bus), decisions: new LogLines(dir, LOG_FILES.decisions), shadow: new LogLines(dir, LOG_FILES.shadow) }, load);
+    model = reportSourceOf(loadDataset({ bus: new LogLines(dir, LOG_FILES.bus), decisions: new LogLines(dir, LOG_FILES.decisions), shadow: new LogLines(dir, LOG_FILES.shadow) }, load));
   } else {
     const sources = logSources(dir);
     const sc = load.sidecar === false ? null : sidecarOf(dir, load.keep === true);
