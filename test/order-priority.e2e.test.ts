@@ -38,16 +38,17 @@ afterEach(async () => {
   while (sims.length) await sims.pop()!.stop();
 });
 
-async function rig(o: { rateLimitMs?: number } = {}): Promise<Rig> {
+async function rig(o: { rateLimitMs?: number; nonceWindow?: number } = {}): Promise<Rig> {
   const apiKey = randomBytes(24).toString('base64url');
   const secret = randomBytes(64).toString('base64');
   const wire: PrivateCall[] = [];
   const sim = await startKrakenSim({
     apiKey, apiSecret: secret, series: [bundledSlice('2019-01-01', '2019-02-01')], balances: { USD: '10000', XBT: '0' },
     onPrivateCall: (c) => wire.push(c),
+    ...(o.nonceWindow === undefined ? {} : { nonceWindow: o.nonceWindow }),
   });
   sims.push(sim);
-  const client = krakenClient({ apiKey, secret, baseUrl: sim.url, rateLimit: o.rateLimitMs !== undefined, clock: new SystemClock(), timeoutMs: 2_000 });
+  const client = krakenClient({ apiKey, secret, baseUrl: sim.url, rateLimit: o.rateLimitMs !== undefined, clock: new SystemClock(), timeoutMs: 2_000, ...(o.nonceWindow === undefined ? {} : { nonceWindow: o.nonceWindow }) });
   // ccxt's limiter refills 1 / rateLimit units a ms (Kraken's 1000 ms would make the test wait seconds for nothing)
   if (o.rateLimitMs !== undefined) (client.exchange as unknown as { throttler: { config: Record<string, number> } }).throttler.config['refillRate'] = 1 / o.rateLimitMs;
   await client.exchange.loadMarkets();
@@ -193,5 +194,44 @@ describe('order entry first under a read-heavy load (simulator on loopback)', ()
     await Promise.all(reads);
     expect(r.wire.map((c) => c.method)).toEqual(['OpenOrders', 'AddOrder', 'OpenOrders', 'OpenOrders']);
     expectNoncesIncrease(r.wire);
+  });
+});
+
+describe('order entry beside the read in flight, on a key with a nonce window (simulator on loopback)', () => {
+  it('when a read is in flight and an order comes then its AddOrder reaches Kraken first, the overtaken read is still accepted, and the waiting reads follow', async () => {
+    const r = await rig({ nonceWindow: 10_000 });
+    const reads = await readLoad(r, 8);
+    const o = order();
+    let kindsWhenHeldReadAnswered: string[] = [];
+    void reads[0]!.then(() => (kindsWhenHeldReadAnswered = r.events.map((e) => e.kind)));
+    r.venue.submit(o);
+    await Promise.all(reads);
+    await r.venue.idle();
+    // the simulator checks a call's nonce after its latency: the held read (lower nonce) is checked after the order
+    expect(r.wire.slice(0, 2).map((c) => c.method)).toEqual(['AddOrder', 'BalanceEx']);
+    expect(BigInt(r.wire[1]!.nonce!) < BigInt(r.wire[0]!.nonce!)).toBe(true);
+    expect(kindsWhenHeldReadAnswered).toEqual(['accepted']); // the order did not wait for the read in flight
+    // every call accepted; in the order the client sent them (nonce order), nonces strictly increase
+    expect(r.wire.filter((c) => c.error !== null)).toEqual([]);
+    const sent = [...r.wire].sort((a, b) => (BigInt(a.nonce!) < BigInt(b.nonce!) ? -1 : 1));
+    expect(sent.map((c) => c.method)).toEqual(['BalanceEx', 'AddOrder', ...Array.from({ length: 8 }, (_, i) => ['BalanceEx', 'OpenOrders', 'TradesHistory', 'ClosedOrders'][i % 4])]);
+    expect(new Set(r.wire.map((c) => c.nonce)).size).toBe(r.wire.length);
+    expect(r.sim.orders().filter((x) => x.clOrdId === o.clientOrderId)).toHaveLength(1);
+    expect(r.client.privateCalls.stats).toMatchObject({ overlapped: 1, maxInFlight: 2 });
+  });
+
+  it('when 30 orders come at once beside a read in flight then every one is placed once, nonces never repeat, and none is refused', async () => {
+    const r = await rig({ nonceWindow: 10_000 });
+    const reads = await readLoad(r, 4);
+    const orders = Array.from({ length: 30 }, () => order({ quantity: new Dec('0.0002') }));
+    for (const o of orders) r.venue.submit(o);
+    await Promise.all(reads);
+    await r.venue.idle();
+    expect(r.wire.filter((c) => c.error !== null)).toEqual([]);
+    expect(r.venue.stats.invalidNonce).toBe(0);
+    expect(new Set(r.wire.map((c) => c.nonce)).size).toBe(r.wire.length);
+    expect(r.events.filter((e) => e.kind === 'accepted')).toHaveLength(30);
+    for (const o of orders) expect(r.sim.orders().filter((x) => x.clOrdId === o.clientOrderId)).toHaveLength(1);
+    expect(r.client.privateCalls.stats.maxInFlight).toBeLessThanOrEqual(3);
   });
 });

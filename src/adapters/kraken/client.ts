@@ -2,7 +2,8 @@
  * Builds ccxt's kraken for Tollgate: the nonce from NonceSource (strictly increasing), the rate limiter
  * on against Kraken (off only against the loopback simulator in tests), a base URL for the simulator
  * (`mode: sim`), and a request timeout. Credentials are passed in, never read here. Every private call goes
- * through one PrivateCallQueue per client (one at a time, order entry first, the nonce taken when it is sent).
+ * through one PrivateCallQueue per client (one at a time, order entry first, the nonce taken when it is sent;
+ * with the key's nonce window, order entry beside the calls in flight).
  *
  * With `ws` (or a `wsUrl`) it builds ccxt.pro's kraken instead, which extends the REST one (every REST call
  * works as before) and adds `watchOHLCV`, `watchTicker`, … over Kraken's public WebSocket v2; `wsUrl` points
@@ -37,6 +38,12 @@ export interface KrakenClientOptions {
   readonly persistNonce?: (nonce: number) => void;
   /** order calls in a row before one waiting private read goes (default 4) */
   readonly orderBurst?: number;
+  /**
+   * the nonce window set on this key at Kraken (nonce units: ms with this client's nonces; default 0, Kraken's
+   * default). Given, order calls go beside the calls in flight instead of after them (PrivateCallQueue); it
+   * must not exceed the key's real window, or a call overtaken by an order is refused with EAPI:Invalid nonce.
+   */
+  readonly nonceWindow?: number;
 }
 
 export interface KrakenClient {
@@ -96,7 +103,7 @@ export function krakenClient(o: KrakenClientOptions): KrakenClient {
   });
   exchange.nonce = () => nonces.next();
   nodeCrypto(exchange); // ccxt still signs; its HMAC and hash run in node:crypto (signing.ts)
-  const privateCalls = new PrivateCallQueue(o.orderBurst === undefined ? {} : { orderBurst: o.orderBurst });
+  const privateCalls = new PrivateCallQueue({ ...(o.orderBurst === undefined ? {} : { orderBurst: o.orderBurst }), nonceWindow: o.nonceWindow ?? 0, nonces });
   queuePrivateCalls(exchange, privateCalls);
   if (o.baseUrl) {
     const api = exchange.urls['api'] as Record<string, string>;

@@ -15,10 +15,14 @@ export class NonceSource {
     this.last = start;
   }
   next(): number {
-    const now = this.clock.now();
-    this.last = now > this.last ? now : this.last + 1;
+    this.last = this.peek();
     this.persist?.(this.last);
     return this.last;
+  }
+  /** the nonce `next()` would hand out now (nothing is taken) */
+  peek(): number {
+    const now = this.clock.now();
+    return now > this.last ? now : this.last + 1;
   }
   /** the last nonce handed out (persist it to survive a restart with a clock that went backwards) */
   get current(): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrivateCallQueue, priorityOf, type CallPriority } from './private-queue.ts';
+import { MAX_IN_FLIGHT, PrivateCallQueue, priorityOf, type CallPriority } from './private-queue.ts';
 
 /** A queue whose calls finish only when the test says so; `started` lists them in the order they were started. */
 function harness(orderBurst?: number) {
@@ -104,5 +104,99 @@ describe('PrivateCallQueue: one private call at a time, order entry first', () =
   it("Kraken's order-entry methods are order priority, everything else is a read", () => {
     expect(['AddOrder', 'CancelOrder', 'EditOrder', 'AddOrderBatch', 'CancelAll'].map(priorityOf)).toEqual(Array(5).fill('order'));
     expect(['Balance', 'BalanceEx', 'OpenOrders', 'ClosedOrders', 'TradesHistory', 'QueryOrders', 'CancelAllOrdersAfter', 'GetWebSocketsToken'].map(priorityOf)).toEqual(Array(8).fill('read'));
+  });
+});
+
+/** A queue on a key with a nonce window: each call takes the next nonce when it starts (as ccxt signs); the clock is the test's. */
+function windowHarness(nonceWindow: number, orderBurst?: number) {
+  let now = 1_000;
+  let last = 0;
+  const nonces = { get current() { return last; }, peek: () => (now > last ? now : last + 1) };
+  const q = new PrivateCallQueue({ nonceWindow, nonces, ...(orderBurst === undefined ? {} : { orderBurst }) });
+  const started: string[] = [];
+  const taken: number[] = [];
+  const finish = new Map<string, () => void>();
+  const calls = (...names: string[]) => {
+    for (const name of names) {
+      void q.run(name.startsWith('o') ? 'order' : 'read', () => {
+        last = nonces.peek();
+        taken.push(last);
+        started.push(name);
+        return new Promise<void>((ok) => finish.set(name, ok));
+      });
+    }
+  };
+  const done = async (...names: string[]) => {
+    for (const name of names) finish.get(name)!();
+    await new Promise((r) => setImmediate(r));
+  };
+  return { q, started, taken, calls, done, tick: (ms: number) => (now += ms) };
+}
+
+describe('PrivateCallQueue with the key’s nonce window: order entry beside the calls in flight', () => {
+  it('when a read is in flight then an order starts at once beside it, while the other reads wait until nothing is in flight', async () => {
+    const h = windowHarness(5_000);
+    h.calls('r1', 'r2', 'o1');
+    expect(h.started).toEqual(['r1', 'o1']);
+    await h.done('o1');
+    expect(h.started).toEqual(['r1', 'o1']); // r2 waits for r1
+    await h.done('r1');
+    expect(h.started).toEqual(['r1', 'o1', 'r2']);
+    expect(h.q.stats).toMatchObject({ overlapped: 1, maxInFlight: 2 });
+  });
+
+  it('nonces are taken in start order, strictly increasing, however the calls overlap', async () => {
+    const h = windowHarness(5_000);
+    h.calls('r1', 'o1', 'o2', 'r2', 'o3');
+    await h.done('o1');
+    h.calls('o4');
+    await h.done('r1'); // o4 beside o2 and o3; r2 waits for all of them
+    await h.done('o2', 'o3', 'o4');
+    await h.done('r2');
+    expect(h.started).toEqual(['r1', 'o1', 'o2', 'o3', 'o4', 'r2']);
+    expect(h.taken.every((n, i) => i === 0 || n > h.taken[i - 1]!)).toBe(true);
+  });
+
+  it('at most MAX_IN_FLIGHT calls are in flight at once', async () => {
+    const h = windowHarness(5_000);
+    h.calls('r1', 'o1', 'o2', 'o3', 'o4');
+    expect(h.started).toEqual(['r1', 'o1', 'o2']);
+    await h.done('o1');
+    expect(h.started).toEqual(['r1', 'o1', 'o2', 'o3']);
+    expect(h.q.stats.maxInFlight).toBe(MAX_IN_FLIGHT);
+  });
+
+  it('when the oldest call in flight is half the window old then an order waits for it, as without a window', async () => {
+    const h = windowHarness(1_000);
+    h.calls('r1');
+    h.tick(499);
+    h.calls('o1');
+    expect(h.started).toEqual(['r1', 'o1']); // 499 above r1's nonce: beside it
+    await h.done('o1');
+    h.tick(1);
+    h.calls('o2');
+    expect(h.started).toEqual(['r1', 'o1']); // 500 above: r1 might arrive too late for Kraken's window
+    await h.done('r1');
+    expect(h.started).toEqual(['r1', 'o1', 'o2']);
+  });
+
+  it('when orderBurst orders went in a row and a read waits then the next order waits for that read', async () => {
+    const h = windowHarness(5_000, 2);
+    h.calls('r1', 'r2', 'o1', 'o2', 'o3');
+    expect(h.started).toEqual(['r1', 'o1', 'o2']);
+    await h.done('o1', 'o2');
+    expect(h.started).toEqual(['r1', 'o1', 'o2']); // r2's turn: it waits for r1, and o3 waits for r2
+    await h.done('r1');
+    expect(h.started).toEqual(['r1', 'o1', 'o2', 'r2', 'o3']);
+  });
+
+  it('without a window nothing overlaps; a window without the key’s nonces is refused', async () => {
+    const h = harness();
+    h.calls('r1', 'o1', 'o2');
+    expect(h.started).toEqual(['r1']);
+    await h.doneTimes(2);
+    expect(h.q.stats.maxInFlight).toBe(1);
+    expect(() => new PrivateCallQueue({ nonceWindow: 1_000 })).toThrow(/needs the key's nonces/);
+    expect(() => new PrivateCallQueue({ nonceWindow: -1 })).toThrow(/nonceWindow must be 0 or more/);
   });
 });
