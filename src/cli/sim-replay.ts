@@ -36,7 +36,7 @@ export interface SimReplayResult extends ReplayResult {
  * A simulator replaying `series` for a sim-mode replay: the config's starting cash and fill model, and
  * order and trade times on the simulator's current candle, as the paper venue stamps its fills.
  */
-export async function startReplaySim(series: CandleSeries, config: Config, markets: Map<string, MarketMeta>, apiKey: string, secret: string): Promise<{ sim: KrakenSim; apiKey: string; secret: string }> {
+export async function startReplaySim(series: CandleSeries, config: Config, markets: Map<string, MarketMeta>, apiKey: string, secret: string, nonceWindow = 0): Promise<{ sim: KrakenSim; apiKey: string; secret: string }> {
   const meta = markets.get(series.pair);
   let clockSim: KrakenSim | null = null;
   const sim = await startKrakenSim({
@@ -44,6 +44,7 @@ export async function startReplaySim(series: CandleSeries, config: Config, marke
     balances: { ...config.startingCash, ...(meta ? { [meta.base]: '0' } : {}) },
     fill: { slippageBps: config.venue.slippageBps, maxVolumeShare: config.venue.maxVolumeShare },
     clock: { now: () => (clockSim ? clockSim.exchange.current(series.pair).ts : series.ts[0] ?? 0) },
+    nonceWindow,
   });
   clockSim = sim;
   return { sim, apiKey, secret };
@@ -52,6 +53,8 @@ export async function startReplaySim(series: CandleSeries, config: Config, marke
 export interface SimReplayOptions extends Omit<ReplayOptions, 'venue' | 'durable'> {
   /** a simulator already running on the same candles (tests inject faults into it); default: one started here */
   readonly sim?: { readonly sim: KrakenSim; readonly apiKey: string; readonly secret: string };
+  /** the key's nonce window (simulator and client; default 0): order calls go beside the calls in flight (krakenClient) */
+  readonly nonceWindow?: number;
 }
 
 /** The simulator serves the pairs Kraken lists today: a delisted pair (replay only) is refused before anything is written. */
@@ -68,11 +71,11 @@ export async function runSimReplay(opts: SimReplayOptions & { config: Config; ma
   let creds = opts.sim;
   if (!creds) {
     // throwaway credentials for a simulator that lives as long as this run; never printed
-    creds = await startReplaySim(series, config, opts.markets, randomBytes(24).toString('base64url'), randomBytes(64).toString('base64'));
+    creds = await startReplaySim(series, config, opts.markets, randomBytes(24).toString('base64url'), randomBytes(64).toString('base64'), opts.nonceWindow);
     own = creds.sim;
   }
   const { sim } = creds;
-  const { exchange } = krakenClient({ apiKey: creds.apiKey, secret: creds.secret, baseUrl: sim.url, rateLimit: false, clock: new SystemClock() });
+  const { exchange } = krakenClient({ apiKey: creds.apiKey, secret: creds.secret, baseUrl: sim.url, rateLimit: false, clock: new SystemClock(), nonceWindow: opts.nonceWindow ?? 0 });
   await exchange.loadMarkets();
   let venue: KrakenVenue | null = null;
   try {
