@@ -132,3 +132,30 @@ describe('volume cap', () => {
     expect(quoteFill(P, BTC, mkt('buy', '0'), c(), Z)).toBeNull();
   });
 });
+
+describe('quoteFill: many orders on one candle', () => {
+  it('when orders of both sides, fill models and markets take turns on one candle then each quote equals a quote on a fresh copy of it', () => {
+    const ETH = krakenMarkets().get('ETH/USD')!;
+    const candle = c({ open: 50000.05, volume: 3.7 });
+    const models: FillModelParams[] = [P, { slippageBps: 25, maxVolumeShare: 0.5 }];
+    const show = (q: ReturnType<typeof quoteFill>) => q && { quantity: q.quantity.toFixed(), price: q.price.toFixed(), fee: q.fee.toFixed() };
+    const asks: Array<[FillModelParams, typeof BTC, WorkingOrder, Dec]> = [];
+    for (let round = 0; round < 2; round++) {
+      for (const params of models) {
+        for (const meta of [BTC, ETH]) {
+          for (const order of [mkt('buy', '0.1'), mkt('sell', '0.2'), mkt('buy', '5'), lim('buy', '0.1', '49500')]) {
+            for (const used of [Z, dec('0.1')]) asks.push([params, meta, order, used]);
+          }
+        }
+      }
+    }
+    // the same candle object asked in turn (what it remembers is reused), against a fresh copy per ask
+    const got = asks.map(([params, meta, order, used]) => show(quoteFill(params, meta, order, candle, used)));
+    const sameModel = asks.filter(([params, meta]) => params === P && meta === BTC).map(([params, meta, order, used]) => show(quoteFill(params, meta, order, candle, used)));
+    const want = asks.map(([params, meta, order, used]) => show(quoteFill(params, meta, order, { ...candle }, used)));
+    expect(got).toEqual(want);
+    expect(sameModel).toEqual(want.filter((_, i) => asks[i]![0] === P && asks[i]![1] === BTC));
+    const quoted = got.length;
+    expect(quoted).toBe(2 * 2 * 2 * 4 * 2);
+  });
+});

@@ -39,19 +39,51 @@ function slippageFactor(slippageBps: number, side: Side): Dec {
   return side === 'buy' ? f.buy : f.sell;
 }
 
+/**
+ * What every order on one candle shares under one fill model and market: its volume share and its market fill
+ * prices. The paper venue and the shadow engine quote many orders on the same candle object; these are built
+ * once for it (one slot: the candle in hand), the same Decs a fresh computation gives.
+ */
+interface CandleTerms {
+  readonly candle: Candle;
+  readonly params: FillModelParams;
+  readonly meta: MarketMeta;
+  share: Dec | undefined;
+  buy: Dec | undefined;
+  sell: Dec | undefined;
+}
+let terms: CandleTerms | null = null;
+function termsOf(params: FillModelParams, meta: MarketMeta, candle: Candle): CandleTerms {
+  if (terms === null || terms.candle !== candle || terms.params !== params || terms.meta !== meta) {
+    terms = { candle, params, meta, share: undefined, buy: undefined, sell: undefined };
+  }
+  return terms;
+}
+
 /** Base-quantity cap for this candle: share × volume, minus what other orders already took. */
 export function volumeCapacity(params: FillModelParams, meta: MarketMeta, candle: Candle, used: Dec): Dec {
-  const share = roundQuantity(meta, candleDec(candle, 'volume').mul(params.maxVolumeShare));
+  const t = termsOf(params, meta, candle);
+  const share = (t.share ??= roundQuantity(meta, candleDec(candle, 'volume').mul(params.maxVolumeShare)));
   const cap = used.isZero() ? share : share.minus(used);
   return cap.gt(ZERO) ? cap : ZERO;
+}
+
+/** The market fill price of a side on this candle: its open with slippage, rounded against the trader. */
+function marketPrice(params: FillModelParams, meta: MarketMeta, candle: Candle, side: Side): Dec {
+  const t = termsOf(params, meta, candle);
+  const known = side === 'buy' ? t.buy : t.sell;
+  if (known !== undefined) return known;
+  const price = roundPriceAdverse(meta, candleDec(candle, 'open').mul(slippageFactor(params.slippageBps, side)), side);
+  if (side === 'buy') t.buy = price;
+  else t.sell = price;
+  return price;
 }
 
 export function quoteFill(params: FillModelParams, meta: MarketMeta, order: WorkingOrder, candle: Candle, used: Dec): FillQuote | null {
   let price: Dec;
   let liquidity: 'maker' | 'taker';
   if (order.type === 'market') {
-    const open = candleDec(candle, 'open');
-    price = roundPriceAdverse(meta, open.mul(slippageFactor(params.slippageBps, order.side)), order.side);
+    price = marketPrice(params, meta, candle, order.side);
     liquidity = 'taker';
   } else {
     const limit = order.limitPrice;

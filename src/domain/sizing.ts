@@ -11,8 +11,19 @@ export interface SizedOrder {
   readonly cost: Dec;
 }
 
+/** a fixed quote amount parsed once per config string (a Dec is immutable) */
+const amounts = new Map<string, Dec>();
+function amountOf(s: string): Dec {
+  let d = amounts.get(s);
+  if (d === undefined) {
+    if (amounts.size >= 256) amounts.clear();
+    amounts.set(s, (d = new Dec(s)));
+  }
+  return d;
+}
+
 export function sizeOrder(sizing: Sizing, meta: MarketMeta, price: Dec, equity: Dec): SizedOrder {
-  const quote = sizing.mode === 'fixed_quote' ? new Dec(sizing.amount) : equity.mul(sizing.fraction);
+  const quote = sizing.mode === 'fixed_quote' ? amountOf(sizing.amount) : equity.mul(sizing.fraction);
   const quantity = price.gt(ZERO) && quote.gt(ZERO) ? roundQuantity(meta, quote.div(price)) : ZERO;
   return { quantity, cost: quantity.mul(price) };
 }

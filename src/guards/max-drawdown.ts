@@ -39,7 +39,15 @@ function windowDrawdown(s: GuardSnapshot, w: readonly ClosedTrade[], windowStart
   const trades = s.closedTrades;
   let before = s.realizedPnl;
   for (let i = trades.length - 1; i >= 0 && trades[i]!.exitTs >= windowStart; i--) before = before.minus(trades[i]!.pnl);
-  return relativeDrawdown(s.startingBalance.plus(before).toNumber(), w.map((t) => t.pnl.toNumber()));
+  return relativeDrawdown(s.startingBalance.plus(before).toNumber(), w.map(pnlNumber));
+}
+
+/** a closed trade's pnl as a double, converted once per trade (a trade is immutable; windows overlap) */
+const pnlNumbers = new WeakMap<ClosedTrade, number>();
+function pnlNumber(t: ClosedTrade): number {
+  let n = pnlNumbers.get(t);
+  if (n === undefined) pnlNumbers.set(t, (n = t.pnl.toNumber()));
+  return n;
 }
 
 export const maxDrawdown: GuardDefinition<MaxDrawdownParams> = {

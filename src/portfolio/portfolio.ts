@@ -122,9 +122,20 @@ export class Portfolio {
     for (const c of this.cash.values()) eq = eq.plus(c);
     for (const p of this.positions.values()) {
       const m = markPrice(p.pair);
-      eq = eq.plus(m === null ? heldCost(toPosition(p)) : p.quantity.mul(m));
+      eq = eq.plus(m === null ? heldCost(toPosition(p)) : p.quantity.mul(this.markDec(m)));
     }
     return eq;
+  }
+
+  /** the last mark as a Dec: every position of a pair is marked at the same close, converted once */
+  private lastMark = NaN;
+  private lastMarkDec: Dec = new Dec(0);
+  private markDec(m: number): Dec {
+    if (m !== this.lastMark) {
+      this.lastMarkDec = new Dec(m);
+      this.lastMark = m;
+    }
+    return this.lastMarkDec;
   }
 }
 
