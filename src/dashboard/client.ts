@@ -2,7 +2,8 @@
  * The dashboard's one page script (served as /assets/dashboard.js, ~3 KB, no build step): sortable tables,
  * arrow keys between the tabs, live updates (an EventSource on /events; on each change the page is fetched
  * again and every `[data-live]` section is swapped in, unless the user is typing in it) and the price chart
- * (lightweight-charts' standalone build, from its JSON data block).
+ * (lightweight-charts' standalone build, from its JSON data block; when markers were left out it opens on the
+ * stretch of the kept ones).
  */
 import { createHash } from 'node:crypto';
 
@@ -41,7 +42,8 @@ d.entries.forEach(function(x){m.push({time:x[0]/1000,position:'belowBar',color:'
 d.exits.forEach(function(x){m.push({time:x[0]/1000,position:'aboveBar',color:'#a4161a',shape:'arrowDown',text:''})});
 d.blocked.forEach(function(x){m.push({time:x[0]/1000,position:'inBar',color:'#b35900',shape:'circle',text:''})});
 m.sort(function(a,b){return a.time-b.time});
-L.createSeriesMarkers(s,m);chart.timeScale().fitContent();
+L.createSeriesMarkers(s,m);var last=d.prices.length?d.prices[d.prices.length-1][0]:null;
+if(d.from!=null&&last!==null&&last>d.from)chart.timeScale().setVisibleRange({from:d.from/1000,to:last/1000});else chart.timeScale().fitContent();
 pc.dataset.points=String(d.prices.length);pc.dataset.markers=String(m.length);pc.dataset.ready='1'}
 })();`;
 

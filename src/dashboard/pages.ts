@@ -237,10 +237,10 @@ export function drawdownOf(points: Array<[number, number]>): Array<[number, numb
   });
 }
 
-/** The price chart's data block: [ms, price] pairs only (what the page script draws). */
+/** The price chart's data block: [ms, price] pairs (what the page script draws), and where it opens when markers were left out. */
 export function chartJson(c: ChartData): string {
   const pts = (xs: ReadonlyArray<{ ts: number; price: number }>) => xs.map((m) => [m.ts, m.price]);
-  return JSON.stringify({ prices: c.prices, entries: pts(c.entries), exits: pts(c.exits), blocked: pts(c.blocked) });
+  return JSON.stringify({ prices: c.prices, entries: pts(c.entries), exits: pts(c.exits), blocked: pts(c.blocked), from: c.markersFrom });
 }
 
 /** days shown in the daily PnL table (the newest) */
@@ -262,9 +262,10 @@ export function performanceBody(r: Report, chart: ChartData, f: FilterValues = {
   ], ccy);
   const ddChart = svgChart('drawdown-chart', 'Drawdown of realized equity', [{ name: 'drawdown', color: PALETTE.neg, points: dd }], ccy);
   const n = (xs: unknown[]) => xs.length;
+  const kept = n(chart.entries) + n(chart.exits) + n(chart.blocked);
   const price = `<section aria-labelledby="price-h"><h2 id="price-h">Price${chart.pair ? ` of ${esc(chart.pair)}` : ''}: entries, exits and blocked signals</h2>
 <div id="price-chart" role="img" aria-label="Price chart with ${n(chart.entries)} entries, ${n(chart.exits)} exits and ${n(chart.blocked)} blocked signals marked"></div>
-<p class="note"><span class="pos">▲ entry</span> · <span class="neg">▼ exit</span> · <span class="blocked">● blocked signal</span>. ${chart.prices.length} price points${chart.omitted ? `; ${chart.omitted} older markers left out` : ''}.</p>
+<p class="note" id="price-note"><span class="pos">▲ entry</span> · <span class="neg">▼ exit</span> · <span class="blocked">● blocked signal</span>. ${chart.prices.length} price points${chart.markersFrom === null ? '' : `; markers: the newest ${kept} from ${esc(new Date(chart.markersFrom).toISOString().slice(0, 16).replace('T', ' '))} UTC on (the chart opens there), ${chart.omitted} older left out: narrow the dates to see them`}.</p>
 <script type="application/json" id="price-data">${chartJson(chart)}</script></section>`;
   const days = chart.daily.slice(-DAILY_ROWS);
   const daily = table('daily', 'Daily realized PnL (by exit day, UTC)', ['Day', 'Trades', 'PnL'], days.map((d) => [textCell(d.day), intCell(d.trades), moneyCell(d.pnl, ccy)]), `Exact sums of the closed trades' net PnL (trade.closed in signal_bus.jsonl)${chart.daily.length > days.length ? `; the last ${DAILY_ROWS} of ${chart.daily.length} days with exits (narrow the dates for earlier ones)` : ''}.`);

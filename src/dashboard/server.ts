@@ -24,7 +24,7 @@ import { startExitTrack } from '../domain/exits.ts';
 import { Dec } from '../domain/money.ts';
 import { analyticsBody, confirmBody, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, tradingBody, type ControlsView, type DecisionLine, type ExitLevels, type FilterValues, type PageContext } from './pages.ts';
 import { BotApiError, BotClient, GUARD_MODES, type BotLink, type ControlCommand, type GuardModeName } from './bot-client.ts';
-import { chartDataOf, type ChartData } from './chart-data.ts';
+import { ChartIndex, type ChartData } from './chart-data.ts';
 import { CLIENT_JS, CLIENT_JS_VERSION } from './client.ts';
 
 export const DEFAULT_PORT = 8501;
@@ -178,11 +178,15 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
 
   const cache = new FilterCache<Report>(o.logsDir, (f) => reportOf(o.logsDir, f, o.load ?? REPORT_DEFAULTS.load, o.report ?? REPORT_DEFAULTS.report));
   cache.get(); // a bad logs directory fails at start, not at the first page
+  // the price chart's columns, read once from the logs and then followed as they grow; each filter scans them
+  const chartIndex = new ChartIndex(o.logsDir);
+  chartIndex.update();
   const charts = new FilterCache<ChartData>(o.logsDir, (f) => {
     const runs = cache.get(f.run ? { run: f.run } : {}).runs;
     const times = (k: 'from' | 'to') => runs.map((r) => (r[k] ? Date.parse(r[k]) : NaN)).filter((t) => !Number.isNaN(t));
     const span = { from: times('from').length ? Math.min(...times('from')) : null, to: times('to').length ? Math.max(...times('to')) : null };
-    return chartDataOf(o.logsDir, { runs: f.run === 'all' ? null : new Set(runs.map((r) => r.runId)), since: f.since ?? null, until: f.until ?? null, span, ...(f.strategy ? { strategy: f.strategy } : {}), ...(f.pair ? { pair: f.pair } : {}) }, o.candles ?? null);
+    chartIndex.update();
+    return chartIndex.chart({ runs: f.run === 'all' ? null : new Set(runs.map((r) => r.runId)), since: f.since ?? null, until: f.until ?? null, span, ...(f.strategy ? { strategy: f.strategy } : {}), ...(f.pair ? { pair: f.pair } : {}) }, o.candles ?? null);
   });
   const bot = o.bot ? new BotClient(o.bot) : null;
   const exits = exitLevelsFrom(o.config === undefined ? parseConfig({}) : (o.config as Config));
