@@ -30,20 +30,31 @@ const iso = (t: number | null) => (t === null ? null : isoTime(t));
 /** percent with 4 decimals, as a number (statistics; the money itself is the `pnl` string) */
 const pct = (r: number | null) => (r === null ? null : Math.round(r * 1e6) / 1e4);
 
+/** what a final record adds to its decision: a realized outcome's exit and pnl; a shadow outcome's with its status and overlap */
+type FinalFields =
+  | { readonly status?: undefined; readonly exitReason: string | null; readonly pnl: string | null; readonly pnlPct: number | null }
+  | { readonly status: string; readonly exitReason: string | null; readonly pnl: string; readonly pnlPct: number | null; readonly overlaps: boolean };
+
 export class DecisionTracker {
   /** signals whose final record is not written yet */
   private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly log: DecisionLog, private readonly runId: string) {}
 
-  private final(id: string, ts: number, end: string, outcome: 'realized' | 'shadow' | 'none', fields: Record<string, unknown>): void {
+  private final(id: string, ts: number, end: string, outcome: 'realized' | 'shadow' | 'none', fields: FinalFields): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    this.log.outcomes.append({
-      schemaVersion: SCHEMA_VERSION, ts: isoTime(ts), signalId: id, strategy: p.strategy, pair: p.pair, side: p.side,
-      decision: p.decision, blockedBy: p.blockedBy, observedBlocks: p.observedBlocks, end, outcome, ...fields, runId: this.runId,
-    });
+    // the two shapes written out rather than spread: the record made in one step
+    this.log.outcomes.append(fields.status === undefined
+      ? {
+        schemaVersion: SCHEMA_VERSION, ts: this.iso(ts), signalId: id, strategy: p.strategy, pair: p.pair, side: p.side, decision: p.decision, blockedBy: p.blockedBy,
+        observedBlocks: p.observedBlocks, end, outcome, exitReason: fields.exitReason, pnl: fields.pnl, pnlPct: fields.pnlPct, runId: this.runId,
+      }
+      : {
+        schemaVersion: SCHEMA_VERSION, ts: this.iso(ts), signalId: id, strategy: p.strategy, pair: p.pair, side: p.side, decision: p.decision, blockedBy: p.blockedBy,
+        observedBlocks: p.observedBlocks, end, outcome, status: fields.status, exitReason: fields.exitReason, pnl: fields.pnl, pnlPct: fields.pnlPct, overlaps: fields.overlaps, runId: this.runId,
+      });
   }
 
   private realized(id: string, ts: number, end: string): void {
@@ -55,7 +66,18 @@ export class DecisionTracker {
 
   private bus(ts: number, event: string, fields: Record<string, unknown>): void {
     // every line carries signalId (LOGS.md); run-level lines have null
-    this.log.bus.append({ schemaVersion: SCHEMA_VERSION, ts: isoTime(ts), event, signalId: null, ...fields, runId: this.runId });
+    this.log.bus.append({ schemaVersion: SCHEMA_VERSION, ts: this.iso(ts), event, signalId: null, ...fields, runId: this.runId });
+  }
+
+  // the time of the line before: a signal's lines, and a candle's, mostly share it (formatted once)
+  private lastTs = NaN;
+  private lastIso = '';
+  private iso(ts: number): string {
+    if (ts !== this.lastTs) {
+      this.lastIso = isoTime(ts);
+      this.lastTs = ts;
+    }
+    return this.lastIso;
   }
 
   attach(bus: SignalBus): void {
@@ -64,12 +86,12 @@ export class DecisionTracker {
       if (!this.pending.has(s.id)) this.pending.set(s.id, { strategy: s.strategy, pair: s.pair, side: s.side, decision: null, blockedBy: [], observedBlocks: [], trade: null });
       // the hot lines are built whole, in the key order bus() gives (schemaVersion, ts, event, signalId, fields, runId)
       this.log.bus.append({
-        schemaVersion: SCHEMA_VERSION, ts: isoTime(s.tsEvent), event: 'signal.received', signalId: s.id,
+        schemaVersion: SCHEMA_VERSION, ts: this.iso(s.tsEvent), event: 'signal.received', signalId: s.id,
         strategy: s.strategy, pair: s.pair, side: s.side, confidence: s.confidence, price: String(s.price), reason: s.reason, source: s.source, runId: this.runId,
       });
     });
     bus.subscribe('transition', 'tracker', (t) => {
-      const ts = isoTime(t.ts);
+      const ts = this.iso(t.ts);
       this.log.bus.append(t.detail
         ? { schemaVersion: SCHEMA_VERSION, ts, event: 'signal.transition', signalId: t.signalId, from: t.from, to: t.to, terminal: t.terminal, cause: t.event, detail: t.detail, runId: this.runId }
         : { schemaVersion: SCHEMA_VERSION, ts, event: 'signal.transition', signalId: t.signalId, from: t.from, to: t.to, terminal: t.terminal, cause: t.event, runId: this.runId });
@@ -90,7 +112,7 @@ export class DecisionTracker {
       }
       this.log.decisions.append({
         schemaVersion: SCHEMA_VERSION,
-        ts: isoTime(d.ts),
+        ts: this.iso(d.ts),
         signalId: d.signalId,
         strategy: v.signal.strategy,
         pair: v.signal.pair,
@@ -122,7 +144,7 @@ export class DecisionTracker {
     );
     bus.subscribe('fill', 'tracker', (f) =>
       this.log.bus.append({
-        schemaVersion: SCHEMA_VERSION, ts: isoTime(f.tsEvent), event: 'fill', signalId: f.signalId, fillId: f.id, clientOrderId: f.orderId, pair: f.pair, side: f.side, purpose: f.purpose,
+        schemaVersion: SCHEMA_VERSION, ts: this.iso(f.tsEvent), event: 'fill', signalId: f.signalId, fillId: f.id, clientOrderId: f.orderId, pair: f.pair, side: f.side, purpose: f.purpose,
         quantity: f.quantity.toFixed(), price: f.price.toFixed(), fee: f.fee.toFixed(), liquidity: f.liquidity, runId: this.runId,
       }),
     );
@@ -153,8 +175,8 @@ export class DecisionTracker {
   /** The shadow_trade_outcomes.jsonl line of an outcome (shape: shared/LOGS.md). */
   private shadowLine(o: ShadowOutcome): Record<string, unknown> {
     return {
-      schemaVersion: SCHEMA_VERSION, ts: isoTime(o.ts), signalId: o.signalId, strategy: o.strategy, pair: o.pair, side: o.side,
-      blockedBy: o.blockedBy, blockingGuards: o.blockingGuards, status: o.status, reason: o.reason, decidedTs: isoTime(o.decidedTs),
+      schemaVersion: SCHEMA_VERSION, ts: this.iso(o.ts), signalId: o.signalId, strategy: o.strategy, pair: o.pair, side: o.side,
+      blockedBy: o.blockedBy, blockingGuards: o.blockingGuards, status: o.status, reason: o.reason, decidedTs: this.iso(o.decidedTs),
       entryTs: iso(o.entryTs), entryPrice: str(o.entryPrice), exitTs: iso(o.exitTs), exitPrice: str(o.exitPrice), exitReason: o.exitReason,
       quantity: o.quantity.toFixed(), fees: o.fees.toFixed(), pnl: o.pnl.toFixed(), pnlPct: pct(o.pnlRatio),
       maxAdverse: o.maxAdverse.toFixed(), maxFavourable: o.maxFavourable.toFixed(), overlaps: o.overlaps, runId: this.runId,

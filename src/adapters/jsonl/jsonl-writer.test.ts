@@ -15,7 +15,7 @@ describe('the JSONL writer', () => {
         const w = new JsonlWriter(file);
         const want: string[] = [];
         for (const [s, big, ready] of items) {
-          // big: a line far longer than the writer's buffer (128 KiB), made of multi-byte characters
+          // big: a line longer than one write (64 KiB), of multi-byte characters
           const rec = { s, pad: big === 3 ? 'é€😀'.repeat(30_000) : '' };
           const line = JSON.stringify(rec);
           if (ready) w.appendLine(line, rec);

@@ -75,14 +75,6 @@ export class RotatingFile {
     if (this.rotate && this.size >= this.rotate.maxBytes) this.rotateNow();
   }
 
-  /** The same for lines already encoded (UTF-8), written whole even when the system writes them in parts. */
-  writeBytes(bytes: Uint8Array): void {
-    if (this.fd === null) throw new Error(`${this.path}: written after close`);
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
-    this.size += bytes.length;
-    if (this.rotate && this.size >= this.rotate.maxBytes) this.rotateNow();
-  }
-
   /** fsync and close the live file. A compression under way goes on (see `whenIdle`). */
   close(): void {
     if (this.fd === null) return;
