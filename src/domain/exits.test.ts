@@ -34,6 +34,13 @@ describe('startExitTrack', () => {
     expect(t.entryTs).toBe(T0);
   });
 
+  it('when a track is written as JSON or spread then it shows exactly its six fields, in order (the doubles it keeps are private)', () => {
+    const r = rules({ takeProfitPct: 0.05, stopLossPct: 0.03, trailingStopPct: 0.04 });
+    const t = evaluateExit(r, startExitTrack(r, dec('50000.1'), T0), candle(0, 50100.2), false).track;
+    expect(JSON.stringify(t)).toBe(JSON.stringify({ entryPrice: '50000.1', entryTs: T0, takeProfit: '52500.105', stopLoss: '48500.097', peak: '50100.2', trailFactor: '0.96' }));
+    expect(Object.keys({ ...t })).toEqual(['entryPrice', 'entryTs', 'takeProfit', 'stopLoss', 'peak', 'trailFactor']);
+  });
+
   it('when the rules are null then the levels are null', () => {
     const t = startExitTrack(NONE, dec(100), T0);
     expect(t.takeProfit).toBeNull();

@@ -38,23 +38,13 @@ export function startExitTrack(rules: ExitRules, entryPrice: Dec, entryTs: numbe
   const tp = rules.takeProfitPct === null ? null : factorOf(rules.takeProfitPct, 1);
   const sl = rules.stopLossPct === null ? null : factorOf(rules.stopLossPct, -1);
   const trail = rules.trailingStopPct === null ? null : factorOf(rules.trailingStopPct, -1);
-  const track: ExitTrack = {
-    entryPrice,
-    entryTs,
-    takeProfit: tp === null ? null : entryPrice.mul(tp.dec),
-    stopLoss: sl === null ? null : entryPrice.mul(sl.dec),
-    peak: entryPrice,
-    trailFactor: trail === null ? null : trail.dec,
-  };
   // the levels' doubles from the entry's and the factors' (one conversion instead of three): within a few
   // units in the last place of the levels, which the comparisons allow for (see nearSign)
   const entryN = entryPrice.toNumber();
-  trackNumbers.set(track, {
-    entryPrice: entryN, peak: entryN,
-    stopLoss: sl === null ? NaN : entryN * sl.n, takeProfit: tp === null ? NaN : entryN * tp.n,
-    trailFactor: trail === null ? NaN : trail.n, trail: null, still: { track, exit: null },
-  });
-  return track;
+  return new Track(
+    { entryPrice, entryTs, takeProfit: tp === null ? null : entryPrice.mul(tp.dec), stopLoss: sl === null ? null : entryPrice.mul(sl.dec), peak: entryPrice, trailFactor: trail === null ? null : trail.dec },
+    { entryPrice: entryN, peak: entryN, stopLoss: sl === null ? NaN : entryN * sl.n, takeProfit: tp === null ? NaN : entryN * tp.n, trailFactor: trail === null ? NaN : trail.n },
+  );
 }
 
 /** 1 ± pct as a Dec, built once per rate (a Dec is immutable: every track shares it), and its nearest double */
@@ -89,26 +79,56 @@ interface TrackNumbers {
   readonly stopLoss: number;
   readonly takeProfit: number;
   readonly trailFactor: number;
-  /** peak × trailFactor exactly, built only when a close comes near it */
-  trail: Dec | null;
-  /** this track's answer when nothing changes and nothing fires (one object per track, not one per candle) */
-  readonly still: ExitCheck;
 }
-const trackNumbers = new WeakMap<ExitTrack, TrackNumbers>();
 
-/** The numbers of a track this module did not build (a stored one revived after a restart): nearest doubles. */
-function numbersOf(t: ExitTrack): TrackNumbers {
-  let n = trackNumbers.get(t);
-  if (n === undefined) {
-    const entryPrice = t.entryPrice.toNumber();
-    n = {
-      entryPrice, peak: t.peak === t.entryPrice ? entryPrice : t.peak.toNumber(),
-      stopLoss: t.stopLoss === null ? NaN : t.stopLoss.toNumber(), takeProfit: t.takeProfit === null ? NaN : t.takeProfit.toNumber(),
-      trailFactor: t.trailFactor === null ? NaN : t.trailFactor.toNumber(), trail: null, still: { track: t, exit: null },
-    };
-    trackNumbers.set(t, n);
+/**
+ * An exit track as this module builds it: the ExitTrack fields (all that JSON and a spread see) and, in private
+ * fields, their doubles, the exact trail level once built, and the answer "nothing happened" (one object per
+ * track, not one per candle).
+ */
+class Track implements ExitTrack {
+  readonly entryPrice: Dec;
+  readonly entryTs: number;
+  readonly takeProfit: Dec | null;
+  readonly stopLoss: Dec | null;
+  readonly peak: Dec;
+  readonly trailFactor: Dec | null;
+  readonly #n: TrackNumbers;
+  /** peak × trailFactor exactly, built only when a close comes near it */
+  #trail: Dec | null = null;
+  #still: ExitCheck | null = null;
+
+  constructor(t: ExitTrack, n: TrackNumbers) {
+    // the order of the stored fields, as before this class
+    this.entryPrice = t.entryPrice;
+    this.entryTs = t.entryTs;
+    this.takeProfit = t.takeProfit;
+    this.stopLoss = t.stopLoss;
+    this.peak = t.peak;
+    this.trailFactor = t.trailFactor;
+    this.#n = n;
   }
-  return n;
+
+  static numbers(t: Track): TrackNumbers {
+    return t.#n;
+  }
+  static trail(t: Track): Dec {
+    return (t.#trail ??= t.peak.mul(t.trailFactor!));
+  }
+  static still(t: Track): ExitCheck {
+    return (t.#still ??= { track: t, exit: null });
+  }
+}
+
+/** A track this module did not build (a stored one revived after a restart, a copy): one with its nearest doubles. */
+function asTrack(t: ExitTrack): Track {
+  if (t instanceof Track) return t;
+  const entryPrice = t.entryPrice.toNumber();
+  return new Track(t, {
+    entryPrice, peak: t.peak === t.entryPrice ? entryPrice : t.peak.toNumber(),
+    stopLoss: t.stopLoss === null ? NaN : t.stopLoss.toNumber(), takeProfit: t.takeProfit === null ? NaN : t.takeProfit.toNumber(),
+    trailFactor: t.trailFactor === null ? NaN : t.trailFactor.toNumber(),
+  });
 }
 
 /**
@@ -151,33 +171,32 @@ function levelSign(closeN: number, candle: Candle, closeDec: Dec | undefined, ap
  */
 export function evaluateExit(rules: ExitRules, track: ExitTrack, candle: Candle, strategyExit: boolean, closeDec?: Dec): ExitCheck {
   const closeN = candleNumber(candle, 'close'); // closeDec, when given, is this same close
-  const n = numbersOf(track);
-  let next = track;
-  let nn = n;
-  if (compareClose(closeN, candle, closeDec, n.peak, track.peak) > 0) {
-    next = { ...track, peak: closeDec ?? candleDec(candle, 'close') };
-    nn = { ...n, peak: closeN, trail: null, still: { track: next, exit: null } };
-    trackNumbers.set(next, nn);
+  const t = asTrack(track);
+  const n = Track.numbers(t);
+  let next = t;
+  if (compareClose(closeN, candle, closeDec, n.peak, t.peak) > 0) {
+    next = new Track({ ...t, peak: closeDec ?? candleDec(candle, 'close') }, { ...n, peak: closeN });
   }
-  const peak = next.peak;
   let exit: ExitReason | null = null;
-  if (track.stopLoss !== null && levelSign(closeN, candle, closeDec, n.stopLoss, track.stopLoss) <= 0) exit = 'stop_loss';
-  else if (track.trailFactor !== null && aboveEntry(nn, n, peak, track) && trailHit(closeN, candle, closeDec, nn, peak, track.trailFactor)) exit = 'trailing_stop';
-  else if (track.takeProfit !== null && levelSign(closeN, candle, closeDec, n.takeProfit, track.takeProfit) >= 0) exit = 'take_profit';
-  else if (rules.maxHoldCandles !== null && candle.ts + candle.intervalMs - track.entryTs >= rules.maxHoldCandles * candle.intervalMs) exit = 'max_hold';
+  if (t.stopLoss !== null && levelSign(closeN, candle, closeDec, n.stopLoss, t.stopLoss) <= 0) exit = 'stop_loss';
+  else if (t.trailFactor !== null && aboveEntry(next, t) && trailHit(closeN, candle, closeDec, next)) exit = 'trailing_stop';
+  else if (t.takeProfit !== null && levelSign(closeN, candle, closeDec, n.takeProfit, t.takeProfit) >= 0) exit = 'take_profit';
+  else if (rules.maxHoldCandles !== null && candle.ts + candle.intervalMs - t.entryTs >= rules.maxHoldCandles * candle.intervalMs) exit = 'max_hold';
   else if (rules.useStrategyExit && strategyExit) exit = 'strategy_exit';
-  return exit === null ? nn.still : { track: next, exit };
+  return exit === null ? Track.still(next) : { track: next, exit };
 }
 
 /** peak > entry price, exact (the peak starts as the entry price itself, the same Dec) */
-function aboveEntry(nn: TrackNumbers, n: TrackNumbers, peak: Dec, track: ExitTrack): boolean {
-  return nn.peak > n.entryPrice || (nn.peak === n.entryPrice && peak !== track.entryPrice && peak.gt(track.entryPrice));
+function aboveEntry(next: Track, t: Track): boolean {
+  const peakN = Track.numbers(next).peak;
+  const entryN = Track.numbers(t).entryPrice;
+  return peakN > entryN || (peakN === entryN && next.peak !== t.entryPrice && next.peak.gt(t.entryPrice));
 }
 
 /** close ≤ peak × trailFactor, exact: decided on the doubles' product outside the margin (see nearSign) */
-function trailHit(closeN: number, candle: Candle, closeDec: Dec | undefined, n: TrackNumbers, peak: Dec, trailFactor: Dec): boolean {
+function trailHit(closeN: number, candle: Candle, closeDec: Dec | undefined, next: Track): boolean {
+  const n = Track.numbers(next);
   const sign = nearSign(closeN, n.peak * n.trailFactor);
   if (sign !== 0) return sign < 0;
-  n.trail ??= peak.mul(trailFactor); // built once per peak, only when a close comes near it
-  return (closeDec ?? candleDec(candle, 'close')).lte(n.trail);
+  return (closeDec ?? candleDec(candle, 'close')).lte(Track.trail(next)); // the exact level, once per peak
 }
