@@ -10,7 +10,7 @@ import { Dec } from '../../domain/money.ts';
 import type { Fill, OrderEvent, OrderIntent } from '../../domain/types.ts';
 import { KrakenVenue, type AddOrderResponse, type ApiOrder, type ApiTrade, type KrakenApi } from './kraken-venue.ts';
 
-type Fault = 'timeout_after_accept' | 'timeout_before' | '5xx_after_accept' | 'nonce' | 'ratelimit' | 'insufficient' | 'bad_signature';
+type Fault = 'timeout_after_accept' | 'timeout_before' | '5xx_after_accept' | 'no_txid' | 'nonce' | 'ratelimit' | 'insufficient' | 'bad_signature';
 
 class FakeKraken implements KrakenApi {
   readonly orders: Array<ApiOrder & { clientOrderId: string; status: string; amount: number }> = [];
@@ -55,6 +55,7 @@ class FakeKraken implements KrakenApi {
       this.orders.push(o);
       if (fault === 'timeout_after_accept') throw new ccxt.RequestTimeout('kraken POST /0/private/AddOrder request timed out');
       if (fault === '5xx_after_accept') throw err(ccxt.ExchangeNotAvailable, 'EService:Unavailable');
+      if (fault === 'no_txid') return { result: { descr: { order: 'placed' } } };
       return { result: { descr: { order: `${params.type} ${params.volume} ${params.pair} @ ${params.ordertype}` }, txid: [o.id] } };
     }, 'create');
   }
@@ -122,6 +123,19 @@ function intent(over: Partial<OrderIntent> = {}): OrderIntent {
 }
 
 describe('Kraken venue: placing an order exactly once', () => {
+  it('when an order is placed then AddOrder gets Kraken’s parameters from the intent’s exact decimals', async () => {
+    const s = setup();
+    const a = intent({ quantity: new Dec('0.12345678') });
+    const b = intent({ side: 'sell', type: 'limit', quantity: new Dec('0.0100'), limitPrice: new Dec('50000.50') });
+    s.venue.submit(a);
+    s.venue.submit(b);
+    await s.venue.idle();
+    expect(s.api.addOrders).toEqual([
+      { pair: 'XXBTZUSD', type: 'buy', ordertype: 'market', volume: '0.12345678', cl_ord_id: a.clientOrderId },
+      { pair: 'XXBTZUSD', type: 'sell', ordertype: 'limit', volume: '0.01', cl_ord_id: b.clientOrderId, price: '50000.5' },
+    ]);
+  });
+
   it('when the venue accepts then the order is accepted once, and its fills arrive once however often it is polled', async () => {
     const s = setup();
     const o = intent();
@@ -141,7 +155,7 @@ describe('Kraken venue: placing an order exactly once', () => {
     expect(s.api.orders).toHaveLength(1);
   });
 
-  it.each(['timeout_after_accept', '5xx_after_accept'] as const)('when the response is lost after Kraken accepted (%s) then the order is looked up and adopted, never sent twice', async (fault) => {
+  it.each(['timeout_after_accept', '5xx_after_accept', 'no_txid'] as const)('when the response is lost after Kraken accepted (%s) then the order is looked up and adopted, never sent twice', async (fault) => {
     const s = setup();
     s.api.createFaults.push(fault);
     s.venue.submit(intent());
