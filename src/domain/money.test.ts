@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bps, ceilTo, dec, Dec, fmt, floorTo, ONE, roundTo, ZERO } from './money.ts';
+import { bps, ceilTo, dec, Dec, decOfNumber, fmt, floorTo, ONE, roundTo, ZERO } from './money.ts';
 
 describe('money: exact decimal arithmetic', () => {
   it('when 0.1 and 0.2 are added as Dec then the sum is exactly 0.3 (unlike floats)', () => {
@@ -96,5 +96,15 @@ describe('money: bps', () => {
 
   it('when bps is applied to a price then the result is exact', () => {
     expect(dec('50000').mul(bps(10).plus(1)).toFixed()).toBe('50050');
+  });
+
+  it('when a number is converted through the remembered conversion, twice, then it is new Dec(n) every time, −0 included', () => {
+    for (const n of [43123.4, 0.1, -0, 0, -12.5, 1e-7, 123456789012345680000, 5e-324, Number.NaN, 0.30000000000000004]) {
+      for (let ask = 0; ask < 2; ask++) {
+        const got = decOfNumber(n);
+        const want = new Dec(n);
+        expect([got.toString(), got.isNegative(), got.toFixed(8)]).toEqual([want.toString(), want.isNegative(), want.toFixed(8)]);
+      }
+    }
   });
 });

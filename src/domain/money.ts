@@ -14,6 +14,21 @@ export function dec(v: Dec | number | string): Dec {
   return v instanceof Dec ? v : new Dec(v);
 }
 
+const fromNumbers = new Map<number, Dec>();
+/**
+ * `new Dec(n)`, remembered (a Dec is immutable): the same price is converted again and again (every position
+ * marked at one close, every order checked against the last one). Zero is built fresh: a Map does not tell −0 from 0.
+ */
+export function decOfNumber(n: number): Dec {
+  if (n === 0) return new Dec(n);
+  let d = fromNumbers.get(n);
+  if (d === undefined) {
+    if (fromNumbers.size >= 4096) fromNumbers.clear();
+    fromNumbers.set(n, (d = new Dec(n)));
+  }
+  return d;
+}
+
 /** Round toward zero to `places` decimals (quantities: never buy more than sized). */
 export function floorTo(v: Dec, places: number): Dec {
   return v.toDecimalPlaces(places, Dec.ROUND_DOWN);

@@ -2,7 +2,7 @@
  * The in-memory portfolio the replay kernel uses. Cash and positions change only through fills, exactly,
  * in Decimal; the money rules are `rules.ts`, shared with the durable SQLite ledger (`ledger.ts`).
  */
-import { Dec } from '../domain/money.ts';
+import { Dec, decOfNumber } from '../domain/money.ts';
 import { heldCost, type ClosedTrade, type ExitReason, type Fill, type Position } from '../domain/types.ts';
 import { applyEntry, applyExit, emptyPosition, type PositionState } from './rules.ts';
 
@@ -122,21 +122,11 @@ export class Portfolio {
     for (const c of this.cash.values()) eq = eq.plus(c);
     for (const p of this.positions.values()) {
       const m = markPrice(p.pair);
-      eq = eq.plus(m === null ? heldCost(toPosition(p)) : p.quantity.mul(this.markDec(m)));
+      eq = eq.plus(m === null ? heldCost(toPosition(p)) : p.quantity.mul(decOfNumber(m)));
     }
     return eq;
   }
 
-  /** the last mark as a Dec: every position of a pair is marked at the same close, converted once */
-  private lastMark = NaN;
-  private lastMarkDec: Dec = new Dec(0);
-  private markDec(m: number): Dec {
-    if (m !== this.lastMark) {
-      this.lastMarkDec = new Dec(m);
-      this.lastMark = m;
-    }
-    return this.lastMarkDec;
-  }
 }
 
 function toPosition(p: PositionState): Position {

@@ -13,7 +13,7 @@ import type { SignalBus, VerdictEvent } from '../bus/bus.ts';
 import { evaluateExit, startExitTrack, type ExitRules, type ExitTrack } from '../domain/exits.ts';
 import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
 import { feeFor, minimumViolation } from '../domain/market.ts';
-import { Dec, ZERO } from '../domain/money.ts';
+import { Dec, decOfNumber, ZERO } from '../domain/money.ts';
 import { entryIntent, type EntryPlan } from '../domain/orders.ts';
 import { closedTradeOf, entryPriceOf, markedToMarket, withEntry, withExit } from '../domain/position.ts';
 import { candleDec, type BlockCode, type Candle, type ExitReason, type MarketMeta, type OrderIntent, type Position, type ShadowOutcome } from '../domain/types.ts';
@@ -230,7 +230,7 @@ export class ShadowEngine {
       ({ exitTs, exitPrice, exitReason, fees, pnl, pnlRatio } = t);
     } else if (status === 'open_at_end' && bought) {
       const meta = this.d.meta(sp.pair)!;
-      const m = new Dec(mark ?? entryPrice!.toNumber());
+      const m = decOfNumber(mark ?? entryPrice!.toNumber());
       const marked = markedToMarket(p, m, feeFor(meta, p.quantity.mul(m), 'taker'));
       ({ fees, pnl, pnlRatio, exitPrice } = marked);
       exitTs = ts;
@@ -241,8 +241,8 @@ export class ShadowEngine {
       blockedBy: sp.blockedBy, blockingGuards: sp.blockingGuards, status, reason,
       decidedTs: sp.decidedTs, entryTs: bought ? p.openedTs : null, entryPrice, exitTs, exitPrice, exitReason,
       quantity: p.entryQuantity, fees, pnl, pnlRatio,
-      maxAdverse: bought && sp.lo === sp.lo ? Dec.min(ZERO, new Dec(sp.lo).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
-      maxFavourable: bought && sp.hi === sp.hi ? Dec.max(ZERO, new Dec(sp.hi).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
+      maxAdverse: bought && sp.lo === sp.lo ? Dec.min(ZERO, decOfNumber(sp.lo).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
+      maxFavourable: bought && sp.hi === sp.hi ? Dec.max(ZERO, decOfNumber(sp.hi).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
       overlaps: sp.overlaps, ts,
     };
     this.d.bus.publish('shadow', outcome);

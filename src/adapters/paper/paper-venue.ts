@@ -6,11 +6,19 @@
  */
 import { quoteFill, type FillModelParams } from '../../domain/fill-model.ts';
 import { feeFor } from '../../domain/market.ts';
-import { Dec, ONE, ZERO } from '../../domain/money.ts';
+import { Dec, decOfNumber, ONE, ZERO } from '../../domain/money.ts';
 import type { Candle, MarketMeta, OrderIntent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Venue, VenueSink } from '../../ports/venue.ts';
 import { orderRefusal } from '../../kraken/rules.ts';
+
+/** 1 + the taker fee of a market, built once per market (a Dec is immutable): every funds check multiplies by it */
+const takerFactors = new WeakMap<MarketMeta, Dec>();
+function takerFactor(meta: MarketMeta): Dec {
+  let f = takerFactors.get(meta);
+  if (f === undefined) takerFactors.set(meta, (f = meta.takerFee.plus(ONE)));
+  return f;
+}
 
 interface Working {
   readonly order: OrderIntent;
@@ -55,8 +63,8 @@ export class PaperVenue implements Venue {
       if (w.order.side !== 'buy') continue;
       const meta = this.deps.meta(w.order.pair);
       if (meta.quote !== quote) continue;
-      const px = w.order.limitPrice ?? new Dec(this.deps.lastPrice(w.order.pair) ?? 0);
-      r = r.plus(w.remaining.mul(px).mul(meta.takerFee.plus(ONE)));
+      const px = w.order.limitPrice ?? decOfNumber(this.deps.lastPrice(w.order.pair) ?? 0);
+      r = r.plus(w.remaining.mul(px).mul(takerFactor(meta)));
     }
     return r;
   }
@@ -76,11 +84,11 @@ export class PaperVenue implements Venue {
     const meta = this.deps.meta(order.pair);
     if (this.working.some((w) => w.order.clientOrderId === order.clientOrderId)) return 'EOrder:Duplicate cl_ord_id';
     if (meta.status !== 'online') return `EService:Market in ${meta.status} mode`;
-    const ref = order.limitPrice ?? new Dec(this.deps.lastPrice(order.pair) ?? 0);
+    const ref = order.limitPrice ?? decOfNumber(this.deps.lastPrice(order.pair) ?? 0);
     const refused = orderRefusal(meta, order, ref);
     if (refused !== null) return refused;
     if (order.side === 'buy') {
-      const need = order.quantity.mul(ref).mul(meta.takerFee.plus(ONE));
+      const need = order.quantity.mul(ref).mul(takerFactor(meta));
       if (need.plus(this.reserved(meta.quote)).gt(this.deps.cash(meta.quote))) return 'EOrder:Insufficient funds';
     } else if (order.quantity.plus(this.sellingFor(order.signalId)).gt(this.deps.held(order.signalId))) {
       return 'EOrder:Insufficient funds';
