@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SignalBus, type BusError } from './bus.ts';
+import { SignalBus, type BusError, type BusSubscription } from './bus.ts';
 import type { ExitAdvice } from './bus.ts';
 
 const advice = (n: number): ExitAdvice => ({ strategy: 's', pair: 'BTC/USD', ts: n });
@@ -54,5 +54,62 @@ describe('signal bus', () => {
     bus.publish('exitAdvice', advice(1));
     order.push('after');
     expect(order).toEqual(['a', 'b', 'after']);
+  });
+
+  it('when a handler subscribes another during a delivery then the new one gets the next message, not that one', () => {
+    const bus = new SignalBus(() => 0);
+    const got: string[] = [];
+    let added = false;
+    bus.subscribe('exitAdvice', 'first', (m) => {
+      got.push(`first ${m.ts}`);
+      if (!added) {
+        added = true;
+        bus.subscribe('exitAdvice', 'late', (n) => got.push(`late ${n.ts}`));
+      }
+    });
+    bus.publish('exitAdvice', advice(1));
+    bus.publish('exitAdvice', advice(2));
+    expect(got).toEqual(['first 1', 'first 2', 'late 2']);
+  });
+
+  it('when a subscriber is unsubscribed, even by an earlier handler of the same message, then it gets nothing more', () => {
+    const bus = new SignalBus(() => 0);
+    const got: string[] = [];
+    let later: BusSubscription | null = null;
+    bus.subscribe('exitAdvice', 'a', (m) => {
+      got.push(`a ${m.ts}`);
+      if (m.ts === 2) later?.unsubscribe();
+    });
+    later = bus.subscribe('exitAdvice', 'b', (m) => got.push(`b ${m.ts}`));
+    bus.publish('exitAdvice', advice(1));
+    bus.publish('exitAdvice', advice(2));
+    bus.publish('exitAdvice', advice(3));
+    expect(got).toEqual(['a 1', 'b 1', 'a 2', 'a 3']);
+    expect(bus.hasSubscribers('exitAdvice')).toBe(true);
+  });
+
+  it('when a message is published inside a handler then it is delivered to everyone before the outer one goes on', () => {
+    const bus = new SignalBus(() => 0);
+    const order: string[] = [];
+    bus.subscribe('candle', 'a', () => {
+      order.push('a candle');
+      bus.publish('exitAdvice', advice(1));
+    });
+    bus.subscribe('candle', 'b', () => order.push('b candle'));
+    bus.subscribe('exitAdvice', 'c', () => order.push('c advice'));
+    bus.publish('candle', { pair: 'BTC/USD', intervalMs: 1, ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 1, trades: 1 });
+    expect(order).toEqual(['a candle', 'c advice', 'b candle']);
+  });
+
+  it('when the bus is completed then nothing is delivered, to old or new subscribers', () => {
+    const bus = new SignalBus(() => 0);
+    const got: number[] = [];
+    bus.subscribe('exitAdvice', 'a', (m) => got.push(m.ts));
+    bus.publish('exitAdvice', advice(1));
+    bus.complete();
+    bus.subscribe('exitAdvice', 'b', (m) => got.push(m.ts));
+    bus.publish('exitAdvice', advice(2));
+    expect(got).toEqual([1]);
+    expect(bus.hasSubscribers('exitAdvice')).toBe(false);
   });
 });

@@ -460,8 +460,11 @@ export function prepareReplay(opts: ReplayOptions): ReplayPipeline {
   return { n, series, venue, step: stepCandle, stepAsync, warmUp, finish };
 }
 
+/** the order `a.localeCompare(b)` gives (the same default collator), built once rather than per comparison */
+const collator = new Intl.Collator();
+
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => collator.compare(a, b)));
 }
 
 function mapLog(make: (name: keyof DecisionLog) => JsonlSink): DecisionLog {

@@ -48,6 +48,8 @@ export interface KernelDeps {
 interface Holding {
   readonly strategy: string;
   readonly pair: string;
+  /** the strategy's exit rules, looked up once with the track (every candle evaluates them) */
+  rules: ExitRules | null;
   track: ExitTrack | null;
   exitOrderId: string | null;
   exitReason: ExitReason | null;
@@ -63,6 +65,8 @@ export class Kernel {
   private inStep = false;
   /** this candle's exit advice: strategy → pairs (no key string built per advice and per holding) */
   private readonly exitAdvice = new Map<string, Set<string>>();
+  /** some advice came in since the sets were last emptied (most candles bring none: nothing to empty) */
+  private adviceIn = false;
   private readonly holdings = new Map<string, Holding>();
   private readonly signalsById = new Map<string, Signal>();
   private readonly recent = new RecentSignals(RECENT_SIGNALS);
@@ -79,6 +83,7 @@ export class Kernel {
       let pairs = this.exitAdvice.get(a.strategy);
       if (!pairs) this.exitAdvice.set(a.strategy, (pairs = new Set()));
       pairs.add(a.pair);
+      this.adviceIn = true;
     });
     d.bus.subscribe('fill', 'kernel', (f) => this.onFill(f));
     d.bus.subscribe('order', 'kernel', (e) => this.onOrderEvent(e));
@@ -121,8 +126,8 @@ export class Kernel {
     this.d.strategies.warmUp(c);
     // positions carried over from before the restart: their exit tracks (trailing peak) follow the history
     for (const h of this.holdings.values()) {
-      if (h.pair !== c.pair || h.track === null || c.ts < h.track.entryTs) continue;
-      h.track = evaluateExit(this.d.exitRules(h.strategy), h.track, c, false).track;
+      if (h.pair !== c.pair || h.track === null || h.rules === null || c.ts < h.track.entryTs) continue;
+      h.track = evaluateExit(h.rules, h.track, c, false).track;
     }
   }
 
@@ -132,8 +137,9 @@ export class Kernel {
    * id of an exit order still working on the venue (it is not sent again); `exitAttempts` the exits sent so far.
    */
   adoptHolding(p: Position, strategy: string, exitReason: ExitReason | null, workingExit: string | null, exitAttempts: number): void {
+    const rules = this.d.exitRules(strategy);
     this.holdings.set(p.signalId, {
-      strategy, pair: p.pair, track: startExitTrack(this.d.exitRules(strategy), entryPriceOf(p), p.openedTs),
+      strategy, pair: p.pair, rules, track: startExitTrack(rules, entryPriceOf(p), p.openedTs),
       exitOrderId: workingExit, exitReason, exitAttempts,
     });
   }
@@ -166,7 +172,10 @@ export class Kernel {
         this.dayStart = day;
         this.dayStartEquity = this.equity();
       }
-      for (const pairs of this.exitAdvice.values()) pairs.clear(); // kept per strategy, emptied per candle
+      if (this.adviceIn) {
+        for (const pairs of this.exitAdvice.values()) pairs.clear(); // kept per strategy, emptied per candle
+        this.adviceIn = false;
+      }
       this.d.bus.publish('candle', c);
       this.d.strategies.onCandle(c);
       this.checkExits(c);
@@ -216,7 +225,7 @@ export class Kernel {
     }
     registry.send(signal.id, { type: 'APPROVE' });
     const intent = entryIntent(signal, meta, proposal.quantity, this.o, now);
-    this.holdings.set(signal.id, { strategy: signal.strategy, pair: signal.pair, track: null, exitOrderId: null, exitReason: null, exitAttempts: 0 });
+    this.holdings.set(signal.id, { strategy: signal.strategy, pair: signal.pair, rules: null, track: null, exitOrderId: null, exitReason: null, exitAttempts: 0 });
     registry.send(signal.id, { type: 'SUBMIT', clientOrderId: intent.clientOrderId });
     this.d.gateway.submit(intent);
   }
@@ -346,7 +355,8 @@ export class Kernel {
     const p = this.d.portfolio.position(signalId);
     const h = this.holdings.get(signalId);
     if (!p || !h) throw new Error(`entry of ${signalId} filled but no position was recorded`);
-    h.track = startExitTrack(this.d.exitRules(h.strategy), entryPriceOf(p), p.openedTs);
+    h.rules = this.d.exitRules(h.strategy);
+    h.track = startExitTrack(h.rules, entryPriceOf(p), p.openedTs);
     this.d.registry.send(signalId, { type: 'OPEN' });
     this.d.bus.publish('position', { kind: 'opened', position: p, ts });
   }
@@ -355,10 +365,9 @@ export class Kernel {
 
   private checkExits(c: Candle): void {
     for (const [signalId, h] of this.holdings) {
-      if (h.pair !== c.pair || h.track === null || h.dust) continue;
+      if (h.pair !== c.pair || h.track === null || h.rules === null || h.dust) continue;
       if (h.exitOrderId !== null) continue;
-      const rules = this.d.exitRules(h.strategy);
-      const r = evaluateExit(rules, h.track, c, this.exitAdvice.get(h.strategy)?.has(h.pair) === true);
+      const r = evaluateExit(h.rules, h.track, c, this.adviceIn && this.exitAdvice.get(h.strategy)?.has(h.pair) === true);
       h.track = r.track;
       if (h.exitReason !== null) this.submitExit(signalId, h, h.exitReason, true); // an earlier exit order did not complete
       else if (r.exit) this.submitExit(signalId, h, r.exit, false);

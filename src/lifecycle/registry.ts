@@ -21,12 +21,13 @@ export class InvalidTransitionError extends Error {}
  * again) only when the signal's machine snapshot is asked for (live runs persist it); from then on the
  * signal's events go to that actor. What XState would do is what happens; only the cost differs.
  *
- * A step is keyed by the state, the GUARD verdict so far (the one context field the machine's guards read)
- * and the event's kind (GUARD with its verdict): `stepKey`. The registry test drives thousands of random
- * event sequences through both and compares every transition, refusal and snapshot.
+ * A step is found by the state, the GUARD verdict so far (the one context field the machine's guards read)
+ * and the event's kind (GUARD with its verdict): `stepOf`, with no key string built per event. The registry
+ * test drives thousands of random event sequences through both and compares every transition, refusal and
+ * snapshot.
  */
-const eventKey = (e: SignalEvent): string => (e.type === 'GUARD' ? `GUARD:${e.approved}` : e.type);
-const stepKey = (state: string, verdict: boolean | null, e: SignalEvent): string => `${state}|${verdict}|${eventKey(e)}`;
+const eventKey = (e: SignalEvent): string => (e.type === 'GUARD' ? (e.approved ? 'GUARD:true' : 'GUARD:false') : e.type);
+const verdictIndex = (verdict: boolean | null): 0 | 1 | 2 => (verdict === null ? 0 : verdict ? 1 : 2);
 const verdictAfter = (verdict: boolean | null, e: SignalEvent): boolean | null => (e.type === 'GUARD' ? e.approved : verdict);
 /** one event of each kind (GUARD in both verdicts), to drive the machine with */
 const SAMPLE_EVENTS: readonly SignalEvent[] = SIGNAL_EVENT_TYPES.flatMap((type): SignalEvent[] => {
@@ -40,9 +41,10 @@ const SAMPLE_EVENTS: readonly SignalEvent[] = SIGNAL_EVENT_TYPES.flatMap((type):
     default: return [{ type } as SignalEvent];
   }
 });
-/** stepKey → the state the event leads to, or null (not allowed there) */
-const STEPS: ReadonlyMap<string, LifecycleState | null> = (() => {
-  const steps = new Map<string, LifecycleState | null>();
+/** state → by verdict (verdictIndex) → event kind (eventKey) → the state the event leads to, or null (not allowed there) */
+type StepTable = ReadonlyMap<string, ReadonlyArray<ReadonlyMap<string, LifecycleState | null>>>;
+const STEPS: StepTable = (() => {
+  const steps = new Map<string, Array<Map<string, LifecycleState | null>>>();
   const seen = new Set<string>(['received|null']);
   // every reachable (state, verdict), with one path of events that reaches it
   const todo: Array<{ state: LifecycleState; verdict: boolean | null; path: SignalEvent[] }> = [{ state: 'received', verdict: null, path: [] }];
@@ -56,7 +58,9 @@ const STEPS: ReadonlyMap<string, LifecycleState | null> = (() => {
       if (allowed) actor.send(e);
       const to = allowed ? (actor.getSnapshot().value as LifecycleState) : null;
       actor.stop();
-      steps.set(stepKey(state, verdict, e), to);
+      let byVerdict = steps.get(state);
+      if (!byVerdict) steps.set(state, (byVerdict = [new Map(), new Map(), new Map()]));
+      byVerdict[verdictIndex(verdict)]!.set(eventKey(e), to);
       if (to === null || TERMINAL.has(to)) continue;
       const next = verdictAfter(verdict, e);
       if (!seen.has(`${to}|${next}`)) {
@@ -67,6 +71,9 @@ const STEPS: ReadonlyMap<string, LifecycleState | null> = (() => {
   }
   return steps;
 })();
+/** where the event leads from this state and verdict: a state, null (refused), undefined (not in the table) */
+const stepOf = (state: string, verdict: boolean | null, e: SignalEvent): LifecycleState | null | undefined =>
+  STEPS.get(state)?.[verdictIndex(verdict)]!.get(eventKey(e));
 
 interface Live {
   /** the actor, once the signal's snapshot was asked for (or it was restored from one) */
@@ -76,12 +83,12 @@ interface Live {
   verdict: boolean | null;
   /** without an actor: the events taken so far (replayed into the actor when one is built) */
   readonly events: SignalEvent[];
+  /** when it entered its current state (clock time): what the monitor ages */
+  enteredAt: number;
 }
 
 export class LifecycleRegistry {
   private readonly live = new Map<string, Live>();
-  /** when each live signal entered its current state (clock time): what the monitor ages */
-  private readonly entered = new Map<string, number>();
   private disposed = 0;
   /** inFlight()'s answer, kept until a signal is created, restored, changes state or ends (null: build it again) */
   private inFlightView: ReadonlyMap<string, LifecycleState> | null = null;
@@ -91,8 +98,7 @@ export class LifecycleRegistry {
   /** Start the lifecycle of a new signal (state `received`). A known id is refused. */
   create(signalId: string): void {
     if (this.live.has(signalId)) throw new InvalidTransitionError(`signal ${signalId} already has a live lifecycle`);
-    this.live.set(signalId, { actor: null, state: 'received', verdict: null, events: [] });
-    this.entered.set(signalId, this.clock.now());
+    this.live.set(signalId, { actor: null, state: 'received', verdict: null, events: [], enteredAt: this.clock.now() });
     this.inFlightView = null;
   }
 
@@ -137,15 +143,14 @@ export class LifecycleRegistry {
       actor.stop();
       throw new InvalidTransitionError(`signal ${signalId}: a ${state} signal is final and is not restored`);
     }
-    this.live.set(signalId, { actor, state, verdict: null, events: [] });
-    this.entered.set(signalId, enteredAt);
+    this.live.set(signalId, { actor, state, verdict: null, events: [], enteredAt });
     this.inFlightView = null;
     return state;
   }
 
   /** When the signal entered its current state, or undefined when it is not live. */
   enteredAt(signalId: string): number | undefined {
-    return this.entered.get(signalId);
+    return this.live.get(signalId)?.enteredAt;
   }
 
   state(signalId: string): LifecycleState | undefined {
@@ -162,7 +167,7 @@ export class LifecycleRegistry {
     if (!l) throw new InvalidTransitionError(`no live lifecycle for signal ${signalId} (event ${event.type})`);
     const from = l.state;
     let to: LifecycleState;
-    const step = l.actor === null ? STEPS.get(stepKey(from, l.verdict, event)) : undefined;
+    const step = l.actor === null ? stepOf(from, l.verdict, event) : undefined;
     if (step === null) throw new InvalidTransitionError(`signal ${signalId}: event ${event.type} is not allowed in state ${from}`);
     if (step !== undefined) {
       // a step on the record (an actor, if one is built later, replays it)
@@ -182,12 +187,11 @@ export class LifecycleRegistry {
       this.inFlightView = null;
       const terminal = TERMINAL.has(to);
       const ts = this.clock.now();
-      this.entered.set(signalId, ts);
+      l.enteredAt = ts;
       this.bus.publish('transition', { signalId, from, to, event: event.type, terminal, ts, detail });
       if (terminal) {
         l.actor?.stop();
         this.live.delete(signalId);
-        this.entered.delete(signalId);
         this.disposed++;
       }
     }

@@ -95,6 +95,9 @@ export class PipelineMonitor {
       this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min`, ts: now, signalId: id });
     }
     if (this.warned.size) for (const id of this.warned.keys()) if (!inFlight.has(id)) this.warned.delete(id);
-    this.bus.publish('health', { ts: now, inFlightByState: this.byState, signalsLastHour: this.received.length, signalsTotal: this.total, stuck, errors: this.errors });
+    // a replay checks every candle and nobody reads its health: no snapshot is built for no one
+    if (this.bus.hasSubscribers('health')) {
+      this.bus.publish('health', { ts: now, inFlightByState: this.byState, signalsLastHour: this.received.length, signalsTotal: this.total, stuck, errors: this.errors });
+    }
   }
 }
