@@ -15,7 +15,8 @@
  * as the replay's (scripts/bench-memory.ts), judged by the same criterion for flat on the first (start),
  * middle and last (end) of them.
  *
- * Run alone: `npx tsx scripts/bench-sim-rss.ts`.
+ * Run alone: `npx tsx scripts/bench-sim-rss.ts`. A longer look: `BENCH_SIM_LIVE=600 BENCH_SIM_PACE=10 npx tsx
+ * scripts/bench-sim-rss.ts` (ten hours of market time in about a minute; the figures' names stay those of the hour).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,9 +36,9 @@ const PROBE = pathToFileURL(join(import.meta.dirname, 'memory-probe.mjs')).href;
 /** wall ms between two after-GC samples of the bot */
 const GC_SAMPLE_EVERY = 2_000;
 /** live candles per wall second (the simulator's --pace and the bot's) */
-const PACE = 3;
+const PACE = Number(process.env.BENCH_SIM_PACE ?? 3);
 const START = 800;
-const LIVE = 60;
+const LIVE = Number(process.env.BENCH_SIM_LIVE ?? 60);
 const DENSE = {
   strategies: [
     { kind: 'ema_cross', fast: 2, slow: 3 },
@@ -155,7 +156,8 @@ async function pacedRun(): Promise<SimRss> {
 
 /** Prints the paced run's RSS; the JSON summary's entries. */
 export async function benchSimRss(): Promise<Figure[]> {
-  console.log(`\ntollgate run --mode sim on a paced simulator: one hour of market time (${LIVE} one-minute candles at ${PACE} candles/s, ${PACE * 60}× real time)`);
+  const hours = LIVE / 60;
+  console.log(`\ntollgate run --mode sim on a paced simulator: ${hours === 1 ? 'one hour' : `${fmt(hours, 1)} hours`} of market time (${LIVE} one-minute candles at ${PACE} candles/s, ${PACE * 60}× real time)`);
   try {
     const r = await pacedRun();
     const every = Math.max(1, Math.floor(r.samples.length / 10));
