@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bps, ceilTo, dec, Dec, decOfNumber, fmt, floorTo, ONE, roundTo, ZERO } from './money.ts';
+import { bps, ceilTo, dec, Dec, decOfNumber, fmt, floorTo, ONE, quotientNumber, roundTo, ZERO } from './money.ts';
 
 describe('money: exact decimal arithmetic', () => {
   it('when 0.1 and 0.2 are added as Dec then the sum is exactly 0.3 (unlike floats)', () => {
@@ -105,6 +105,31 @@ describe('money: bps', () => {
         const want = new Dec(n);
         expect([got.toString(), got.isNegative(), got.toFixed(8)]).toEqual([want.toString(), want.isNegative(), want.toFixed(8)]);
       }
+    }
+  });
+
+  it('when quotients are read as doubles in integers then each equals Dec\'s division read as a double: random amounts, ties, carries, extremes', () => {
+    const pairs: Array<[string, string]> = [
+      // 41 significant digits ÷ 2: a tie at the 40th digit, resolved to even both ways; and ÷ 3 (no tie)
+      ['12345678901234567890123456789012345678901', '2'], ['12345678901234567890123456789012345678903', '2'], ['12345678901234567890123456789012345678901', '3'],
+      // 9999… ÷ 1 rounds up into a carry (41 nines)
+      ['99999999999999999999999999999999999999999', '1'], ['-99999999999999999999999999999999999999999', '7'],
+      ['1', '3'], ['2', '3'], ['-1', '3'], ['1', '-8'], ['0.00000001', '123456789.12345678'], ['123456789012345678901234567890', '0.0000000001'],
+      // just above the midpoint between the doubles 1 and 1 + 2^-52: the exact quotient reads as 1 + 2^-52, its
+      // 40-digit rounding (what Dec gives) as 1 — the integer path must round to 40 digits first, as Dec does
+      ['1.000000000000000111022302462515654042363166809082031251', '1'], ['3.000000000000000333066907387546962127089500427246093753', '3'],
+      ['1e-35', '7'], ['7', '1e-35'], ['5e+300', '3e-300'], ['0', '5'], ['-0', '5'], ['5', '0'], ['0', '0'],
+    ];
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 3000; i++) {
+      const a = ((rnd() - 0.5) * 10 ** Math.floor(rnd() * 9)).toFixed(Math.floor(rnd() * 10));
+      const b = (rnd() * 10 ** Math.floor(rnd() * 9) + 0.001).toFixed(Math.floor(rnd() * 10));
+      pairs.push([a, b]);
+    }
+    for (const [a, b] of pairs) {
+      const want = new Dec(a).div(new Dec(b)).toNumber();
+      expect(Object.is(quotientNumber(new Dec(a), new Dec(b)), want), `${a} ÷ ${b}: ${quotientNumber(new Dec(a), new Dec(b))} vs ${want}`).toBe(true);
     }
   });
 });

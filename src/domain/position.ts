@@ -4,7 +4,7 @@
  * (replay), the durable Ledger (SQLite) and the shadow engine alike, so a shadow trade and a real one with the
  * same fills have the same PnL to the last digit. Exact (Dec), pure, no I/O.
  */
-import { Dec, ZERO } from './money.ts';
+import { Dec, quotientNumber, ZERO } from './money.ts';
 import type { ClosedTrade, ExitReason, Position } from './types.ts';
 
 /**
@@ -80,7 +80,7 @@ function netPnl(p: PositionAmounts, proceeds: Dec, fees: Dec): Dec {
 }
 
 function ratio(pnl: Dec, p: PositionAmounts): number {
-  return p.entryCost.isZero() ? 0 : pnl.div(p.entryCost).toNumber();
+  return p.entryCost.isZero() ? 0 : quotientNumber(pnl, p.entryCost);
 }
 
 /** The closed trade of a fully exited long position: net PnL after all fees, prices volume-weighted. */
