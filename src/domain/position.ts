@@ -37,10 +37,12 @@ function firstExecution(total: Dec, quantity: Dec, price: Dec): void {
 /** The money fields of a position (what an execution changes). */
 export type PositionAmounts = Pick<Position, 'quantity' | 'entryCost' | 'entryQuantity' | 'entryFees' | 'exitProceeds' | 'exitQuantity' | 'exitFees'>;
 
-/** A buy of `quantity` at `price` paying `fee`: the position's new amounts; cash falls by quantity × price + fee. */
-export function withEntry<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
+type EntryAmounts = Pick<PositionAmounts, 'quantity' | 'entryCost' | 'entryQuantity' | 'entryFees'>;
+type ExitAmounts = Pick<PositionAmounts, 'quantity' | 'exitProceeds' | 'exitQuantity' | 'exitFees'>;
+
+/** A buy of `quantity` at `price` paying `fee`: the fields it changes; cash falls by quantity × price + fee. */
+export function entryAmounts(p: PositionAmounts, quantity: Dec, price: Dec, fee: Dec): EntryAmounts {
   const next = {
-    ...p,
     quantity: p.quantity.plus(quantity),
     entryCost: p.entryCost.plus(quantity.mul(price)),
     entryQuantity: p.entryQuantity.plus(quantity),
@@ -50,10 +52,9 @@ export function withEntry<P extends PositionAmounts>(p: P, quantity: Dec, price:
   return next;
 }
 
-/** A sell of `quantity` at `price` paying `fee`: the new amounts; cash rises by quantity × price − fee. */
-export function withExit<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
+/** A sell of `quantity` at `price` paying `fee`: the fields it changes; cash rises by quantity × price − fee. */
+export function exitAmounts(p: PositionAmounts, quantity: Dec, price: Dec, fee: Dec): ExitAmounts {
   const next = {
-    ...p,
     quantity: p.quantity.minus(quantity),
     exitProceeds: p.exitProceeds.plus(quantity.mul(price)),
     exitQuantity: p.exitQuantity.plus(quantity),
@@ -61,6 +62,16 @@ export function withExit<P extends PositionAmounts>(p: P, quantity: Dec, price: 
   };
   if (p.exitQuantity.isZero() && p.exitProceeds.isZero()) firstExecution(next.exitProceeds, next.exitQuantity, price);
   return next;
+}
+
+/** The position after a buy (entryAmounts on a copy). */
+export function withEntry<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
+  return { ...p, ...entryAmounts(p, quantity, price, fee) };
+}
+
+/** The position after a sell (exitAmounts on a copy). */
+export function withExit<P extends PositionAmounts>(p: P, quantity: Dec, price: Dec, fee: Dec): P {
+  return { ...p, ...exitAmounts(p, quantity, price, fee) };
 }
 
 /** Signed change of the quote cash of an execution: −(q × price + fee) for a buy, q × price − fee for a sell. */

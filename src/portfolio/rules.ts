@@ -3,7 +3,7 @@
  * (SQLite): one place says how an entry or an exit moves cash and a position, exactly, in Decimal.
  * Pure functions over values; the callers decide where the values live.
  */
-import { Dec } from '../domain/money.ts';
+import { Dec, ZERO } from '../domain/money.ts';
 import { cashDelta, closedTradeOf, markedToMarket, withEntry, withExit } from '../domain/position.ts';
 import type { ClosedTrade, ExitReason, Position } from '../domain/types.ts';
 
@@ -28,7 +28,7 @@ export interface TradeEffect {
 export class LedgerRuleError extends Error {}
 
 export function emptyPosition(o: { id: string; signalId: string | null; strategy: string; pair: string; quote: string; openedTs: number }): PositionState {
-  const z = new Dec(0);
+  const z = ZERO; // a Dec is immutable: every empty amount may be the same zero
   return { ...o, quantity: z, entryCost: z, entryQuantity: z, entryFees: z, exitProceeds: z, exitQuantity: z, exitFees: z, exitReason: null };
 }
 

@@ -15,7 +15,7 @@ import { quoteFill, type FillModelParams } from '../domain/fill-model.ts';
 import { feeFor, minimumViolation } from '../domain/market.ts';
 import { Dec, decOfNumber, ZERO } from '../domain/money.ts';
 import { entryIntent, type EntryPlan } from '../domain/orders.ts';
-import { closedTradeOf, entryPriceOf, markedToMarket, withEntry, withExit } from '../domain/position.ts';
+import { closedTradeOf, entryAmounts, entryPriceOf, exitAmounts, markedToMarket } from '../domain/position.ts';
 import { candleDec, type BlockCode, type Candle, type ExitReason, type MarketMeta, type OrderIntent, type Position, type ShadowOutcome } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { KeyValueStore } from '../ports/store.ts';
@@ -169,7 +169,7 @@ export class ShadowEngine {
     const q = quoteFill(this.d.fillModel, meta, { side: 'buy', type: sp.entry.type, remaining: sp.entryRemaining, limitPrice: sp.entry.limitPrice }, c, ZERO);
     if (!q) return;
     if (sp.pos.entryQuantity.isZero()) sp.pos.openedTs = c.ts;
-    Object.assign(sp.pos, withEntry(sp.pos, q.quantity, q.price, q.fee));
+    Object.assign(sp.pos, entryAmounts(sp.pos, q.quantity, q.price, q.fee)); // in place: the shadow owns its amounts
     sp.entryRemaining = sp.entryRemaining.minus(q.quantity);
     if (sp.entryRemaining.lte(ZERO)) this.open(sp);
   }
@@ -188,7 +188,7 @@ export class ShadowEngine {
   private fillExit(sp: ShadowPosition, meta: MarketMeta, c: Candle): void {
     const q = quoteFill(this.d.fillModel, meta, { side: 'sell', type: 'market', remaining: sp.exitRemaining }, c, ZERO);
     if (!q) return;
-    Object.assign(sp.pos, withExit(sp.pos, q.quantity, q.price, q.fee));
+    Object.assign(sp.pos, exitAmounts(sp.pos, q.quantity, q.price, q.fee));
     sp.exitRemaining = sp.exitRemaining.minus(q.quantity);
     if (sp.pos.quantity.isZero()) this.settle(sp, 'closed', c.ts, null);
   }
