@@ -199,9 +199,10 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
     const ref = rows.ref;
     for (let i = base; i < rows.n; i++) if (ref[i]! >= 0) ref[i] = t.refOf(ref[i]!);
   }
-  // RESET rows cut the file's rows back (to `a` rows) in place
+  // RESET rows cut the file's rows back (to `a` rows) in place (K.RESET read once: an imported object's field may be an accessor call per row)
+  const RESET = K.RESET;
   for (let i = base; i < rows.n; i++) {
-    if (rows.kind[i] === K.RESET) {
+    if (rows.kind[i] === RESET) {
       const keep = rows.a[i]!;
       rows.cut(keep, i + 1);
       i = keep - 1;
