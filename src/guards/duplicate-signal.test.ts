@@ -115,7 +115,7 @@ describe('DUPLICATE_SIGNAL', () => {
 });
 
 describe('DUPLICATE_SIGNAL with the recent signals indexed (RecentSignals, as the kernel passes them)', () => {
-  it('when 2,000 signals arrive (repeated ids, out-of-order times, 64 kept) then every verdict equals the scan of the same list', async () => {
+  it.each(['out-of-order', 'in time order'] as const)('when 2,000 signals arrive (repeated ids, %s times, 64 kept) then every verdict equals the scan of the same list', async (order) => {
     const { RecentSignals } = await import('./recent-signals.ts');
     const kept = new RecentSignals(64);
     let seed = 3;
@@ -124,7 +124,7 @@ describe('DUPLICATE_SIGNAL with the recent signals indexed (RecentSignals, as th
     for (let i = 0; i < 2_000; i++) {
       const s = signal({
         id: rnd(6) === 0 ? `sig-${Math.max(0, i - 1 - rnd(90))}` : `sig-${i}`, strategy: ['ema_cross', 'rsi'][rnd(2)]!, pair: [BTC, ETH][rnd(2)]!,
-        side: (['buy', 'sell'] as const)[rnd(2)]!, tsEvent: at(i) - rnd(8) * HOUR,
+        side: (['buy', 'sell'] as const)[rnd(2)]!, tsEvent: order === 'in time order' ? at(i) : at(i) - rnd(8) * HOUR,
       });
       const scanned = guard(s, snapshot({ recentSignals: [...kept.all] }), s.tsEvent);
       const indexed = guard(s, snapshot({ recentSignals: kept.all, recentIndex: kept }), s.tsEvent);

@@ -15,13 +15,9 @@ export const duplicateSignal: GuardDefinition<DuplicateSignalParams> = {
     if (index !== undefined) {
       // the same answer without the scan: the id seen at all, then the newest same-series signal in the window
       if (index.hasId(signal.id)) return block('DUPLICATE_SIGNAL', `signal id ${signal.id} was already received`);
-      const same = index.series(signal.strategy, signal.pair, signal.side);
-      for (let i = same.length - 1; i >= 0; i--) {
-        const r = same[i]!;
-        const age = signal.tsEvent - r.ts;
-        if (age >= 0 && age < windowMs) return block('DUPLICATE_SIGNAL', `same ${signal.strategy} ${signal.side} ${signal.pair} as ${r.id} at ${isoTime(r.ts)}`);
-      }
-      return allow;
+      // 0 ≤ age < window: tsEvent − window < ts ≤ tsEvent
+      const r = index.newestWithin(signal.strategy, signal.pair, signal.side, signal.tsEvent - windowMs, signal.tsEvent);
+      return r === undefined ? allow : block('DUPLICATE_SIGNAL', `same ${signal.strategy} ${signal.side} ${signal.pair} as ${r.id} at ${isoTime(r.ts)}`);
     }
     const recent = s.recentSignals;
     // the whole recent list is scanned (it is bounded): an id repeat is a duplicate however old, and

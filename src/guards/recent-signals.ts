@@ -14,6 +14,8 @@ export class RecentSignals implements RecentIndex {
   private readonly list: RecentSignal[] = [];
   private readonly idCount = new Map<string, number>();
   private readonly bySeries = new Map<string, RecentSignal[]>();
+  /** series whose times are not in arrival order (a late webhook): they are searched whole */
+  private readonly unordered = new Set<string>();
 
   constructor(private readonly max: number) {}
 
@@ -31,6 +33,19 @@ export class RecentSignals implements RecentIndex {
     return this.bySeries.get(seriesKey(strategy, pair, side)) ?? NONE;
   }
 
+  newestWithin(strategy: string, pair: string, side: Side, from: number, to: number): RecentSignal | undefined {
+    const key = seriesKey(strategy, pair, side);
+    const s = this.bySeries.get(key);
+    if (s === undefined) return undefined;
+    const ordered = !this.unordered.has(key);
+    for (let i = s.length - 1; i >= 0; i--) {
+      const r = s[i]!;
+      if (r.ts > from && r.ts <= to) return r;
+      if (ordered && r.ts <= from) return undefined; // in time order: every older one is older still
+    }
+    return undefined;
+  }
+
   /** Add the newest signal; the oldest drops out beyond the bound. */
   push(r: RecentSignal, evict = true): void {
     this.list.push(r);
@@ -38,6 +53,7 @@ export class RecentSignals implements RecentIndex {
     const key = seriesKey(r.strategy, r.pair, r.side);
     let s = this.bySeries.get(key);
     if (!s) this.bySeries.set(key, (s = []));
+    if (s.length > 0 && r.ts < s[s.length - 1]!.ts) this.unordered.add(key);
     s.push(r);
     if (evict && this.list.length > this.max) this.dropOldest();
   }
@@ -50,6 +66,9 @@ export class RecentSignals implements RecentIndex {
     const key = seriesKey(old.strategy, old.pair, old.side);
     const s = this.bySeries.get(key)!;
     s.shift(); // the oldest of all is the oldest of its series
-    if (s.length === 0) this.bySeries.delete(key);
+    if (s.length === 0) {
+      this.bySeries.delete(key);
+      this.unordered.delete(key);
+    }
   }
 }

@@ -24,6 +24,8 @@ export interface RecentIndex {
   hasId(id: string): boolean;
   /** the signals of this strategy, pair and side, oldest first */
   series(strategy: string, pair: string, side: Side): readonly RecentSignal[];
+  /** the newest (by arrival) signal of this strategy, pair and side with from < ts ≤ to, if any */
+  newestWithin(strategy: string, pair: string, side: Side, from: number, to: number): RecentSignal | undefined;
 }
 
 export interface GuardSnapshot {
