@@ -35,8 +35,9 @@ function parsed(s: string, k: string): number {
   if (Number.isNaN(lastTime)) throw new Malformed(k);
   return lastTime;
 }
+const timeOf = (v: unknown, k: string): number => parsed(strOf(v, k), k);
 export function time(o: Record<string, unknown>, k: string): number {
-  return parsed(strOf(o[k], k), k);
+  return timeOf(o[k], k);
 }
 export function optTime(o: Record<string, unknown>, k: string): number | null {
   const s = optStrOf(o[k], k);
@@ -61,16 +62,16 @@ export function decimal(o: Record<string, unknown>, k: string): string {
 }
 /** a `trade.closed` line's fields after its signal id, checked as the report checks them */
 export function tradeFields(o: Record<string, unknown>): { strategy: string; pair: string; entryTs: number; exitTs: number; pnl: string } {
-  const strategy = str(o, 'strategy');
-  const pair = str(o, 'pair');
-  const entryTs = time(o, 'entryTs');
-  decimal(o, 'entryPrice');
-  const exitTs = time(o, 'exitTs');
-  decimal(o, 'exitPrice');
-  str(o, 'exitReason');
-  decimal(o, 'quantity');
-  decimal(o, 'fees');
-  return { strategy, pair, entryTs, exitTs, pnl: decimal(o, 'pnl') };
+  const strategy = strOf(o.strategy, 'strategy');
+  const pair = strOf(o.pair, 'pair');
+  const entryTs = timeOf(o.entryTs, 'entryTs');
+  decimalOf(o.entryPrice, 'entryPrice');
+  const exitTs = timeOf(o.exitTs, 'exitTs');
+  decimalOf(o.exitPrice, 'exitPrice');
+  strOf(o.exitReason, 'exitReason');
+  decimalOf(o.quantity, 'quantity');
+  decimalOf(o.fees, 'fees');
+  return { strategy, pair, entryTs, exitTs, pnl: decimalOf(o.pnl, 'pnl') };
 }
 /** a shadow outcome that bought something (the report's `filled`) */
 export const boughtOf = (status: string, quantity: string): boolean => (status === 'closed' || status === 'open_at_end') && /[1-9]/.test(quantity);
@@ -410,7 +411,7 @@ function typedRow(file: FactFile, o: Record<string, unknown>, t: Interning, rows
     const decision = o.decision;
     if (decision !== 'approved' && decision !== 'blocked') throw new Malformed('decision');
     const signalId = strOf(o.signalId, 'signalId');
-    const i = rows.add(K.DECISION, decision === 'blocked' ? F.BLOCKED : 0, t.str(runId), t.ref(runId, signalId), parsed(strOf(o.ts, 'ts'), 'ts'));
+    const i = rows.add(K.DECISION, decision === 'blocked' ? F.BLOCKED : 0, t.str(runId), t.ref(runId, signalId), timeOf(o.ts, 'ts'));
     rows.a[i] = t.str(strOf(o.strategy, 'strategy'));
     rows.b[i] = t.str(strOf(o.pair, 'pair'));
     rows.c[i] = t.str(strOf(o.side, 'side'));
@@ -425,7 +426,7 @@ function typedRow(file: FactFile, o: Record<string, unknown>, t: Interning, rows
     const status = strOf(o.status, 'status');
     const quantity = decimalOf(o.quantity, 'quantity');
     const signalId = strOf(o.signalId, 'signalId');
-    const i = rows.add(K.SHADOW, (o.overlaps ? F.OVERLAPS : 0) | (boughtOf(status, quantity) ? F.BOUGHT : 0), t.str(runId), t.ref(runId, signalId), parsed(strOf(o.ts, 'ts'), 'ts'));
+    const i = rows.add(K.SHADOW, (o.overlaps ? F.OVERLAPS : 0) | (boughtOf(status, quantity) ? F.BOUGHT : 0), t.str(runId), t.ref(runId, signalId), timeOf(o.ts, 'ts'));
     rows.a[i] = t.str(strOf(o.strategy, 'strategy'));
     rows.b[i] = t.str(strOf(o.pair, 'pair'));
     rows.d[i] = t.list(codesOf(o.blockedBy, 'blockedBy'));
@@ -437,7 +438,7 @@ function typedRow(file: FactFile, o: Record<string, unknown>, t: Interning, rows
     return true;
   }
   const ev = strOf(o.event, 'event');
-  const ts = parsed(strOf(o.ts, 'ts'), 'ts');
+  const ts = timeOf(o.ts, 'ts');
   const run = t.str(runId);
   switch (ev) {
     case 'run.started':

@@ -99,8 +99,10 @@ export class DecisionTracker {
       if (t.terminal && t.to !== 'blocked') this.realized(t.signalId, t.ts, t.to);
     });
     bus.subscribe('shadow', 'tracker', (o) => {
-      this.log.shadow.append(this.shadowLine(o));
-      this.final(o.signalId, o.ts, 'blocked', 'shadow', { status: o.status, exitReason: o.exitReason, pnl: o.pnl.toFixed(), pnlPct: pct(o.pnlRatio), overlaps: o.overlaps });
+      const line = this.shadowLine(o);
+      this.log.shadow.append(line);
+      // its pnl as the outcome line has it (formatted once)
+      this.final(o.signalId, o.ts, 'blocked', 'shadow', { status: o.status, exitReason: o.exitReason, pnl: line.pnl, pnlPct: line.pnlPct, overlaps: o.overlaps });
     });
     bus.subscribe('verdict', 'tracker', (v) => {
       const d = v.decision;
@@ -173,7 +175,7 @@ export class DecisionTracker {
   }
 
   /** The shadow_trade_outcomes.jsonl line of an outcome (shape: shared/LOGS.md). */
-  private shadowLine(o: ShadowOutcome): Record<string, unknown> {
+  private shadowLine(o: ShadowOutcome) {
     return {
       schemaVersion: SCHEMA_VERSION, ts: this.iso(o.ts), signalId: o.signalId, strategy: o.strategy, pair: o.pair, side: o.side,
       blockedBy: o.blockedBy, blockingGuards: o.blockingGuards, status: o.status, reason: o.reason, decidedTs: this.iso(o.decidedTs),
