@@ -4,7 +4,7 @@
  * Malformed or torn lines (a crash mid-write) are skipped and counted per file, never fatal.
  */
 import type { LineSource } from '../ports/line-source.ts';
-import { LIFE_OPEN_AT_END, LIFE_TERMINAL, SH_BOUGHT, SH_OVERLAPS, type LogReadModel } from './read-model.ts';
+import type { LogReadModel } from './read-model.ts';
 
 export interface RunInfo {
   readonly runId: string;
@@ -547,6 +547,12 @@ export function loadDataset(src: LogSources, opts: LoadOptions = {}): Dataset {
   ds.runs.push(...[...runs.values()].sort((a, b) => a.startedTs - b.startedTs));
   return { ...ds, busErrors: errors.bus };
 }
+
+/** flags of read-model.ts' columns: a shadow outcome's, a lifecycle's */
+export const SH_OVERLAPS = 1;
+export const SH_BOUGHT = 2;
+export const LIFE_TERMINAL = 1;
+export const LIFE_OPEN_AT_END = 2;
 
 /**
  * A Dataset as the report reads it (read-model.ts' columns): the reference implementation's answer in the

@@ -68,6 +68,18 @@ export class ExactSum {
     return this;
   }
 
+  /** another sum added to this one, exactly */
+  addSum(o: ExactSum): this {
+    o.flush();
+    this.flush();
+    if (o.scale > this.scale) {
+      this.units *= 10n ** BigInt(o.scale - this.scale);
+      this.scale = o.scale;
+    }
+    this.units += o.scale < this.scale ? o.units * 10n ** BigInt(this.scale - o.scale) : o.units;
+    return this;
+  }
+
   private addSlow(amount: string): this {
     const m = DECIMAL.exec(amount);
     if (!m) throw new Error(`not a decimal amount: "${amount}"`);

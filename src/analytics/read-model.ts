@@ -18,7 +18,7 @@
  *   per-signal facts live in typed arrays indexed by one key table (`runId|signalId` → index).
  */
 import { isAscii } from 'node:buffer';
-import { handleRecord, isoFromParts, keyOf, Malformed, type LoadOptions, type RunInfo } from './dataset.ts';
+import { handleRecord, isoFromParts, keyOf, LIFE_OPEN_AT_END, LIFE_TERMINAL, Malformed, SH_BOUGHT, SH_OVERLAPS, type LoadOptions, type RunInfo } from './dataset.ts';
 import { boughtOf, codes, decimal, F, isStr, K, optStr, optTime, str, time, tradeFields, type FactFile, type Rows, type Tables } from './facts.ts';
 
 /** A log file as a sequence of byte chunks, in order (lines may straddle chunks). */
@@ -74,11 +74,9 @@ export interface ShadowColumns {
   /** NaN for null */
   readonly entry: Float64Array;
   readonly exit: Float64Array;
-  /** SH_OVERLAPS | SH_BOUGHT */
+  /** SH_OVERLAPS | SH_BOUGHT (dataset.ts) */
   readonly flags: Uint8Array;
 }
-export const SH_OVERLAPS = 1;
-export const SH_BOUGHT = 2;
 
 export interface TradeColumns {
   readonly n: number;
@@ -105,13 +103,11 @@ export interface LifeColumns {
   /** the state it is in (its last transition; a string number) and since when */
   readonly state: Int32Array;
   readonly ts: Float64Array;
-  /** LIFE_TERMINAL | LIFE_OPEN_AT_END */
+  /** LIFE_TERMINAL | LIFE_OPEN_AT_END (dataset.ts) */
   readonly flags: Uint8Array;
   /** the signal id of row i (made on demand: the stuck signals name theirs) */
   signalId(i: number): string;
 }
-export const LIFE_TERMINAL = 1;
-export const LIFE_OPEN_AT_END = 2;
 
 /** The read model's answer for one selection of runs (and time range, strategy, pair): what `buildReport` reads. */
 export interface LogReadModel {
@@ -148,6 +144,10 @@ class Col<T extends Typed> {
     if (this.n === this.a.length) this.a = grow(this.a, this.a.length * 2);
     this.a[this.n++] = v;
   }
+  /** room for n values in all */
+  reserve(n: number): void {
+    if (n > this.a.length) this.a = grow(this.a, n);
+  }
   /** the first n values, as a copy of exactly that length */
   done(): T {
     return this.a.slice(0, this.n) as T;
@@ -161,6 +161,11 @@ function grow<T extends Typed>(from: T, size: number): T {
 const f64 = (n = 0, v = 0) => Object.assign(new Col(new Float64Array(Math.max(1024, n)).fill(v, 0, n)), { n });
 const i32 = (n = 0, v = 0) => Object.assign(new Col(new Int32Array(Math.max(1024, n)).fill(v, 0, n)), { n });
 const u8 = (n = 0) => Object.assign(new Col(new Uint8Array(Math.max(1024, n))), { n });
+/** to[j] = from[at[j]] */
+function gather<T extends Typed>(to: T, from: Typed, at: Int32Array): T {
+  for (let j = 0; j < at.length; j++) to[j] = from[at[j]!]!;
+  return to;
+}
 
 /** null timestamps as NaN in the columns */
 const nn = (v: number | null): number => (v === null ? NaN : v);
@@ -480,6 +485,11 @@ class Numbered<V> {
   }
 }
 
+// facts.ts' row kinds and flags as this module's own constants: the row loop reads them per row, and an imported
+// object's fields may be read through an accessor each time (as the ESM loader's compiled output did: 1 s per 6 reads)
+const { RAW, GAP, RECEIVED, TRANSITION, OPEN_AT_END, TRADE, BUS_ERROR, WARNING } = K;
+const { RUN_STARTED, BLOCKED: F_BLOCKED, OVERLAPS: F_OVERLAPS, BOUGHT: F_BOUGHT, TERMINAL: F_TERMINAL } = F;
+
 // per-signal flags (the low two are LIFE_TERMINAL and LIFE_OPEN_AT_END)
 const LIVE = 4; // in the lifecycle table (dataset.ts' life Map)
 const BEFORE = 8; // received before `since`: left out, its later lines too
@@ -527,6 +537,7 @@ class Reader {
   private readonly tis = new Map<string, Col<Float64Array>>();
   private readonly tisByNo = new Map<number, Col<Float64Array>>();
   private readonly spans = { state: i32(), ms: f64(), k: i32() };
+  private readonly byStrategyNo = new Map<number, { signals: number; approved: number; blocked: number }>();
 
   private readonly m = {
     runs: new Map<string, RunInfo>(), decisionCounts: { approved: 0, blocked: 0 },
@@ -559,6 +570,9 @@ class Reader {
     this.lRecv = f64(n, NaN);
     this.lTs = f64(n);
     this.lFlags = u8(n);
+    // at most one outcome per sidecar row: the columns grow once
+    const outcomes = facts?.files.shadow?.upTo ?? 0;
+    for (const c of Object.values(this.sh)) c.reserve(outcomes);
   }
 
   /** the last run started, in line order over the sidecar's rows and the JSONL around them */
@@ -571,8 +585,8 @@ class Reader {
       const { rows } = f;
       for (let i = 0; i < f.upTo; i++) {
         const kind = rows.kind[i];
-        if (kind === K.RAW && rows.flags[i]! & F.RUN_STARTED) last = strings[rows.run[i]!]!;
-        else if (kind === K.GAP) last = lastRunStarted(rangeOf(this.src.bus, rows.t1[i]!, rows.t2[i]!)) ?? last;
+        if (kind === RAW && rows.flags[i]! & RUN_STARTED) last = strings[rows.run[i]!]!;
+        else if (kind === GAP) last = lastRunStarted(rangeOf(this.src.bus, rows.t1[i]!, rows.t2[i]!)) ?? last;
       }
       last = lastRunStarted(rangeOf(this.src.bus, f.from)) ?? last;
     }
@@ -606,10 +620,10 @@ class Reader {
       const strings = this.facts!.tables.strings;
       for (let i = 0; i < f.upTo; i++) {
         const kind = rows.kind[i]!;
-        if (kind === K.RAW) {
+        if (kind === RAW) {
           const b = Buffer.from(strings[rows.a[i]!]!, 'utf8');
           if (b.length) line(b, 0, b.length, isAscii(b));
-        } else if (kind === K.GAP) eachLine(rangeOf(src, rows.t1[i]!, rows.t2[i]!), line);
+        } else if (kind === GAP) eachLine(rangeOf(src, rows.t1[i]!, rows.t2[i]!), line);
         else this.row(file, rows, i);
       }
       eachLine(rangeOf(src, f.from), line);
@@ -625,32 +639,32 @@ class Reader {
     const flags = I.flags[i]!;
     const ts = I.ts[i]!;
     if (file === 'decisions') {
-      this.decision(k, ts, I.a[i]!, I.b[i]!, (flags & F.BLOCKED) === 0, I.d[i]!, I.e[i]!);
+      this.decision(k, ts, I.a[i]!, I.b[i]!, (flags & F_BLOCKED) === 0, I.d[i]!, I.e[i]!);
       return;
     }
     if (file === 'shadow') {
-      this.shadow(k, ts, I.a[i]!, I.b[i]!, I.d[i]!, I.c[i]!, I.t1[i]!, I.t2[i]!, I.t3[i]!, I.e[i]!, (flags & F.OVERLAPS) !== 0, (flags & F.BOUGHT) !== 0);
+      this.shadow(k, ts, I.a[i]!, I.b[i]!, I.d[i]!, I.c[i]!, I.t1[i]!, I.t2[i]!, I.t3[i]!, I.e[i]!, (flags & F_OVERLAPS) !== 0, (flags & F_BOUGHT) !== 0);
       return;
     }
     this.seen(ts);
     switch (kind) {
-      case K.RECEIVED:
+      case RECEIVED:
         this.received(k, ts);
         break;
-      case K.TRANSITION:
-        this.transition(k, ts, I.a[i]!, (flags & F.TERMINAL) !== 0);
+      case TRANSITION:
+        this.transition(k, ts, I.a[i]!, (flags & F_TERMINAL) !== 0);
         break;
-      case K.OPEN_AT_END:
+      case OPEN_AT_END:
         this.openAtEnd(k, ts);
         break;
-      case K.TRADE:
+      case TRADE:
         if (this.tradeAt.a[k]! >= 0) this.dup(this.src.bus.name);
         this.trade(k, I.a[i]!, I.b[i]!, I.t2[i]!, I.t3[i]!, I.e[i]!);
         break;
-      case K.BUS_ERROR:
+      case BUS_ERROR:
         this.m.busErrors++;
         break;
-      case K.WARNING: {
+      case WARNING: {
         const code = this.facts!.tables.strings[I.a[i]!]!;
         this.m.warnings[code] = (this.m.warnings[code] ?? 0) + 1;
         break;
@@ -998,8 +1012,12 @@ class Reader {
     this.decided.a[k] = 1;
     const decision = approved ? 'approved' : 'blocked';
     m.decisionCounts[decision]++;
-    const name = this.strs.at(strategy);
-    const st = m.byStrategy.get(name) ?? m.byStrategy.set(name, { signals: 0, approved: 0, blocked: 0 }).get(name)!;
+    let st = this.byStrategyNo.get(strategy);
+    if (!st) {
+      const name = this.strs.at(strategy);
+      st = m.byStrategy.get(name) ?? m.byStrategy.set(name, { signals: 0, approved: 0, blocked: 0 }).get(name)!;
+      this.byStrategyNo.set(strategy, st);
+    }
     st.signals++;
     st[decision]++;
     if (!approved && this.shadowAt.a[k]! < 0) {
@@ -1082,10 +1100,10 @@ class Reader {
     const lk = lifeKeys.done();
     const life: LifeColumns = {
       n: lk.length,
-      received: Float64Array.from(lk, (k) => recv[k]!),
-      state: Int32Array.from(lk, (k) => this.lState.a[k]!),
-      ts: Float64Array.from(lk, (k) => lts[k]!),
-      flags: Uint8Array.from(lk, (k) => fl[k]! & (LIFE_TERMINAL | LIFE_OPEN_AT_END)),
+      received: gather(new Float64Array(lk.length), recv, lk),
+      state: gather(new Int32Array(lk.length), this.lState.a, lk),
+      ts: gather(new Float64Array(lk.length), lts, lk),
+      flags: gather(new Uint8Array(lk.length), fl, lk).map((f) => f & (LIFE_TERMINAL | LIFE_OPEN_AT_END)),
       signalId: (i) => {
         const key = this.keyString(lk[i]!);
         return key.slice(key.indexOf('|') + 1);
@@ -1099,10 +1117,10 @@ class Reader {
     const ki = kept.done();
     const trades: TradeColumns = {
       n: ki.length,
-      strategy: Int32Array.from(ki, (i) => tr.strategy.a[i]!),
-      pnl: Int32Array.from(ki, (i) => tr.pnl.a[i]!),
-      entry: Float64Array.from(ki, (i) => tr.entry.a[i]!),
-      exit: Float64Array.from(ki, (i) => tr.exit.a[i]!),
+      strategy: gather(new Int32Array(ki.length), tr.strategy.a, ki),
+      pnl: gather(new Int32Array(ki.length), tr.pnl.a, ki),
+      entry: gather(new Float64Array(ki.length), tr.entry.a, ki),
+      exit: gather(new Float64Array(ki.length), tr.exit.a, ki),
     };
     const dec = this.dec;
     const obs = { codes: i32(), trade: i32() };

@@ -13,12 +13,15 @@
  *   open at the end); expired and refused entries count in `blocked` with PnL 0.
  */
 import { isoTime, utcDayStart } from '../domain/time.ts';
+import * as flags from './dataset.ts';
 import { reportSourceOf, type Dataset } from './dataset.ts';
-import { LIFE_OPEN_AT_END, LIFE_TERMINAL, SH_BOUGHT, SH_OVERLAPS, type LogReadModel } from './read-model.ts';
+import type { LogReadModel } from './read-model.ts';
 import { amountOf, ExactSum, type Amount } from './exact-sum.ts';
 import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval } from './stats.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
+// the columns' flags as this module's constants (read per row; an imported binding may be read through an accessor)
+const { SH_BOUGHT, SH_OVERLAPS, LIFE_TERMINAL, LIFE_OPEN_AT_END } = flags;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
@@ -159,9 +162,12 @@ class PnlAcc {
   readonly total = new ExactSum();
   readonly gains = new ExactSum();
   readonly losses = new ExactSum();
-  readonly nums: number[] = [];
+  /** the numbers of the outcomes that bought something, in order: a list (addOne), or a column of `filled` (column, put) */
+  nums: number[] | Float64Array = [];
+  private at = 0;
   count = 0;
   wins = 0;
+  filled = 0;
 
   add(pnl: string, filled: boolean): void {
     this.addOne(outcome(pnl), filled);
@@ -169,14 +175,38 @@ class PnlAcc {
 
   /** an outcome read once (outcome()) and added to each accumulator it belongs to */
   addOne(o: Outcome, filled: boolean): void {
+    this.addSums(o, filled);
+    if (filled) (this.nums as number[]).push(o.n);
+  }
+
+  /** the numbers as a column of exactly `filled` values, written in order by `put` */
+  column(): void {
+    this.nums = new Float64Array(this.filled);
+  }
+  put(n: number): void {
+    this.nums[this.at++] = n;
+  }
+
+  /** the counts and exact sums of addOne, without the list of numbers */
+  addSums(o: Outcome, filled: boolean): void {
     this.count++;
     this.total.addAmount(o.amount);
     if (o.loss) this.losses.addAmount(o.amount);
     else if (o.gain) this.gains.addAmount(o.amount);
     if (filled) {
-      this.nums.push(o.n);
+      this.filled++;
       if (o.n > 0) this.wins++;
     }
+  }
+
+  /** another's counts and exact sums (an exact sum of sums is the sum: order does not matter); not its numbers */
+  mergeSums(a: PnlAcc): void {
+    this.count += a.count;
+    this.wins += a.wins;
+    this.filled += a.filled;
+    this.total.addSum(a.total);
+    this.gains.addSum(a.gains);
+    this.losses.addSum(a.losses);
   }
 
   stats(o: Required<ReportOptions>): PnlStats {
@@ -260,18 +290,42 @@ class RowList {
 interface Legs {
   readonly entry: Float64Array;
   readonly exit: Float64Array;
-  readonly pnl: Int32Array;
+  /** each row's PnL as a number, and its outcome (an index into Outcomes.all) */
+  readonly num: Float64Array;
+  readonly out: Int32Array;
 }
 
-function strategyStats(rows: Int32Array, legs: Legs, outcomeOf: (pnl: number) => Outcome, base: number, from: number | null, to: number | null): StrategyStats {
+/** The outcomes of a report's rows, each distinct PnL text read once (by its text: the sidecar's bounded writer may give one amount several numbers). */
+class Outcomes {
+  readonly all: Outcome[] = [];
+  private readonly byText = new Map<string, number>();
+  constructor(private readonly str: (i: number) => string) {}
+  /** per row: its PnL's outcome index and number */
+  legs(pnl: Int32Array): { num: Float64Array; out: Int32Array } {
+    const num = new Float64Array(pnl.length);
+    const out = new Int32Array(pnl.length);
+    for (let i = 0; i < pnl.length; i++) {
+      const text = this.str(pnl[i]!);
+      let j = this.byText.get(text);
+      if (j === undefined) {
+        this.byText.set(text, (j = this.all.length));
+        this.all.push(outcome(text));
+      }
+      out[i] = j;
+      num[i] = this.all[j]!.n;
+    }
+    return { num, out };
+  }
+}
+
+function strategyStats(rows: Int32Array, legs: Legs, outs: readonly Outcome[], base: number, from: number | null, to: number | null): StrategyStats {
   const sorted = sortedBy(rows, legs.exit);
   const n = sorted.length;
   const pnls = new Float64Array(n);
   const total = new ExactSum();
   for (let i = 0; i < n; i++) {
-    const o = outcomeOf(legs.pnl[sorted[i]!]!);
-    pnls[i] = o.n;
-    total.addAmount(o.amount);
+    pnls[i] = legs.num[sorted[i]!]!;
+    total.addAmount(outs[legs.out[sorted[i]!]!]!.amount);
   }
   const curve = new Float64Array(n + 1);
   curve[0] = base;
@@ -332,6 +386,96 @@ function strategyStats(rows: Int32Array, legs: Legs, outcomeOf: (pnl: number) =>
   };
 }
 
+/** Blocked-opportunity cost per guard, from the shadow outcomes alone; and the outcomes' totals. */
+function blockedCost(ds: ReportSource, legs: Legs, outs: readonly Outcome[], o: Required<ReportOptions>, guardModes: Record<string, string>) {
+  const sh = ds.shadows;
+  const str = (i: number) => ds.str(i);
+  // one pass: each outcome is added to the accumulators of every guard that blocked it
+  const byGuard = new Map<string, GuardAcc>();
+  const guardAcc = (code: string) => byGuard.get(code) ?? byGuard.set(code, { code, all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 }).get(code)!;
+  const totals = { all: new PnlAcc(), headline: new PnlAcc() };
+  // the counts and exact sums per group of outcomes blocked by the same guards, overlapping or not (one addition
+  // per outcome, merged into each accumulator after); the numbers, whose order the statistics keep, per accumulator
+  type Group = { readonly acc: PnlAcc; readonly overlaps: boolean; readonly guards: GuardAcc[]; openAtEnd: number };
+  const groups = new Map<number, number>();
+  const groupList: Group[] = [];
+  const groupOf = new Int32Array(sh.n);
+  const nums = new Float64Array(sh.n);
+  const statusCount = new Map<number, number>();
+  let overlapping = 0;
+  for (let i = 0; i < sh.n; i++) {
+    const flags = sh.flags[i]!;
+    const overlaps = (flags & SH_OVERLAPS) !== 0;
+    const out = outs[legs.out[i]!]!;
+    const st = sh.status[i]!;
+    statusCount.set(st, (statusCount.get(st) ?? 0) + 1);
+    if (overlaps) overlapping++;
+    const key = 2 * sh.blockedBy[i]! + (overlaps ? 1 : 0);
+    let gi = groups.get(key);
+    if (gi === undefined) {
+      groups.set(key, (gi = groupList.length));
+      groupList.push({ acc: new PnlAcc(), overlaps, guards: ds.list(sh.blockedBy[i]!).map(guardAcc), openAtEnd: 0 });
+    }
+    const grp = groupList[gi]!;
+    grp.acc.addSums(out, (flags & SH_BOUGHT) !== 0);
+    if (str(st) === 'open_at_end') grp.openAtEnd++;
+    groupOf[i] = gi;
+    nums[i] = out.n;
+  }
+  for (const { acc, overlaps, guards: gs, openAtEnd } of groupList) {
+    totals.all.mergeSums(acc);
+    if (!overlaps) totals.headline.mergeSums(acc);
+    const sole = gs.length === 1;
+    for (const g of gs) {
+      g.all.mergeSums(acc);
+      if (sole) g.sole.mergeSums(acc);
+      if (!overlaps) {
+        g.headline.mergeSums(acc);
+        if (sole) g.soleHeadline.mergeSums(acc);
+      }
+      g.openAtEnd += openAtEnd;
+    }
+  }
+  // then the numbers of the outcomes that bought something, in order, into columns of the exact sizes now known
+  totals.all.column();
+  totals.headline.column();
+  for (const g of byGuard.values()) for (const acc of [g.all, g.sole, g.headline, g.soleHeadline]) acc.column();
+  for (let i = 0; i < sh.n; i++) {
+    if (!(sh.flags[i]! & SH_BOUGHT)) continue;
+    const n = nums[i]!;
+    const { overlaps, guards: gs } = groupList[groupOf[i]!]!;
+    totals.all.put(n);
+    if (!overlaps) totals.headline.put(n);
+    const sole = gs.length === 1;
+    for (const g of gs) {
+      g.all.put(n);
+      if (sole) g.sole.put(n);
+      if (!overlaps) {
+        g.headline.put(n);
+        if (sole) g.soleHeadline.put(n);
+      }
+    }
+  }
+  const byStatus: Record<string, number> = {};
+  for (const [st, n] of statusCount) byStatus[str(st)] = (byStatus[str(st)] ?? 0) + n;
+  // blocked signals whose shadow trade has not ended yet (live, or a torn outcome file) still count as blocked
+  const awaiting = ds.awaiting;
+  for (const code of awaiting.keys()) guardAcc(code);
+  const guards: GuardReport[] = [...byGuard.entries()].map(([code, g]) => ({
+    code, mode: guardModes[code] ?? null,
+    blocked: g.all.count + (awaiting.get(code)?.all ?? 0), shadowPnl: g.all.total.toString(),
+    soleBlocked: g.sole.count + (awaiting.get(code)?.sole ?? 0), soleShadowPnl: g.sole.total.toString(),
+    awaitingOutcome: awaiting.get(code)?.all ?? 0,
+    headlineBlocked: g.headline.count, headlineShadowPnl: g.headline.total.toString(), overlapping: g.all.count - g.headline.count,
+    openAtEnd: g.openAtEnd,
+    headline: g.headline.stats(o), sole: g.soleHeadline.stats(o),
+  }));
+  // ranking: biggest net impact of the marginal (sole, headline) blocks first
+  guards.sort((a, b) => Number(b.sole.netImpact) - Number(a.sole.netImpact) || a.code.localeCompare(b.code));
+
+  return { guards, totals, byStatus, overlapping };
+}
+
 /** What a report is built from: the read model's columns (read-model.ts), or a Dataset (dataset.ts' loadDataset, the reference). */
 export type ReportSource = LogReadModel;
 
@@ -349,67 +493,16 @@ export function buildReport(input: ReportSource | Dataset, options: ReportOption
   const base = ds.runs.reduce((a, r) => Math.max(a, r.startingBalance ?? 0), 0);
   const str = (i: number) => ds.str(i);
 
-  // an amount read once per distinct pnl (they repeat: shared by every accumulator it is added to)
-  const outcomes = new Map<number, Outcome>();
-  const outcomeOf = (pnl: number): Outcome => {
-    let out = outcomes.get(pnl);
-    if (out === undefined) {
-      out = outcome(str(pnl));
-      if (outcomes.size < 1 << 16) outcomes.set(pnl, out);
-    }
-    return out;
-  };
-
   // ── blocked-opportunity cost per guard (from the shadow outcomes alone) ────────
   const sh = ds.shadows;
-  // one pass: each outcome is added to the accumulators of every guard that blocked it
-  const byGuard = new Map<string, GuardAcc>();
-  const guardAcc = (code: string) => byGuard.get(code) ?? byGuard.set(code, { code, all: new PnlAcc(), sole: new PnlAcc(), headline: new PnlAcc(), soleHeadline: new PnlAcc(), openAtEnd: 0 }).get(code)!;
-  const guardsOfList = new Map<number, GuardAcc[]>();
-  const totals = { all: new PnlAcc(), headline: new PnlAcc() };
-  const byStatus: Record<string, number> = {};
-  let overlapping = 0;
-  for (let i = 0; i < sh.n; i++) {
-    const flags = sh.flags[i]!;
-    const filled = (flags & SH_BOUGHT) !== 0;
-    const overlaps = (flags & SH_OVERLAPS) !== 0;
-    const out = outcomeOf(sh.pnl[i]!);
-    const status = str(sh.status[i]!);
-    byStatus[status] = (byStatus[status] ?? 0) + 1;
-    if (overlaps) overlapping++;
-    totals.all.addOne(out, filled);
-    if (!overlaps) totals.headline.addOne(out, filled);
-    const listNo = sh.blockedBy[i]!;
-    let gs = guardsOfList.get(listNo);
-    if (!gs) guardsOfList.set(listNo, (gs = ds.list(listNo).map(guardAcc)));
-    const sole = gs.length === 1;
-    for (const g of gs) {
-      g.all.addOne(out, filled);
-      if (sole) g.sole.addOne(out, filled);
-      if (!overlaps) {
-        g.headline.addOne(out, filled);
-        if (sole) g.soleHeadline.addOne(out, filled);
-      }
-      if (status === 'open_at_end') g.openAtEnd++;
-    }
-  }
-  // blocked signals whose shadow trade has not ended yet (live, or a torn outcome file) still count as blocked
-  const awaiting = ds.awaiting;
-  for (const code of awaiting.keys()) guardAcc(code);
-  const guards: GuardReport[] = [...byGuard.entries()].map(([code, g]) => ({
-    code, mode: guardModes[code] ?? null,
-    blocked: g.all.count + (awaiting.get(code)?.all ?? 0), shadowPnl: g.all.total.toString(),
-    soleBlocked: g.sole.count + (awaiting.get(code)?.sole ?? 0), soleShadowPnl: g.sole.total.toString(),
-    awaitingOutcome: awaiting.get(code)?.all ?? 0,
-    headlineBlocked: g.headline.count, headlineShadowPnl: g.headline.total.toString(), overlapping: g.all.count - g.headline.count,
-    openAtEnd: g.openAtEnd,
-    headline: g.headline.stats(o), sole: g.soleHeadline.stats(o),
-  }));
-  // ranking: biggest net impact of the marginal (sole, headline) blocks first
-  guards.sort((a, b) => Number(b.sole.netImpact) - Number(a.sole.netImpact) || a.code.localeCompare(b.code));
+  const outcomes = new Outcomes(str);
+  const shLegs: Legs = { entry: sh.entry, exit: sh.exit, ...outcomes.legs(sh.pnl) };
+  const tr = ds.trades;
+  const trLegs: Legs = { entry: tr.entry, exit: tr.exit, ...outcomes.legs(tr.pnl) };
+  const outs = outcomes.all;
+  const { guards, totals, byStatus, overlapping } = blockedCost(ds, shLegs, outs, o, guardModes);
 
   // ── observe mode, the other direction: realized outcomes of trades a guard would have blocked ──
-  const tr = ds.trades;
   const observed = new Map<string, PnlAcc>();
   const observedCount = new Map<string, number>();
   const ob = ds.observed;
@@ -417,7 +510,7 @@ export function buildReport(input: ReportSource | Dataset, options: ReportOption
     const t = ob.trade[j]!;
     for (const c of ds.list(ob.codes[j]!)) {
       observedCount.set(c, (observedCount.get(c) ?? 0) + 1);
-      if (t >= 0) (observed.get(c) ?? observed.set(c, new PnlAcc()).get(c)!).addOne(outcomeOf(tr.pnl[t]!), true);
+      if (t >= 0) (observed.get(c) ?? observed.set(c, new PnlAcc()).get(c)!).addOne(outs[trLegs.out[t]!]!, true);
     }
   }
   const observe: ObserveReport[] = [...observedCount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => {
@@ -440,41 +533,39 @@ export function buildReport(input: ReportSource | Dataset, options: ReportOption
   }
   const strategyReports: StrategyReport[] = [...strategies.entries()].map(([name, s]) => ({
     strategy: name, signals: s.signals, approved: s.approved, blocked: s.blocked,
-    realized: strategyStats(s.trades.rows(), tr, outcomeOf, base, from, to),
-    shadow: strategyStats(s.shadows.rows(), sh, outcomeOf, base, from, to), // entry and exit known (above)
+    realized: strategyStats(s.trades.rows(), trLegs, outs, base, from, to),
+    shadow: strategyStats(s.shadows.rows(), shLegs, outs, base, from, to), // entry and exit known (above)
   }));
   strategyReports.sort((a, b) => Number(b.realized.totalPnl) - Number(a.realized.totalPnl) || a.strategy.localeCompare(b.strategy));
 
   // ── equity curves ────────────────────────────────────────────────────────────
   // each list in time order (a stable sort), the two merged stably (on equal exits the realized first): the
   // stable sort of their concatenation
-  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  const all = (n: number) => {
+    const rows = new Int32Array(n);
+    for (let i = 0; i < n; i++) rows[i] = i;
+    return rows;
+  };
   const realizedByTime = sortedBy(all(tr.n), tr.exit);
   const exits = new RowList();
   for (let i = 0; i < sh.n; i++) if (!(sh.flags[i]! & SH_OVERLAPS) && !Number.isNaN(sh.exit[i]!)) exits.push(i);
   const shadowByTime = sortedBy(exits.rows(), sh.exit);
-  const start = (n: number): Array<[number, number]> => {
-    const out: Array<[number, number]> = new Array(n + (from !== null ? 1 : 0));
-    if (from !== null) out[0] = [from, base];
-    return out;
-  };
-  const realized = start(realizedByTime.length);
+  const start = (): Array<[number, number]> => (from !== null ? [[from, base]] : []);
+  const realized = start();
   let eq = base;
-  let k = from !== null ? 1 : 0;
   for (let i = 0; i < realizedByTime.length; i++) {
     const t = realizedByTime[i]!;
-    realized[k++] = [tr.exit[t]!, (eq += outcomeOf(tr.pnl[t]!).n)];
+    realized.push([tr.exit[t]!, (eq += trLegs.num[t]!)]);
   }
-  const withShadow = start(realizedByTime.length + shadowByTime.length);
+  const withShadow = start();
   eq = base;
-  k = from !== null ? 1 : 0;
   let a = 0;
   let b = 0;
   while (a < realizedByTime.length || b < shadowByTime.length) {
     const ta = a < realizedByTime.length ? tr.exit[realizedByTime[a]!]! : Infinity;
     const tb = b < shadowByTime.length ? sh.exit[shadowByTime[b]!]! : Infinity;
-    if (b >= shadowByTime.length || (a < realizedByTime.length && ta <= tb)) withShadow[k++] = [ta, (eq += outcomeOf(tr.pnl[realizedByTime[a++]!]!).n)];
-    else withShadow[k++] = [tb, (eq += outcomeOf(sh.pnl[shadowByTime[b++]!]!).n)];
+    if (b >= shadowByTime.length || (a < realizedByTime.length && ta <= tb)) withShadow.push([ta, (eq += trLegs.num[realizedByTime[a++]!]!)]);
+    else withShadow.push([tb, (eq += shLegs.num[shadowByTime[b++]!]!)]);
   }
 
   return {
