@@ -41,8 +41,11 @@ describe('the price chart index of a logs directory', () => {
     expect(c.exits).toEqual([{ ts: T0 + 2 * H, price: 101 }, { ts: T0 + 32 * H, price: 131 }]);
     expect(c.blocked).toEqual([{ ts: T0 + H, price: 201 }, { ts: T0 + 3 * H, price: 203 }]);
     expect(c.daily).toEqual([{ day: '2024-01-01', trades: 1, pnl: '1.25' }, { day: '2024-01-02', trades: 1, pnl: '-0.5' }]);
+    expect(c.days).toBe(2);
     expect(c.omitted).toBe(0);
     expect(c.markersFrom).toBeNull();
+    const lastDay = idx.chart(all, null, 3000, 2000, 1); // the newest day only, the count of all
+    expect([lastDay.daily, lastDay.days]).toEqual([[{ day: '2024-01-02', trades: 1, pnl: '-0.5' }], 2]);
     const s2 = idx.chart({ runs: new Set([RUN]), strategy: 's2' });
     expect([s2.entries.length, s2.blocked.length]).toEqual([1, 1]);
     expect(idx.chart({ runs: new Set(['another run']) }).blocked).toEqual([]);
@@ -104,6 +107,10 @@ describe('the price chart index of a logs directory', () => {
     expect(c.blocked.map((m) => m.price)).toEqual([330, 331, 332, 333, 334, 335, 336, 337, 338, 339]);
     expect(c.omitted).toBe(2 + 2 + 2 + 40 - 10);
     expect(c.markersFrom).toBe(T0 + 130 * H);
+    appendFileSync(decisions(), lines([blocked(139, 's2'), blocked(139, 's3')])); // three markers at the newest time
+    idx.update();
+    const tied = idx.chart(all, null, 2, 2000);
+    expect([tied.blocked.map((m) => m.ts), tied.omitted, tied.markersFrom]).toEqual([[T0 + 139 * H, T0 + 139 * H], 46, T0 + 139 * H]);
     // every kept marker sits on a point of the line; older marker-less times are still drawn
     for (const m of kept) expect(c.prices.some(([t]) => t === m.ts)).toBe(true);
     const narrow = idx.chart({ runs: null, until: T0 + 10 * H }, null, 10, 2000);

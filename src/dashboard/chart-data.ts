@@ -35,8 +35,10 @@ export interface ChartData {
   readonly entries: Marker[];
   readonly exits: Marker[];
   readonly blocked: Marker[];
-  /** realized PnL per UTC exit day: exact sums of the closed trades' net `pnl` */
+  /** realized PnL per UTC exit day, the newest `maxDays` days with exits: exact sums of the closed trades' net `pnl` */
   readonly daily: Array<{ day: string; trades: number; pnl: string }>;
+  /** days with exits in all (`daily` holds the newest of them) */
+  readonly days: number;
   /** markers of the filter left out past the cap (the newest kept) */
   readonly omitted: number;
   /** when some were left out: the time of the oldest marker kept (the chart opens from there); else null */
@@ -87,19 +89,19 @@ export function thin(xs: ReadonlyArray<readonly [number, number]>, max: number):
 
 // ── columns ─────────────────────────────────────────────────────────────────────────────────────────
 
-/** Rows of numbers in growable Float64Array columns (ids are small integers, exact in a double). */
+/** Rows of numbers in growable typed columns: times and prices as doubles, ids (`ints`) as Int32 (cheap to index by). */
 class Table<K extends string> {
   n = 0;
   /** rows read from an unfinished last line, dropped before the log is read on */
   tentative = 0;
-  c: Record<K, Float64Array>;
-  constructor(private readonly names: readonly K[]) {
+  c: Record<K, Float64Array | Int32Array>;
+  constructor(private readonly names: readonly K[], private readonly ints: ReadonlySet<string>) {
     this.c = this.alloc(1024);
   }
-  private alloc(cap: number): Record<K, Float64Array> {
-    const c = {} as Record<K, Float64Array>;
+  private alloc(cap: number): Record<K, Float64Array | Int32Array> {
+    const c = {} as Record<K, Float64Array | Int32Array>;
     for (const k of this.names) {
-      c[k] = new Float64Array(cap);
+      c[k] = this.ints.has(k) ? new Int32Array(cap) : new Float64Array(cap);
       if (this.c) c[k].set(this.c[k].subarray(0, this.n));
     }
     return c;
@@ -117,6 +119,8 @@ class Table<K extends string> {
 }
 
 const DAY_MS = 86_400_000;
+/** the columns holding ids (interned names, amounts) */
+const IDS: ReadonlySet<string> = new Set(['run', 'pair', 'strategy', 'pnl']);
 const NL = 10;
 const CLOSE = 125; // '}': a whole JSON line ends with it; a torn one (crash mid-write) almost never does
 const CHUNK = 8 * 1024 * 1024;
@@ -243,11 +247,11 @@ const PROBE = 64;
 export class ChartIndex {
   private readonly names = new Names();
   /** run.started: run id, pair id */
-  private readonly runs = new Table(['run', 'pair'] as const);
+  private readonly runs = new Table(['run', 'pair'] as const, IDS);
   /** signal.received and fill: the logged prices */
-  private readonly points = new Table(['ts', 'price', 'run', 'pair'] as const);
-  private readonly trades = new Table(['entryTs', 'entryPrice', 'exitTs', 'exitPrice', 'pnl', 'run', 'strategy', 'pair'] as const);
-  private readonly blocked = new Table(['ts', 'price', 'run', 'strategy', 'pair'] as const);
+  private readonly points = new Table(['ts', 'price', 'run', 'pair'] as const, IDS);
+  private readonly trades = new Table(['entryTs', 'entryPrice', 'exitTs', 'exitPrice', 'pnl', 'run', 'strategy', 'pair'] as const, IDS);
+  private readonly blocked = new Table(['ts', 'price', 'run', 'strategy', 'pair'] as const, IDS);
   /** the trades' PnL amounts, interned (an id in trades.pnl) */
   private readonly amounts: Amount[] = [];
   private readonly amountIds = new Map<string, number>();
@@ -394,10 +398,10 @@ export class ChartIndex {
   }
 
   /** scratch columns of one query's markers, reused (grown as the logs grow) */
-  private scratch = { ts: new Float64Array(0), px: new Float64Array(0), kind: new Uint8Array(0) };
+  private scratch = { ts: new Float64Array(0), px: new Float64Array(0), kind: new Uint8Array(0), rows: new Int32Array(0) };
 
   /** The chart of one filter from the columns (call `update` first to see the logs' latest lines). */
-  chart(f: ChartFilter, candles: ReadonlyArray<readonly [number, number]> | null = null, maxMarkers = 3000, maxPoints = 2000): ChartData {
+  chart(f: ChartFilter, candles: ReadonlyArray<readonly [number, number]> | null = null, maxMarkers = 3000, maxPoints = 2000, maxDays = Infinity): ChartData {
     const names = this.names;
     // the filter as ids: a run outside the set, or a strategy or pair never logged, matches no row (-2); -3: no such filter
     const runOk = new Uint8Array(names.list.length + 1); // the last slot: rows without a run id (-1)
@@ -420,11 +424,13 @@ export class ChartIndex {
     const { run: tRun, strategy: tStrategy, pair: tPair, entryTs: tEntryTs, entryPrice: tEntryPx, exitTs: tExitTs, exitPrice: tExitPx, pnl: tPnl } = this.trades.c;
     const { run: bRun, strategy: bStrategy, pair: bPair, ts: bTs, price: bPx } = this.blocked.c;
     const cap = 2 * this.trades.n + this.blocked.n;
-    if (this.scratch.ts.length < cap) this.scratch = { ts: new Float64Array(cap), px: new Float64Array(cap), kind: new Uint8Array(cap) };
+    if (this.scratch.ts.length < cap) this.scratch = { ts: new Float64Array(cap), px: new Float64Array(cap), kind: new Uint8Array(cap), rows: this.scratch.rows };
     const { ts: mTs, px: mPx, kind: mKind } = this.scratch;
     let m = 0;
-    // realized PnL per UTC exit day (days since 1970): its trades and their exact sum
-    const daily = new Map<number, { trades: number; pnl: ExactSum }>();
+    // the rows and UTC exit days (days since 1970) of the filter's trades; the PnL summed below for the days shown only
+    if (this.scratch.rows.length < this.trades.n) this.scratch.rows = new Int32Array(this.trades.n);
+    const { rows: tradeRows } = this.scratch;
+    let nTrades = 0;
     for (let i = 0; i < this.trades.n; i++) {
       const r = tRun[i]!;
       if (!runOk[r < 0 ? none : r] || (strategy !== -3 && tStrategy[i] !== strategy) || (pairId !== -3 && tPair[i] !== pairId)) continue;
@@ -441,11 +447,7 @@ export class ChartIndex {
         mPx[m] = tExitPx[i]!;
         mKind[m++] = 1;
       }
-      const day = Math.floor(exitTs / DAY_MS);
-      let d = daily.get(day);
-      if (!d) daily.set(day, (d = { trades: 0, pnl: new ExactSum() }));
-      d.trades++;
-      d.pnl.addAmount(this.amounts[tPnl[i]!]!);
+      tradeRows[nTrades++] = i;
     }
     for (let i = 0; i < this.blocked.n; i++) {
       const r = bRun[i]!;
@@ -455,7 +457,7 @@ export class ChartIndex {
       mPx[m] = bPx[i]!;
       mKind[m++] = 2;
     }
-    const cutoff = m > maxMarkers ? kthLargest(mTs.slice(0, m), maxMarkers) : -Infinity;
+    const cutoff = m > maxMarkers ? kthLargest(mTs, m, maxMarkers) : -Infinity;
     let above = 0;
     for (let i = 0; i < m; i++) if (mTs[i]! > cutoff) above++;
     let atCutoff = maxMarkers - above; // markers at the cutoff time itself that still fit
@@ -496,34 +498,57 @@ export class ChartIndex {
     // every marker sits on a point of the line (the chart places a marker on a time of its series)
     const onLine = new Map(drawn);
     for (const m of [...kept[0]!, ...kept[1]!, ...kept[2]!]) if (!onLine.has(m.ts)) onLine.set(m.ts, m.price);
-    const days = [...daily].sort((a, b) => a[0] - b[0]).map(([day, d]) => ({ day: new Date(day * DAY_MS).toISOString().slice(0, 10), trades: d.trades, pnl: d.pnl.toString() }));
-    return { pair, prices: [...onLine].sort((a, b) => a[0] - b[0]), entries: kept[0]!, exits: kept[1]!, blocked: kept[2]!, daily: days, omitted, markersFrom };
+    // the days with exits, ascending (a sorted copy: each day's trades are a run of it), the newest maxDays shown
+    const days = new Float64Array(nTrades);
+    for (let j = 0; j < nTrades; j++) days[j] = Math.floor(tExitTs[tradeRows[j]!]! / DAY_MS);
+    days.sort();
+    const runs: Array<[number, number]> = []; // [day, trades], newest first, at most maxDays
+    let distinct = 0;
+    for (let j = nTrades - 1; j >= 0; j--) {
+      if (j === nTrades - 1 || days[j] !== days[j + 1]) {
+        distinct++;
+        if (runs.length < maxDays) runs.push([days[j]!, 0]);
+      }
+      if (runs.length && runs[runs.length - 1]![0] === days[j]) runs[runs.length - 1]![1]++;
+    }
+    runs.reverse();
+    const sums = new Map(runs.map(([d]) => [d, new ExactSum()]));
+    const firstShown = runs.length ? runs[0]![0] * DAY_MS : Infinity;
+    for (let j = 0; j < nTrades; j++) {
+      const t = tExitTs[tradeRows[j]!]!;
+      if (t >= firstShown) sums.get(Math.floor(t / DAY_MS))!.addAmount(this.amounts[tPnl[tradeRows[j]!]!]!);
+    }
+    const daily = runs.map(([day, trades]) => ({ day: new Date(day * DAY_MS).toISOString().slice(0, 10), trades, pnl: sums.get(day)!.toString() }));
+    return { pair, prices: [...onLine].sort((a, b) => a[0] - b[0]), entries: kept[0]!, exits: kept[1]!, blocked: kept[2]!, daily, days: distinct, omitted, markersFrom };
   }
 }
 
-/** The k-th largest value of xs (1-based), by quickselect: the array is reordered. */
-function kthLargest(xs: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = xs.length - 1;
-  const want = k - 1; // index in descending order
-  while (lo < hi) {
-    const pivot = xs[(lo + hi) >>> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (xs[i]! > pivot) i++;
-      while (xs[j]! < pivot) j--;
-      if (i <= j) {
-        const x = xs[i]!;
-        xs[i] = xs[j]!;
-        xs[j] = x;
-        i++;
-        j--;
-      }
-    }
-    if (want <= j) hi = j;
-    else if (want >= i) lo = i;
-    else return xs[want]!;
+/**
+ * The k-th largest of xs[0, n) (1 ≤ k ≤ n): a histogram of the values' range finds the bucket it falls in, and
+ * only that bucket's values are sorted (two passes over xs; the newest markers are a thin slice of them).
+ */
+function kthLargest(xs: Float64Array, n: number, k: number): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = xs[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
   }
-  return xs[want]!;
+  if (lo === hi) return lo;
+  const B = 4096;
+  const scale = B / (hi - lo);
+  const counts = new Uint32Array(B);
+  for (let i = 0; i < n; i++) {
+    const at = Math.min(B - 1, Math.floor((xs[i]! - lo) * scale));
+    counts[at] = counts[at]! + 1;
+  }
+  let above = 0;
+  let b = B - 1;
+  while (above + counts[b]! < k) above += counts[b--]!;
+  const inB = new Float64Array(counts[b]!);
+  let j = 0;
+  for (let i = 0; i < n; i++) if (Math.min(B - 1, Math.floor((xs[i]! - lo) * scale)) === b) inB[j++] = xs[i]!;
+  inB.sort();
+  return inB[inB.length - (k - above)]!;
 }

@@ -268,7 +268,7 @@ export function performanceBody(r: Report, chart: ChartData, f: FilterValues = {
 <p class="note" id="price-note"><span class="pos">▲ entry</span> · <span class="neg">▼ exit</span> · <span class="blocked">● blocked signal</span>. ${chart.prices.length} price points${chart.markersFrom === null ? '' : `; markers: the newest ${kept} from ${esc(new Date(chart.markersFrom).toISOString().slice(0, 16).replace('T', ' '))} UTC on (the chart opens there), ${chart.omitted} older left out: narrow the dates to see them`}.</p>
 <script type="application/json" id="price-data">${chartJson(chart)}</script></section>`;
   const days = chart.daily.slice(-DAILY_ROWS);
-  const daily = table('daily', 'Daily realized PnL (by exit day, UTC)', ['Day', 'Trades', 'PnL'], days.map((d) => [textCell(d.day), intCell(d.trades), moneyCell(d.pnl, ccy)]), `Exact sums of the closed trades' net PnL (trade.closed in signal_bus.jsonl)${chart.daily.length > days.length ? `; the last ${DAILY_ROWS} of ${chart.daily.length} days with exits (narrow the dates for earlier ones)` : ''}.`);
+  const daily = table('daily', 'Daily realized PnL (by exit day, UTC)', ['Day', 'Trades', 'PnL'], days.map((d) => [textCell(d.day), intCell(d.trades), moneyCell(d.pnl, ccy)]), `Exact sums of the closed trades' net PnL (trade.closed in signal_bus.jsonl)${chart.days > days.length ? `; the last ${days.length} of ${chart.days} days with exits (narrow the dates for earlier ones)` : ''}.`);
   const strat = table(
     'strategy-risk',
     'Strategy risk',

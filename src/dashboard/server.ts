@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { Decimal } from 'decimal.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Clock } from '../ports/clock.ts';
@@ -22,7 +23,7 @@ import { LoginBackoff, LoginTokens, parseCookies, safeEqual, sameOrigin, Session
 import { parseConfig, type Config } from '../config/schema.ts';
 import { startExitTrack } from '../domain/exits.ts';
 import { Dec } from '../domain/money.ts';
-import { analyticsBody, confirmBody, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, tradingBody, type ControlsView, type DecisionLine, type ExitLevels, type FilterValues, type PageContext } from './pages.ts';
+import { analyticsBody, confirmBody, DAILY_ROWS, esc, filterForm, layout, loginPage, maskSecrets, performanceBody, systemBody, TABS, tradingBody, type ControlsView, type DecisionLine, type ExitLevels, type FilterValues, type PageContext } from './pages.ts';
 import { BotApiError, BotClient, GUARD_MODES, type BotLink, type ControlCommand, type GuardModeName } from './bot-client.ts';
 import { ChartIndex, type ChartData } from './chart-data.ts';
 import { CLIENT_JS, CLIENT_JS_VERSION } from './client.ts';
@@ -62,6 +63,8 @@ export interface DashboardOptions {
   /** how often the logs and state are checked for changes while a page listens on /events (default 1 s) */
   readonly liveEveryMs?: number;
 }
+
+const gzipAsync = promisify(gzip);
 
 const LWC_FILE = 'lightweight-charts.standalone.production.js';
 const LWC_PATH = join(dirname(createRequire(import.meta.url).resolve('lightweight-charts/package.json')), 'dist', LWC_FILE);
@@ -180,14 +183,14 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   cache.get(); // a bad logs directory fails at start, not at the first page
   // the price chart's columns, read once from the logs and then followed as they grow; each filter scans them
   const chartIndex = new ChartIndex(o.logsDir);
-  chartIndex.update();
   const charts = new FilterCache<ChartData>(o.logsDir, (f) => {
     const runs = cache.get(f.run ? { run: f.run } : {}).runs;
     const times = (k: 'from' | 'to') => runs.map((r) => (r[k] ? Date.parse(r[k]) : NaN)).filter((t) => !Number.isNaN(t));
     const span = { from: times('from').length ? Math.min(...times('from')) : null, to: times('to').length ? Math.max(...times('to')) : null };
     chartIndex.update();
-    return chartIndex.chart({ runs: f.run === 'all' ? null : new Set(runs.map((r) => r.runId)), since: f.since ?? null, until: f.until ?? null, span, ...(f.strategy ? { strategy: f.strategy } : {}), ...(f.pair ? { pair: f.pair } : {}) }, o.candles ?? null);
+    return chartIndex.chart({ runs: f.run === 'all' ? null : new Set(runs.map((r) => r.runId)), since: f.since ?? null, until: f.until ?? null, span, ...(f.strategy ? { strategy: f.strategy } : {}), ...(f.pair ? { pair: f.pair } : {}) }, o.candles ?? null, undefined, undefined, DAILY_ROWS);
   });
+  charts.get(); // the chart index read once at start (then followed); the unfiltered chart is the tab's first view
   const bot = o.bot ? new BotClient(o.bot) : null;
   const exits = exitLevelsFrom(o.config === undefined ? parseConfig({}) : (o.config as Config));
   const lwc = readFileSync(LWC_PATH);
@@ -510,12 +513,14 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   }, { filtered: false });
   const reportJson = new FilterCache(o.logsDir, (f) => {
     const raw = Buffer.from(JSON.stringify(cache.get(f)));
-    let gz: Buffer | null = null;
-    return { raw, gzip: () => (gz ??= gzipSync(raw, { level: 4 })) };
+    let gz: Promise<Buffer> | null = null;
+    // compressed on libuv's thread pool: a report of 1M decisions is ~36 MB of JSON (~0.4 s of gzip), and the
+    // other tabs' requests (and their live updates) are answered meanwhile
+    return { raw, gzip: () => (gz ??= gzipAsync(raw, { level: 4 })) };
   });
   app.get('/api/report', async (req, reply) => {
     if (!sessionOf(req)) return reply.code(401).send({ error: 'not logged in' });
-    let body: { raw: Buffer; gzip: () => Buffer };
+    let body: { raw: Buffer; gzip: () => Promise<Buffer> };
     try {
       body = reportJson.get(filterOf(req.query));
     } catch (e) {
@@ -524,7 +529,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     }
     reply.type('application/json; charset=utf-8').header('Vary', 'Accept-Encoding');
     // the report of a long run is tens of MB of JSON (its equity series): compressed once, sent as bytes
-    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.header('Content-Encoding', 'gzip').send(body.gzip());
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.header('Content-Encoding', 'gzip').send(await body.gzip());
     return reply.send(body.raw);
   });
   return app;
