@@ -2,7 +2,7 @@
 import type { ExitRules } from '../domain/exits.ts';
 import type { Candle } from '../domain/types.ts';
 import { RollingExtremes } from './rolling-extremes.ts';
-import { clamp01, NOTHING, type Strategy, type StrategyOutput } from './types.ts';
+import { clamp01, EXIT, NOTHING, type Strategy, type StrategyOutput } from './types.ts';
 
 export interface DonchianParams {
   readonly entryPeriod: number;
@@ -35,7 +35,7 @@ export function donchianBreakout(name: string, p: DonchianParams, exitRules: Exi
         const confidence = clamp01(0.5 + (c.close - upper) / upper * 20 - width);
         return { entry: { confidence, reason: `close ${c.close} broke the ${p.entryPeriod}-candle high ${upper}` }, exit: false };
       }
-      return c.close < lower ? { entry: null, exit: true } : NOTHING;
+      return c.close < lower ? EXIT : NOTHING;
     },
   };
 }

@@ -2,7 +2,7 @@
 import { EMA } from 'trading-signals';
 import type { ExitRules } from '../domain/exits.ts';
 import type { Candle } from '../domain/types.ts';
-import { clamp01, NOTHING, type Strategy, type StrategyOutput } from './types.ts';
+import { clamp01, EXIT, NOTHING, type Strategy, type StrategyOutput } from './types.ts';
 
 export interface EmaCrossParams {
   readonly fast: number;
@@ -30,7 +30,7 @@ export function emaCross(name: string, p: EmaCrossParams, exitRules: ExitRules):
         const confidence = clamp01(0.4 + (diff / s) * 100);
         return { entry: { confidence, reason: `EMA${p.fast} crossed above EMA${p.slow}` }, exit: false };
       }
-      return prev >= 0 && diff < 0 ? { entry: null, exit: true } : NOTHING;
+      return prev >= 0 && diff < 0 ? EXIT : NOTHING;
     },
   };
 }

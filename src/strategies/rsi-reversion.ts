@@ -2,7 +2,7 @@
 import { RSI } from 'trading-signals';
 import type { ExitRules } from '../domain/exits.ts';
 import type { Candle } from '../domain/types.ts';
-import { clamp01, NOTHING, type Strategy, type StrategyOutput } from './types.ts';
+import { clamp01, EXIT, NOTHING, type Strategy, type StrategyOutput } from './types.ts';
 
 export interface RsiReversionParams {
   readonly period: number;
@@ -32,7 +32,7 @@ export function rsiReversion(name: string, p: RsiReversionParams, exitRules: Exi
         trough = 100;
         return { entry: { confidence, reason }, exit: false };
       }
-      return r >= p.overbought ? { entry: null, exit: true } : NOTHING;
+      return r >= p.overbought ? EXIT : NOTHING;
     },
   };
 }

@@ -16,6 +16,8 @@ export interface Strategy {
 }
 
 export const NOTHING: StrategyOutput = { entry: null, exit: false };
+/** exit advice and no entry (one object: an overbought stretch advises it on every candle) */
+export const EXIT: StrategyOutput = { entry: null, exit: true };
 
 export function clamp01(x: number): number {
   return x < 0 ? 0 : x > 1 ? 1 : x;
