@@ -269,10 +269,20 @@ export interface Interning {
 class Recent<V> {
   private hot = new Map<string, V>();
   private cold = new Map<string, V>();
+  // keys last found in `hot`, in a slot by length and last character (emptied when `hot` is replaced, so a key
+  // here is in `hot`: finding it here is finding it there, without the lookup); rows repeat a run, a signal, a pair
+  private readonly memoK: Array<string | undefined> = new Array<string | undefined>(32).fill(undefined);
+  private readonly memoV: Array<V | undefined> = new Array<V | undefined>(32).fill(undefined);
   constructor(private readonly cap: number) {}
   get(k: string): V | undefined {
+    const j = (k.length * 31 + k.charCodeAt(k.length - 1)) & 31; // '' → NaN & 31 = 0
+    if (this.memoK[j] === k) return this.memoV[j];
     const v = this.hot.get(k);
-    if (v !== undefined) return v;
+    if (v !== undefined) {
+      this.memoK[j] = k;
+      this.memoV[j] = v;
+      return v;
+    }
     const c = this.cold.get(k);
     if (c !== undefined) this.set(k, c);
     return c;
@@ -281,6 +291,7 @@ class Recent<V> {
     if (this.hot.size >= this.cap) {
       this.cold = this.hot;
       this.hot = new Map();
+      this.memoK.fill(undefined);
     }
     this.hot.set(k, v);
   }
