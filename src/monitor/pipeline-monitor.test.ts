@@ -126,4 +126,22 @@ describe('pipeline monitor', () => {
     expect(health.map((h) => h.inFlightByState)).toEqual(Array(3).fill({ submitted: 2, open: 1 }));
     expect(warnings.map((w) => w.signalId)).toEqual(['s', 't']);
   });
+
+  it('when nobody listens to health then stuck signals are still warned about and expired', () => {
+    const clock = new ManualClock(0);
+    const bus = new SignalBus(() => clock.now());
+    const states = new Map([['s', 'approved']]);
+    const monitor = new PipelineMonitor(bus, clock, {
+      inFlight: () => new Map(states), enteredAt: () => 0, expire: (id) => states.delete(id),
+    }, { checkEveryMs: H, stuckAfterMs: 2 * H, action: 'expire' });
+    const warnings: BusWarning[] = [];
+    bus.subscribe('warning', 't', (w) => warnings.push(w));
+    expect(bus.hasSubscribers('health')).toBe(false);
+    for (const t of [H, 3 * H]) {
+      clock.set(t);
+      monitor.tick();
+    }
+    expect(warnings.map((w) => w.message)).toEqual(['signal s stuck in approved for 180 min: expired']);
+    expect(monitor.expired).toBe(1);
+  });
 });

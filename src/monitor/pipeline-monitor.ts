@@ -21,7 +21,10 @@ export interface MonitorPolicy {
 
 /** What the monitor needs from the lifecycle owner (the kernel and its registry). */
 export interface LifecycleView {
-  /** Signals in flight by state. A map given out must not change afterwards: a change comes as a new map. */
+  /**
+   * Signals in flight by state. A map given out must not change afterwards: a change comes as a new map, and
+   * so does a change of any signal's `enteredAt` (a signal enters a state only by moving).
+   */
   inFlight(): ReadonlyMap<string, string>;
   enteredAt(signalId: string): number | undefined;
   /** expire a stuck signal if it has no order at the venue; true when it did. A refusal holds while the signal stays in that state (it is asked once per state). */
@@ -43,6 +46,8 @@ export class PipelineMonitor {
   private counted: ReadonlyMap<string, string> | null = null;
   private byState: Readonly<Record<string, number>> = {};
   private ageing: ReadonlyArray<readonly [string, string]> = [];
+  /** the earliest time one of `ageing` entered its state: none is stuck before stuckAfterMs past it */
+  private firstEntered = Infinity;
 
   constructor(private readonly bus: SignalBus, private readonly clock: Clock, private readonly view: LifecycleView, private readonly policy: MonitorPolicy) {
     bus.subscribe('signal', 'monitor', (s) => {
@@ -76,23 +81,28 @@ export class PipelineMonitor {
       this.counted = inFlight;
       this.byState = byState;
       this.ageing = ageing;
+      this.firstEntered = Infinity;
+      for (const [id] of ageing) this.firstEntered = Math.min(this.firstEntered, this.view.enteredAt(id) ?? Infinity);
     }
     let stuck = 0;
-    for (const [id, state] of this.ageing) {
-      const since = this.view.enteredAt(id);
-      if (since === undefined || now - since <= this.policy.stuckAfterMs) continue;
-      stuck++;
-      // warned about in this state: the owner refused to expire it in this state already, no need to ask again
-      if (this.warned.get(id) === state) continue;
-      const ageMin = Math.round((now - since) / 60_000);
-      if (this.policy.action === 'expire' && this.view.expire(id, `stuck in ${state} for ${ageMin} min`)) {
-        this.expiredCount++;
-        this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min: expired`, ts: now, signalId: id });
-        this.warned.delete(id);
-        continue;
+    // the same map, the same entry times: while the oldest is within the threshold, none is stuck (most checks)
+    if (now - this.firstEntered > this.policy.stuckAfterMs) {
+      for (const [id, state] of this.ageing) {
+        const since = this.view.enteredAt(id);
+        if (since === undefined || now - since <= this.policy.stuckAfterMs) continue;
+        stuck++;
+        // warned about in this state: the owner refused to expire it in this state already, no need to ask again
+        if (this.warned.get(id) === state) continue;
+        const ageMin = Math.round((now - since) / 60_000);
+        if (this.policy.action === 'expire' && this.view.expire(id, `stuck in ${state} for ${ageMin} min`)) {
+          this.expiredCount++;
+          this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min: expired`, ts: now, signalId: id });
+          this.warned.delete(id);
+          continue;
+        }
+        this.warned.set(id, state);
+        this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min`, ts: now, signalId: id });
       }
-      this.warned.set(id, state);
-      this.bus.publish('warning', { code: 'STUCK_SIGNAL', message: `signal ${id} stuck in ${state} for ${ageMin} min`, ts: now, signalId: id });
     }
     if (this.warned.size) for (const id of this.warned.keys()) if (!inFlight.has(id)) this.warned.delete(id);
     // a replay checks every candle and nobody reads its health: no snapshot is built for no one
