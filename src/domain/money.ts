@@ -16,19 +16,18 @@ export function dec(v: Dec | number | string): Dec {
   return v instanceof Dec ? v : new Dec(v);
 }
 
-const fromNumbers = new Map<number, Dec>();
+let lastNumber = Number.NaN;
+let lastNumberDec: Dec = new Dec(Number.NaN);
 /**
- * `new Dec(n)`, remembered (a Dec is immutable): the same price is converted again and again (every position
- * marked at one close, every order checked against the last one). Zero is built fresh: a Map does not tell −0 from 0.
+ * `new Dec(n)`, the last one remembered (a Dec is immutable): the same close is converted again and again in
+ * a row (every position marked at it, every order checked against it). Zero is built fresh (−0 === 0).
  */
 export function decOfNumber(n: number): Dec {
-  if (n === 0) return new Dec(n);
-  let d = fromNumbers.get(n);
-  if (d === undefined) {
-    if (fromNumbers.size >= 4096) fromNumbers.clear();
-    fromNumbers.set(n, (d = new Dec(n)));
+  if (n !== lastNumber || n === 0) {
+    lastNumberDec = new Dec(n);
+    lastNumber = n;
   }
-  return d;
+  return lastNumberDec;
 }
 
 /** Round toward zero to `places` decimals (quantities: never buy more than sized). */

@@ -241,8 +241,8 @@ export class ShadowEngine {
       blockedBy: sp.blockedBy, blockingGuards: sp.blockingGuards, status, reason,
       decidedTs: sp.decidedTs, entryTs: bought ? p.openedTs : null, entryPrice, exitTs, exitPrice, exitReason,
       quantity: p.entryQuantity, fees, pnl, pnlRatio,
-      maxAdverse: bought && sp.lo === sp.lo ? Dec.min(ZERO, decOfNumber(sp.lo).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
-      maxFavourable: bought && sp.hi === sp.hi ? Dec.max(ZERO, decOfNumber(sp.hi).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
+      maxAdverse: bought && sp.lo === sp.lo ? Dec.min(ZERO, new Dec(sp.lo).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
+      maxFavourable: bought && sp.hi === sp.hi ? Dec.max(ZERO, new Dec(sp.hi).mul(p.entryQuantity).minus(p.entryCost)) : ZERO,
       overlaps: sp.overlaps, ts,
     };
     this.d.bus.publish('shadow', outcome);
