@@ -7,7 +7,7 @@
  * Priority when several rules fire on the same candle: stop_loss, trailing_stop, take_profit, max_hold,
  * strategy_exit.
  */
-import { Dec, ONE } from './money.ts';
+import { Dec, decOfNumber, ONE } from './money.ts';
 import { candleDec, candleNumber, type Candle, type ExitReason } from './types.ts';
 
 export interface ExitRules {
@@ -132,12 +132,20 @@ function asTrack(t: ExitTrack): Track {
 }
 
 /**
+ * The candle's close as a Dec: its exact decimal when the file printed more than the double holds, else the
+ * double's, converted once for the positions evaluated on it in a row (no per-candle cache entry).
+ */
+function closeOf(c: Candle): Dec {
+  return c.exact?.close === undefined ? decOfNumber(c.close) : candleDec(c, 'close');
+}
+
+/**
  * The sign of close − b, exact. `closeN` and `bn` are the decimals' nearest doubles: rounding to the nearest
  * double is monotone, so different doubles order the decimals the same way; only equal doubles need the
  * exact decimals.
  */
 function compareClose(closeN: number, candle: Candle, closeDec: Dec | undefined, bn: number, b: Dec): number {
-  return closeN < bn ? -1 : closeN > bn ? 1 : (closeDec ?? candleDec(candle, 'close')).comparedTo(b);
+  return closeN < bn ? -1 : closeN > bn ? 1 : (closeDec ?? closeOf(candle)).comparedTo(b);
 }
 
 /** Relative margin around an approximate level: its error is a few 1e-16, so outside 1e-12 the doubles decide. */
@@ -160,7 +168,7 @@ function nearSign(closeN: number, approx: number): -1 | 0 | 1 {
 
 /** The sign of close − level, exact: the doubles where they settle it (nearSign), else the decimals. */
 function levelSign(closeN: number, candle: Candle, closeDec: Dec | undefined, approx: number, level: Dec): number {
-  return nearSign(closeN, approx) || (closeDec ?? candleDec(candle, 'close')).comparedTo(level);
+  return nearSign(closeN, approx) || (closeDec ?? closeOf(candle)).comparedTo(level);
 }
 
 /**
@@ -175,7 +183,7 @@ export function evaluateExit(rules: ExitRules, track: ExitTrack, candle: Candle,
   const n = Track.numbers(t);
   let next = t;
   if (compareClose(closeN, candle, closeDec, n.peak, t.peak) > 0) {
-    next = new Track({ ...t, peak: closeDec ?? candleDec(candle, 'close') }, { ...n, peak: closeN });
+    next = new Track({ ...t, peak: closeDec ?? closeOf(candle) }, { ...n, peak: closeN });
   }
   let exit: ExitReason | null = null;
   if (t.stopLoss !== null && levelSign(closeN, candle, closeDec, n.stopLoss, t.stopLoss) <= 0) exit = 'stop_loss';
@@ -198,5 +206,5 @@ function trailHit(closeN: number, candle: Candle, closeDec: Dec | undefined, nex
   const n = Track.numbers(next);
   const sign = nearSign(closeN, n.peak * n.trailFactor);
   if (sign !== 0) return sign < 0;
-  return (closeDec ?? candleDec(candle, 'close')).lte(Track.trail(next)); // the exact level, once per peak
+  return (closeDec ?? closeOf(candle)).lte(Track.trail(next)); // the exact level, once per peak
 }
