@@ -514,9 +514,10 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
   const reportJson = new FilterCache(o.logsDir, (f) => {
     const raw = Buffer.from(JSON.stringify(cache.get(f)));
     let gz: Promise<Buffer> | null = null;
-    // compressed on libuv's thread pool: a report of 1M decisions is ~36 MB of JSON (~0.4 s of gzip), and the
-    // other tabs' requests (and their live updates) are answered meanwhile
-    return { raw, gzip: () => (gz ??= gzipAsync(raw, { level: 4 })) };
+    // compressed on libuv's thread pool: a report of 1M decisions is ~36 MB of JSON, and the other tabs'
+    // requests (and their live updates) are answered meanwhile; level 1: ~30% less CPU than 4 (0.2 s instead of
+    // 0.3 s for 34 MB), ~15% more bytes, on a machine the bot shares
+    return { raw, gzip: () => (gz ??= gzipAsync(raw, { level: 1 })) };
   });
   app.get('/api/report', async (req, reply) => {
     if (!sessionOf(req)) return reply.code(401).send({ error: 'not logged in' });
