@@ -751,11 +751,11 @@ class Reader {
     return i;
   }
 
-  /** `runId|signalId` of key k */
-  private keyString(k: number): string {
-    if (k >= this.nRefs) return keyOf(this.keyIds[2 * (k - this.nRefs)]!, this.keyIds[2 * (k - this.nRefs) + 1]!);
-    const t = this.facts!.tables;
-    return keyOf(t.strings[t.refRun[k]!]!, t.strings[t.refSig[k]!]!);
+  /** `runId|signalId` of key k, by a function that holds the ids only (the model keeps it: not the reader, nor the sidecar's rows) */
+  private keyStrings(): (k: number) => string {
+    const { nRefs, keyIds } = this;
+    const t = this.facts?.tables;
+    return (k) => (k >= nRefs ? keyOf(keyIds[2 * (k - nRefs)]!, keyIds[2 * (k - nRefs) + 1]!) : keyOf(t!.strings[t!.refRun[k]!]!, t!.strings[t!.refSig[k]!]!));
   }
 
   // ── the lifecycle (dataset.ts' life Map, as columns) ──────────────────────────
@@ -1095,6 +1095,7 @@ class Reader {
     }
 
     // the lifecycle table, its records in first-seen order
+    const keyString = this.keyStrings();
     const lifeKeys = i32();
     for (const k of order) if (fl[k]! & LIVE) lifeKeys.push(k);
     const lk = lifeKeys.done();
@@ -1105,7 +1106,7 @@ class Reader {
       ts: gather(new Float64Array(lk.length), lts, lk),
       flags: gather(new Uint8Array(lk.length), fl, lk).map((f) => f & (LIFE_TERMINAL | LIFE_OPEN_AT_END)),
       signalId: (i) => {
-        const key = this.keyString(lk[i]!);
+        const key = keyString(lk[i]!);
         return key.slice(key.indexOf('|') + 1);
       },
     };

@@ -17,7 +17,7 @@ import * as flags from './dataset.ts';
 import { reportSourceOf, type Dataset } from './dataset.ts';
 import type { LogReadModel } from './read-model.ts';
 import { amountOf, ExactSum, type Amount } from './exact-sum.ts';
-import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval } from './stats.ts';
+import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval, type Nums } from './stats.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
 // the columns' flags as this module's constants (read per row; an imported binding may be read through an accessor)
@@ -209,20 +209,43 @@ class PnlAcc {
     this.losses.addSum(a.losses);
   }
 
-  stats(o: Required<ReportOptions>): PnlStats {
+  stats(o: Required<ReportOptions>, cis?: IntervalMemo): PnlStats {
     const n = this.nums.length;
+    const ci = () => meanCI(this.nums, { seed: o.bootstrapSeed, resamples: o.bootstrapResamples });
     return {
       count: this.count,
       trades: n,
       pnl: this.total.toString(),
       mean: n ? mean(this.nums) : null,
       winRate: n ? this.wins / n : null,
-      ci95Mean: meanCI(this.nums, { seed: o.bootstrapSeed, resamples: o.bootstrapResamples }),
+      ci95Mean: cis ? cis.of(this.nums, ci) : ci(),
       saved: negate(this.losses.toString()),
       cost: this.gains.toString(),
       netImpact: negate(this.total.toString()),
     };
   }
+}
+
+/**
+ * Intervals of the mean already computed in this report, by their numbers: the same numbers (in the same order,
+ * same seed) give the same interval, so a guard that always blocks alone has its headline and sole interval
+ * bootstrapped once (2,000 resamples each: most of a filtered report's time).
+ */
+class IntervalMemo {
+  private readonly done: Array<{ nums: Nums; ci: Interval | null }> = [];
+  of(nums: Nums, make: () => Interval | null): Interval | null {
+    if (nums.length < 2) return make();
+    for (const d of this.done) if (sameNums(d.nums, nums)) return d.ci;
+    const ci = make();
+    this.done.push({ nums, ci });
+    return ci;
+  }
+}
+function sameNums(a: Nums, b: Nums): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }
 
 const negate = (v: string) => (v === '0' ? '0' : v.startsWith('-') ? v.slice(1) : `-${v}`);
@@ -387,7 +410,7 @@ function strategyStats(rows: Int32Array, legs: Legs, outs: readonly Outcome[], b
 }
 
 /** Blocked-opportunity cost per guard, from the shadow outcomes alone; and the outcomes' totals. */
-function blockedCost(ds: ReportSource, legs: Legs, outs: readonly Outcome[], o: Required<ReportOptions>, guardModes: Record<string, string>) {
+function blockedCost(ds: ReportSource, legs: Legs, outs: readonly Outcome[], o: Required<ReportOptions>, guardModes: Record<string, string>, cis: IntervalMemo) {
   const sh = ds.shadows;
   const str = (i: number) => ds.str(i);
   // one pass: each outcome is added to the accumulators of every guard that blocked it
@@ -422,20 +445,17 @@ function blockedCost(ds: ReportSource, legs: Legs, outs: readonly Outcome[], o: 
     groupOf[i] = gi;
     nums[i] = out.n;
   }
-  for (const { acc, overlaps, guards: gs, openAtEnd } of groupList) {
-    totals.all.mergeSums(acc);
-    if (!overlaps) totals.headline.mergeSums(acc);
+  // the accumulators each group feeds: the totals, and those of every guard that blocked it
+  const feeds = groupList.map(({ overlaps, guards: gs }) => {
     const sole = gs.length === 1;
-    for (const g of gs) {
-      g.all.mergeSums(acc);
-      if (sole) g.sole.mergeSums(acc);
-      if (!overlaps) {
-        g.headline.mergeSums(acc);
-        if (sole) g.soleHeadline.mergeSums(acc);
-      }
-      g.openAtEnd += openAtEnd;
-    }
-  }
+    const to = overlaps ? [totals.all] : [totals.all, totals.headline];
+    for (const g of gs) to.push(...[g.all, ...(sole ? [g.sole] : []), ...(overlaps ? [] : [g.headline, ...(sole ? [g.soleHeadline] : [])])]);
+    return to;
+  });
+  groupList.forEach((grp, gi) => {
+    for (const acc of feeds[gi]!) acc.mergeSums(grp.acc);
+    for (const g of grp.guards) g.openAtEnd += grp.openAtEnd;
+  });
   // then the numbers of the outcomes that bought something, in order, into columns of the exact sizes now known
   totals.all.column();
   totals.headline.column();
@@ -443,18 +463,7 @@ function blockedCost(ds: ReportSource, legs: Legs, outs: readonly Outcome[], o: 
   for (let i = 0; i < sh.n; i++) {
     if (!(sh.flags[i]! & SH_BOUGHT)) continue;
     const n = nums[i]!;
-    const { overlaps, guards: gs } = groupList[groupOf[i]!]!;
-    totals.all.put(n);
-    if (!overlaps) totals.headline.put(n);
-    const sole = gs.length === 1;
-    for (const g of gs) {
-      g.all.put(n);
-      if (sole) g.sole.put(n);
-      if (!overlaps) {
-        g.headline.put(n);
-        if (sole) g.soleHeadline.put(n);
-      }
-    }
+    for (const acc of feeds[groupOf[i]!]!) acc.put(n);
   }
   const byStatus: Record<string, number> = {};
   for (const [st, n] of statusCount) byStatus[str(st)] = (byStatus[str(st)] ?? 0) + n;
@@ -468,7 +477,7 @@ function blockedCost(ds: ReportSource, legs: Legs, outs: readonly Outcome[], o: 
     awaitingOutcome: awaiting.get(code)?.all ?? 0,
     headlineBlocked: g.headline.count, headlineShadowPnl: g.headline.total.toString(), overlapping: g.all.count - g.headline.count,
     openAtEnd: g.openAtEnd,
-    headline: g.headline.stats(o), sole: g.soleHeadline.stats(o),
+    headline: g.headline.stats(o, cis), sole: g.soleHeadline.stats(o, cis),
   }));
   // ranking: biggest net impact of the marginal (sole, headline) blocks first
   guards.sort((a, b) => Number(b.sole.netImpact) - Number(a.sole.netImpact) || a.code.localeCompare(b.code));
@@ -500,7 +509,8 @@ export function buildReport(input: ReportSource | Dataset, options: ReportOption
   const tr = ds.trades;
   const trLegs: Legs = { entry: tr.entry, exit: tr.exit, ...outcomes.legs(tr.pnl) };
   const outs = outcomes.all;
-  const { guards, totals, byStatus, overlapping } = blockedCost(ds, shLegs, outs, o, guardModes);
+  const cis = new IntervalMemo();
+  const { guards, totals, byStatus, overlapping } = blockedCost(ds, shLegs, outs, o, guardModes, cis);
 
   // ── observe mode, the other direction: realized outcomes of trades a guard would have blocked ──
   const observed = new Map<string, PnlAcc>();
@@ -515,7 +525,7 @@ export function buildReport(input: ReportSource | Dataset, options: ReportOption
   }
   const observe: ObserveReport[] = [...observedCount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => {
     const acc = observed.get(code) ?? new PnlAcc();
-    return { code, mode: guardModes[code] ?? null, wouldHaveBlocked: n, realized: acc.stats(o) };
+    return { code, mode: guardModes[code] ?? null, wouldHaveBlocked: n, realized: acc.stats(o, cis) };
   });
 
   const recommendations = [...guards.map((g) => recommend(g, o.minSample)), ...observe.map((g) => recommendObserve(g, o.minSample))];
