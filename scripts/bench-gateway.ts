@@ -299,7 +299,7 @@ export function printWire(label: string, s: Awaited<ReturnType<typeof signalToWi
   part('    built → its turn, an order call in flight', (t) => ms(t.built, t.turn), built.filter((t) => t.busyAtSubmit !== undefined && priorityOf(t.busyAtSubmit) === 'order'));
   part('    built → its turn, a read in flight', (t) => ms(t.built, t.turn), built.filter((t) => t.busyAtSubmit !== undefined && priorityOf(t.busyAtSubmit) === 'read'));
   part('    its turn → signed', (t) => ms(t.turn, t.signed), built);
-  row('  signed → to HTTP (nonce, HMAC, headers)', p5099(d((t) => ms(t.signed, t.wire)), 'µs'));
+  row('  signed → to HTTP (HMAC, ccxt fetch setup)', p5099(d((t) => ms(t.signed, t.wire)), 'µs'));
   row('  to HTTP → sim has it (loopback network)', p5099(d((t) => ms(t.wire, t.arrived)), 'µs'));
   row('AddOrder round trip in the run p50 / p99', p5099(s.createRtt));
   const ahead = entries.map((t) => t.ahead ?? 0);
