@@ -427,7 +427,7 @@ export class ChartIndex {
     if (this.scratch.ts.length < cap) this.scratch = { ts: new Float64Array(cap), px: new Float64Array(cap), kind: new Uint8Array(cap), rows: this.scratch.rows };
     const { ts: mTs, px: mPx, kind: mKind } = this.scratch;
     let m = 0;
-    // the rows and UTC exit days (days since 1970) of the filter's trades; the PnL summed below for the days shown only
+    // the rows of the filter's trades that exited in its dates: their days and (for the days shown only) PnL below
     if (this.scratch.rows.length < this.trades.n) this.scratch.rows = new Int32Array(this.trades.n);
     const { rows: tradeRows } = this.scratch;
     let nTrades = 0;
@@ -498,7 +498,7 @@ export class ChartIndex {
     // every marker sits on a point of the line (the chart places a marker on a time of its series)
     const onLine = new Map(drawn);
     for (const m of [...kept[0]!, ...kept[1]!, ...kept[2]!]) if (!onLine.has(m.ts)) onLine.set(m.ts, m.price);
-    // the days with exits, ascending (a sorted copy: each day's trades are a run of it), the newest maxDays shown
+    // their UTC exit days (days since 1970), sorted: each day's trades are a run of it; the newest maxDays shown
     const days = new Float64Array(nTrades);
     for (let j = 0; j < nTrades; j++) days[j] = Math.floor(tExitTs[tradeRows[j]!]! / DAY_MS);
     days.sort();
