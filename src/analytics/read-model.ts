@@ -148,9 +148,9 @@ class Col<T extends Typed> {
   reserve(n: number): void {
     if (n > this.a.length) this.a = grow(this.a, n);
   }
-  /** the first n values, as a copy of exactly that length */
+  /** the first n values (a view: no copy of columns sized up front) */
   done(): T {
-    return this.a.slice(0, this.n) as T;
+    return this.a.subarray(0, this.n) as T;
   }
 }
 function grow<T extends Typed>(from: T, size: number): T {

@@ -318,6 +318,13 @@ interface Legs {
   readonly out: Int32Array;
 }
 
+/** -1 for each number 0..max of `nos` (string numbers): a lookup table cheaper than a Map per row */
+function denseTable(nos: Int32Array): Int32Array {
+  let max = -1;
+  for (let i = 0; i < nos.length; i++) if (nos[i]! > max) max = nos[i]!;
+  return new Int32Array(max + 1).fill(-1);
+}
+
 /** The outcomes of a report's rows, each distinct PnL text read once (by its text: the sidecar's bounded writer may give one amount several numbers). */
 class Outcomes {
   readonly all: Outcome[] = [];
@@ -327,12 +334,18 @@ class Outcomes {
   legs(pnl: Int32Array): { num: Float64Array; out: Int32Array } {
     const num = new Float64Array(pnl.length);
     const out = new Int32Array(pnl.length);
+    // by number first (a table over the numbers used), by text the first time a number is seen
+    const byNo = denseTable(pnl);
     for (let i = 0; i < pnl.length; i++) {
-      const text = this.str(pnl[i]!);
-      let j = this.byText.get(text);
-      if (j === undefined) {
-        this.byText.set(text, (j = this.all.length));
-        this.all.push(outcome(text));
+      let j = byNo[pnl[i]!]!;
+      if (j < 0) {
+        const text = this.str(pnl[i]!);
+        j = this.byText.get(text) ?? -1;
+        if (j < 0) {
+          this.byText.set(text, (j = this.all.length));
+          this.all.push(outcome(text));
+        }
+        byNo[pnl[i]!] = j;
       }
       out[i] = j;
       num[i] = this.all[j]!.n;
@@ -534,12 +547,17 @@ export function buildReport(input: ReportSource | Dataset, options: ReportOption
   type Strat = { signals: number; approved: number; blocked: number; trades: RowList; shadows: RowList };
   const strategies = new Map<string, Strat>();
   const strat = (name: string) => strategies.get(name) ?? strategies.set(name, { signals: 0, approved: 0, blocked: 0, trades: new RowList(), shadows: new RowList() }).get(name)!;
-  const stratOf = new Map<number, Strat>();
-  const stratNo = (no: number) => stratOf.get(no) ?? stratOf.set(no, strat(str(no))).get(no)!;
   for (const [name, c] of ds.byStrategy) Object.assign(strat(name), c);
-  for (let i = 0; i < tr.n; i++) stratNo(tr.strategy[i]!).trades.push(i);
+  const stratList: Strat[] = [];
+  const stratOf = (nos: Int32Array) => {
+    const byNo = denseTable(nos);
+    return (no: number) => stratList[byNo[no]! >= 0 ? byNo[no]! : (byNo[no] = stratList.push(strat(str(no))) - 1)]!;
+  };
+  const trStrat = stratOf(tr.strategy);
+  for (let i = 0; i < tr.n; i++) trStrat(tr.strategy[i]!).trades.push(i);
+  const shStrat = stratOf(sh.strategy);
   for (let i = 0; i < sh.n; i++) {
-    if ((sh.flags[i]! & (SH_OVERLAPS | SH_BOUGHT)) === SH_BOUGHT && !Number.isNaN(sh.entry[i]!) && !Number.isNaN(sh.exit[i]!)) stratNo(sh.strategy[i]!).shadows.push(i);
+    if ((sh.flags[i]! & (SH_OVERLAPS | SH_BOUGHT)) === SH_BOUGHT && !Number.isNaN(sh.entry[i]!) && !Number.isNaN(sh.exit[i]!)) shStrat(sh.strategy[i]!).shadows.push(i);
   }
   const strategyReports: StrategyReport[] = [...strategies.entries()].map(([name, s]) => ({
     strategy: name, signals: s.signals, approved: s.approved, blocked: s.blocked,
