@@ -1,15 +1,13 @@
 /**
- * The typed in-process message bus. Every subscriber is isolated: a throwing handler is reported on the
+ * The typed in-process message bus (RxJS). Every subscriber is isolated: a throwing handler is reported on the
  * `error` topic and the stream goes on for everyone else. Delivery is synchronous and in subscription order,
  * which keeps replays deterministic.
  *
- * Each topic is a plain list of handlers, called in a loop: a replay publishes about four messages a candle
- * (most to one or two subscribers, some to none), and an RxJS Subject per topic cost three times the loop per
- * message (its per-call closure and observer layers) for nothing the bus used. The semantics are a Subject's:
- * a handler subscribed while a message is being delivered gets the next one, not that one (the list is copied
- * on change, a delivery runs over the list it started with); one unsubscribed meanwhile gets nothing more;
- * after complete() nothing is delivered.
+ * One RxJS Subject per topic (the architecture's bus): a handler subscribed while a message is being delivered
+ * gets the next one, not that one; one unsubscribed meanwhile gets nothing more; after complete() nothing is
+ * delivered. A topic nobody subscribed to has no Subject, so publishing to it costs one map lookup.
  */
+import { Subject, type Subscription } from 'rxjs';
 import type { Candle, ClosedTrade, Decision, Fill, OrderEvent, OrderIntent, Position, ShadowOutcome, Signal } from '../domain/types.ts';
 
 export interface TransitionEvent {
@@ -88,66 +86,44 @@ export interface Topics {
 }
 export type TopicName = keyof Topics;
 
-export interface BusSubscription {
-  unsubscribe(): void;
-}
-
-interface Subscriber {
-  readonly name: string;
-  readonly handler: (message: never) => void;
-  active: boolean;
-}
-
-const NONE: readonly Subscriber[] = [];
+/** What `subscribe` returns: RxJS's Subscription. */
+export type BusSubscription = Subscription;
 
 export class SignalBus {
-  /** topic → its subscribers in subscription order; replaced, never changed in place (see the header) */
-  private readonly topics = new Map<TopicName, readonly Subscriber[]>();
+  /** one Subject per topic, made at its first subscriber (a topic nobody listens to costs a map lookup) */
+  private readonly subjects = new Map<TopicName, Subject<unknown>>();
   private errorCount = 0;
   private completed = false;
   /** Fallback sink for errors raised by `error` subscribers themselves (never re-enters the bus). */
   constructor(private readonly now: () => number, private readonly onUnhandled: (e: BusError) => void = () => {}) {}
 
   publish<K extends TopicName>(topic: K, message: Topics[K]): void {
-    const subs = this.topics.get(topic);
-    if (subs === undefined) return;
-    for (let i = 0; i < subs.length; i++) {
-      const s = subs[i]!;
-      if (!s.active) continue;
-      try {
-        (s.handler as (m: Topics[K]) => void)(message);
-      } catch (err) {
-        this.failed(topic, s.name, err);
-      }
-    }
-  }
-
-  private failed(topic: TopicName, subscriber: string, err: unknown): void {
-    this.errorCount++;
-    const e: BusError = { topic, subscriber, error: err instanceof Error ? err.message : String(err), ts: this.now() };
-    if (topic === 'error') this.onUnhandled(e);
-    else this.publish('error', e);
+    this.subjects.get(topic)?.next(message);
   }
 
   /** Subscribe `name`'s handler to `topic`; its exceptions are caught, counted and published as `error`. */
   subscribe<K extends TopicName>(topic: K, name: string, handler: (message: Topics[K]) => void): BusSubscription {
-    if (this.completed) return { unsubscribe: () => {} };
-    const sub: Subscriber = { name, handler, active: true };
-    this.topics.set(topic, [...(this.topics.get(topic) ?? NONE), sub]);
-    return {
-      unsubscribe: () => {
-        if (!sub.active) return;
-        sub.active = false;
-        const left = (this.topics.get(topic) ?? NONE).filter((s) => s !== sub);
-        if (left.length) this.topics.set(topic, left);
-        else this.topics.delete(topic);
-      },
-    };
+    let s = this.subjects.get(topic);
+    if (!s) {
+      s = new Subject<unknown>();
+      if (this.completed) s.complete();
+      this.subjects.set(topic, s);
+    }
+    return (s as Subject<Topics[K]>).subscribe((message) => {
+      try {
+        handler(message);
+      } catch (err) {
+        this.errorCount++;
+        const e: BusError = { topic, subscriber: name, error: err instanceof Error ? err.message : String(err), ts: this.now() };
+        if (topic === 'error') this.onUnhandled(e);
+        else this.publish('error', e);
+      }
+    });
   }
 
   /** Whether anyone listens to `topic` (a publisher may skip building a message nobody reads). */
   hasSubscribers(topic: TopicName): boolean {
-    return this.topics.has(topic);
+    return this.subjects.get(topic)?.observed === true;
   }
 
   get errors(): number {
@@ -157,7 +133,6 @@ export class SignalBus {
   /** End every topic: nothing is delivered from now on. */
   complete(): void {
     this.completed = true;
-    for (const subs of this.topics.values()) for (const s of subs) s.active = false;
-    this.topics.clear();
+    for (const s of this.subjects.values()) s.complete();
   }
 }
