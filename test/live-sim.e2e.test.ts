@@ -22,12 +22,15 @@ import { bundledSlice, defaults, tmp } from './helpers.ts';
 import { testSim } from './sim-helpers.ts';
 
 describe('live run in sim mode on durable state', () => {
-  it('keeps every signal, intent and fill; the ledger equals the venue; a restart passes its invariants', async () => {
+  // the key without a nonce window (Kraken's default), and one with a window set on the key and in the config (venue.nonceWindow)
+  it.each([0, 5000])('keeps every signal, intent and fill; the ledger equals the venue; a restart passes its invariants (nonce window %i)', async (nonceWindow) => {
     const { markets } = defaults();
     const series = bundledSlice('2019-01-01', '2019-03-01');
-    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-03-01' });
+    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-03-01', nonceWindow });
     const clock = new SystemClock();
-    const { exchange } = krakenClient({ apiKey, secret, baseUrl: sim.url, rateLimit: false, clock });
+    const windowed = parseConfig({ venue: { nonceWindow } });
+    expect(windowed.venue.nonceWindow).toBe(nonceWindow);
+    const { exchange } = krakenClient({ apiKey, secret, baseUrl: sim.url, rateLimit: false, clock, nonceWindow: windowed.venue.nonceWindow });
     await exchange.loadMarkets();
     const file = join(tmp('tollgate-live-sim-'), 'state.db');
     const lastClose = new Map<string, number>();

@@ -152,6 +152,11 @@ export const configSchema = z
         limitOffsetBps: z.number().min(0).max(1000).default(10),
         /** an entry not fully filled after this many candles has its remainder cancelled */
         entryTimeoutCandles: z.number().int().positive().default(3),
+        /**
+         * the nonce window set on the Kraken API key (0: none, Kraken's default). With the key's own window here,
+         * an order call starts beside a private read already in flight instead of after it; never more than the key's
+         */
+        nonceWindow: z.number().int().min(0).max(1_000_000_000).default(0),
       })
       .strict()
       .prefault({}),

@@ -156,6 +156,7 @@ async function liveRun(o: LiveBotOptions): Promise<BotRun> {
   try {
     const { exchange } = krakenClient({
       apiKey: creds?.apiKey, secret: creds?.secret, baseUrl: o.url, rateLimit: mode === 'live' || !o.url, clock: wall,
+      nonceWindow: config.venue.nonceWindow,
       // the websockets of a Kraken-compatible --url are its /v2 and /v2/auth (Kraken's own: ccxt's defaults)
       ...(o.ws ? { ws: true, ...(o.url ? { wsUrl: `${wsOrigin(o.url)}/v2`, wsAuthUrl: `${wsOrigin(o.url)}/v2/auth` } : {}) } : {}),
       ...(stateStore ? { lastNonce: stateStore.guardState<number>(NONCE_KEY) ?? 0, persistNonce: (n: number) => stateStore!.setGuardState(NONCE_KEY, n, n) } : {}),
