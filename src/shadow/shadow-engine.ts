@@ -100,6 +100,12 @@ export class ShadowEngine {
     set.add(sp);
   }
 
+  /** a shadow of this strategy and pair is followed already (dust aside) */
+  private followsOther(strategy: string, pair: string): boolean {
+    for (const s of this.byPair.get(pair) ?? []) if (s.strategy === strategy && !s.dust) return true;
+    return false;
+  }
+
   private onVerdict(v: VerdictEvent): void {
     if (v.decision.decision !== 'blocked') return;
     const { signal, decision } = v;
@@ -107,7 +113,7 @@ export class ShadowEngine {
     const meta = this.d.meta(signal.pair);
     if (!meta) throw new Error(`shadow: no market metadata for ${signal.pair}`);
     const entry = entryIntent(signal, meta, new Dec(v.proposal.quantity), this.d.plan, now);
-    const overlaps = this.d.liveHolding(signal.strategy, signal.pair) || [...(this.byPair.get(signal.pair) ?? [])].some((s) => s.strategy === signal.strategy && !s.dust);
+    const overlaps = this.d.liveHolding(signal.strategy, signal.pair) || this.followsOther(signal.strategy, signal.pair);
     const blockingGuards = decision.guards.filter((g) => g.verdict === 'block').map((g) => g.code);
     const sp: ShadowPosition = {
       signalId: signal.id, strategy: signal.strategy, pair: signal.pair,
