@@ -127,8 +127,9 @@ describe('tollgate run --mode sim on a paced simulator', () => {
 
   it('when the simulator reaches the end of its data its clock stops, and the bot says so and finishes cleanly', async () => {
     const { markets } = defaults();
-    // 2019-01-01 .. 2019-02-09: ~150 live candles after the start (a few seconds), then the data ends
-    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-02-09', pace: 20, startIndex: 800 });
+    // 2019-01-01 .. 2019-02-14: ~270 live candles after the start (~13 s at pace 20: room for a slow start of the bot
+    // on a loaded machine, which at ~7 s of data found the clock already stopped), then the data ends
+    const { sim, apiKey, secret } = await testSim({ from: '2019-01-01', to: '2019-02-14', pace: 20, startIndex: 800 });
     const dir = tmp('tollgate-run-paced-');
     const state = join(dir, 'state.db');
     const config = join(dir, 'dense.json');
@@ -136,7 +137,7 @@ describe('tollgate run --mode sim on a paced simulator', () => {
     const env = { ...process.env, TOLLGATE_KRAKEN_API_KEY: apiKey, TOLLGATE_KRAKEN_API_SECRET: secret };
     const r = await runBot(['--mode', 'sim', '--url', sim.url, '--pace', '20', '--config', config, '--state', state, '--logs', join(dir, 'logs'), '--json', '--dead-mans-switch', '0'], env);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/sim clock: the simulator's clock has stopped at 2019-02-0\dT[\d:.]+Z \(the end of its data, or pace 0\); stopping the run/);
+    expect(r.err).toMatch(/sim clock: the simulator's clock has stopped at 2019-02-1\dT[\d:.]+Z \(the end of its data, or pace 0\); stopping the run/);
     expect(sim.speed).toBe(0);
     const summary = JSON.parse(r.out.trim().split('\n').at(-1)!) as { cash: Record<string, string> };
     const store = SqliteStateStore.open(state);
