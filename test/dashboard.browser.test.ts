@@ -72,6 +72,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
   let report: any;
   let logs: string;
   let bot: Awaited<ReturnType<typeof startSimBot>>;
+  const pageErrors: string[] = [];
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const botApi = async (path: string) => (await fetch(`${bot.url}/api/v1${path}`, { headers: { authorization: `Bearer ${BOT_TOKEN}` } })).json() as Promise<any>;
 
@@ -87,6 +88,11 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    // what the page itself got wrong: a script error, or something the Content-Security-Policy blocked
+    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) pageErrors.push(`${page.url()}: ${m.text()}`);
+    });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -250,5 +256,9 @@ describe.skipIf(!CHROMIUM)('the dashboard in headless Chromium', () => {
     await page.waitForURL(`${base}/login`);
     await page.goto(`${base}/system`);
     expect(new URL(page.url()).pathname).toBe('/login');
+  });
+
+  it('when every tab has been used then no page had a script error or anything blocked by its Content-Security-Policy', () => {
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ var status=document.getElementById('live-status');
 if(document.querySelector('[data-live]')&&window.EventSource){var es=new EventSource('/events'),busy=false,again=false;
 function refresh(){if(busy){again=true;return}busy=true;
 fetch(location.href,{credentials:'same-origin',headers:{accept:'text/html'}}).then(function(r){return r.ok?r.text():null}).then(function(html){if(!html)return;
-var doc=new DOMParser().parseFromString(html,'text/html');
+var doc=new DOMParser().parseFromString(html.replace(/<style[^>]*>[\s\S]*?<\/style>/,''),'text/html');
 document.querySelectorAll('[data-live]').forEach(function(el){if(el.contains(document.activeElement))return;var n=doc.getElementById(el.id);if(n)el.replaceWith(document.importNode(n,true))});
 bindSort(document);if(status)status.textContent='live: updated '+new Date().toISOString().slice(11,19)+' UTC';document.body.dataset.updates=String(1+(+document.body.dataset.updates||0))})
 .catch(function(){}).then(function(){busy=false;if(again){again=false;refresh()}})}

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Decimal } from 'decimal.js';
@@ -69,6 +69,24 @@ const gzipAsync = promisify(gzip);
 const LWC_FILE = 'lightweight-charts.standalone.production.js';
 const LWC_PATH = join(dirname(createRequire(import.meta.url).resolve('lightweight-charts/package.json')), 'dist', LWC_FILE);
 const ASSET_CACHE = 'public, max-age=31536000, immutable';
+
+/**
+ * The CSP hash of the one <style> element lightweight-charts adds (its attribution logo's rules): the chart
+ * creates it without our nonce, so the page allows exactly that text. Read from the installed bundle, so an
+ * upgrade that changes the text keeps working; null (the logo unstyled) when the bundle no longer has it.
+ */
+export function chartStyleHash(bundle: string): string | null {
+  const m = /innerText=("a#tv-attr-logo(?:[^"\\]|\\.)*")/.exec(bundle);
+  return m ? `'sha256-${createHash('sha256').update(JSON.parse(m[1]!) as string).digest('base64')}'` : null;
+}
+let chartStyle: string | undefined;
+function chartStyleSrc(): string {
+  if (chartStyle === undefined) {
+    const hash = chartStyleHash(readFileSync(LWC_PATH, 'utf8'));
+    chartStyle = hash ? ` ${hash}` : '';
+  }
+  return chartStyle;
+}
 
 /** The same defaults as `tollgate report`, so the numbers agree with `report --format json`. */
 export const REPORT_DEFAULTS = { load: { run: 'latest', since: null } as LoadOptions, report: { stuckAfterMs: 360 * 60_000, minSample: 30 } as ReportOptions };
@@ -217,7 +235,7 @@ export async function createDashboard(o: DashboardOptions): Promise<FastifyInsta
     return n;
   };
   app.addHook('onSend', async (req, reply, payload) => {
-    reply.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonceOf(req)}'; style-src 'nonce-${nonceOf(req)}'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
+    reply.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonceOf(req)}'; style-src 'nonce-${nonceOf(req)}'${chartStyleSrc()}; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
     reply.header('X-Content-Type-Options', 'nosniff');
     // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on same-site form posts
     reply.header('Referrer-Policy', 'same-origin');
