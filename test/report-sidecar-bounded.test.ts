@@ -33,10 +33,10 @@ describe('the sidecar writer’s bounded tables', () => {
       const sc = loadSidecar(join(dir, SIDECAR_FILE))!;
       // signals were defined again (the small cache forgot them), and each is one ref to the reader
       expect(sc.tables.sameRefs).toBe(false);
-      expect(sc.tables.refDefs).toBeGreaterThan(sc.tables.refRun.length);
+      expect(sc.tables.refDefs).toBeGreaterThan(sc.tables.refs);
       const signals = new Set(readJsonl(join(dir, LOG_FILES.decisions)).map((d) => `${d.runId}/${d.signalId}`));
-      const refs = new Set(sc.tables.refRun.map((r, i) => `${sc.tables.strings[r]}/${sc.tables.strings[sc.tables.refSig[i]!]}`));
-      expect(refs.size).toBe(sc.tables.refRun.length);
+      const refs = new Set(Array.from(sc.tables.refRun.subarray(0, sc.tables.refs), (r, i) => `${sc.tables.str(r)}/${sc.tables.str(sc.tables.refSig[i]!)}`));
+      expect(refs.size).toBe(sc.tables.refs);
       for (const s of signals) expect(refs.has(s)).toBe(true);
       const strategies = [...new Set(readJsonl(join(dir, LOG_FILES.decisions)).map((d) => d.strategy as string))];
       const mid = Date.parse('2019-02-15T00:00:00Z');
@@ -81,11 +81,11 @@ describe('the sidecar writer’s bounded tables', () => {
 
     const sc = loadSidecar(join(dir, SIDECAR_FILE))!;
     const t = sc.tables;
-    expect(t.refRun.length).toBe(N); // one ref per signal, however often it was defined
+    expect(t.refs).toBe(N); // one ref per signal, however often it was defined
     expect(t.refDefs).toBeGreaterThan(N);
     const rows = sc.files.bus.rows;
     const named: string[] = [];
-    for (let i = 0; i < rows.n; i++) if (rows.ref[i]! >= 0) named.push(t.strings[t.refSig[rows.ref[i]!]!]!);
+    for (let i = 0; i < rows.n; i++) if (rows.ref[i]! >= 0) named.push(t.str(t.refSig[rows.ref[i]!]!));
     expect(named).toEqual(expected);
     for (const f of [{}, { run: 'all' }, { since: Date.UTC(2020, 0, 5) }] as ReportFilter[]) expect(viaSidecar(dir, f)).toEqual(jsonlOnly(dir, f));
   });

@@ -166,23 +166,63 @@ export class Rows {
  * each in the order the frames define them. A writer's memory is bounded (WriterTables), so it may define a
  * value again: strings and lists are read by value, so a second copy changes nothing; a ref is a signal's
  * identity (its key index), so one defined again is mapped to the first (`refOf`) and rows name the first.
+ * Strings are kept as their UTF-8 bytes (one buffer, an offset each) and made a JS string only when one is
+ * asked for (`str`): most are signal ids, which a report needs only for a stuck signal or a JSONL line's key.
  */
 export class Tables {
-  readonly strings: string[] = [];
   readonly lists: Array<readonly string[]> = [];
-  /** ref → [run string, signal id string]: each signal once */
-  readonly refRun: number[] = [];
-  readonly refSig: number[] = [];
+  /** ref → run string, signal id string (string numbers): each signal once */
+  refRun: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  refSig: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  /** refs (signals), each once */
+  refs = 0;
   /** refs defined by the frames, repeats included (the numbers rows are written with) */
   refDefs = 0;
   /** false once a ref was defined again: rows' refs are then mapped through refOf */
   sameRefs = true;
+  /** strings defined */
+  nStrings = 0;
+  // string i is bytes[at[i], at[i + 1]); vals[i] its JS string once asked for
+  private bytes: Buffer = Buffer.allocUnsafe(1 << 16);
+  private at: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private vals: Array<string | undefined> = [];
   // the refs by value: an open-addressing table of ref indices (-1 empty), each ref's hash
   private slots: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
-  private hashes: Int32Array<ArrayBuffer> = new Int32Array(512);
+  private hashes: Int32Array<ArrayBuffer> = new Int32Array(1024);
   // a defined ref number → its ref, once a ref was defined again (before that, the same number)
   private of: Int32Array<ArrayBuffer> | null = null;
   private readonly runHash = new Map<number, number>();
+
+  /** string i */
+  str(i: number): string {
+    return this.vals[i] ?? this.make(i);
+  }
+  private make(i: number): string {
+    const v = this.bytes.toString('utf8', this.at[i]!, this.at[i + 1]!);
+    this.vals[i] = v;
+    return v;
+  }
+  /** string i's UTF-8 bytes: [buffer, start, end) (valid until the next string is added) */
+  bytesOf(i: number): [Buffer, number, number] {
+    return [this.bytes, this.at[i]!, this.at[i + 1]!];
+  }
+
+  /** room for `n` more strings of `size` bytes in all */
+  reserveStrings(n: number, size: number): void {
+    if (this.nStrings + n + 1 > this.at.length) this.at = grown(this.at, Math.max(2 * this.at.length, this.nStrings + n + 1));
+    const used = this.at[this.nStrings]!;
+    if (used + size > this.bytes.length) {
+      const b = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, used + size));
+      this.bytes.copy(b, 0, 0, used);
+      this.bytes = b;
+    }
+  }
+  /** a string defined by its UTF-8 bytes src[s, e), after reserveStrings made room */
+  addString(src: Buffer, s: number, e: number): void {
+    const used = this.at[this.nStrings]!;
+    src.copy(this.bytes, used, s, e);
+    this.at[++this.nStrings] = used + e - s;
+  }
 
   /** the ref that the file's ref number `def` names */
   refOf(def: number): number {
@@ -191,29 +231,35 @@ export class Tables {
 
   /** a ref defined by a frame (run and signal id as string numbers): its ref, the first one of that signal */
   adoptRef(run: number, sig: number): number {
-    const S = this.strings;
-    const r = S[run]!;
-    const s = S[sig]!;
+    const B = this.bytes;
+    const at = this.at;
+    const r = this.str(run);
     let rh = this.runHash.get(run);
     if (rh === undefined) this.runHash.set(run, (rh = hash(r, 0x811c9dc5)));
-    const h = hash(s, rh);
+    const s0 = at[sig]!;
+    const s1 = at[sig + 1]!;
+    const h = hashBytes(B, s0, s1, rh);
     const mask = this.slots.length - 1;
     let j = h & mask;
     let i = -1;
     for (let k = this.slots[j]!; k >= 0; j = (j + 1) & mask, k = this.slots[j]!) {
-      if (this.hashes[k] === h && S[this.refSig[k]!] === s && S[this.refRun[k]!] === r) {
+      if (this.hashes[k] === h && sameBytes(B, at[this.refSig[k]!]!, at[this.refSig[k]! + 1]!, s0, s1) && this.str(this.refRun[k]!) === r) {
         i = k;
         break;
       }
     }
     if (i < 0) {
-      i = this.refRun.length;
-      this.refRun.push(run);
-      this.refSig.push(sig);
-      if (i === this.hashes.length) this.hashes = grown(this.hashes, 2 * i);
+      i = this.refs++;
+      if (i === this.refRun.length) {
+        this.refRun = grown(this.refRun, 2 * i);
+        this.refSig = grown(this.refSig, 2 * i);
+        this.hashes = grown(this.hashes, 2 * i);
+      }
+      this.refRun[i] = run;
+      this.refSig[i] = sig;
       this.hashes[i] = h;
       this.slots[j] = i;
-      if (2 * this.refRun.length > this.slots.length) this.rehash();
+      if (2 * this.refs > this.slots.length) this.rehash();
     }
     const def = this.refDefs++;
     if (i !== def && this.of === null) {
@@ -230,7 +276,7 @@ export class Tables {
   private rehash(): void {
     const slots = new Int32Array(2 * this.slots.length).fill(-1);
     const mask = slots.length - 1;
-    for (let k = 0; k < this.refRun.length; k++) {
+    for (let k = 0; k < this.refs; k++) {
       let j = this.hashes[k]! & mask;
       while (slots[j]! >= 0) j = (j + 1) & mask;
       slots[j] = k;
@@ -249,6 +295,22 @@ function hash(s: string, h: number): number {
     for (let i = n - 16; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   }
   return h & 0x7fffffff;
+}
+/** hash's FNV-1a over bytes b[s, e) (the same sampling) */
+function hashBytes(b: Buffer, s: number, e: number, h: number): number {
+  const n = e - s;
+  h = Math.imul(h ^ n, 0x01000193);
+  if (n <= 24) for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  else {
+    for (let i = s; i < s + 8; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    for (let i = e - 16; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  }
+  return h & 0x7fffffff;
+}
+function sameBytes(b: Buffer, s0: number, e0: number, s1: number, e1: number): boolean {
+  if (e0 - s0 !== e1 - s1) return false;
+  for (let i = 0; i < e0 - s0; i++) if (b[s0 + i] !== b[s1 + i]) return false;
+  return true;
 }
 const grown = (a: Int32Array, n: number): Int32Array<ArrayBuffer> => {
   const b = new Int32Array(n);

@@ -469,7 +469,7 @@ export function readLogs(src: ByteLogSources, opts: ReadOptions = {}, facts?: Re
 class Numbered<V> {
   private readonly extra: V[] = [];
   private readonly byValue = new Map<V, number>();
-  constructor(private readonly base: readonly V[], private readonly n0: number) {}
+  constructor(private readonly base: (i: number) => V, private readonly n0: number) {}
   /** the number of an interned value (the same string or list object for the same value) */
   of(v: V): number {
     let i = this.byValue.get(v);
@@ -481,7 +481,7 @@ class Numbered<V> {
     return i;
   }
   at(i: number): V {
-    return i < this.n0 ? this.base[i]! : this.extra[i - this.n0]!;
+    return i < this.n0 ? this.base(i) : this.extra[i - this.n0]!;
   }
 }
 
@@ -556,10 +556,10 @@ class Reader {
     this.pair = opts.pair ?? null;
     this.filtered = this.strategy !== null || this.pair !== null;
     const t = facts?.tables;
-    this.strs = new Numbered(t?.strings ?? [], t?.strings.length ?? 0);
-    this.lists = new Numbered(t?.lists ?? [], t?.lists.length ?? 0);
+    this.strs = new Numbered((i) => t!.str(i), t?.nStrings ?? 0);
+    this.lists = new Numbered((i) => t!.lists[i]!, t?.lists.length ?? 0);
     this.RECEIVED = this.strs.of(this.intern.str('received'));
-    const n = (this.nRefs = this.nKeys = t?.refRun.length ?? 0);
+    const n = (this.nRefs = this.nKeys = t?.refs ?? 0);
     this.refsKeyed = n === 0;
     this.shadowAt = i32(n, -1);
     this.tradeAt = i32(n, -1);
@@ -581,11 +581,11 @@ class Reader {
     let last: string | null = null;
     if (!f) last = lastRunStarted(this.src.bus);
     else {
-      const strings = this.facts!.tables.strings;
+      const t = this.facts!.tables;
       const { rows } = f;
       for (let i = 0; i < f.upTo; i++) {
         const kind = rows.kind[i];
-        if (kind === RAW && rows.flags[i]! & RUN_STARTED) last = strings[rows.run[i]!]!;
+        if (kind === RAW && rows.flags[i]! & RUN_STARTED) last = t.str(rows.run[i]!);
         else if (kind === GAP) last = lastRunStarted(rangeOf(this.src.bus, rows.t1[i]!, rows.t2[i]!)) ?? last;
       }
       last = lastRunStarted(rangeOf(this.src.bus, f.from)) ?? last;
@@ -617,12 +617,13 @@ class Reader {
     if (!f) eachLine(src, line);
     else {
       const { rows } = f;
-      const strings = this.facts!.tables.strings;
+      const t = this.facts!.tables;
       for (let i = 0; i < f.upTo; i++) {
         const kind = rows.kind[i]!;
         if (kind === RAW) {
-          const b = Buffer.from(strings[rows.a[i]!]!, 'utf8');
-          if (b.length) line(b, 0, b.length, isAscii(b));
+          // the line's bytes as the sidecar holds them (the tables grow no more while reading)
+          const [b, s, e] = t.bytesOf(rows.a[i]!);
+          if (e > s) line(b, s, e, isAscii(b.subarray(s, e)));
         } else if (kind === GAP) eachLine(rangeOf(src, rows.t1[i]!, rows.t2[i]!), line);
         else this.row(file, rows, i);
       }
@@ -633,7 +634,7 @@ class Reader {
 
   // ── a sidecar row: what the object path does with the line it stands for (its strings by the sidecar's numbers) ─
   private row(file: FactFile, I: Rows, i: number): void {
-    if (this.runsWanted !== null && !this.runsWanted.has(this.facts!.tables.strings[I.run[i]!]!)) return;
+    if (this.runsWanted !== null && !this.runsWanted.has(this.facts!.tables.str(I.run[i]!))) return;
     const k = I.ref[i]!;
     const kind = I.kind[i]!;
     const flags = I.flags[i]!;
@@ -665,7 +666,7 @@ class Reader {
         this.m.busErrors++;
         break;
       case WARNING: {
-        const code = this.facts!.tables.strings[I.a[i]!]!;
+        const code = this.facts!.tables.str(I.a[i]!);
         this.m.warnings[code] = (this.m.warnings[code] ?? 0) + 1;
         break;
       }
@@ -727,8 +728,8 @@ class Reader {
       this.refsKeyed = true;
       const t = this.facts!.tables;
       for (let r = 0; r < this.nRefs; r++) {
-        const id = t.strings[t.refRun[r]!]!;
-        (this.keys.get(id) ?? this.keys.set(id, new Map()).get(id)!).set(t.strings[t.refSig[r]!]!, r);
+        const id = t.str(t.refRun[r]!);
+        (this.keys.get(id) ?? this.keys.set(id, new Map()).get(id)!).set(t.str(t.refSig[r]!), r);
       }
     }
     let run = this.keys.get(runId);
@@ -755,7 +756,7 @@ class Reader {
   private keyStrings(): (k: number) => string {
     const { nRefs, keyIds } = this;
     const t = this.facts?.tables;
-    return (k) => (k >= nRefs ? keyOf(keyIds[2 * (k - nRefs)]!, keyIds[2 * (k - nRefs) + 1]!) : keyOf(t!.strings[t!.refRun[k]!]!, t!.strings[t!.refSig[k]!]!));
+    return (k) => (k >= nRefs ? keyOf(keyIds[2 * (k - nRefs)]!, keyIds[2 * (k - nRefs) + 1]!) : keyOf(t!.str(t!.refRun[k]!), t!.str(t!.refSig[k]!)));
   }
 
   // ── the lifecycle (dataset.ts' life Map, as columns) ──────────────────────────

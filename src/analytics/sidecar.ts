@@ -21,7 +21,6 @@
  * cut back (a resumed durable replay) RESETs the file's rows to the last claim that still holds.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { JsonlSink } from '../ports/decision-log.ts';
 import { F64_COLS, FILES, I32_COLS, K, Rows, Tables, WriterTables, gapRow, resetRow, rowOf, type FactFile } from './facts.ts';
@@ -160,16 +159,17 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
   let q = p + 48;
   let end = q;
   for (let i = 0; i < nS; i++) end += 4 + buf.readUInt32LE(end);
-  const ascii = isAscii(buf.subarray(q, end)); // lengths included: ASCII as well while below 128 bytes
+  // the strings' bytes kept as they are (Tables makes a string of one only when asked)
+  t.reserveStrings(nS, end - q - 4 * nS);
   for (let i = 0; i < nS; i++) {
     const l = buf.readUInt32LE(q);
-    t.strings.push(buf.toString(ascii ? 'latin1' : 'utf8', q + 4, q + 4 + l));
+    t.addString(buf, q + 4, q + 4 + l);
     q += 4 + l;
   }
   for (let i = 0; i < nL; i++) {
     const m = buf.readUInt32LE(q);
     const xs: string[] = [];
-    for (let j = 0; j < m; j++) xs.push(t.strings[buf.readUInt32LE(q + 4 + 4 * j)]!);
+    for (let j = 0; j < m; j++) xs.push(t.str(buf.readUInt32LE(q + 4 + 4 * j)));
     t.lists.push(xs);
     q += 4 + 4 * m;
   }
@@ -365,7 +365,7 @@ export class SidecarWriter {
       upgradeHeader(o.path);
     }
     // numbered on from the file's definitions; none of its values remembered (a value used again is defined again)
-    this.t = new WriterTables({ strings: sc.tables.strings.length, lists: sc.tables.lists.length, refs: sc.tables.refDefs }, o.cache);
+    this.t = new WriterTables({ strings: sc.tables.nStrings, lists: sc.tables.lists.length, refs: sc.tables.refDefs }, o.cache);
     for (const file of FILES) {
       this.state[file] = { lines: 0, last: null, claim: null, dirty: false };
       this.open(file, sc.files[file], this.state[file]);
