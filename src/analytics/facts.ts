@@ -182,46 +182,69 @@ export class Tables {
   sameRefs = true;
   /** strings defined */
   nStrings = 0;
-  // string i is bytes[at[i], at[i + 1]); vals[i] its JS string once asked for
+  // the frames' string sections as they are (u32 length + UTF-8, one after another): string i's bytes start at
+  // at[i], its length the u32 before; vals[i] its JS string once asked for
   private bytes: Buffer = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
   private at: Int32Array<ArrayBuffer> = new Int32Array(1024);
   private vals: Array<string | undefined> = [];
-  // the refs by value: an open-addressing table of ref indices (-1 empty), each ref's hash
-  private slots: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
-  private hashes: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  // the refs by value: an open-addressing table of pairs (ref + 1, 0 empty; its hash): one cache line per probe
+  private slots: Int32Array<ArrayBuffer> = new Int32Array(2048);
   // a defined ref number → its ref, once a ref was defined again (before that, the same number)
   private of: Int32Array<ArrayBuffer> | null = null;
-  private readonly runHash = new Map<number, number>();
+  private lastRun = -1;
+  private lastRunHash = 0;
 
   /** string i */
   str(i: number): string {
     return this.vals[i] ?? this.make(i);
   }
   private make(i: number): string {
-    const v = this.bytes.toString('utf8', this.at[i]!, this.at[i + 1]!);
+    const s = this.at[i]!;
+    const v = this.bytes.toString('utf8', s, s + u32(this.bytes, s - 4));
     this.vals[i] = v;
     return v;
   }
-  /** string i's UTF-8 bytes: [buffer, start, end) (valid until the next string is added) */
+  /** string i's UTF-8 bytes: [buffer, start, end) (valid until more strings are added) */
   bytesOf(i: number): [Buffer, number, number] {
-    return [this.bytes, this.at[i]!, this.at[i + 1]!];
+    const s = this.at[i]!;
+    return [this.bytes, s, s + u32(this.bytes, s - 4)];
   }
 
-  /** room for `n` more strings of `size` bytes in all */
-  reserveStrings(n: number, size: number): void {
-    if (this.nStrings + n + 1 > this.at.length) this.at = grown(this.at, Math.max(2 * this.at.length, this.nStrings + n + 1));
-    const used = this.at[this.nStrings]!;
-    if (used + size > this.bytes.length) {
-      const b = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, used + size));
-      this.bytes.copy(b, 0, 0, used);
-      this.bytes = b;
+  /** room for `strings` more strings in string sections of `bytes` bytes in all, and `refs` more refs: no growing while they come */
+  reserve(strings: number, bytes: number, refs: number): void {
+    if (this.nStrings + strings > this.at.length) this.at = grown(this.at, this.nStrings + strings);
+    this.room(bytes);
+    if (this.refs + refs > this.refRun.length) {
+      this.refRun = grown(this.refRun, this.refs + refs);
+      this.refSig = grown(this.refSig, this.refs + refs);
     }
+    let cap = this.slots.length / 2;
+    while (2 * (this.refs + refs) > cap) cap *= 2;
+    if (cap > this.slots.length / 2) this.rehash(cap);
   }
-  /** a string defined by its UTF-8 bytes src[s, e), after reserveStrings made room */
-  addString(src: Buffer, s: number, e: number): void {
-    const used = this.at[this.nStrings]!;
-    src.copy(this.bytes, used, s, e);
-    this.at[++this.nStrings] = used + e - s;
+  private room(bytes: number): void {
+    if (this.used + bytes <= this.bytes.length) return;
+    const b = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + bytes));
+    this.bytes.copy(b, 0, 0, this.used);
+    this.bytes = b;
+  }
+
+  /** a frame's `n` strings, src[q, ...) as u32 length + UTF-8 each: one copy; returns the offset after them */
+  addStrings(src: Buffer, q: number, n: number): number {
+    if (this.nStrings + n > this.at.length) this.at = grown(this.at, Math.max(2 * this.at.length, this.nStrings + n));
+    const at = this.at;
+    const base = this.used - q;
+    let p = q;
+    for (let i = 0; i < n; i++) {
+      at[this.nStrings + i] = base + p + 4;
+      p += 4 + u32(src, p);
+    }
+    this.room(p - q);
+    src.copy(this.bytes, this.used, q, p);
+    this.used += p - q;
+    this.nStrings += n;
+    return p;
   }
 
   /** the ref that the file's ref number `def` names */
@@ -233,19 +256,25 @@ export class Tables {
   adoptRef(run: number, sig: number): number {
     const B = this.bytes;
     const at = this.at;
-    const r = this.str(run);
-    let rh = this.runHash.get(run);
-    if (rh === undefined) this.runHash.set(run, (rh = hash(r, 0x811c9dc5)));
+    if (run !== this.lastRun) {
+      this.lastRun = run;
+      this.lastRunHash = hash(this.str(run), 0x811c9dc5);
+    }
     const s0 = at[sig]!;
-    const s1 = at[sig + 1]!;
-    const h = hashBytes(B, s0, s1, rh);
-    const mask = this.slots.length - 1;
+    const s1 = s0 + u32(B, s0 - 4);
+    const h = hashBytes(B, s0, s1, this.lastRunHash);
+    const slots = this.slots;
+    const mask = slots.length / 2 - 1;
     let j = h & mask;
     let i = -1;
-    for (let k = this.slots[j]!; k >= 0; j = (j + 1) & mask, k = this.slots[j]!) {
-      if (this.hashes[k] === h && sameBytes(B, at[this.refSig[k]!]!, at[this.refSig[k]! + 1]!, s0, s1) && this.str(this.refRun[k]!) === r) {
-        i = k;
-        break;
+    for (let k = slots[2 * j]!; k > 0; j = (j + 1) & mask, k = slots[2 * j]!) {
+      if (slots[2 * j + 1] === h) {
+        const o = at[this.refSig[k - 1]!]!;
+        const r = this.refRun[k - 1]!;
+        if (sameBytes(B, o, o + u32(B, o - 4), s0, s1) && (r === run || this.str(r) === this.str(run))) {
+          i = k - 1;
+          break;
+        }
       }
     }
     if (i < 0) {
@@ -253,13 +282,12 @@ export class Tables {
       if (i === this.refRun.length) {
         this.refRun = grown(this.refRun, 2 * i);
         this.refSig = grown(this.refSig, 2 * i);
-        this.hashes = grown(this.hashes, 2 * i);
       }
       this.refRun[i] = run;
       this.refSig[i] = sig;
-      this.hashes[i] = h;
-      this.slots[j] = i;
-      if (2 * this.refs > this.slots.length) this.rehash();
+      slots[2 * j] = i + 1;
+      slots[2 * j + 1] = h;
+      if (2 * this.refs > slots.length / 2) this.rehash(slots.length);
     }
     const def = this.refDefs++;
     if (i !== def && this.of === null) {
@@ -273,17 +301,23 @@ export class Tables {
     return i;
   }
 
-  private rehash(): void {
-    const slots = new Int32Array(2 * this.slots.length).fill(-1);
-    const mask = slots.length - 1;
-    for (let k = 0; k < this.refs; k++) {
-      let j = this.hashes[k]! & mask;
-      while (slots[j]! >= 0) j = (j + 1) & mask;
-      slots[j] = k;
+  /** the ref table with `cap` slots */
+  private rehash(cap: number): void {
+    const old = this.slots;
+    const slots = new Int32Array(2 * cap);
+    const mask = cap - 1;
+    for (let x = 0; x < old.length; x += 2) {
+      if (old[x] === 0) continue;
+      let j = old[x + 1]! & mask;
+      while (slots[2 * j]! > 0) j = (j + 1) & mask;
+      slots[2 * j] = old[x]!;
+      slots[2 * j + 1] = old[x + 1]!;
     }
     this.slots = slots;
   }
 }
+
+const u32 = (b: Buffer, p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 
 /** FNV-1a over a string's length and UTF-16 units (its first 8 and last 16 when longer: ids differ there), on from `h` */
 function hash(s: string, h: number): number {

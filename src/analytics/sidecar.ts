@@ -64,6 +64,8 @@ export interface Sidecar {
 
 const emptySidecar = (): Sidecar => ({ tables: new Tables(), files: { bus: { rows: new Rows(), claims: [] }, decisions: { rows: new Rows(), claims: [] }, shadow: { rows: new Rows(), claims: [] } }, goodBytes: 0 });
 const pad8 = (n: number) => (n + 7) & ~7;
+/** a row's bytes in a frame: kind, flags and the columns */
+const ROW_BYTES = 2 + 4 * I32_COLS.length + 8 * F64_COLS.length;
 
 /** The sidecar's frames up to the first torn or corrupt one; null when there is none or its header is wrong. */
 export function loadSidecar(path: string): Sidecar | null {
@@ -119,19 +121,28 @@ export function followSidecar(path: string, sc: Sidecar): Sidecar | null {
 
 /**
  * Decodes the good frames of the file from `start` into `sc`, one frame in memory at a time; returns the offset
- * after the last good one. The rows of each file are counted first (frame headers only): the columns grow once.
+ * after the last good one. The rows of each file, the strings and refs are counted first (frame headers only): the columns and tables grow once.
  */
 function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, size: number): { goodBytes: number; last?: { at: number; crc: number } } {
   const h = Buffer.alloc(32);
   const more = [0, 0, 0];
+  let [strings, stringBytes, refs] = [0, 0, 0];
   for (let at = start; at + 32 <= size; ) {
     readSync(fd, h, 0, 32, at);
     const len = h.readUInt32LE(4);
     if (h.readUInt32LE(0) !== MAGIC || len < 48 || at + 12 + len > size || h[12]! > 2) break;
-    more[h[12]!]! += h.readUInt32LE(28);
+    // counts no larger than the frame's length allows (a frame not yet checked may be corrupt)
+    const n = Math.min(h.readUInt32LE(28), Math.floor(len / ROW_BYTES));
+    const nR = Math.min(h.readUInt32LE(24), Math.floor(len / 8));
+    more[h[12]!]! += n;
+    strings += Math.min(h.readUInt32LE(16), Math.floor(len / 4));
+    refs += nR;
+    // what is not rows nor refs: the strings and lists (an upper bound of the strings' bytes)
+    stringBytes += Math.max(0, len - 48 - 8 * nR - n * ROW_BYTES);
     at += 12 + len;
   }
   FILES.forEach((f, i) => sc.files[f].rows.reserve(more[i]!, true));
+  sc.tables.reserve(strings, stringBytes, refs);
   let buf = Buffer.alloc(0);
   let at = start;
   let last: { at: number; crc: number } | undefined;
@@ -156,16 +167,8 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
   if (!file) return false;
   const [nS, nL, nR, n] = [buf.readUInt32LE(p + 4), buf.readUInt32LE(p + 8), buf.readUInt32LE(p + 12), buf.readUInt32LE(p + 16)];
   const claim = { bytes: buf.readDoubleLE(p + 24), lastLen: buf.readUInt32LE(p + 32), lastCrc: buf.readUInt32LE(p + 36), lines: buf.readDoubleLE(p + 40) };
-  let q = p + 48;
-  let end = q;
-  for (let i = 0; i < nS; i++) end += 4 + buf.readUInt32LE(end);
   // the strings' bytes kept as they are (Tables makes a string of one only when asked)
-  t.reserveStrings(nS, end - q - 4 * nS);
-  for (let i = 0; i < nS; i++) {
-    const l = buf.readUInt32LE(q);
-    t.addString(buf, q + 4, q + 4 + l);
-    q += 4 + l;
-  }
+  let q = t.addStrings(buf, p + 48, nS);
   for (let i = 0; i < nL; i++) {
     const m = buf.readUInt32LE(q);
     const xs: string[] = [];
