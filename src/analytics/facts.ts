@@ -159,6 +159,15 @@ export class Rows {
   clear(): void {
     this.n = 0;
   }
+
+  /** the columns freed (no rows): once a reader that owns them has read them */
+  release(): void {
+    this.n = 0;
+    this.kind = new Uint8Array(0);
+    this.flags = new Uint8Array(0);
+    for (const c of I32_COLS) this[c] = new Int32Array(0);
+    for (const c of F64_COLS) this[c] = new Float64Array(0);
+  }
 }
 
 /**
@@ -211,6 +220,25 @@ export class Tables {
     return [this.bytes, s, s + u32(this.bytes, s - 4)];
   }
 
+  /**
+   * Run and signal id of a ref, by functions that hold only the strings' bytes and the refs as they are now (not
+   * the lookup tables, nor strings made): what a read model keeps, for a stuck signal's id, after the sidecar is gone.
+   */
+  refNames(): { run(k: number): string; sig(k: number): string } {
+    const { bytes, at, refRun, refSig } = this;
+    const s = (i: number): string => bytes.toString('utf8', at[i]!, at[i]! + u32(bytes, at[i]! - 4));
+    const runs = new Map<number, string>(); // few: made once each
+    return {
+      run: (k) => {
+        const r = refRun[k]!;
+        let v = runs.get(r);
+        if (v === undefined) runs.set(r, (v = s(r)));
+        return v;
+      },
+      sig: (k) => s(refSig[k]!),
+    };
+  }
+
   /** room for `strings` more strings in string sections of `bytes` bytes in all, and `refs` more refs: no growing while they come */
   reserve(strings: number, bytes: number, refs: number): void {
     if (this.nStrings + strings > this.at.length) this.at = grown(this.at, this.nStrings + strings);
@@ -247,6 +275,12 @@ export class Tables {
     return p;
   }
 
+  /** the refs' lookup table freed, once the tables are only read (no frame is decoded into them again) */
+  release(): void {
+    this.slots = new Int32Array(0);
+    this.of = null;
+  }
+
   /** the ref that the file's ref number `def` names */
   refOf(def: number): number {
     return this.of === null ? def : this.of[def]!;
@@ -254,6 +288,7 @@ export class Tables {
 
   /** a ref defined by a frame (run and signal id as string numbers): its ref, the first one of that signal */
   adoptRef(run: number, sig: number): number {
+    if (this.slots.length === 0) throw new Error('Tables.adoptRef: the tables were released');
     const B = this.bytes;
     const at = this.at;
     if (run !== this.lastRun) {

@@ -451,6 +451,8 @@ export interface ReadOptions extends LoadOptions {
 export interface ReadFacts {
   readonly tables: Tables;
   readonly files: Partial<Record<FactFile, { readonly rows: Rows; readonly upTo: number; readonly from: number }>>;
+  /** the rows and tables are the reader's (a sidecar not kept): it frees each file's rows once read, and the tables' lookup */
+  readonly release?: boolean;
 }
 
 /**
@@ -556,6 +558,7 @@ class Reader {
     this.pair = opts.pair ?? null;
     this.filtered = this.strategy !== null || this.pair !== null;
     const t = facts?.tables;
+    if (facts?.release) t!.release();
     this.strs = new Numbered((i) => t!.str(i), t?.nStrings ?? 0);
     this.lists = new Numbered((i) => t!.lists[i]!, t?.lists.length ?? 0);
     this.RECEIVED = this.strs.of(this.intern.str('received'));
@@ -573,6 +576,9 @@ class Reader {
     // at most one outcome per sidecar row: the columns grow once
     const outcomes = facts?.files.shadow?.upTo ?? 0;
     for (const c of Object.values(this.sh)) c.reserve(outcomes);
+    // and at most one kept decision per row (the columns the model keeps, not grown by doubling)
+    const decisions = facts?.files.decisions?.upTo ?? 0;
+    for (const c of Object.values(this.dec)) c.reserve(decisions);
   }
 
   /** the last run started, in line order over the sidecar's rows and the JSONL around them */
@@ -628,6 +634,7 @@ class Reader {
         else this.row(file, rows, i);
       }
       eachLine(rangeOf(src, f.from), line);
+      if (this.facts!.release) rows.release(); // a million decisions' columns: gone before the model's are made
     }
     if (bad) this.m.skipped[src.name] = (this.m.skipped[src.name] ?? 0) + bad;
   }
@@ -755,8 +762,8 @@ class Reader {
   /** `runId|signalId` of key k, by a function that holds the ids only (the model keeps it: not the reader, nor the sidecar's rows) */
   private keyStrings(): (k: number) => string {
     const { nRefs, keyIds } = this;
-    const t = this.facts?.tables;
-    return (k) => (k >= nRefs ? keyOf(keyIds[2 * (k - nRefs)]!, keyIds[2 * (k - nRefs) + 1]!) : keyOf(t!.str(t!.refRun[k]!), t!.str(t!.refSig[k]!)));
+    const t = this.facts?.tables.refNames();
+    return (k) => (k >= nRefs ? keyOf(keyIds[2 * (k - nRefs)]!, keyIds[2 * (k - nRefs) + 1]!) : keyOf(t!.run(k), t!.sig(k)));
   }
 
   // ── the lifecycle (dataset.ts' life Map, as columns) ──────────────────────────

@@ -320,8 +320,9 @@ function lastLineBefore(src: ByteSource, bytes: number): { lastLen: number; last
 /**
  * What a reader may take from the sidecar: per file, the rows up to the last claim that the JSONL bears out,
  * and the byte offset its JSONL is read from after them. A file without such a claim is read from its JSONL.
+ * `release`: the sidecar is read once (not kept): the reader frees its rows as it goes, and it is not used again.
  */
-export function factsOf(sc: Sidecar, sources: Record<FactFile, ByteSource>): ReadFacts {
+export function factsOf(sc: Sidecar, sources: Record<FactFile, ByteSource>, release = false): ReadFacts {
   const files: Record<string, { rows: Rows; upTo: number; from: number }> = {};
   for (const file of FILES) {
     const f = sc.files[file];
@@ -333,7 +334,7 @@ export function factsOf(sc: Sidecar, sources: Record<FactFile, ByteSource>): Rea
       }
     }
   }
-  return { tables: sc.tables, files };
+  return { tables: sc.tables, files, release };
 }
 
 export interface SidecarWriterOptions {
