@@ -168,7 +168,8 @@ export function readModelOf(dir: string, load: ReportLoad = {}): LogReadModel {
   } else {
     const sources = logSources(dir);
     const sc = load.sidecar === false ? null : sidecarOf(dir, load.keep === true);
-    model = readLogs(sources, load, sc ? factsOf(sc, sources) : undefined);
+    // a sidecar not kept for the next call is the reader's to free as it reads (a million decisions' rows)
+    model = readLogs(sources, load, sc ? factsOf(sc, sources, !sidecars.has(join(dir, SIDECAR_FILE))) : undefined);
   }
   if (load.run && load.run !== 'latest' && load.run !== 'all' && model.runs.length === 0) throw new InputError(`--run ${load.run}: no such run in ${dir}`);
   return model;
