@@ -14,7 +14,8 @@
  */
 import { isoTime, utcDayStart } from '../domain/time.ts';
 import * as flags from './dataset.ts';
-import { reportSourceOf, type Dataset } from './dataset.ts';
+import type { Dataset } from './dataset.ts';
+import { reportSourceOf } from './report-source.ts';
 import type { LogReadModel } from './read-model.ts';
 import { amountOf, ExactSum, type Amount } from './exact-sum.ts';
 import { maxDrawdown, meanCI, mean, percentile, profitFactor, sharpe, sortino, type Interval, type Nums } from './stats.ts';

@@ -6,7 +6,8 @@ import { logBytes, logExists, LogLines, logSegments } from '../adapters/jsonl/se
 
 /** rotation-aware log helpers for the dashboard and the HTTP face (which may import engine, not adapters) */
 export { logFiles, logVersion, tailLines } from '../adapters/jsonl/segments.ts';
-import { loadDataset, reportSourceOf, type LoadOptions } from '../analytics/dataset.ts';
+import { loadDataset, type LoadOptions } from '../analytics/dataset.ts';
+import { reportSourceOf } from '../analytics/report-source.ts';
 import type { FactFile } from '../analytics/facts.ts';
 import { readLogs, type ByteSource, type LogReadModel, type ReadOptions } from '../analytics/read-model.ts';
 import { factsOf, followSidecar, loadSidecar, SIDECAR_FILE, SidecarWriter, type Sidecar } from '../analytics/sidecar.ts';
