@@ -277,8 +277,8 @@ export class Tables {
 
   /** the refs' lookup table freed, once the tables are only read (no frame is decoded into them again) */
   release(): void {
+    // the map of refs defined again stays: a sidecar's rows decoded later (sidecar.ts' lazy load) still go through refOf
     this.slots = new Int32Array(0);
-    this.of = null;
   }
 
   /** the ref that the file's ref number `def` names */

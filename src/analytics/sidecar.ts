@@ -50,6 +50,8 @@ export interface SidecarFile {
   readonly rows: Rows;
   /** one per frame of this file, in order */
   readonly claims: Claim[];
+  /** a sidecar loaded lazily (its rows decoded only when asked, sidecarRows): where this file's frames' payloads are, and its rows' count */
+  lazy?: { readonly frames: { at: number; len: number }[]; n: number; total: number };
 }
 
 export interface Sidecar {
@@ -60,6 +62,8 @@ export interface Sidecar {
   /** the file read, and where its last good frame starts with which CRC: a reader following it knows it is the same file */
   readonly ino?: number;
   readonly last?: { readonly at: number; readonly crc: number };
+  /** the file read (a lazy load decodes its rows from it when asked) */
+  readonly path?: string;
 }
 
 const emptySidecar = (): Sidecar => ({ tables: new Tables(), files: { bus: { rows: new Rows(), claims: [] }, decisions: { rows: new Rows(), claims: [] }, shadow: { rows: new Rows(), claims: [] } }, goodBytes: 0 });
@@ -67,13 +71,71 @@ const pad8 = (n: number) => (n + 7) & ~7;
 /** a row's bytes in a frame: kind, flags and the columns */
 const ROW_BYTES = 2 + 4 * I32_COLS.length + 8 * F64_COLS.length;
 
-/** The sidecar's frames up to the first torn or corrupt one; null when there is none or its header is wrong. */
-export function loadSidecar(path: string): Sidecar | null {
+/**
+ * The sidecar's frames up to the first torn or corrupt one; null when there is none or its header is wrong.
+ * `lazy`: the tables and claims now, each file's rows only when asked (sidecarRows): a reader that reads one file
+ * after another then holds one file's rows at a time (a sidecar read once; one followed is loaded whole).
+ */
+export function loadSidecar(path: string, lazy = false): Sidecar | null {
   return withFile(path, (fd, size) => {
     if (!headerOk(fd, size)) return null;
     const sc = emptySidecar();
-    return { ...sc, ...decodeFile(fd, sc, HEADER.length, size), ino: fstatSync(fd).ino };
+    if (lazy) for (const f of FILES) sc.files[f].lazy = { frames: [], n: 0, total: 0 };
+    return { ...sc, ...decodeFile(fd, sc, HEADER.length, size), ino: fstatSync(fd).ino, path };
   });
+}
+
+/**
+ * The rows of `file` of a sidecar: decoded from its file now when it was loaded lazily (its frames were checked then).
+ * `pool`: the columns of the file decoded before, decoded into again (the reader is done with them: its files one
+ * after another), sized for the largest file: the rows of one file held at a time whenever the GC runs.
+ */
+export function sidecarRows(sc: Sidecar, file: FactFile, pool?: { cols: Rows | null }): Rows {
+  const f = sc.files[file];
+  const lazy = f.lazy;
+  if (!lazy || !sc.path) return f.rows;
+  const rows = f.rows;
+  const got = withFile(sc.path, (fd) => {
+    if (pool?.cols) takeColumns(rows, pool.cols);
+    rows.reserve(Math.max(...FILES.map((x) => sc.files[x].lazy?.total ?? 0)), true);
+    if (pool) takeColumns((pool.cols ??= new Rows()), rows);
+    let buf = Buffer.alloc(0);
+    for (const { at, len } of lazy.frames) {
+      if (buf.length < len) buf = Buffer.allocUnsafe(Math.max(len, 2 * buf.length));
+      const p = buf.subarray(0, len);
+      if (readSync(fd, p, 0, len, at + 12) !== len || crc32(p) !== u32At(fd, at + 8)) return null;
+      decodeRows(rows, sc.tables, p, rowsStart(p), p.readUInt32LE(16), () => {});
+    }
+    return rows;
+  });
+  // the file changed under the reader (the frames it checked are gone): the report cannot go on from it
+  if (!got || rows.n !== lazy.n) throw new Error(`${sc.path}: changed while read; run the report again`);
+  f.lazy = undefined;
+  return rows;
+}
+
+/** `to` made to use `from`'s columns (no rows) */
+function takeColumns(to: Rows, from: Rows): void {
+  to.n = 0;
+  to.kind = from.kind;
+  to.flags = from.flags;
+  for (const c of I32_COLS) to[c] = from[c];
+  for (const c of F64_COLS) to[c] = from[c];
+}
+
+function u32At(fd: number, at: number): number {
+  const b = Buffer.alloc(4);
+  readSync(fd, b, 0, 4, at);
+  return b.readUInt32LE(0);
+}
+
+/** where a frame's payload's rows start: after its strings, lists and refs */
+function rowsStart(buf: Buffer): number {
+  const [nS, nL, nR] = [buf.readUInt32LE(4), buf.readUInt32LE(8), buf.readUInt32LE(12)];
+  let q = 48;
+  for (let i = 0; i < nS; i++) q += 4 + buf.readUInt32LE(q);
+  for (let i = 0; i < nL; i++) q += 4 + 4 * buf.readUInt32LE(q);
+  return pad8(q + 8 * nR);
 }
 
 /** `fn` on the file opened for reading, with its size; null when it cannot be opened */
@@ -141,7 +203,7 @@ function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, s
     stringBytes += Math.max(0, len - 48 - 8 * nR - n * ROW_BYTES);
     at += 12 + len;
   }
-  FILES.forEach((f, i) => sc.files[f].rows.reserve(more[i]!, true));
+  FILES.forEach((f, i) => sc.files[f].lazy || sc.files[f].rows.reserve(more[i]!, true));
   sc.tables.reserve(strings, stringBytes, refs);
   let buf = Buffer.alloc(0);
   let at = start;
@@ -152,15 +214,15 @@ function decodeFile(fd: number, sc: Omit<Sidecar, 'goodBytes'>, start: number, s
     if (h.readUInt32LE(0) !== MAGIC || len < 48 || at + 12 + len > size) break;
     if (buf.length < len) buf = Buffer.allocUnsafe(Math.max(len, 2 * buf.length));
     const p = buf.subarray(0, len);
-    if (readSync(fd, p, 0, len, at + 12) !== len || crc32(p) !== h.readUInt32LE(8) || !decodeFrame(sc, p)) break;
+    if (readSync(fd, p, 0, len, at + 12) !== len || crc32(p) !== h.readUInt32LE(8) || !decodeFrame(sc, p, at, len)) break;
     last = { at, crc: h.readUInt32LE(8) };
     at += 12 + len;
   }
   return { goodBytes: at, ...(last ? { last } : {}) };
 }
 
-/** one frame's payload into `sc`; false when it names no file */
-function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
+/** one frame's payload (at `at` in the file, `len` bytes) into `sc`; false when it names no file */
+function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer, at: number, len: number): boolean {
   const t = sc.tables;
   const p = 0;
   const file = FILES[buf[p]!];
@@ -181,8 +243,36 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
     q += 8;
   }
   const f = sc.files[file];
-  const rows = f.rows;
   q = p + pad8(q - p);
+  // claims past a RESET's cut named rows that are gone
+  const cut = (keep: number) => {
+    const kept = f.claims.filter((c) => c.rows <= keep);
+    f.claims.length = 0;
+    f.claims.push(...kept);
+  };
+  let count: number;
+  if (f.lazy) {
+    // the rows counted only (RESET cuts them back to its `a` rows), the frame remembered for sidecarRows
+    f.lazy.frames.push({ at, len });
+    f.lazy.total += n;
+    const RESET = K.RESET;
+    const aAt = pad8(q + 2 * n) + 4 * n * I32_COLS.indexOf('a');
+    let m = f.lazy.n;
+    for (let j = 0; j < n; j++) {
+      if (buf[q + j] === RESET) {
+        m = buf.readInt32LE(aAt + 4 * j);
+        cut(m);
+      } else m++;
+    }
+    count = f.lazy.n = m;
+  } else count = decodeRows(f.rows, t, buf, q, n, cut);
+  f.claims.push({ rows: count, ...claim });
+  return true;
+}
+
+/** a frame's `n` rows (from `q` in its payload) appended to `rows`; RESET rows cut them back (`onCut`); the rows' count */
+function decodeRows(rows: Rows, t: Tables, buf: Buffer, q: number, n: number, onCut: (keep: number) => void): number {
+  const p = 0;
   const base = rows.n;
   rows.reserve(n);
   rows.kind.set(buf.subarray(q, q + n), base);
@@ -209,14 +299,10 @@ function decodeFrame(sc: Omit<Sidecar, 'goodBytes'>, buf: Buffer): boolean {
       const keep = rows.a[i]!;
       rows.cut(keep, i + 1);
       i = keep - 1;
-      // claims past the cut named rows that are gone
-      const kept = f.claims.filter((c) => c.rows <= keep);
-      f.claims.length = 0;
-      f.claims.push(...kept);
+      onCut(keep);
     }
   }
-  f.claims.push({ rows: rows.n, ...claim });
-  return true;
+  return rows.n;
 }
 
 function encodeFrame(file: FactFile, defs: WriterTables['pending'], rows: Rows, claim: Omit<Claim, 'rows'>): Buffer {
@@ -324,12 +410,27 @@ function lastLineBefore(src: ByteSource, bytes: number): { lastLen: number; last
  */
 export function factsOf(sc: Sidecar, sources: Record<FactFile, ByteSource>, release = false): ReadFacts {
   const files: Record<string, { rows: Rows; upTo: number; from: number }> = {};
+  // a lazy sidecar's files decoded one after another into the same columns, let go with the last one (the reader frees it)
+  const pool = { cols: null as Rows | null };
+  let left = 0;
   for (const file of FILES) {
     const f = sc.files[file];
     for (let i = f.claims.length - 1; i >= 0; i--) {
       const c = f.claims[i]!;
       if (claimHolds(sources[file], c)) {
-        files[file] = { rows: f.rows, upTo: c.rows, from: c.bytes };
+        // a lazy sidecar's rows decoded when the reader gets to this file (and freed by it after)
+        let rows: Rows | null = null;
+        left++;
+        files[file] = {
+          get rows() {
+            if (rows) return rows;
+            rows = sidecarRows(sc, file, pool);
+            if (--left <= 0) pool.cols = null;
+            return rows;
+          },
+          upTo: c.rows,
+          from: c.bytes,
+        };
         break;
       }
     }

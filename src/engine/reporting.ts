@@ -142,7 +142,8 @@ const sidecars = new Map<string, Sidecar>();
 function sidecarOf(dir: string, keep: boolean): Sidecar | null {
   const path = join(dir, SIDECAR_FILE);
   const had = sidecars.get(path);
-  const sc = (had && followSidecar(path, had)) ?? loadSidecar(path);
+  // one read once (not kept, none kept before) is loaded lazily: each file's rows decoded when the reader gets to it
+  const sc = (had && followSidecar(path, had)) ?? loadSidecar(path, !keep && !had);
   if (sc && (keep || had)) sidecars.set(path, sc);
   else sidecars.delete(path);
   return sc;
